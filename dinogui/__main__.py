@@ -1,0 +1,5 @@
+import sys
+
+from dinogui.cli import main
+
+sys.exit(main())

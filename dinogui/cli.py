@@ -1,0 +1,202 @@
+"""`dinogui`: the window with no arguments, headless training and sampling with a subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from core import checkpoint
+from core.checkpoint import CheckpointError
+from core.corpus import CorpusError, bundled_corpus_path, load_corpus
+from core.sampling import display_name
+from core.trainer import PRESETS, TrainConfig, Trainer, TrainingDiverged
+
+DEFAULT_ITERATIONS = 35_000  # the exercise's num_iterations
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """One line on stderr and exit 2 for a bad argument, never a usage dump."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UsageError(message)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be zero or more")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="dinogui", description=__doc__)
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train headless, printing reports like the seed")
+    t.add_argument("--corpus", help="text file, one name per line (default: bundled dinosaurs)")
+    t.add_argument("--no-lowercase", action="store_true", help="keep the names' capitals")
+    t.add_argument("--preset", choices=PRESETS, help="classic (the seed, exactly) or default")
+    t.add_argument("--iterations", type=_count, default=DEFAULT_ITERATIONS,
+                   help=f"steps to run now (default {DEFAULT_ITERATIONS})")
+    t.add_argument("--hidden", type=_positive_int, help="hidden units (default 50)")
+    t.add_argument("--lr", type=_positive_float, help="learning rate (default 0.01)")
+    t.add_argument("--clip", type=_positive_float, help="clip gradients to [-X, X] (default 5)")
+    t.add_argument("--seed", type=_count, help="RNG seed (default 0, the seed's own seeding)")
+    t.add_argument("--batch-size", type=_positive_int, help="names per step (default preset)")
+    t.add_argument("--sample-every", type=_positive_int, help="report interval (default 2000)")
+    t.add_argument("--samples", type=_count, help="names drawn at each report (default 7)")
+    t.add_argument("--save", metavar="CKPT", help="write a checkpoint here at the end")
+    t.add_argument("--resume", metavar="CKPT", help="continue from this checkpoint")
+    t.add_argument("--log-jsonl", metavar="PATH", help="write one JSON object per report")
+    t.add_argument("--quiet", action="store_true", help="print only the final line")
+
+    s = sub.add_parser("sample", help="draw names from a checkpoint")
+    s.add_argument("--checkpoint", required=True, metavar="CKPT")
+    s.add_argument("--count", type=_positive_int, default=10)
+    s.add_argument("--seed", type=_count, default=0)
+    s.add_argument("--temperature", type=_positive_float, default=1.0)
+    s.add_argument("--max-len", type=_positive_int, default=None, help="default 50")
+    return parser
+
+
+def _config_for(args: argparse.Namespace) -> TrainConfig:
+    base = TrainConfig(preset=args.preset or "classic")
+    overrides = {
+        "hidden": args.hidden, "lr": args.lr, "clip": args.clip, "seed": args.seed,
+        "batch_size": args.batch_size, "sample_every": args.sample_every,
+        "samples": args.samples,
+    }
+    return TrainConfig.from_dict({**base.to_dict(),
+                                  **{k: v for k, v in overrides.items() if v is not None}})
+
+
+def _resumed(args: argparse.Namespace) -> Trainer:
+    trainer = checkpoint.load(args.resume)
+    fixed = {"--corpus": args.corpus, "--preset": args.preset, "--hidden": args.hidden,
+             "--seed": args.seed, "--batch-size": args.batch_size}
+    given = [flag for flag, v in fixed.items() if v is not None]
+    if given:
+        raise UsageError(f"{', '.join(given)} cannot change when resuming "
+                         "(the checkpoint holds its corpus and model)")
+    trainer.set_live(lr=args.lr, clip=args.clip, sample_every=args.sample_every,
+                     samples=args.samples)
+    return trainer
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    if args.resume:
+        trainer = _resumed(args)
+    else:
+        corpus = load_corpus(args.corpus or bundled_corpus_path(), not args.no_lowercase)
+        trainer = Trainer(corpus, _config_for(args))
+    say = (lambda *a: None) if args.quiet else print
+    st = trainer.corpus.stats()
+    cfg = trainer.config
+    say(f"corpus {trainer.corpus.title}: {st.names} names, {st.characters} characters, "
+        f"vocabulary {st.vocab_size}, lengths {st.shortest}-{st.longest}"
+        + (f", {st.duplicates} repeated" if st.duplicates else ""))
+    say(f"preset {cfg.preset}: hidden {cfg.hidden}, lr {cfg.lr}, clip {cfg.clip}, "
+        f"seed {cfg.seed}, starting at iteration {trainer.iteration}")
+
+    log = open(args.log_jsonl, "w", encoding="utf-8") if args.log_jsonl else None
+    chars0, seconds, interrupted, error = trainer.state.total_chars, 0.0, False, None
+    start = trainer.iteration
+    try:
+        for _ in range(args.iterations):
+            t0 = time.perf_counter()
+            r = trainer.step()
+            seconds += time.perf_counter() - t0
+            if r.samples is None:
+                continue
+            shown = [display_name(n) for n in r.samples]
+            say(f"Iteration: {r.iteration}, Loss: {r.smooth:f} "
+                f"(per character {r.smooth_char:.4f}), "
+                f"{(trainer.state.total_chars - chars0) / max(seconds, 1e-9):,.0f} chars/s")
+            say("\n".join(shown) + "\n")
+            if log:
+                log.write(json.dumps({"iteration": r.iteration, "loss": r.loss,
+                                      "loss_per_char": r.loss / r.chars,
+                                      "smoothed_loss": r.smooth,
+                                      "smoothed_loss_per_char": r.smooth_char,
+                                      "samples": shown}) + "\n")
+                log.flush()
+    except KeyboardInterrupt:
+        interrupted = True
+    except TrainingDiverged as e:
+        error = e
+    trainer.state.seconds += seconds
+    chars = trainer.state.total_chars - chars0
+    if log:
+        log.write(json.dumps({"event": "done", "iterations": trainer.iteration - start,
+                              "chars": chars, "seconds": seconds,
+                              "chars_per_s": chars / seconds if seconds else 0.0}) + "\n")
+        log.close()
+    print(f"trained to iteration {trainer.iteration}: {chars:,} characters in {seconds:.2f} s "
+          f"({chars / seconds if seconds else 0:,.0f} chars/s), smoothed loss "
+          f"{trainer.state.smooth:f}, per character {trainer.state.smooth_char:.4f}")
+    if args.save:
+        checkpoint.save(trainer, args.save)
+        print(f"saved {args.save}")
+    if error is not None:
+        raise error
+    return 130 if interrupted else 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    trainer = checkpoint.load(args.checkpoint)
+    names = trainer.sample(args.count, args.seed, args.temperature, args.max_len)
+    print("\n".join(display_name(n) for n in names))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            from dinogui.app import run_app
+
+            return run_app()
+        return {"train": cmd_train, "sample": cmd_sample}[args.command](args)
+    except BrokenPipeError:  # output piped into `head`, say: not an error
+        sys.stderr.close()
+        return 0
+    except (UsageError, CorpusError, CheckpointError, TrainingDiverged, ValueError,
+            OSError) as e:
+        msg = str(e) if not isinstance(e, OSError) else f"{e.filename or ''}: {e.strerror or e}"
+        print(f"dinogui: error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""The command line, driven as a user (or a script) would."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from core import checkpoint
+from dinogui.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_train_prints_reports_like_the_seed_and_logs_jsonl(capsys, tiny_corpus, tmp_path):
+    log = tmp_path / "log.jsonl"
+    code, out, err = run(capsys, "train", "--corpus", str(tiny_corpus), "--iterations", "25",
+                         "--sample-every", "10", "--samples", "3", "--log-jsonl", str(log))
+    assert code == 0, err
+    assert "Iteration: 0, Loss:" in out and "Iteration: 20, Loss:" in out
+    assert "chars/s" in out
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["iteration"] for r in lines[:-1]] == [0, 10, 20]
+    for r in lines[:-1]:
+        assert set(r) >= {"iteration", "loss", "smoothed_loss", "samples"}
+        assert len(r["samples"]) == 3 and all(s[:1].isupper() for s in r["samples"] if s)
+    done = lines[-1]
+    assert done["event"] == "done" and done["iterations"] == 25
+    assert done["chars_per_s"] == pytest.approx(done["chars"] / done["seconds"])
+
+
+def test_jsonl_chars_count_every_trained_position(capsys, tiny_corpus, tmp_path):
+    log = tmp_path / "log.jsonl"
+    names = [n.lower() for n in tiny_corpus.read_text().split()]
+    run(capsys, "train", "--corpus", str(tiny_corpus), "--iterations", str(len(names)),
+        "--samples", "0", "--log-jsonl", str(log))
+    done = json.loads(log.read_text().splitlines()[-1])
+    assert done["chars"] == sum(len(n) + 1 for n in names)  # len(X) per name, one epoch
+
+
+def test_save_resume_numbers_on_and_equals_straight(capsys, tiny_corpus, tmp_path):
+    a, b = tmp_path / "a.npz", tmp_path / "b.npz"
+    run(capsys, "train", "--corpus", str(tiny_corpus), "--iterations", "60", "--save", str(a))
+    code, out, err = run(capsys, "train", "--resume", str(a), "--iterations", "60",
+                         "--sample-every", "50", "--save", str(b))
+    assert code == 0, err
+    assert "starting at iteration 60" in out
+    assert "Iteration: 100," in out
+    straight = tmp_path / "s.npz"
+    run(capsys, "train", "--corpus", str(tiny_corpus), "--iterations", "120",
+        "--save", str(straight))
+    t1, t2 = checkpoint.load(b), checkpoint.load(straight)
+    assert t1.iteration == t2.iteration == 120
+    assert all((t1.params[k] == t2.params[k]).all() for k in t1.params)
+
+
+def test_sample_prints_one_name_per_line_deterministically(capsys, tiny_corpus, tmp_path):
+    ckpt = tmp_path / "c.npz"
+    run(capsys, "train", "--corpus", str(tiny_corpus), "--iterations", "200",
+        "--save", str(ckpt), "--quiet")
+    code, out1, _ = run(capsys, "sample", "--checkpoint", str(ckpt), "--count", "6",
+                        "--seed", "4")
+    _, out2, _ = run(capsys, "sample", "--checkpoint", str(ckpt), "--count", "6", "--seed", "4")
+    assert code == 0 and out1 == out2
+    assert len(out1.splitlines()) == 6
+    _, short, _ = run(capsys, "sample", "--checkpoint", str(ckpt), "--count", "5",
+                      "--max-len", "3", "--temperature", "4")
+    assert all(len(n) <= 3 for n in short.splitlines())
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["train", "--corpus", "/no/such/file.txt"], "no such file"),
+    (["train", "--lr", "-1"], "positive"),
+    (["train", "--iterations", "many"], "not a whole number"),
+    (["train", "--preset", "fancy"], "invalid choice"),
+    (["sample", "--checkpoint", "/no/such.npz"], "no such file"),
+    (["sample"], "required"),
+    (["bogus"], "invalid choice"),
+])
+def test_errors_are_one_line_and_exit_2(capsys, argv, fragment):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert err.startswith("dinogui: error: ") and fragment in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_resume_refuses_settings_the_checkpoint_fixes(capsys, tiny_corpus, tmp_path):
+    ckpt = tmp_path / "c.npz"
+    run(capsys, "train", "--corpus", str(tiny_corpus), "--iterations", "5", "--save", str(ckpt))
+    code, _, err = run(capsys, "train", "--resume", str(ckpt), "--hidden", "80")
+    assert code == 2 and "--hidden cannot change" in err
+
+
+def test_bad_corpus_file_message(capsys, tmp_path):
+    bad = tmp_path / "bin.txt"
+    bad.write_bytes(b"\x00\x01\x02")
+    code, _, err = run(capsys, "train", "--corpus", str(bad))
+    assert code == 2 and "binary" in err
+
+
+def test_console_script_trains_the_bundled_corpus_from_any_folder(tmp_path):
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    proc = subprocess.run([sys.executable, "-m", "dinogui", "train", "--iterations", "3",
+                           "--sample-every", "2", "--samples", "2"],
+                          cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "corpus dinosaurs:" in proc.stdout
+    assert "Iteration: 2," in proc.stdout
