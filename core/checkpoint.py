@@ -6,6 +6,7 @@ Layout of the archive:
   param/<name>      model parameters
   opt/<slot>        optimizer state (Adam's m and v, Adagrad's memory)
   hist/<column>     per-iteration loss history
+  best/<name>       parameters at the best validation loss, when validation ran
   state/order       example order;  state/a_prev  the carried hidden state (classic)
 """
 
@@ -55,6 +56,10 @@ def to_arrays(trainer: Trainer) -> dict[str, np.ndarray]:
             "cursor": st.cursor,
             "seconds": st.seconds,
             "rng_state": st.rng_state,
+            "val_iterations": st.val_iterations,
+            "val_losses": st.val_losses,
+            "best_val": st.best_val,
+            "best_iteration": st.best_iteration,
         },
         "optimizer": None if trainer.optimizer is None else {
             "kind": trainer.optimizer.kind, "lr": trainer.optimizer.lr, "t": trainer.optimizer.t},
@@ -67,6 +72,8 @@ def to_arrays(trainer: Trainer) -> dict[str, np.ndarray]:
     if st.a_prev is not None:
         arrays["state/a_prev"] = st.a_prev
     arrays.update({f"param/{k}": v for k, v in trainer.params.items()})
+    if trainer.best_params is not None:
+        arrays.update({f"best/{k}": v for k, v in trainer.best_params.items()})
     if trainer.optimizer is not None:
         arrays.update({f"opt/{k}": v for k, v in trainer.optimizer.state.items()})
     arrays.update({f"hist/{k}": v for k, v in trainer.history.to_arrays().items()})
@@ -166,13 +173,20 @@ def _rebuild(arrays: dict[str, np.ndarray], meta: dict) -> Trainer:
         iteration=s["iteration"], smooth=s["smooth"], smooth_char=s["smooth_char"],
         total_chars=s["total_chars"], order=arrays["state/order"],
         a_prev=arrays.get("state/a_prev"), rng_state=s["rng_state"], epoch=s["epoch"],
-        cursor=s["cursor"], seconds=s["seconds"])
+        cursor=s["cursor"], seconds=s["seconds"],
+        val_iterations=list(s["val_iterations"]), val_losses=list(s["val_losses"]),
+        best_val=s["best_val"], best_iteration=s["best_iteration"])
     history = History.from_arrays({k: arrays[f"hist/{k}"] for k in COLUMNS})
     if len(history) != state.iteration:
         raise CheckpointError("its loss history does not match its iteration count")
-    if sorted(state.order.tolist()) != list(range(len(names))):
+    order = state.order
+    if (order.ndim != 1 or len(np.unique(order)) != len(order)
+            or (len(order) and not 0 <= order.min() <= order.max() < len(names))):
         raise CheckpointError("its example order does not match its names")
-    return Trainer.restore(corpus, config, params, optimizer, state, history)
+    best = {k[len("best/"):]: v for k, v in arrays.items() if k.startswith("best/")} or None
+    if best is not None:
+        _check_shapes(best, config, vocab.size)
+    return Trainer.restore(corpus, config, params, optimizer, state, history, best)
 
 
 def _check_shapes(params: dict[str, np.ndarray], config: TrainConfig, V: int) -> None:

@@ -16,13 +16,18 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
-from core import rnn, sampling
+from core import rnn, sampling, validation
 from core.corpus import Corpus
 from core.history import History
 from core.models import MODELS
 from core.optim import Optimizer
 
 PRESETS = ("classic", "default")
+# what each preset changes from TrainConfig's field defaults (which are the seed's)
+PRESET_DEFAULTS: dict[str, dict] = {
+    "classic": {},
+    "default": {"val_fraction": 0.1},
+}
 
 
 class TrainingDiverged(ArithmeticError):
@@ -44,6 +49,10 @@ class TrainConfig:
     optimizer: str = "adam"
     cell: str = "rnn"
     dtype: str = "float32"
+    # a held-out fraction of the names, measured every `val_every` iterations
+    # and at every report; 0 trains on all names (the seed does)
+    val_fraction: float = 0.0
+    val_every: int = 500
 
     def __post_init__(self) -> None:
         problems = []
@@ -71,8 +80,20 @@ class TrainConfig:
             problems.append(f"cell must be one of {', '.join(MODELS)}")
         if self.dtype not in ("float32", "float64"):
             problems.append("dtype must be float32 or float64")
+        if not 0.0 <= self.val_fraction <= 0.5:
+            problems.append("validation fraction must be between 0 and 0.5")
+        if self.val_every < 1:
+            problems.append("validation interval must be at least 1")
         if problems:
             raise ValueError("; ".join(problems))
+
+    @classmethod
+    def for_preset(cls, preset: str, **overrides) -> TrainConfig:
+        """The preset's settings, with any given (non-None) values on top."""
+        if preset not in PRESETS:
+            raise ValueError(f"preset must be one of {', '.join(PRESETS)}")
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return cls(**{"preset": preset, **PRESET_DEFAULTS[preset], **given})
 
     @classmethod
     def from_dict(cls, d: dict) -> TrainConfig:
@@ -92,6 +113,7 @@ class StepResult:
     smooth: float
     smooth_char: float
     samples: list[str] | None = None  # drawn when this step is a report
+    val_loss: float | None = None  # per character, when validation ran after this step
 
 
 @dataclass
@@ -108,6 +130,10 @@ class TrainState:
     epoch: int = 0
     cursor: int = 0  # default: position in this epoch's order
     seconds: float = 0.0  # training time so far
+    val_iterations: list[int] = field(default_factory=list)
+    val_losses: list[float] = field(default_factory=list)
+    best_val: float | None = None
+    best_iteration: int | None = None
 
 
 class Trainer:
@@ -118,12 +144,12 @@ class Trainer:
         self.config = config
         self.vocab = corpus.vocab
         self.history = History()
-        self._encoded = [np.array(corpus.vocab.encode(n), dtype=np.int64) for n in corpus.names]
+        self._prepare_names()
         V = self.vocab.size
         if config.preset == "classic":
             # the seed: np.random.seed(1) before the init, np.random.seed(0) before the shuffle
             self.params = rnn.init_params(config.hidden, V, np.random.RandomState(config.seed + 1))
-            order = np.arange(len(corpus.names))
+            order = self.train_rows.copy()
             np.random.RandomState(config.seed).shuffle(order)
             self.model = None
             self.optimizer = None
@@ -134,19 +160,29 @@ class Trainer:
             self.model = MODELS[config.cell].create(V, config.hidden, rng, np.dtype(config.dtype))
             self.params = self.model.params
             self.optimizer = Optimizer(config.optimizer, config.lr)
-            self.state = TrainState(order=rng.permutation(len(corpus.names)),
+            self.state = TrainState(order=rng.permutation(self.train_rows),
                                     rng_state=rng.bit_generator.state,
                                     smooth=-math.log(1.0 / V) * config.samples)
         self.state.smooth_char = math.log(V)
+        self.best_params: dict[str, np.ndarray] | None = None
+
+    def _prepare_names(self) -> None:
+        """Encoded names, the held-out split and its evaluator: all derived, never saved."""
+        self._encoded = [np.array(self.vocab.encode(n), dtype=np.int64) for n in self.corpus.names]
+        self.train_rows, self.val_rows = validation.split_indices(
+            len(self._encoded), self.config.val_fraction, self.config.seed)
+        self._evaluator = validation.Evaluator.for_names([self._encoded[i] for i in self.val_rows])
 
     @classmethod
     def restore(cls, corpus: Corpus, config: TrainConfig, params: dict[str, np.ndarray],
-                optimizer: Optimizer | None, state: TrainState, history: History) -> Trainer:
+                optimizer: Optimizer | None, state: TrainState, history: History,
+                best_params: dict[str, np.ndarray] | None = None) -> Trainer:
         """A trainer from saved parts (see core.checkpoint), continuing exactly."""
         self = cls.__new__(cls)
         self.corpus, self.config, self.vocab = corpus, config, corpus.vocab
         self.history, self.state, self.optimizer = history, state, optimizer
-        self._encoded = [np.array(corpus.vocab.encode(n), dtype=np.int64) for n in corpus.names]
+        self.best_params = best_params
+        self._prepare_names()
         if config.preset == "classic":
             self.model, self.params = None, params
         else:
@@ -156,10 +192,12 @@ class Trainer:
 
     # -- settings that may change between steps -------------------------------
     def set_live(self, *, lr: float | None = None, clip: float | None = None,
-                 sample_every: int | None = None, samples: int | None = None) -> None:
+                 sample_every: int | None = None, samples: int | None = None,
+                 val_every: int | None = None) -> None:
         """Change what can change mid-run; it applies from the next step on."""
         changes = {k: v for k, v in dict(lr=lr, clip=clip, sample_every=sample_every,
-                                        samples=samples).items() if v is not None}
+                                        samples=samples, val_every=val_every).items()
+                   if v is not None}
         self.config = replace(self.config, **changes)
         if self.optimizer is not None:
             self.optimizer.lr = self.config.lr
@@ -192,7 +230,21 @@ class Trainer:
         res = StepResult(j, loss, chars, names, st.smooth, st.smooth_char)
         if cfg.samples > 0 and j % cfg.sample_every == 0:
             res.samples = self.sample(cfg.samples, seed=0)
+        if self._evaluator is not None and (j % cfg.val_every == 0 or j % cfg.sample_every == 0):
+            res.val_loss = self.validate()
         return res
+
+    def validate(self) -> float:
+        """Per-character loss on the held-out names; keeps the best parameters seen."""
+        st = self.state
+        model = validation.as_batched(self.config.preset, self.config.cell, self.params, MODELS)
+        loss = self._evaluator.loss_per_char(model)
+        st.val_iterations.append(st.iteration - 1)
+        st.val_losses.append(loss)
+        if st.best_val is None or loss < st.best_val:
+            st.best_val, st.best_iteration = loss, st.iteration - 1
+            self.best_params = {k: v.copy() for k, v in self.params.items()}
+        return loss
 
     def run(self, n: int, on_step=None) -> list[StepResult]:
         """n steps; returns the report steps (those with samples)."""
@@ -230,7 +282,7 @@ class Trainer:
         if st.cursor >= len(st.order):  # epoch done: a fresh shuffle
             rng = np.random.default_rng()
             rng.bit_generator.state = st.rng_state
-            st.order = rng.permutation(len(st.order))
+            st.order = rng.permutation(self.train_rows)
             st.rng_state = rng.bit_generator.state
             st.cursor = 0
             st.epoch += 1
@@ -253,9 +305,14 @@ class Trainer:
         return X, Y, mask
 
     # -- using the model -------------------------------------------------------
-    def sampler(self, copy_params: bool = False) -> sampling.NameSampler:
-        """The model as a sampler; copy_params makes it a snapshot that training leaves alone."""
-        params = {k: v.copy() for k, v in self.params.items()} if copy_params else self.params
+    def sampler(self, copy_params: bool = False, best: bool = False) -> sampling.NameSampler:
+        """The model as a sampler; copy_params makes it a snapshot that training leaves alone.
+
+        best: the parameters with the lowest validation loss so far, when there are any.
+        """
+        params = self.best_params if best and self.best_params is not None else self.params
+        if copy_params:
+            params = {k: v.copy() for k, v in params.items()}
         return sampling.NameSampler(self.config.preset, self.config.cell, params, self.vocab,
                                     self.config.max_len)
 

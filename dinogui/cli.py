@@ -10,6 +10,8 @@ import time
 from core import checkpoint
 from core.checkpoint import CheckpointError
 from core.corpus import CorpusError, bundled_corpus_path, load_corpus
+from core.models import MODELS
+from core.optim import Optimizer
 from core.sampling import display_name
 from core.trainer import PRESETS, TrainConfig, Trainer, TrainingDiverged
 
@@ -47,6 +49,16 @@ def _count(text: str) -> int:
     return value
 
 
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 0.5:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 0.5")
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -72,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--clip", type=_positive_float, help="clip gradients to [-X, X] (default 5)")
     t.add_argument("--seed", type=_count, help="RNG seed (default 0, the seed's own seeding)")
     t.add_argument("--batch-size", type=_positive_int, help="names per step (default preset)")
+    t.add_argument("--cell", choices=sorted(MODELS), help="recurrent cell (default preset)")
+    t.add_argument("--optimizer", choices=Optimizer.KINDS,
+                   help="sgd, adagrad or adam (default preset; classic is the seed's SGD)")
+    t.add_argument("--val-fraction", type=_fraction,
+                   help="hold out this fraction of the names (default 0.1; classic 0)")
+    t.add_argument("--val-every", type=_positive_int,
+                   help="measure the held-out loss every N iterations (default 500)")
     t.add_argument("--sample-every", type=_positive_int, help="report interval (default 2000)")
     t.add_argument("--samples", type=_count, help="names drawn at each report (default 7)")
     t.add_argument("--save", metavar="CKPT", help="write a checkpoint here at the end")
@@ -85,30 +104,30 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=_count, default=0)
     s.add_argument("--temperature", type=_positive_float, default=1.0)
     s.add_argument("--max-len", type=_positive_int, default=None, help="default 50")
+    s.add_argument("--best", action="store_true",
+                   help="use the parameters with the best held-out loss (when validated)")
     return parser
 
 
 def _config_for(args: argparse.Namespace) -> TrainConfig:
-    base = TrainConfig(preset=args.preset or "classic")
-    overrides = {
-        "hidden": args.hidden, "lr": args.lr, "clip": args.clip, "seed": args.seed,
-        "batch_size": args.batch_size, "sample_every": args.sample_every,
-        "samples": args.samples,
-    }
-    return TrainConfig.from_dict({**base.to_dict(),
-                                  **{k: v for k, v in overrides.items() if v is not None}})
+    return TrainConfig.for_preset(
+        args.preset or "classic", hidden=args.hidden, lr=args.lr, clip=args.clip,
+        seed=args.seed, batch_size=args.batch_size, sample_every=args.sample_every,
+        samples=args.samples, cell=args.cell, optimizer=args.optimizer,
+        val_fraction=args.val_fraction, val_every=args.val_every)
 
 
 def _resumed(args: argparse.Namespace) -> Trainer:
     trainer = checkpoint.load(args.resume)
     fixed = {"--corpus": args.corpus, "--preset": args.preset, "--hidden": args.hidden,
-             "--seed": args.seed, "--batch-size": args.batch_size}
+             "--seed": args.seed, "--batch-size": args.batch_size, "--cell": args.cell,
+             "--optimizer": args.optimizer, "--val-fraction": args.val_fraction}
     given = [flag for flag, v in fixed.items() if v is not None]
     if given:
         raise UsageError(f"{', '.join(given)} cannot change when resuming "
                          "(the checkpoint holds its corpus and model)")
     trainer.set_live(lr=args.lr, clip=args.clip, sample_every=args.sample_every,
-                     samples=args.samples)
+                     samples=args.samples, val_every=args.val_every)
     return trainer
 
 
@@ -141,13 +160,19 @@ def cmd_train(args: argparse.Namespace) -> int:
             say(f"Iteration: {r.iteration}, Loss: {r.smooth:f} "
                 f"(per character {r.smooth_char:.4f}), "
                 f"{(trainer.state.total_chars - chars0) / max(seconds, 1e-9):,.0f} chars/s")
+            if r.val_loss is not None:
+                say(f"held-out loss per character {r.val_loss:.4f} "
+                    f"(best {trainer.state.best_val:.4f} at iteration "
+                    f"{trainer.state.best_iteration})")
             say("\n".join(shown) + "\n")
             if log:
                 log.write(json.dumps({"iteration": r.iteration, "loss": r.loss,
                                       "loss_per_char": r.loss / r.chars,
                                       "smoothed_loss": r.smooth,
                                       "smoothed_loss_per_char": r.smooth_char,
-                                      "samples": shown}) + "\n")
+                                      "samples": shown}
+                                     | ({} if r.val_loss is None else {"val_loss": r.val_loss})
+                                     ) + "\n")
                 log.flush()
     except KeyboardInterrupt:
         interrupted = True
@@ -173,7 +198,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_sample(args: argparse.Namespace) -> int:
     trainer = checkpoint.load(args.checkpoint)
-    names = trainer.sample(args.count, args.seed, args.temperature, args.max_len)
+    names = trainer.sampler(best=args.best).sample(args.count, args.seed, args.temperature,
+                                                   args.max_len)
     print("\n".join(display_name(n) for n in names))
     return 0
 
