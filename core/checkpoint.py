@@ -158,7 +158,7 @@ def _rebuild(arrays: dict[str, np.ndarray], meta: dict) -> Trainer:
     vocab = Vocab(tuple(meta["vocab"]))
     names = arrays["names"].tobytes().decode("utf-8").split("\n")
     corpus = Corpus(names, vocab, meta["corpus"]["source"], meta["corpus"]["lowercase"])
-    if Vocab.from_names(names) != vocab:
+    if vocab.missing("".join(names)):  # a subset: a model may go on with other names
         raise CheckpointError("its names do not match its vocabulary")
 
     params = {k[len("param/"):]: v for k, v in arrays.items() if k.startswith("param/")}
@@ -195,11 +195,13 @@ def _check_shapes(params: dict[str, np.ndarray], config: TrainConfig, V: int) ->
         expected = {"Wax": (H, V), "Waa": (H, H), "Wya": (V, H), "b": (H, 1), "by": (V, 1)}
     else:
         expected = {k: v.shape for k, v in MODELS[config.cell].create(
-            V, H, np.random.default_rng(0)).params.items()}
+            V, H, np.random.default_rng(0), layers=config.layers).params.items()}
     got = {k: v.shape for k, v in params.items()}
     if got != expected:
+        layered = config.preset != "classic" and config.layers > 1
+        stack = f"{config.layers}-layer " if layered else ""
         raise CheckpointError(
-            f"its parameters do not fit a {config.cell} with {H} hidden units "
+            f"its parameters do not fit a {stack}{config.cell} with {H} hidden units "
             f"and {V} characters")
     for k, v in params.items():
         if not np.isfinite(v).all():

@@ -20,6 +20,9 @@ class Optimizer:
     eps: float = 1e-8
     t: int = 0  # updates done, for Adam's bias correction
     state: dict[str, np.ndarray] = field(default_factory=dict)  # "m/Wax", "v/Wax", ...
+    # update_packed's flat slots, whose per-name views are the entries of `state`
+    _flat: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False,
+                                         compare=False)
 
     KINDS = ("sgd", "adagrad", "adam")
 
@@ -47,8 +50,7 @@ class Optimizer:
                 params[k] -= lr * g / np.sqrt(mem + self.eps)
         else:
             b1, b2 = self.beta1, self.beta2
-            # bias correction folded into the step size
-            step = lr * np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
+            step = self._adam_step()  # bias correction folded into the step size
             for k, g in grads.items():
                 m = self._slot("m/" + k, g)
                 v = self._slot("v/" + k, g)
@@ -57,3 +59,62 @@ class Optimizer:
                 v *= b2
                 v += (1.0 - b2) * (g * g)
                 params[k] -= step * m / (np.sqrt(v) + self.eps)
+
+    def update_packed(self, pack) -> None:
+        """update() on a core.packing.ParamPack: one call per operation for the whole model.
+
+        Element for element the same arithmetic as update(), so the two give
+        identical numbers; the state stays keyed per parameter name (views into
+        flat slots), so checkpoints do not change.
+        """
+        self.t += 1
+        p, g, lr = pack.flat, pack.grad, self.lr
+        num = self._flat_slot("num", pack, keep=False)  # scratch for the step
+        den = self._flat_slot("den", pack, keep=False)
+        if self.kind == "sgd":
+            np.multiply(g, lr, out=num)
+        elif self.kind == "adagrad":
+            mem = self._flat_slot("mem", pack)
+            np.multiply(g, g, out=num)
+            mem += num
+            np.add(mem, self.eps, out=den)
+            np.sqrt(den, out=den)
+            np.multiply(g, lr, out=num)
+            num /= den
+        else:
+            b1, b2 = self.beta1, self.beta2
+            step = self._adam_step()
+            m, v = self._flat_slot("m", pack), self._flat_slot("v", pack)
+            m *= b1
+            np.multiply(g, 1.0 - b1, out=num)
+            m += num
+            v *= b2
+            np.multiply(g, g, out=num)
+            num *= 1.0 - b2
+            v += num
+            np.sqrt(v, out=den)
+            den += self.eps
+            np.multiply(m, step, out=num)
+            num /= den
+        p -= num
+
+    def _adam_step(self) -> float:
+        """lr with Adam's bias correction folded in (a Python float: float32 stays float32)."""
+        b1, b2 = self.beta1, self.beta2
+        return float(self.lr * np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t))
+
+    def _flat_slot(self, kind: str, pack, keep: bool = True) -> np.ndarray:
+        """A flat buffer laid out like pack.flat; kept slots are the state's entries, as views."""
+        flat = self._flat.get(kind)
+        if flat is not None and flat.shape == pack.flat.shape and flat.dtype == pack.flat.dtype:
+            entry = self.state.get(f"{kind}/{pack.names[0]}") if keep else None
+            if not keep or (entry is not None and entry.base is flat):
+                return flat
+        flat = self._flat[kind] = np.zeros_like(pack.flat)
+        if keep:
+            for k, view in pack.views(flat).items():
+                saved = self.state.get(f"{kind}/{k}")
+                if saved is not None:
+                    view[...] = saved
+                self.state[f"{kind}/{k}"] = view
+        return flat

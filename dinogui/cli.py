@@ -11,9 +11,12 @@ from core import checkpoint
 from core.checkpoint import CheckpointError
 from core.corpus import CorpusError, bundled_corpus_path, load_corpus
 from core.models import MODELS
+from core.novelty import NearestNames
 from core.optim import Optimizer
-from core.sampling import display_name
+from core.sampling import SampleSpec, display_name
+from core.threads import training_threads
 from core.trainer import PRESETS, TrainConfig, Trainer, TrainingDiverged
+from dinogui import bench
 
 DEFAULT_ITERATIONS = 35_000  # the exercise's num_iterations
 
@@ -106,6 +109,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-len", type=_positive_int, default=None, help="default 50")
     s.add_argument("--best", action="store_true",
                    help="use the parameters with the best held-out loss (when validated)")
+    s.add_argument("--top-k", type=_positive_int, default=None, metavar="K",
+                   help="draw each letter from the K most likely only (1: greedy)")
+    s.add_argument("--prefix", default="", metavar="S", help="names start with S")
+    s.add_argument("--suffix", default="", metavar="S",
+                   help="names end with S (drawn whole, others redrawn)")
+    s.add_argument("--min-len", type=_count, default=0, metavar="N",
+                   help="at least N letters (the end is held back until then)")
+    s.add_argument("--new-only", action="store_true",
+                   help="drop names already in the corpus and redraw (count on stderr)")
+    s.add_argument("--scores", action="store_true",
+                   help="print name, log-likelihood per character, nearest corpus name "
+                        "(tab-separated)")
+    s.add_argument("--corpus", metavar="PATH",
+                   help="the names --new-only and --scores compare with "
+                        "(default: the checkpoint's training names)")
+
+    bench.add_parser(sub)
     return parser
 
 
@@ -197,10 +217,27 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
+    if args.corpus and not (args.new_only or args.scores):
+        raise UsageError("--corpus is used only with --new-only or --scores")
     trainer = checkpoint.load(args.checkpoint)
-    names = trainer.sampler(best=args.best).sample(args.count, args.seed, args.temperature,
-                                                   args.max_len)
-    print("\n".join(display_name(n) for n in names))
+    lower = trainer.corpus.lowercase  # the model knows lower-case names only: match them
+    fold = str.lower if lower else str
+    spec = SampleSpec(temperature=args.temperature, top_k=args.top_k, prefix=fold(args.prefix),
+                      suffix=fold(args.suffix), min_len=args.min_len, max_len=args.max_len,
+                      new_only=args.new_only)
+    corpus = load_corpus(args.corpus, lower).names if args.corpus else trainer.corpus.names
+    sampler = trainer.sampler(best=args.best)
+    drawn = sampler.draw(args.count, args.seed, spec, known=frozenset(corpus))
+    if args.new_only or args.suffix:
+        kept = [f"dropped {drawn.not_new} names already in the corpus"] if args.new_only else []
+        if args.suffix:
+            kept.append(f"rejected {drawn.wrong_ending} not ending in {spec.suffix!r}")
+        print(f"{'; '.join(kept)} ({drawn.drawn} drawn for {args.count})", file=sys.stderr)
+    if not args.scores:
+        print("\n".join(display_name(n) for n in drawn.names))
+        return 0
+    for s in sampler.scores(drawn.names, NearestNames(corpus)):
+        print(f"{display_name(s.name)}\t{s.loglik_per_char:.4f}\t{display_name(s.nearest)}")
     return 0
 
 
@@ -213,7 +250,11 @@ def main(argv: list[str] | None = None) -> int:
             from dinogui.app import run_app
 
             return run_app()
-        return {"train": cmd_train, "sample": cmd_sample}[args.command](args)
+        command = {"train": cmd_train, "sample": cmd_sample, "bench": bench.run}[args.command]
+        if args.command == "train":  # one BLAS thread setting for the whole run, restored after
+            with training_threads():
+                return command(args)
+        return command(args)
     except BrokenPipeError:  # output piped into `head`, say: not an error
         sys.stderr.close()
         return 0

@@ -1,0 +1,64 @@
+"""Continuing a trained model on another list of names.
+
+A model's vocabulary is fixed by the shapes of its parameters, so it can learn
+from a new name list only when every character of that list is already in its
+vocabulary. The continued run keeps the parameters, optimizer state, loss
+history and iteration count; the new names get a fresh order drawn from the
+run's seed, and the best-held-out record starts over, because it was measured
+on other names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from core.corpus import Corpus, Vocab
+from core.history import History
+from core.optim import Optimizer
+from core.trainer import Trainer
+
+SHOWN_CHARACTERS = 12  # a message lists at most this many missing characters
+
+
+class VocabularyMismatch(ValueError):
+    """The names hold characters the model cannot read or write; the message says which."""
+
+
+def vocabulary_problem(vocab: Vocab, corpus: Corpus) -> str | None:
+    """Why a model with `vocab` cannot train on `corpus`, or None when it can."""
+    missing = sorted(vocab.missing("".join(corpus.names)))
+    if not missing:
+        return None
+    shown = " ".join(repr(ch) for ch in missing[:SHOWN_CHARACTERS])
+    more = f" and {len(missing) - SHOWN_CHARACTERS} more" if len(missing) > SHOWN_CHARACTERS else ""
+    return (f"{corpus.title} uses {len(missing)} character{'s' if len(missing) > 1 else ''} "
+            f"that the model's vocabulary of {vocab.size} does not have: {shown}{more}")
+
+
+def continue_on(trainer: Trainer, corpus: Corpus) -> Trainer:
+    """A new trainer that carries `trainer`'s model on with `corpus`'s names.
+
+    `trainer` is left untouched (everything is copied). Raises VocabularyMismatch
+    when the names do not fit the model's vocabulary.
+    """
+    problem = vocabulary_problem(trainer.vocab, corpus)
+    if problem is not None:
+        raise VocabularyMismatch(problem)
+    names = Corpus(list(corpus.names), trainer.vocab, corpus.source, corpus.lowercase,
+                   list(corpus.duplicates))
+    fresh = Trainer(names, trainer.config)  # a valid example order and split for these names
+    old = trainer.state
+    state = replace(
+        fresh.state, iteration=old.iteration, smooth=old.smooth, smooth_char=old.smooth_char,
+        total_chars=old.total_chars, seconds=old.seconds,
+        a_prev=None if old.a_prev is None else old.a_prev.copy(),
+        val_iterations=list(old.val_iterations), val_losses=list(old.val_losses),
+        best_val=None, best_iteration=None)
+    optimizer = None
+    if trainer.optimizer is not None:
+        o = trainer.optimizer
+        optimizer = Optimizer(o.kind, o.lr, o.beta1, o.beta2, o.eps, t=o.t,
+                              state={k: v.copy() for k, v in o.state.items()})
+    params = {k: v.copy() for k, v in trainer.params.items()}
+    history = History.from_arrays(trainer.history.to_arrays())
+    return Trainer.restore(names, trainer.config, params, optimizer, state, history, None)

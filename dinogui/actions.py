@@ -1,0 +1,93 @@
+"""The window's commands as QActions, with their standard shortcuts, for menus and toolbar."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QStyle, QWidget
+
+
+@dataclass
+class Actions:
+    start: QAction
+    pause: QAction
+    step: QAction
+    reset: QAction
+    open_corpus: QAction
+    open_checkpoint: QAction
+    save: QAction
+    save_as: QAction
+    export_samples: QAction
+    quit: QAction
+    sample: QAction
+    copy_samples: QAction
+    per_name: QAction
+    per_char: QAction
+    fit_plot: QAction
+    clear_recent: QAction
+    about: QAction
+    about_qt: QAction
+
+    def all(self) -> list[QAction]:
+        return [getattr(self, f.name) for f in fields(self)]
+
+
+def make_actions(window: QWidget) -> Actions:
+    style = window.style()
+    SP = QStyle.StandardPixmap
+
+    def act(text: str, shortcut=None, tip: str = "", icon=None) -> QAction:
+        a = QAction(text, window)
+        if shortcut is not None:
+            a.setShortcut(QKeySequence(shortcut))
+        if icon is not None:
+            a.setIcon(style.standardIcon(icon))
+        if tip:
+            shown = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            a.setToolTip(f"{tip} ({shown})" if shown else tip)
+            a.setStatusTip(tip)
+        return a
+
+    scale = QActionGroup(window)
+    per_name = act("Loss per &Name", tip="Plot the loss summed over each name (the seed's)")
+    per_char = act("Loss per &Character", tip="Plot the loss per predicted character")
+    for a in (per_name, per_char):
+        a.setCheckable(True)
+        scale.addAction(a)
+
+    actions = Actions(
+        start=act("&Start", "F5", "Start or resume training", SP.SP_MediaPlay),
+        pause=act("&Pause", "F6", "Pause after the current step", SP.SP_MediaPause),
+        step=act("S&tep", "F10", "Train one iteration", SP.SP_MediaSkipForward),
+        reset=act("&Reset Model…", None, "Start again from fresh weights", SP.SP_BrowserReload),
+        open_corpus=act("&Open Corpus…", "Ctrl+O",
+                        "Load a text file with one name per line", SP.SP_DirOpenIcon),
+        open_checkpoint=act("Open &Checkpoint…", "Ctrl+Shift+O",
+                            "Load a saved model and continue where it stopped",
+                            SP.SP_DialogOpenButton),
+        save=act("&Save Checkpoint", "Ctrl+S",
+                 "Save the model, its settings and its loss curve", SP.SP_DialogSaveButton),
+        save_as=act("Save Checkpoint &As…", "Ctrl+Shift+S", "Save the model to a new file"),
+        export_samples=act("&Export Samples…", "Ctrl+E", "Write the sampled names to a text file"),
+        quit=act("&Quit", "Ctrl+Q", "Close dinogui (unsaved training is "
+                 "kept in an autosave)"),
+        sample=act("Sa&mple", "Ctrl+G", "Draw names from the model (works while training)",
+                   SP.SP_ArrowRight),
+        copy_samples=act("&Copy Names", "Ctrl+C",
+                         "Copy the selected names (or all) to the clipboard"),
+        per_name=per_name,
+        per_char=per_char,
+        fit_plot=act("&Fit Plot", "Ctrl+0", "Show every point of the loss curve again"),
+        clear_recent=act("Clear Recent Files"),
+        about=act("&About dinogui"),
+        about_qt=act("About &Qt"),
+    )
+    # short labels for buttons and the toolbar
+    actions.copy_samples.setIconText("Copy")
+    actions.export_samples.setIconText("Export…")
+    actions.reset.setIconText("Reset")
+    actions.open_corpus.setIconText("Open Corpus")
+    actions.open_checkpoint.setIconText("Open Checkpoint")
+    actions.save.setIconText("Save")
+    return actions

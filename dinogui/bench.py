@@ -1,0 +1,587 @@
+"""`dinogui bench`: the seed, both presets and PyTorch, measured side by side in one run.
+
+Everything printed is measured in this run on this machine, as Markdown tables:
+
+1. speed and quality: characters per second, the ratio to the seed's plain
+   algorithm (dinogui/bench_reference.py), and the best held-out loss per
+   character reached within a fixed training-time budget, for the seed, the
+   classic preset, the default preset and PyTorch (same model, same batches;
+   skipped with a note when torch is not installed, never a dependency);
+2. BLAS threads: the default preset at one and two OpenBLAS threads;
+3. peak memory (RSS) for a 100,000-name corpus, each preset in a fresh process;
+4. time per iteration as the hidden size grows (50, 100, 200, 400).
+
+All contenders train on the same names and are scored on the same held-out
+names (a fixed 10%; the default preset and PyTorch over several seeds too),
+each name from a zero hidden state, by one float64
+evaluator; scoring happens every quarter epoch (at least every EVAL_CHARS
+trained characters) and is not counted as training time. The best held-out
+point is kept: on the small dinosaur list every model overfits within
+seconds. The contenders take turns in short slices, so a busy machine slows
+them alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import partial
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from core import checkpoint
+from core.batching import EncodedNames, bucketed_order
+from core.corpus import Corpus, bundled_corpus_path, load_corpus
+from core.models import VanillaRNN
+from core.threads import training_threads
+from core.trainer import TrainConfig, Trainer
+from dinogui import bench_reference as ref
+
+HELD_OUT = 0.1  # fraction of the names scored, never trained on
+SPLIT_SEED = 1234
+EVAL_CHARS = 5_000  # score the held-out names at least this often (trained characters),
+# and at least every quarter epoch
+MEMORY_NAMES = 100_000
+HIDDEN_SIZES = (50, 100, 200, 400)
+
+Weights = dict[str, np.ndarray]  # W_xh (V, H), W_hh (H, H), b_h, W_hy (H, V), b_y
+
+
+def add_parser(sub) -> None:
+    b = sub.add_parser("bench", help="measure training speed, quality and memory against the "
+                                     "seed and PyTorch")
+    b.add_argument("--corpus", help="names to train on (default: bundled dinosaurs)")
+    b.add_argument("--seconds", type=float, default=None,
+                   help="training-time budget per contender (default 10, 2 with --quick)")
+    b.add_argument("--quick", action="store_true", help="short budgets, for a first look")
+    b.add_argument("--hidden", type=int, default=None, help="hidden units (default 50)")
+    b.add_argument("--batch-size", type=int, default=None,
+                   help="names per step for the default preset and PyTorch (default: the preset's)")
+    b.add_argument("--no-torch", action="store_true", help="skip PyTorch even when installed")
+    b.add_argument("--seeds", type=int, default=None,
+                   help="seeds whose best held-out losses are averaged for the default preset "
+                        "and PyTorch (default 3, 1 with --quick)")
+    b.add_argument("--sections", default="speed,threads,memory,scaling",
+                   help="comma-separated: speed, threads, memory, scaling")
+
+
+# -- held-out scoring -------------------------------------------------------------------
+@dataclass
+class Split:
+    train: Corpus
+    held_out: EncodedNames
+
+    @classmethod
+    def of(cls, corpus: Corpus) -> Split:
+        perm = np.random.default_rng(SPLIT_SEED).permutation(len(corpus.names))
+        n_held = max(1, round(HELD_OUT * len(corpus.names)))
+        held = [corpus.names[i] for i in np.sort(perm[:n_held])]
+        train = [corpus.names[i] for i in np.sort(perm[n_held:])]
+        return cls(Corpus(train, corpus.vocab, corpus.source, corpus.lowercase),
+                   EncodedNames.encode(corpus.vocab, held))
+
+
+class HeldOutScorer:
+    """Loss per character on the held-out names, in float64, for any vanilla RNN's weights."""
+
+    def __init__(self, names: EncodedNames, batch: int = 512) -> None:
+        by_length = np.argsort(names.lengths, kind="stable")
+        self.batches = [names.pad_batch(by_length[i : i + batch], np.float64)
+                        for i in range(0, len(names), batch)]
+        self.chars = sum(float(m.sum()) for _, _, m in self.batches)
+        self.model = VanillaRNN({})
+
+    def __call__(self, w: Weights) -> float:
+        # one model, its work arrays reused: scoring allocates nothing after the first time
+        self.model.params = {k: np.asarray(v, dtype=np.float64) for k, v in w.items()}
+        return sum(self.model.loss(X, Y, m) for X, Y, m in self.batches) / self.chars
+
+
+def seed_layout_weights(p: dict[str, np.ndarray]) -> Weights:
+    """The seed's column-vector parameters as a batch-first RNN's."""
+    return {"W_xh": p["Wax"].T, "W_hh": p["Waa"].T, "b_h": p["b"][:, 0],
+            "W_hy": p["Wya"].T, "b_y": p["by"][:, 0]}
+
+
+# -- contenders -------------------------------------------------------------------------
+@dataclass
+class Contender:
+    name: str
+    advance: Callable[[], int]  # trains a little; returns the characters it trained on
+    weights: Callable[[], Weights]
+    note: str = ""
+
+
+def reference_contender(split: Split, hidden: int) -> Contender:
+    """The seed's algorithm as written: one name per step, a dozen NumPy calls per character."""
+    vocab = split.train.vocab
+    V = vocab.size
+    params = ref.initialize_parameters(hidden, V, V)
+    examples = [vocab.encode(n) for n in split.train.names]
+    np.random.RandomState(0).shuffle(examples)
+    state = {"j": 0, "a_prev": np.zeros((hidden, 1))}
+
+    def advance(names: int = 5) -> int:
+        chars = 0
+        for _ in range(names):
+            ix = examples[state["j"] % len(examples)]
+            X, Y = [None, *ix], [*ix, 0]
+            _, _, state["a_prev"] = ref.optimize(X, Y, state["a_prev"], params, V)
+            state["j"] += 1
+            chars += len(X)
+        return chars
+
+    return Contender("seed (plain reference)", advance, lambda: seed_layout_weights(params),
+                     "batch 1, SGD 0.01, float64")
+
+
+def trainer_contender(name: str, trainer: Trainer, steps: int, note: str) -> Contender:
+    def advance() -> int:
+        before = trainer.state.total_chars
+        trainer.run(steps)
+        return trainer.state.total_chars - before
+
+    if trainer.config.preset == "classic":
+        weights = lambda: seed_layout_weights(trainer.params)  # noqa: E731
+    else:
+        weights = lambda: dict(trainer.params)  # noqa: E731
+    return Contender(name, advance, weights, note)
+
+
+def classic_trainer(split: Split, hidden: int) -> Trainer:
+    return Trainer(split.train, TrainConfig(preset="classic", hidden=hidden, samples=0))
+
+
+def default_config(hidden: int | None, batch_size: int | None) -> TrainConfig:
+    return TrainConfig.for_preset("default", hidden=hidden, batch_size=batch_size,
+                                  val_fraction=0.0, samples=0)
+
+
+def torch_contender(split: Split, config: TrainConfig, threads: int) -> Contender:
+    """PyTorch's nn.RNN (tanh) and nn.Linear: the same model, batches, loss, optimizer, clip."""
+    import torch
+
+    torch.manual_seed(config.seed)
+    V, H, B = split.train.vocab.size, config.hidden, config.batch_size
+    rnn, head = torch.nn.RNN(V, H), torch.nn.Linear(H, V)
+    params = [*rnn.parameters(), *head.parameters()]
+    opt = torch.optim.Adam(params, lr=config.lr)
+    names = EncodedNames.encode(split.train.vocab, split.train.names)
+    rows = np.arange(len(names))
+    rng = np.random.default_rng(config.seed)
+    state = {"order": bucketed_order(rows, names.lengths, B, rng), "cursor": 0}
+
+    def advance(steps: int = 1) -> int:
+        torch.set_num_threads(threads)  # a process-wide setting: the other torch row changes it
+        chars = 0
+        for _ in range(steps):
+            batch = state["order"][state["cursor"] : state["cursor"] + B]
+            state["cursor"] += B
+            if state["cursor"] >= len(rows):
+                state["order"], state["cursor"] = bucketed_order(rows, names.lengths, B, rng), 0
+            X, Y, mask = (torch.from_numpy(a) for a in names.pad_batch(batch))
+            X, Y = X.long(), Y.long()
+            x = torch.nn.functional.one_hot(X.clamp(min=0), V).float() * (X >= 0).unsqueeze(-1)
+            out, _ = rnn(x)  # (T, B, H)
+            logits = head(out)  # (T, B, V)
+            per_char = torch.nn.functional.cross_entropy(
+                logits.reshape(-1, V), Y.reshape(-1), reduction="none")
+            n = mask.sum()
+            loss = (per_char * mask.reshape(-1)).sum() / n
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_value_(params, config.clip)
+            opt.step()
+            chars += int(n)
+        return chars
+
+    def weights() -> Weights:
+        with torch.no_grad():
+            return {"W_xh": rnn.weight_ih_l0.T.numpy().copy(),
+                    "W_hh": rnn.weight_hh_l0.T.numpy().copy(),
+                    "b_h": (rnn.bias_ih_l0 + rnn.bias_hh_l0).numpy().copy(),
+                    "W_hy": head.weight.T.numpy().copy(), "b_y": head.bias.numpy().copy()}
+
+    return Contender(f"PyTorch {torch.__version__}, {threads} thread{'s' * (threads > 1)}",
+                     advance, weights, f"nn.RNN, batch {B}, Adam {config.lr}, float32")
+
+
+@dataclass
+class Result:
+    name: str
+    note: str
+    chars: int = 0
+    seconds: float = 0.0  # training time only
+    best: float = math.inf  # best held-out loss per character
+    best_at: int = 0  # trained characters when it was reached
+    final: float = math.inf
+    next_eval: int = 0
+
+    @property
+    def chars_per_s(self) -> float:
+        return self.chars / self.seconds
+
+    def score(self, loss: float, at_chars: int) -> None:
+        self.final = loss
+        if loss < self.best:
+            self.best, self.best_at = loss, at_chars
+
+
+def take_turns(workers: list[Callable[[], int]], seconds: float, slice_s: float = 0.25,
+               pause: Callable[[int, int], bool] | None = None,
+               after_slice: Callable[[int, int], None] | None = None) -> list[tuple[int, float]]:
+    """Run each worker for `seconds` in all, taking turns in slices of ~slice_s.
+
+    A worker does a little work and returns how much (characters, iterations).
+    Taking turns gives every worker the same share of whatever else the
+    machine is doing, so ratios hold on a busy machine too. pause(i, done)
+    may end a slice early; after_slice(i, done) runs off the clock. Returns
+    (work done, seconds spent) per worker.
+    """
+    done, spent = [0] * len(workers), [0.0] * len(workers)
+    while any(s < seconds for s in spent):
+        for i, work in enumerate(workers):
+            if spent[i] >= seconds:
+                continue
+            t0 = time.perf_counter()
+            stop = t0 + min(slice_s, seconds - spent[i])
+            while True:
+                done[i] += work()
+                now = time.perf_counter()
+                if now >= stop or (pause is not None and pause(i, done[i])):
+                    break
+            spent[i] += now - t0
+            if after_slice is not None:
+                after_slice(i, done[i])
+    return list(zip(done, spent, strict=True))
+
+
+def run_budgets(contenders: list[Contender], seconds: float, score: HeldOutScorer,
+                eval_chars: int) -> list[Result]:
+    """Train each contender for `seconds` (taking turns); score held-out loss as it goes.
+
+    Everything runs with training's one BLAS thread: a second OpenBLAS thread
+    woken by scoring would spin on after it and slow whichever row runs next.
+    """
+    with training_threads():  # one BLAS thread for every row and for scoring too
+        return _run_budgets(contenders, seconds, score, eval_chars)
+
+
+def _run_budgets(contenders: list[Contender], seconds: float, score: HeldOutScorer,
+                 eval_chars: int) -> list[Result]:
+    results = [Result(c.name, c.note, next_eval=eval_chars) for c in contenders]
+    for c, r in zip(contenders, results, strict=True):
+        r.score(score(c.weights()), 0)
+
+    def due(i: int, chars: int) -> bool:
+        return chars >= results[i].next_eval
+
+    def evaluate(i: int, chars: int) -> None:
+        if due(i, chars):
+            results[i].next_eval = chars + eval_chars
+            results[i].score(score(contenders[i].weights()), chars)
+
+    totals = take_turns([c.advance for c in contenders], seconds, pause=due,
+                        after_slice=evaluate)
+    for c, r, (chars, spent) in zip(contenders, results, totals, strict=True):
+        r.chars, r.seconds = chars, spent
+        r.score(score(c.weights()), chars)
+    return results
+
+
+# -- sections ---------------------------------------------------------------------------
+def speed_section(corpus: Corpus, seconds: float, hidden: int | None, batch: int | None,
+                  with_torch: bool, seeds: int, out) -> None:
+    split = Split.of(corpus)
+    score = HeldOutScorer(split.held_out)
+    cfg = default_config(hidden, batch)
+    H = cfg.hidden
+    epoch_chars = sum(len(n) + 1 for n in split.train.names)
+    eval_chars = max(EVAL_CHARS, epoch_chars // 4)
+    out(f"Training names: {len(split.train.names):,}; held out: {len(split.held_out):,} "
+        f"names ({int(score.chars):,} characters). Each row trains {seconds:g} s, the rows "
+        f"taking turns in quarter-second slices; held-out loss scored every {eval_chars:,} "
+        "trained characters (off the clock), best point kept.\n")
+    classic = classic_trainer(split, H)
+    contenders = [
+        reference_contender(split, H),
+        trainer_contender("classic preset", classic, 20,
+                          "batch 1, SGD 0.01, float64, exact to the seed"),
+        trainer_contender("default preset", Trainer(split.train, cfg), 2,
+                          f"batch {cfg.batch_size}, {cfg.optimizer.capitalize()} {cfg.lr}, "
+                          f"{cfg.dtype}, length-bucketed"),
+    ]
+    skipped, alone = None, []
+    if with_torch:
+        try:
+            import torch
+        except ImportError:
+            skipped = "PyTorch is not installed: its rows are skipped (`pip install torch`)."
+        else:
+            contenders.append(torch_contender(split, cfg, 1))
+            if torch.get_num_threads() > 1:  # its idle threads spin: it runs last, alone
+                alone.append(torch_contender(split, cfg, torch.get_num_threads()))
+    else:
+        skipped = "PyTorch skipped (--no-torch)."
+    print(f"  training {len(contenders)} contenders for {seconds:g} s each, taking turns ...",
+          file=sys.stderr, flush=True)
+    results = run_budgets(contenders, seconds, score, eval_chars)
+    for c in alone:
+        print(f"  training {c.name} for {seconds:g} s ...", file=sys.stderr, flush=True)
+        results += run_budgets([c], seconds, score, eval_chars)
+        results[-1].name += " (run alone, after the others)"
+    base = results[0].chars_per_s
+    out("| contender | settings | chars/s | x seed | best held-out loss/char (reached at) "
+        "| held-out at the end |")
+    out("|---|---|---:|---:|---:|---:|")
+    for r in results:
+        out(f"| {r.name} | {r.note} | {r.chars_per_s:,.0f} | {r.chars_per_s / base:.1f} "
+            f"| {r.best:.4f} ({r.best_at / r.chars_per_s:.1f} s) | {r.final:.4f} |")
+    torch_rows = [r for r in results if r.name.startswith("PyTorch")]
+    ours = results[2]
+    if torch_rows:
+        fastest = max(torch_rows, key=lambda r: r.chars_per_s)
+        speedup = ours.chars_per_s / fastest.chars_per_s
+        out(f"\nDefault preset vs PyTorch's fastest row: {speedup:.1f}x the characters per "
+            "second.")
+    if skipped:
+        out("\n" + skipped)
+    if seeds > 1:
+        torch_1 = next((r for r in torch_rows if r.name.endswith(", 1 thread")), None)
+        out("\n" + seed_spread(split, score, cfg, seconds, eval_chars, seeds, ours, torch_1))
+    out("\n" + sampling_costs(classic, results[1]))
+
+
+def seed_spread(split: Split, score: HeldOutScorer, cfg: TrainConfig, seconds: float,
+                eval_chars: int, seeds: int, ours: Result, torch_1: Result | None) -> str:
+    """Best held-out loss over several seeds: one run's figure moves by ~0.01 from seed to seed."""
+    mine, theirs = [ours.best], [torch_1.best] if torch_1 else []
+    for seed in range(1, seeds):
+        c = replace(cfg, seed=seed)
+        contenders = [trainer_contender("default preset", Trainer(split.train, c), 2, "")]
+        if torch_1:
+            contenders.append(torch_contender(split, c, 1))
+        print(f"  seed {seed}: training {len(contenders)} rows for {seconds:g} s each ...",
+              file=sys.stderr, flush=True)
+        results = run_budgets(contenders, seconds, score, eval_chars)
+        mine.append(results[0].best)
+        if torch_1:
+            theirs.append(results[1].best)
+
+    def summary(xs: list[float]) -> str:
+        return f"{np.mean(xs):.4f} (seeds 0-{seeds - 1}: {', '.join(f'{x:.4f}' for x in xs)})"
+
+    line = f"Best held-out loss per character, mean over {seeds} seeds: default preset " \
+           f"{summary(mine)}"
+    return line + (f"; PyTorch, 1 thread, {summary(theirs)}." if theirs else ".")
+
+
+def sampling_costs(trainer: Trainer, classic: Result) -> str:
+    """What the seed's report (7 names every 2000 iterations) costs the trained classic preset."""
+    t0 = time.perf_counter()
+    for _ in range(5):
+        trainer.sample(7, seed=0)
+    sample = (time.perf_counter() - t0) / 5
+    iteration_chars = np.mean([len(n) + 1 for n in trainer.corpus.names])
+    interval = 2000 * iteration_chars / classic.chars_per_s
+    return (f"Report sampling (classic preset, the seed's exact scheme): 7 names take "
+            f"{sample * 1e3:.1f} ms, {sample / interval:.1%} of the {interval:.2f} s that the "
+            f"2000 iterations between two reports train.")
+
+
+def threads_section(corpus: Corpus, seconds: float, out) -> None:
+    from core import threads
+
+    out("| hidden | names per step | 1 BLAS thread chars/s | 2 BLAS threads chars/s "
+        "| 2 vs 1 |")
+    out("|---:|---:|---:|---:|---:|")
+    for H, B in ((50, 32), (50, 256), (128, 64), (256, 256)):
+        def worker(n: int, trainer: Trainer) -> Callable[[], int]:
+            def work() -> int:
+                before = trainer.state.total_chars
+                with threads.using(n):
+                    trainer.run(2)
+                return trainer.state.total_chars - before
+            return work
+
+        workers = [worker(n, Trainer(corpus, default_config(H, B))) for n in (1, 2)]
+        for w in workers:
+            w()  # warm up
+        (c1, s1), (c2, s2) = take_turns(workers, seconds)
+        one, two = c1 / s1, c2 / s2
+        out(f"| {H} | {B} | {one:,.0f} | {two:,.0f} | {two / one:.2f} |")
+    out(f"\nTraining uses {threads.TRAINING_THREADS} BLAS thread (core/threads.py); the "
+        "process's own setting is restored after every training call.")
+
+
+def synthetic_corpus(corpus: Corpus, n: int, path: Path) -> Path:
+    """n names spliced from two of corpus's names each (seeded): realistic lengths and letters."""
+    rng = np.random.default_rng(7)
+    src = corpus.names
+    a, b = rng.integers(0, len(src), n), rng.integers(0, len(src), n)
+    cut_a = rng.random(n)
+    cut_b = rng.random(n)
+    names = []
+    for i in range(n):
+        x, y = src[a[i]], src[b[i]]
+        head = x[: max(1, int(len(x) * cut_a[i]))]
+        tail = y[int(len(y) * cut_b[i]) :]
+        names.append((head + tail)[:30])
+    path.write_text("\n".join(names) + "\n", encoding="utf-8")
+    return path
+
+
+def memory_probe(kind: str, corpus_path: str, seconds: float) -> None:
+    """Run in a fresh process: load, train, checkpoint; print peak RSS as JSON."""
+    corpus = load_corpus(corpus_path)
+    if kind != "baseline":
+        cfg = (TrainConfig(preset="classic", samples=0) if kind == "classic"
+               else TrainConfig.for_preset("default", samples=0))
+        trainer = Trainer(corpus, cfg)
+        with training_threads():
+            t0 = time.perf_counter()
+            while time.perf_counter() - t0 < seconds:
+                trainer.run(20)
+        with tempfile.TemporaryDirectory() as tmp:
+            checkpoint.save(trainer, Path(tmp) / "c.npz")
+    print(json.dumps({"kind": kind, "peak_mb": peak_rss_mb()}))
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory.
+
+    Linux's VmHWM starts afresh at exec; ru_maxrss would still count the
+    parent's memory that a forked child shared before it exec'd.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB elsewhere
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
+
+
+def memory_section(corpus: Corpus, seconds: float, out) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = synthetic_corpus(corpus, MEMORY_NAMES, Path(tmp) / "names100k.txt")
+        big = load_corpus(path)
+        st = big.stats()
+        out(f"A synthetic corpus of {st.names:,} names ({st.characters:,} characters, "
+            f"vocabulary {st.vocab_size}, spliced from {corpus.title}'s names); each row is "
+            f"a fresh Python process that loads it, trains {seconds:g} s and saves a checkpoint.\n")
+        out("| process | peak RSS (MB) |")
+        out("|---|---:|")
+        rows = {"baseline": "Python + NumPy + dinogui, corpus loaded, no training",
+                "classic": "classic preset", "default": "default preset"}
+        for kind, label in rows.items():
+            code = ("from dinogui.bench import memory_probe; "
+                    f"memory_probe({kind!r}, {str(path)!r}, {seconds!r})")
+            done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                  cwd=str(Path(__file__).resolve().parent.parent), check=False)
+            if done.returncode != 0:
+                out(f"| {label} | failed: {done.stderr.strip().splitlines()[-1:]} |")
+                continue
+            peak = json.loads(done.stdout.strip().splitlines()[-1])["peak_mb"]
+            out(f"| {label} | {peak:,.0f} |")
+
+
+def iterations(train: Callable[[], object], n: int) -> Callable[[], int]:
+    """A take_turns worker that counts iterations: train() runs n of them."""
+    def work() -> int:
+        train()
+        return n
+    return work
+
+
+def scaling_section(corpus: Corpus, seconds: float, batch: int | None, out) -> None:
+    split = Split.of(corpus)
+    B = default_config(None, batch).batch_size
+    out(f"Milliseconds per iteration (one name for the seed and classic, {B} names for the "
+        "default preset), and the growth from hidden 50.\n")
+    out("| hidden | seed ms/it | classic ms/it | default ms/it | seed growth | classic growth "
+        "| default growth |")
+    out("|---:|---:|---:|---:|---:|---:|---:|")
+    first = None
+    for H in HIDDEN_SIZES:
+        workers = [iterations(partial(reference_contender(split, H).advance, 1), 1),
+                   iterations(partial(classic_trainer(split, H).run, 5), 5),
+                   iterations(partial(Trainer(split.train, default_config(H, batch)).run, 1), 1)]
+        with training_threads():  # the same BLAS threads for all three
+            for w in workers:
+                w()  # warm up: buffers, caches
+            times = [s / n * 1e3 for n, s in take_turns(workers, seconds)]
+        first = first or times
+        out(f"| {H} | {times[0]:.3f} | {times[1]:.3f} | {times[2]:.3f} | "
+            + " | ".join(f"{t / f:.1f}x" for t, f in zip(times, first, strict=True)) + " |")
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    from threadpoolctl import threadpool_info
+
+    blas = ", ".join(f"{i['internal_api']} {i['version']} ({i.get('architecture', '?')})"
+                     for i in threadpool_info() if i["user_api"] == "blas")
+    try:
+        torch_v = f", torch {metadata.version('torch')}"
+    except metadata.PackageNotFoundError:
+        torch_v = ", torch not installed"
+    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; "
+            f"Python {platform.python_version()}, NumPy {np.__version__}, {blas}{torch_v}")
+
+
+def run(args: argparse.Namespace) -> int:
+    seconds = args.seconds or (2.0 if args.quick else 10.0)
+    if not seconds > 0:
+        raise ValueError("--seconds must be a positive number")
+    if args.seeds is not None and args.seeds < 1:
+        raise ValueError("--seeds must be at least 1")
+    corpus = load_corpus(args.corpus or bundled_corpus_path())
+    sections = {s.strip() for s in args.sections.split(",") if s.strip()}
+    unknown = sections - {"speed", "threads", "memory", "scaling"}
+    if unknown:
+        raise ValueError(f"unknown bench section(s): {', '.join(sorted(unknown))}")
+
+    def out(line: str = "") -> None:
+        print(line, flush=True)
+
+    st = corpus.stats()
+    out(f"# dinogui bench\n\nMachine: {machine()}\n")
+    out(f"Corpus: {corpus.title} ({st.names:,} names, {st.characters:,} characters, "
+        f"vocabulary {st.vocab_size})\n")
+    short = min(seconds, 1.0 if args.quick else 3.0)
+    if "speed" in sections:
+        out("## Speed and held-out quality\n")
+        speed_section(corpus, seconds, args.hidden, args.batch_size, not args.no_torch,
+                      args.seeds or (1 if args.quick else 3), out)
+    if "threads" in sections:
+        out("\n## BLAS threads (default preset)\n")
+        threads_section(corpus, short, out)
+    if "memory" in sections:
+        out("\n## Peak memory, 100,000 names\n")
+        memory_section(corpus, short, out)
+    if "scaling" in sections:
+        out("\n## Time per iteration vs hidden size\n")
+        scaling_section(corpus, short / 2, args.batch_size, out)
+    return 0
+

@@ -1,0 +1,93 @@
+"""Timings for sampling controls, scoring and nearest-name search, measured in one run.
+
+    python -m dinogui.bench_sampling [--names ../shared/data/names.txt]
+
+Prints, for the name list given (32k first names by default, when present):
+nearest-name queries per second against a brute-force loop of the plain
+Levenshtein DP over every name (and the ratio), the same on a 100k-name corpus
+padded with spliced names, names scored per second, and how long constrained
+draws and an unmeetable constraint take on a small trained model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from pathlib import Path
+
+from core.corpus import load_corpus
+from core.novelty import NearestNames, levenshtein
+from core.sampling import ConstraintsUnmet, SampleSpec
+from core.trainer import TrainConfig, Trainer
+
+DEFAULT_NAMES = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "names.txt"
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+
+def bench_nearest(names: list[str], queries: list[str], brute: int) -> None:
+    index, build = _timed(lambda: NearestNames(names))
+    _, fast = _timed(lambda: index.nearest_many(queries))
+    _, slow = _timed(lambda: [min(names, key=lambda c: levenshtein(q, c)) for q in queries[:brute]])
+    per_fast, per_slow = fast / len(queries), slow / brute
+    print(f"  {len(index):,} names: index built in {build * 1e3:.0f} ms; "
+          f"{per_fast * 1e3:.1f} ms per query vectorised, {per_slow * 1e3:.0f} ms brute force "
+          f"({per_slow / per_fast:.0f}x)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--names", default=str(DEFAULT_NAMES))
+    args = ap.parse_args(argv)
+    if not Path(args.names).is_file():
+        print(f"{args.names} is not here; nothing to measure")
+        return 0
+    corpus = load_corpus(args.names)
+    rng = random.Random(0)
+    names = corpus.names
+    trainer = Trainer(corpus, TrainConfig.for_preset("default", hidden=64, samples=0,
+                                                     val_fraction=0.0))
+    trainer.run(300)
+    sampler = trainer.sampler()
+    queries = sampler.draw(200, seed=0, spec=SampleSpec(top_k=trainer.vocab.size)).names
+    print(f"nearest corpus name, 200 sampled names (brute force on 5), {args.names}:")
+    bench_nearest(names, queries, 5)
+    spliced = [a[: len(a) // 2] + b[len(b) // 2 :]
+               for a, b in zip(rng.choices(names, k=70_000), rng.choices(names, k=70_000),
+                               strict=True)]
+    bench_nearest(names + spliced, queries, 5)
+
+    scored, secs = _timed(lambda: sampler.loglik_per_char(names))
+    print(f"scoring: {len(scored):,} names in {secs:.2f} s ({len(scored) / secs:,.0f} names/s; "
+          f"GRU/LSTM cost more per step)")
+    known = corpus.name_set()
+    for label, spec in [("unconstrained (batched scheme)", SampleSpec()),
+                        ("top-k 5, min length 5", SampleSpec(top_k=5, min_len=5)),
+                        ("new names only", SampleSpec(new_only=True)),
+                        ("suffix 'na', new only", SampleSpec(suffix="na", new_only=True))]:
+        drawn, secs = _timed(lambda spec=spec: sampler.draw(100, 1, spec, known=known))
+        print(f"draw 100, {label}: {secs * 1e3:.0f} ms, {drawn.drawn} drawn, "
+              f"{drawn.not_new} not new, {drawn.wrong_ending} wrong ending")
+    classic = Trainer(corpus, TrainConfig(samples=0)).sampler()
+    for label, model in [("this model", sampler), ("a classic seed model", classic)]:
+        (found, drawn), secs = _timed(lambda model=model: _unmet(model))
+        print(f"unmeetable suffix 'qxqxq' on {label}: refused after {drawn:,} draws "
+              f"in {secs * 1e3:.0f} ms")
+    return 0
+
+
+def _unmet(sampler) -> tuple[list[str], int]:
+    try:
+        drawn = sampler.draw(10, 0, SampleSpec(suffix="qxqxq"))
+        return drawn.names, drawn.drawn
+    except ConstraintsUnmet as e:
+        return e.found, e.drawn
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

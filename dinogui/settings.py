@@ -1,0 +1,115 @@
+"""What the window remembers between sessions (QSettings), and where it keeps its data.
+
+Values that are not plain strings are stored as JSON text, so they read back
+the same from every QSettings backend (the INI files tests use, the registry,
+plists). Tests hand the window a QSettings on a temporary INI file and a
+temporary data folder, so they never touch the user's own.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
+
+ORGANIZATION = "dinogui"
+APPLICATION = "dinogui"
+MAX_RECENT = 8
+AUTOSAVE_NAME = "autosave.npz"
+
+
+def default_data_dir() -> Path:
+    """The user's data folder for dinogui (QStandardPaths AppDataLocation)."""
+    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    return Path(location or Path.home() / ".dinogui")
+
+
+class AppSettings:
+    def __init__(self, qsettings: QSettings | None = None) -> None:
+        self.q = qsettings if qsettings is not None else QSettings(ORGANIZATION, APPLICATION)
+
+    # -- JSON-valued keys -------------------------------------------------------
+    def _get_json(self, key: str, default):
+        text = self.q.value(key)
+        if not isinstance(text, str):
+            return default
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            return default
+        return value if isinstance(value, type(default)) else default
+
+    def _set_json(self, key: str, value) -> None:
+        self.q.setValue(key, json.dumps(value))
+
+    # -- window layout ----------------------------------------------------------
+    def blob(self, key: str) -> QByteArray | None:
+        value = self.q.value(f"window/{key}")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def set_blob(self, key: str, value: QByteArray) -> None:
+        self.q.setValue(f"window/{key}", value)
+
+    # -- training and sampling choices ------------------------------------------
+    def hyperparameters(self) -> dict:
+        return self._get_json("training/hyperparameters", {})
+
+    def set_hyperparameters(self, values: dict) -> None:
+        self._set_json("training/hyperparameters", values)
+
+    def sampling(self) -> dict:
+        return self._get_json("sampling/controls", {})
+
+    def set_sampling(self, values: dict) -> None:
+        self._set_json("sampling/controls", values)
+
+    def loss_scale(self) -> str | None:
+        value = self.q.value("view/loss_scale")
+        return value if value in ("name", "char") else None
+
+    def set_loss_scale(self, scale: str) -> None:
+        self.q.setValue("view/loss_scale", scale)
+
+    # -- files ------------------------------------------------------------------
+    def last_corpus(self) -> str | None:
+        value = self.q.value("files/last_corpus")
+        return value if isinstance(value, str) and value else None
+
+    def set_last_corpus(self, path: str) -> None:
+        self.q.setValue("files/last_corpus", path)
+
+    def recent_files(self) -> list[str]:
+        return [p for p in self._get_json("files/recent", []) if isinstance(p, str)]
+
+    def add_recent(self, path: str | Path) -> list[str]:
+        path = str(Path(path).resolve())
+        recent = [path] + [p for p in self.recent_files() if p != path]
+        self._set_json("files/recent", recent[:MAX_RECENT])
+        return self.recent_files()
+
+    def remove_recent(self, path: str) -> list[str]:
+        self._set_json("files/recent", [p for p in self.recent_files() if p != path])
+        return self.recent_files()
+
+    def clear_recent(self) -> None:
+        self._set_json("files/recent", [])
+
+    def last_folder(self) -> str:
+        value = self.q.value("files/last_folder")
+        return value if isinstance(value, str) else str(Path.home())
+
+    def set_last_folder(self, path: str | Path) -> None:
+        self.q.setValue("files/last_folder", str(Path(path).parent))
+
+    # -- autosave bookkeeping ---------------------------------------------------
+    def autosave_source(self) -> str | None:
+        """The checkpoint file the autosaved model came from, if any."""
+        value = self.q.value("autosave/source")
+        return value if isinstance(value, str) and value else None
+
+    def set_autosave_source(self, path: str | None) -> None:
+        self.q.setValue("autosave/source", path or "")
+
+    def sync(self) -> None:
+        self.q.sync()

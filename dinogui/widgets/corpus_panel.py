@@ -1,0 +1,112 @@
+"""The corpus: its name, statistics and a small histogram of name lengths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
+
+from core.corpus import Corpus, CorpusStats
+
+VOCAB_SHOWN = 40  # characters listed in the vocabulary's tooltip before "…"
+
+
+@dataclass(frozen=True)
+class CorpusSummary:
+    """What the window shows and checks about a corpus, computed off the window's thread."""
+
+    title: str
+    source: str
+    stats: CorpusStats
+    lengths: np.ndarray  # histogram x: every length from shortest to longest
+    counts: np.ndarray
+    vocabulary: str  # the characters, newline shown as ⏎
+    known: frozenset[str]  # the names, to mark samples that already exist
+
+    @classmethod
+    def of(cls, corpus: Corpus) -> CorpusSummary:
+        xs, counts = corpus.length_histogram()
+        chars = "".join("⏎" if c == "\n" else c for c in corpus.vocab.chars)
+        known = corpus.name_set()
+        # counted from the names: a corpus rebuilt from a checkpoint has no duplicates list
+        stats = replace(corpus.stats(), duplicates=len(corpus.names) - len(known))
+        return cls(corpus.title, corpus.source, stats, xs, counts, chars, known)
+
+
+class CorpusPanel(QGroupBox):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Corpus", parent)
+        self.summary: CorpusSummary | None = None
+        self.title = QLabel("no corpus loaded")
+        font = self.title.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        self.title.setFont(font)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.fields = {key: QLabel("—") for key in
+                       ("names", "characters", "vocabulary", "lengths", "repeats")}
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setVerticalSpacing(2)
+        for key, label in self.fields.items():
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            form.addRow(key.capitalize() + ":", label)
+        self.fields["repeats"].setToolTip(
+            "Names that appear more than once. They stay in training, as in the seed.")
+
+        self.histogram = _SmallPlot(background="w")
+        self.histogram.setFixedHeight(110)
+        self.histogram.setMinimumWidth(150)
+        self.histogram.setMouseEnabled(x=False, y=False)
+        self.histogram.hideButtons()
+        self.histogram.setMenuEnabled(False)
+        item = self.histogram.getPlotItem()
+        item.setLabel("bottom", "name length")
+        item.getAxis("left").setWidth(34)
+        for side in ("left", "bottom"):
+            item.getAxis(side).setPen(pg.mkPen(120, 120, 120))
+            item.getAxis(side).setTextPen(pg.mkPen(60, 60, 60))
+        self.histogram.setToolTip("How many names have each length (letters, without the end)")
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=(70, 130, 180),
+                                    pen=pg.mkPen(None))
+        item.addItem(self.bars)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addLayout(form)
+        layout.addWidget(self.histogram)
+
+    def show_summary(self, summary: CorpusSummary | None) -> None:
+        self.summary = summary
+        if summary is None:
+            self.title.setText("no corpus loaded")
+            self.title.setToolTip("")
+            for label in self.fields.values():
+                label.setText("—")
+            self.bars.setOpts(x=[], height=[])
+            return
+        st = summary.stats
+        self.title.setText(summary.title)
+        self.title.setToolTip(summary.source)
+        self.fields["names"].setText(f"{st.names:,}")
+        self.fields["characters"].setText(f"{st.characters:,}")
+        vocab = summary.vocabulary
+        shown = vocab if len(vocab) <= VOCAB_SHOWN else vocab[:VOCAB_SHOWN] + "…"
+        self.fields["vocabulary"].setText(f"{st.vocab_size} symbols")
+        self.fields["vocabulary"].setToolTip(f"{shown}\n(⏎ is the end of a name)")
+        self.fields["lengths"].setText(f"{st.shortest}–{st.longest} (mean {st.mean_length:.1f})")
+        self.fields["repeats"].setText(f"{st.duplicates:,}" if st.duplicates else "none")
+        self.bars.setOpts(x=summary.lengths, height=summary.counts, width=0.8)
+        self.histogram.getPlotItem().enableAutoRange()
+
+
+class _SmallPlot(pg.PlotWidget):
+    """A PlotWidget content to be small (a QGraphicsView asks for room for its whole scene)."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        return QSize(220, 110)

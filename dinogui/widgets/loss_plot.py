@@ -1,0 +1,262 @@
+"""The live loss plot: each step's loss faint, the smoothed loss bold, x = iteration.
+
+Points arrive in batches from the training thread and are appended to
+growable arrays; a one-shot timer started by their arrival redraws them. pyqtgraph draws
+only the visible range (clip to view), reduced to about one point per pixel
+column (peak downsampling keeps the spikes of the step loss), so a million
+iterations draw about as fast as a thousand.
+
+Painting runs in the window's thread and holds Python's GIL, which the
+training thread needs too; so the plot times its own redraws and spaces them
+so that they take at most 1/COST_RATIO of the time: 20 redraws a second when
+a redraw is cheap, fewer on a slow or busy machine.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from core.history import History
+
+REDRAW_MS = 50  # the fastest redraw rate: 20 a second
+MAX_REDRAW_MS = 1000  # and the slowest
+COST_RATIO = 20  # redraws take at most 1/20 of the time
+SCALES = {"name": "per name", "char": "per character"}
+NATURAL_SCALE = {"classic": "name", "default": "char"}  # what each preset reports
+SMOOTHING = {"classic": "0.999", "default": "0.99"}  # the trainer's moving-average factor
+
+STEP_PEN = pg.mkPen(color=(70, 130, 180, 90), width=1)
+SMOOTH_PEN = pg.mkPen(color=(214, 96, 26), width=2.5)
+
+
+class CurveData:
+    """The window's copy of the per-iteration losses, in arrays that double as they fill."""
+
+    COLUMNS = ("x", "step_name", "step_char", "smooth_name", "smooth_char")
+
+    def __init__(self) -> None:
+        self.n = 0
+        self._cols = {k: np.empty(4096) for k in self.COLUMNS}
+
+    def clear(self) -> None:
+        self.n = 0
+
+    def _reserve(self, extra: int) -> None:
+        need = self.n + extra
+        cap = len(self._cols["x"])
+        if need <= cap:
+            return
+        while cap < need:
+            cap *= 2
+        for k, old in self._cols.items():
+            grown = np.empty(cap)
+            grown[: self.n] = old[: self.n]
+            self._cols[k] = grown
+
+    def extend(self, iterations: np.ndarray, loss: np.ndarray, chars: np.ndarray,
+               names: np.ndarray, smooth: np.ndarray, smooth_char: np.ndarray) -> None:
+        k = len(iterations)
+        self._reserve(k)
+        s = slice(self.n, self.n + k)
+        c = self._cols
+        c["x"][s] = iterations
+        np.divide(loss, names, out=c["step_name"][s])
+        np.divide(loss, chars, out=c["step_char"][s])
+        c["smooth_name"][s] = smooth
+        c["smooth_char"][s] = smooth_char
+        self.n += k
+
+    def load(self, history: History) -> None:
+        self.clear()
+        n = len(history)
+        self.extend(np.arange(n), history.column("loss"), history.column("chars"),
+                    history.column("names"), history.column("smooth"),
+                    history.column("smooth_char"))
+
+    def column(self, name: str) -> np.ndarray:
+        return self._cols[name][: self.n]
+
+    def series(self, scale: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(x, step loss, smoothed loss) on the given scale ("name" or "char")."""
+        return self.column("x"), self.column(f"step_{scale}"), self.column(f"smooth_{scale}")
+
+
+class LossPlot(QWidget):
+    """The plot with its scale switch; `scale_changed(scale)` when the user switches."""
+
+    scale_changed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.data = CurveData()
+        self.preset = "classic"
+        self.scale = "name"
+        self._dirty = False
+
+        self.scale_box = QComboBox()
+        for key, label in SCALES.items():
+            self.scale_box.addItem(f"Loss {label}", key)
+        self.scale_box.setToolTip(
+            "Per name: the cross-entropy summed over each name's characters, as the seed "
+            "prints it (longer names weigh more).\nPer character: the same divided by the "
+            "characters predicted; ln(vocabulary) is a uniform guess.")
+        self.scale_box.currentIndexChanged.connect(self._scale_picked)
+        self.caption = QLabel()
+        self.caption.setTextFormat(Qt.TextFormat.PlainText)
+        self.caption.setStyleSheet("color: palette(placeholder-text);")
+        fit = QPushButton("Fit")
+        fit.setToolTip("Show all the points again after zooming (auto-range)")
+        fit.clicked.connect(self.auto_range)
+
+        self.view = _TimedPlotWidget(background="w")
+        self.view.setMinimumHeight(180)
+        item = self.view.getPlotItem()
+        item.showGrid(x=True, y=True, alpha=0.2)
+        for side in ("left", "bottom"):
+            axis = item.getAxis(side)
+            axis.setPen(pg.mkPen(90, 90, 90))
+            axis.setTextPen(pg.mkPen(60, 60, 60))
+            axis.setStyle(maxTickLevel=0)  # grid at major ticks only: minor lines cost 40% a paint
+        item.setLabel("bottom", "iteration")
+        item.setMenuEnabled(False)
+        item.hideButtons()  # the Fit button does what the small "A" would
+        self.legend = item.addLegend(offset=(-10, 10), labelTextColor=(60, 60, 60),
+                                     brush=pg.mkBrush(255, 255, 255, 200))
+        # one point per pixel column: peaks for the noisy step loss, a plain subsample
+        # for the smoothed curve (cheap enough to antialias)
+        self.step_curve = item.plot(pen=STEP_PEN, name="step loss", antialias=False,
+                                    autoDownsampleFactor=1.0)
+        self.smooth_curve = item.plot(pen=SMOOTH_PEN, name="smoothed", antialias=True,
+                                      autoDownsampleFactor=1.0)
+        self.step_curve.setDownsampling(auto=True, method="peak")
+        self.smooth_curve.setDownsampling(auto=True, method="subsample")
+        for curve in (self.step_curve, self.smooth_curve):
+            curve.setClipToView(True)
+        self.view.getViewBox().setMouseEnabled(x=True, y=True)
+        self.placeholder = pg.TextItem("Press Start (F5) to train: the loss appears here",
+                                       color=(120, 120, 120), anchor=(0.5, 0.5))
+        self.placeholder.setParentItem(item.getViewBox())  # fixed in the view, not in data
+        item.getViewBox().sigResized.connect(self._place_placeholder)
+
+        top = QHBoxLayout()
+        top.addWidget(self.scale_box)
+        top.addWidget(self.caption, 1)
+        top.addWidget(fit)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.view, 1)
+
+        # one shot, started by the first points after a redraw: no wake-ups while idle
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REDRAW_MS)
+        self._timer.timeout.connect(self._tick)
+        self.redraw_cost = 0.0  # seconds a redraw and its paint took, smoothed
+        self._relabel()
+
+    # -- what is shown ------------------------------------------------------------
+    def set_preset(self, preset: str, scale: str | None = None) -> None:
+        """A new model: its own smoothing in the caption, and its natural scale unless given."""
+        self.preset = preset
+        self.set_scale(scale or NATURAL_SCALE.get(preset, "char"))
+        self._relabel()
+
+    def set_scale(self, scale: str) -> None:
+        index = self.scale_box.findData(scale)
+        if index >= 0 and index != self.scale_box.currentIndex():
+            self.scale_box.setCurrentIndex(index)  # -> _scale_picked
+        else:
+            self._apply_scale(scale)
+
+    def _scale_picked(self, index: int) -> None:
+        self._apply_scale(self.scale_box.itemData(index))
+        self.scale_changed.emit(self.scale)
+
+    def _apply_scale(self, scale: str) -> None:
+        self.scale = scale
+        self._relabel()
+        self._dirty = True
+        self.redraw()
+        self.auto_range()
+
+    def _relabel(self) -> None:
+        unit = SCALES[self.scale]
+        self.view.getPlotItem().setLabel("left", f"loss {unit} (nats)")
+        if self.scale == "name" and self.preset == "classic":
+            text = "the seed's smoothed loss per name"
+        else:
+            text = f"smoothed loss {unit}"
+        self.caption.setText(f"{text} · moving average {SMOOTHING.get(self.preset, '')}")
+        self.legend.clear()
+        self.legend.addItem(self.step_curve, "step loss")
+        self.legend.addItem(self.smooth_curve, f"smoothed ({SMOOTHING.get(self.preset, '')})")
+
+    # -- data -----------------------------------------------------------------------
+    def clear(self) -> None:
+        self.data.clear()
+        self._dirty = True
+        self.redraw()
+        self.auto_range()
+
+    def load_history(self, history: History) -> None:
+        self.data.load(history)
+        self._dirty = True
+        self.redraw()
+        self.auto_range()
+
+    def append(self, iterations, loss, chars, names, smooth, smooth_char) -> None:
+        self.data.extend(iterations, loss, chars, names, smooth, smooth_char)
+        self._dirty = True
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def redraw(self) -> None:
+        """Hand the new points to the curves (painted at the next paint event)."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        x, step, smooth = self.data.series(self.scale)
+        self.step_curve.setData(x, step, skipFiniteCheck=True)
+        self.smooth_curve.setData(x, smooth, skipFiniteCheck=True)
+        self.placeholder.setVisible(self.data.n == 0)
+
+    def _place_placeholder(self) -> None:
+        rect = self.view.getPlotItem().getViewBox().boundingRect()
+        self.placeholder.setPos(rect.center())
+
+    def _tick(self) -> None:
+        painted, self.view.paint_seconds = self.view.paint_seconds, 0.0
+        if not self._dirty:
+            return
+        t0 = time.perf_counter()
+        self.redraw()
+        vb = self.view.getPlotItem().getViewBox()
+        vb.prepareForPaint()  # apply the auto-range now, or the paint it causes is a second one
+        cost = time.perf_counter() - t0 + painted  # this update, and the paints since the last
+        self.redraw_cost = cost if not self.redraw_cost else 0.8 * self.redraw_cost + 0.2 * cost
+        interval = int(1000 * self.redraw_cost * COST_RATIO)
+        self._timer.setInterval(min(MAX_REDRAW_MS, max(REDRAW_MS, interval)))
+
+    def auto_range(self) -> None:
+        self.view.getPlotItem().enableAutoRange()
+
+    @property
+    def points(self) -> int:
+        return self.data.n
+
+
+class _TimedPlotWidget(pg.PlotWidget):
+    """A PlotWidget that adds up the time its paints take (read and reset by LossPlot)."""
+
+    paint_seconds = 0.0
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        t0 = time.perf_counter()
+        super().paintEvent(event)
+        self.paint_seconds += time.perf_counter() - t0

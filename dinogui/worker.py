@@ -1,0 +1,319 @@
+"""The training thread: a QObject that steps a Trainer and reports in batches.
+
+The worker lives in its own QThread and owns the trainer while it is attached:
+the window never calls a trainer method itself. Its loop is busy while it
+trains, so it is steered by flags it reads between steps (start, pause, stop)
+and by jobs, small functions of the trainer that it runs between two steps.
+Everything it tells the window goes through signals, which Qt queues to the
+window's thread:
+
+    progress(ProgressBatch)  every ~80 ms while training: the steps since the last batch
+    stopped(Stopped)         training ended: paused, budget reached, diverged, one step done
+    answered(Answer)         the result of a job asked for with ask()
+
+Jobs: `ask(fn, callback)` runs fn(trainer) between steps and hands the result
+to callback in the window's thread; `call(fn)` waits for it instead (for
+shutdown, tests and anything that must finish before the window goes on).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from core.threads import TRAINING_THREADS, training_threads
+from core.trainer import StepResult, Trainer, TrainingDiverged
+from dinogui import qt_guard
+
+# seconds between progress signals: at most 12 a second, each waking the window's thread
+# (which then holds the GIL the training thread needs)
+EMIT_INTERVAL = 0.08
+
+
+@dataclass
+class Report:
+    """A report step: the names the trainer drew, as the seed prints them."""
+
+    iteration: int
+    smooth: float
+    smooth_char: float
+    samples: list[str]
+    val_loss: float | None = None
+
+
+@dataclass
+class ProgressBatch:
+    """Consecutive training steps, column by column (all arrays have the same length)."""
+
+    generation: int  # which attached trainer these steps belong to
+    iterations: np.ndarray  # (n,) the seed's 0-based j of each step
+    loss: np.ndarray  # (n,) summed over the step's names
+    chars: np.ndarray
+    names: np.ndarray
+    smooth: np.ndarray  # the seed's smoothed per-name loss after each step
+    smooth_char: np.ndarray
+    reports: list[Report] = field(default_factory=list)
+    val_points: list[tuple[int, float]] = field(default_factory=list)  # (iteration, loss)
+    iteration: int = 0  # steps taken after the batch
+    total_chars: int = 0
+    seconds: float = 0.0  # the trainer's training time so far
+    wall: float = 0.0  # time.perf_counter() when the batch left the worker
+
+    @classmethod
+    def from_steps(cls, generation: int, steps: list[StepResult], trainer: Trainer,
+                   wall: float) -> ProgressBatch:
+        def col(name: str, dtype) -> np.ndarray:
+            return np.fromiter((getattr(r, name) for r in steps), dtype=dtype, count=len(steps))
+
+        reports = [Report(r.iteration, r.smooth, r.smooth_char, list(r.samples), r.val_loss)
+                   for r in steps if r.samples is not None]
+        val = [(r.iteration, r.val_loss) for r in steps if r.val_loss is not None]
+        st = trainer.state
+        return cls(generation, col("iteration", np.int64), col("loss", np.float64),
+                   col("chars", np.int64), col("names", np.int64), col("smooth", np.float64),
+                   col("smooth_char", np.float64), reports, val, st.iteration,
+                   st.total_chars, st.seconds, wall)
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """Why training stopped; `message` explains a divergence."""
+
+    generation: int
+    reason: str  # "paused", "budget", "step", "diverged"
+    iteration: int
+    message: str = ""
+
+
+@dataclass
+class Answer:
+    callback: Callable
+    result: object = None
+    error: BaseException | None = None
+
+
+class TrainingWorker(QObject):
+    progress = Signal(object)  # ProgressBatch
+    stopped = Signal(object)  # Stopped
+    answered = Signal(object)  # Answer
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cond = threading.Condition()
+        self._trainer: Trainer | None = None
+        self._generation = 0
+        self._jobs: list[tuple[Callable, Future]] = []
+        self._running = False  # read between steps; cleared by pause()
+        self._until: int | None = None  # stop when the iteration reaches this (None: never)
+        self._steps: int | None = None  # or after this many steps (Step)
+        self._quit = False
+        self._looping = False
+        self._start_pending = False
+        self.ready = threading.Event()  # set once the loop takes jobs
+
+    # -- called from the window's thread ----------------------------------------
+    def start(self, until: int | None = None, steps: int | None = None) -> None:
+        """Train until the iteration count reaches `until` or for `steps` steps."""
+        with self._cond:
+            self._until, self._steps, self._running = until, steps, True
+            self._start_pending = True  # answered by a `stopped`, even if paused at once
+            self._cond.notify()
+
+    def set_until(self, until: int | None) -> None:
+        self._until = until
+
+    def pause(self) -> None:
+        """Stop after the step in progress (a no-op when idle)."""
+        self._running = False
+
+    def shutdown(self) -> None:
+        """End the loop (and with it the thread's work) after the step in progress."""
+        with self._cond:
+            self._running = False
+            self._quit = True
+            self._cond.notify()
+
+    def ask(self, fn: Callable[[Trainer | None], object], callback: Callable) -> Future:
+        """Run fn(trainer) between steps; callback(result, error) then runs in the window."""
+        future: Future = Future()
+
+        def done(f: Future) -> None:
+            self.answered.emit(Answer(callback, *(_outcome(f))))
+
+        future.add_done_callback(done)
+        self._submit(fn, future)
+        return future
+
+    def call(self, fn: Callable[[Trainer | None], object], timeout: float | None = 30.0):
+        """Run fn(trainer) between steps and return its result (or raise its error)."""
+        future: Future = Future()
+        self._submit(fn, future)
+        return future.result(timeout)
+
+    def attach(self, trainer: Trainer | None) -> int:
+        """Make `trainer` the one trained (pausing first); returns its generation number."""
+        self.pause()
+
+        def swap(_old) -> int:
+            self._trainer = trainer
+            self._generation += 1
+            return self._generation
+
+        return self.call(swap)
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    @property
+    def is_training(self) -> bool:
+        return self._running
+
+    # -- the worker's thread ----------------------------------------------------
+    def _submit(self, fn: Callable, future: Future) -> None:
+        with self._cond:
+            run_directly = not self._looping
+            if not run_directly:
+                self._jobs.append((fn, future))
+                self._cond.notify()
+        if run_directly:  # no loop to run it (not started yet, or shut down): do it here
+            _run_job(fn, future, self._trainer)
+
+    def _run_jobs(self) -> None:
+        with self._cond:
+            jobs, self._jobs = self._jobs, []
+        for fn, future in jobs:
+            _run_job(fn, future, self._trainer)
+
+    @Slot()
+    def loop(self) -> None:
+        """Wait for work, train, repeat until shutdown(); connected to QThread.started."""
+        with self._cond:
+            self._looping = True
+        self.ready.set()
+        try:
+            while True:
+                with self._cond:
+                    while not (self._quit or self._jobs or self._start_pending):
+                        self._cond.wait()
+                    if self._quit:
+                        break
+                    started, self._start_pending = self._start_pending, False
+                self._run_jobs()
+                if started:
+                    if self._trainer is None:
+                        self._running = False
+                        self.stopped.emit(Stopped(self._generation, "paused", 0))
+                    else:
+                        self._train()
+        finally:
+            with self._cond:
+                self._looping = False
+            self._run_jobs()  # anything asked in the meantime still gets an answer
+            QThread.currentThread().quit()
+
+    def _train(self) -> None:
+        trainer, generation = self._trainer, self._generation
+        steps: list[StepResult] = []
+        reason, message = "paused", ""
+        budget_steps, self._steps = self._steps, None
+        taken = 0
+        clock = time.perf_counter
+        last_emit = mark = clock()
+        with training_threads():
+            while True:
+                if self._jobs:
+                    self._run_jobs()
+                    if self._trainer is not trainer:  # a job swapped the trainer
+                        break
+                if not self._running or self._quit:
+                    break
+                until = self._until
+                if until is not None and trainer.iteration >= until:
+                    reason = "budget"
+                    break
+                if budget_steps is not None and taken >= budget_steps:
+                    reason = "step"
+                    break
+                try:
+                    steps.append(trainer.step())
+                except TrainingDiverged as e:
+                    reason, message = "diverged", str(e)
+                    break
+                taken += 1
+                now = clock()
+                if now - last_emit >= EMIT_INTERVAL:
+                    trainer.state.seconds += now - mark
+                    mark = last_emit = now
+                    self.progress.emit(ProgressBatch.from_steps(generation, steps, trainer, now))
+                    steps = []
+        now = clock()
+        trainer.state.seconds += now - mark
+        self._running = False
+        if steps:
+            self.progress.emit(ProgressBatch.from_steps(generation, steps, trainer, now))
+        self.stopped.emit(Stopped(generation, reason, trainer.iteration, message))
+
+
+def _run_job(fn: Callable, future: Future, trainer: Trainer | None) -> None:
+    if not future.set_running_or_notify_cancel():
+        return
+    try:
+        future.set_result(fn(trainer))
+    except BaseException as e:  # handed to whoever asked, never lost in the thread
+        future.set_exception(e)
+
+
+def _outcome(future: Future) -> tuple[object, BaseException | None]:
+    error = future.exception()
+    return (None, error) if error is not None else (future.result(), None)
+
+
+def pin_blas_threads() -> None:
+    """Keep BLAS at the training thread count for the whole process (call once, at start).
+
+    The window's process trains only in its worker thread, so nothing gains from
+    more BLAS threads here, and a count that changes hands between threads is
+    costly: after the main thread had set OpenBLAS to one thread and back
+    (core.threads does so around any training), training under the one-thread
+    limit in another thread ran 5-10x slower on this machine (numpy 2's
+    OpenBLAS 0.3.31). With the count fixed, entering and leaving the limit
+    changes nothing.
+    """
+    from threadpoolctl import threadpool_limits
+
+    global _PINNED
+    if _PINNED is None:
+        _PINNED = threadpool_limits(limits=TRAINING_THREADS, user_api="blas")
+
+
+_PINNED = None
+
+
+class WorkerThread:
+    """A TrainingWorker in its own QThread, started and shut down as a pair."""
+
+    def __init__(self) -> None:
+        qt_guard.guard()
+        self.worker = TrainingWorker()
+        self.thread = QThread()
+        self.thread.setObjectName("dinogui-training")
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.loop)
+
+    def start(self) -> None:
+        self.thread.start()
+        # jobs asked before the loop runs would otherwise run in the asking thread
+        self.worker.ready.wait(5.0)
+
+    def stop(self, timeout_ms: int = 5000) -> bool:
+        """Shut the loop down and wait for the thread to end; True when it has."""
+        self.worker.shutdown()
+        self.thread.quit()
+        return self.thread.wait(timeout_ms)

@@ -1,0 +1,124 @@
+"""Helpers for the window's tests: scripted dialogs and a window on temporary folders.
+
+Importing this module guards the process against PySide6 6.12.0's reference
+leak (see dinogui/qt_guard.py) before any Qt object exists, and puts Qt's
+standard paths into test mode, so no test touches the user's own settings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSettings, QStandardPaths
+
+from dinogui import qt_guard
+
+qt_guard.guard()
+QStandardPaths.setTestModeEnabled(True)
+
+WAIT_MS = 20_000  # generous: the machine is shared; tests wait for events, not for time
+
+
+class ScriptedDialogs:
+    """Answers the window's questions from lists given by the test, and records what it said.
+
+    A question without a scripted answer fails the test: the window asked
+    something the test did not expect.
+    """
+
+    def __init__(self) -> None:
+        self.open_paths: list[str] = []
+        self.save_paths: list[str] = []
+        self.confirms: list[bool] = []
+        self.choices: list[int | None] = []
+        self.asked: list[tuple[str, str]] = []
+        self.errors: list[tuple[str, str]] = []
+        self.infos: list[tuple[str, str]] = []
+
+    def _next(self, queue: list, title: str, text: str):
+        self.asked.append((title, text))
+        if not queue:
+            raise AssertionError(f"unexpected question {title!r}: {text}")
+        return queue.pop(0)
+
+    def open_path(self, title: str, folder: str, file_filter: str) -> str | None:
+        return self._next(self.open_paths, title, folder)
+
+    def save_path(self, title: str, suggested: str, file_filter: str) -> str | None:
+        return self._next(self.save_paths, title, suggested)
+
+    def confirm(self, title: str, text: str, yes: str = "OK", no: str = "Cancel") -> bool:
+        return self._next(self.confirms, title, text)
+
+    def choose(self, title: str, text: str, options: list[str]) -> int | None:
+        return self._next(self.choices, title, text)
+
+    def inform(self, title: str, text: str) -> None:
+        self.infos.append((title, text))
+
+    def error(self, title: str, text: str) -> None:
+        self.errors.append((title, text))
+
+    def about(self, title: str, text: str) -> None:
+        self.infos.append((title, text))
+
+
+def settings_at(folder: Path):
+    from dinogui.settings import AppSettings
+
+    return AppSettings(QSettings(str(folder / "dinogui.ini"), QSettings.Format.IniFormat))
+
+
+def open_window(qtbot, folder: Path, corpus: Path | None = None, dialogs=None, settings=None,
+                preset: str | None = None, **panel):
+    """A shown MainWindow on temporary settings and data folders, its model ready.
+
+    preset and panel (hyperparameter widget name -> value) are set before the
+    corpus loads, so the first model already has them.
+    """
+    from dinogui.main_window import MainWindow
+
+    dialogs = dialogs or ScriptedDialogs()
+    window = MainWindow(settings=settings or settings_at(folder), dialogs=dialogs,
+                        data_dir=folder / "data", load_corpus_now=False)
+    qtbot.addWidget(window)
+    window.show()
+    set_panel(window, preset=preset, **panel)
+    if corpus is not None:
+        window.open_corpus_path(corpus, ask=False)
+        wait_ready(qtbot, window)
+    return window
+
+
+def set_panel(window, preset: str | None = None, **values) -> None:
+    """Set hyperparameter widgets as a user would (their change signals fire)."""
+    hp = window.hyperparams
+    if preset is not None:
+        hp.preset.setCurrentIndex(hp.preset.findData(preset))
+    for name, value in values.items():
+        box = getattr(hp, name)
+        if hasattr(box, "findData"):
+            box.setCurrentIndex(box.findData(value))
+        else:
+            box.setValue(value)
+
+
+def wait_ready(qtbot, window) -> None:
+    qtbot.waitUntil(lambda: window.trainer is not None and not window.busy, timeout=WAIT_MS)
+
+
+def wait_stopped(qtbot, window) -> None:
+    qtbot.waitUntil(lambda: not window.training, timeout=WAIT_MS)
+
+
+def train(qtbot, window, until: int) -> None:
+    """Press Start with an iteration budget and wait for the budget to be reached."""
+    window.hyperparams.budget.setValue(until)
+    window.actions_.start.trigger()
+    qtbot.waitUntil(lambda: not window.training and window.iteration >= until, timeout=WAIT_MS)
+
+
+def trainer_arrays(window) -> dict[str, np.ndarray]:
+    """The attached trainer's history, read between steps by the worker."""
+    return window.worker.call(lambda t: t.history.to_arrays())

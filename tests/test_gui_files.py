@@ -1,0 +1,190 @@
+"""Files through the window: checkpoints, corpora (bad, foreign, large, dropped), exports,
+and what the window remembers."""
+
+import threading
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
+from PySide6.QtGui import QDropEvent, QGuiApplication
+
+import dinogui.main_window as main_window
+from core import checkpoint
+from core.corpus import load_corpus
+from core.trainer import Trainer
+from tests.gui_support import (
+    ScriptedDialogs,
+    open_window,
+    settings_at,
+    train,
+    trainer_arrays,
+    wait_ready,
+)
+
+pytest.importorskip("pytestqt")
+
+
+def test_save_then_open_restores_the_model_curve_and_settings(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus, preset="default", hidden=16, batch_size=4,
+                    seed=7)
+    train(qtbot, w, 150)
+    path = tmp_path / "run.npz"
+    w.dialogs.save_paths = [str(path)]
+    w.actions_.save_as.trigger()  # Ctrl+Shift+S
+    qtbot.waitUntil(lambda: not w.isWindowModified(), timeout=20_000)
+    saved_curve = w.loss_plot.data.series("char")[2].copy()
+
+    w.actions_.reset.trigger()  # saved, so no question
+    qtbot.waitUntil(lambda: w.iteration == 0 and not w.busy, timeout=20_000)
+    w.hyperparams.hidden.setValue(50)  # a fresh, different model
+    qtbot.waitUntil(lambda: w.config.hidden == 50 and not w.busy, timeout=20_000)
+
+    w.dialogs.open_paths = [str(path)]
+    w.actions_.open_checkpoint.trigger()  # Ctrl+Shift+O
+    qtbot.waitUntil(lambda: w.iteration == 150 and not w.busy, timeout=20_000)
+    assert (w.config.preset, w.config.hidden, w.config.batch_size, w.config.seed) == \
+        ("default", 16, 4, 7)
+    assert (w.hyperparams.hidden.value(), w.hyperparams.batch_size.value()) == (16, 4)
+    np.testing.assert_array_equal(w.loss_plot.data.series("char")[2], saved_curve)
+    assert w.loss_plot.scale == "char"  # the default preset's loss, per character
+    assert w.windowTitle() == "dinogui - tiny[*]" and not w.isWindowModified()
+    assert w.corpus_panel.fields["names"].text() == "8"
+
+    train(qtbot, w, 200)  # continues, exactly
+    straight = Trainer(load_corpus(tiny_corpus), w.config)
+    straight.run(200)
+    np.testing.assert_array_equal(trainer_arrays(w)["loss"], straight.history.column("loss"))
+
+    w.actions_.save.trigger()  # Ctrl+S: back into the same file
+    qtbot.waitUntil(lambda: not w.isWindowModified(), timeout=20_000)
+    assert checkpoint.load(path).iteration == 200
+
+
+@pytest.mark.parametrize("content, reason", [(b"\x00\x01binary", "binary"),
+                                             (b"\n  \n", "no names"),
+                                             (b"caf\xe9\n", "not UTF-8")])
+def test_a_bad_corpus_is_refused_with_its_reason_and_nothing_changes(qtbot, tmp_path,
+                                                                     tiny_corpus, content,
+                                                                     reason):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 30)
+    trainer = w.trainer
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(content)
+    w.dialogs.choices = [1]  # "start a new model on it"
+    w.dialogs.confirms = [True]  # and discard the 30 unsaved iterations
+    w.dialogs.open_paths = [str(bad)]
+    w.actions_.open_corpus.trigger()
+    qtbot.waitUntil(lambda: bool(w.dialogs.errors) and not w.busy, timeout=20_000)
+    assert reason in w.dialogs.errors[-1][1]
+    assert w.trainer is trainer and w.iteration == 30
+    assert w.corpus_panel.title.text() == "tiny" and w.windowTitle() == "dinogui - tiny[*]"
+    assert w.actions_.start.isEnabled()
+
+
+def test_a_model_goes_on_with_names_its_vocabulary_covers_and_refuses_others(qtbot, tmp_path,
+                                                                             tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 60)
+    odd = tmp_path / "odd.txt"
+    odd.write_text("zoë\nxavier\n", encoding="utf-8")
+    w.dialogs.choices = [0]  # train this model on it
+    w.dialogs.open_paths = [str(odd)]
+    w.actions_.open_corpus.trigger()
+    qtbot.waitUntil(lambda: bool(w.dialogs.errors) and not w.busy, timeout=20_000)
+    text = w.dialogs.errors[-1][1]
+    assert "'ë'" in text and "'z'" in text and "vocabulary" in text
+    assert w.corpus_panel.title.text() == "tiny" and w.iteration == 60
+
+    fits = tmp_path / "fits.txt"
+    fits.write_text("Adan\nBeva\nGunnar\n", encoding="utf-8")  # letters of the tiny names
+    w.dialogs.choices = [0]
+    w.dialogs.open_paths = [str(fits)]
+    w.actions_.open_corpus.trigger()
+    qtbot.waitUntil(lambda: w.corpus_panel.title.text() == "fits" and not w.busy,
+                    timeout=20_000)
+    assert w.iteration == 60 and w.loss_plot.points == 60 and w.isWindowModified()
+    train(qtbot, w, 80)
+    assert set(w.worker.call(lambda t: t.corpus.names)) == {"adan", "beva", "gunnar"}
+
+
+def test_a_100k_name_corpus_loads_off_the_window_thread(qtbot, tmp_path, tiny_corpus,
+                                                       monkeypatch):
+    rng = np.random.default_rng(0)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    names = ["".join(rng.choice(letters, rng.integers(3, 12))) for _ in range(100_000)]
+    big = tmp_path / "big.txt"
+    big.write_text("\n".join(names), encoding="utf-8")
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+
+    loaded_in = []
+    real_load = main_window.load_corpus
+
+    def recording_load(path, *args):
+        loaded_in.append(threading.current_thread())
+        return real_load(path, *args)
+
+    monkeypatch.setattr(main_window, "load_corpus", recording_load)
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(w.busy))
+    timer.start(5)
+    w.open_corpus_path(big)
+    assert w.busy  # returned at once; the file is read elsewhere
+    assert not w.actions_.open_corpus.isEnabled()
+    wait_ready(qtbot, w)
+    timer.stop()
+    assert loaded_in and loaded_in[0] is not threading.main_thread()
+    assert any(ticks)  # the window's event loop kept running while it loaded
+    assert w.corpus_panel.fields["names"].text() == "100,000"
+    assert w.corpus_panel.title.text() == "big"
+
+
+def test_dropping_a_text_file_opens_it_as_a_corpus(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    other = tmp_path / "pokemon.txt"
+    other.write_text("pikachu\nbulbasaur\ncharmander\n", encoding="utf-8")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(other))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    w.dropEvent(event)
+    qtbot.waitUntil(lambda: w.corpus_panel.title.text() == "pokemon" and not w.busy,
+                    timeout=20_000)
+    assert w.windowTitle() == "dinogui - pokemon[*]"
+
+
+def test_copy_and_export_the_sampled_names(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    assert not w.actions_.export_samples.isEnabled()  # nothing to export yet
+    train(qtbot, w, 50)
+    w.samples.count.setValue(5)
+    w.actions_.sample.trigger()  # Ctrl+G
+    qtbot.waitUntil(lambda: len(w.samples.names()) == 5, timeout=20_000)
+    assert w.actions_.export_samples.isEnabled()
+    w.actions_.copy_samples.trigger()
+    assert QGuiApplication.clipboard().text().splitlines() == w.samples.names()
+    out = tmp_path / "names.txt"
+    w.dialogs.save_paths = [str(out)]
+    w.actions_.export_samples.trigger()
+    assert out.read_text(encoding="utf-8").splitlines() == w.samples.names()
+
+
+def test_the_window_remembers_settings_corpus_and_recent_files(qtbot, tmp_path, tiny_corpus):
+    settings = settings_at(tmp_path)
+    w = open_window(qtbot, tmp_path, tiny_corpus, settings=settings, hidden=64, lr=0.02,
+                    budget=5000)
+    w.samples.seed.setValue(9)
+    w.resize(w.width(), 555)  # the offscreen screen is 800 x 600: restoring clamps to it
+    w.close()
+
+    again = main_window.MainWindow(settings=settings_at(tmp_path), dialogs=ScriptedDialogs(),
+                                   data_dir=tmp_path / "data")  # the last corpus, by itself
+    qtbot.addWidget(again)
+    wait_ready(qtbot, again)
+    assert again.corpus_panel.title.text() == "tiny"
+    assert (again.config.hidden, again.config.lr) == (64, 0.02)
+    assert again.hyperparams.budget_value() == 5000 and again.samples.seed.value() == 9
+    assert again.size().height() == 555
+    assert str(tiny_corpus.resolve()) in again.settings.recent_files()
+    assert [a.text() for a in again.recent_menu.actions()][0] == "tiny.txt"

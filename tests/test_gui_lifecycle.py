@@ -1,0 +1,188 @@
+"""Nothing is lost: closing mid-training, autosave and restore; plus what the window enables,
+the plot with a million points, and the real app started and closed as a user would."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from core import checkpoint
+from dinogui import qt_guard
+from dinogui.main_window import MainWindow
+from dinogui.widgets.loss_plot import LossPlot
+from tests.gui_support import ScriptedDialogs, open_window, settings_at, train, wait_ready
+
+pytest.importorskip("pytestqt")
+
+
+def test_closing_during_training_stops_the_thread_and_autosaves(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus, budget=0)
+    w.actions_.start.trigger()
+    qtbot.waitUntil(lambda: w.iteration > 100, timeout=20_000)
+    w.actions_.quit.trigger()  # Ctrl+Q
+    assert w.worker_thread.thread.isFinished() and not w.worker_thread.thread.isRunning()
+    saved = checkpoint.load(w.autosave_path)
+    assert saved.iteration >= 100
+    assert saved.iteration == w.worker.call(lambda t: t.iteration)  # everything trained is in
+
+
+def test_the_next_launch_offers_to_restore_the_autosave(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 250)
+    w.close()
+
+    dialogs = ScriptedDialogs()
+    dialogs.confirms = [True]
+    again = open_window(qtbot, tmp_path, dialogs=dialogs)
+    assert again.offer_restore()
+    assert "iteration 250 on tiny" in dialogs.asked[-1][1]
+    wait_ready(qtbot, again)
+    assert again.iteration == 250 and again.loss_plot.points == 250
+    assert again.isWindowModified()  # restored progress is still unsaved
+    assert again.checkpoint_path is None  # Ctrl+S asks where
+
+    again.close()  # still unsaved: written back to the autosave
+    dialogs = ScriptedDialogs()
+    dialogs.confirms = [False]
+    third = open_window(qtbot, tmp_path, dialogs=dialogs)
+    assert not third.offer_restore()
+    assert not third.autosave_path.exists()
+    assert (third.autosave_path.parent / "autosave-discarded.npz").exists()
+    assert not third.offer_restore()  # asked once only
+
+
+def test_autosave_runs_while_training_and_goes_once_the_model_is_saved(qtbot, tmp_path,
+                                                                       tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus, budget=0)
+    w.actions_.start.trigger()
+    qtbot.waitUntil(lambda: w.iteration > 50, timeout=20_000)
+    w._autosave_timer.timeout.emit()  # as every few minutes
+    qtbot.waitUntil(w.autosave_path.exists, timeout=20_000)
+    assert w.training
+    w.actions_.pause.trigger()
+    qtbot.waitUntil(lambda: not w.training, timeout=20_000)
+    w.dialogs.save_paths = [str(tmp_path / "kept.npz")]
+    w.actions_.save.trigger()  # no file yet: Save asks where
+    qtbot.waitUntil(lambda: not w.isWindowModified(), timeout=20_000)
+    assert not w.autosave_path.exists()
+
+
+def test_actions_are_enabled_only_when_they_make_sense(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path)
+    a = w.actions_
+    assert w.trainer is None
+    assert [x.isEnabled() for x in (a.start, a.pause, a.step, a.save, a.sample)] == [False] * 5
+    assert a.open_corpus.isEnabled() and a.open_checkpoint.isEnabled() and a.quit.isEnabled()
+
+    w.open_corpus_path(tiny_corpus)
+    wait_ready(qtbot, w)
+    assert [x.isEnabled() for x in (a.start, a.pause, a.step, a.reset)] == \
+        [True, False, True, False]
+    w.hyperparams.budget.setValue(0)
+    a.start.trigger()
+    assert not a.start.isEnabled() and a.pause.isEnabled() and not a.step.isEnabled()
+    a.pause.trigger()  # at once: the worker may not have taken a step yet
+    qtbot.waitUntil(lambda: not w.training, timeout=20_000)
+    assert a.start.isEnabled() and a.step.isEnabled()
+    a.step.trigger()
+    qtbot.waitUntil(lambda: not w.training and w.iteration > 0, timeout=20_000)
+    assert a.start.text() == "&Resume" and a.reset.isEnabled()
+    assert [x.shortcut().toString() for x in (a.start, a.pause, a.step, a.open_corpus,
+                                              a.open_checkpoint, a.save, a.save_as, a.quit,
+                                              a.sample)] == \
+        ["F5", "F6", "F10", "Ctrl+O", "Ctrl+Shift+O", "Ctrl+S", "Ctrl+Shift+S", "Ctrl+Q",
+         "Ctrl+G"]
+
+
+def test_a_budget_reached_asks_before_training_on(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 100)
+    assert w.status.progress.isVisible() and w.status.progress.value() == 1000
+    w.dialogs.confirms = [True]
+    w.actions_.start.trigger()
+    assert "budget of 100" in w.dialogs.asked[-1][1]
+    qtbot.waitUntil(lambda: not w.training and w.iteration == 1100, timeout=20_000)
+    assert w.hyperparams.budget_value() == 1100
+
+
+def test_the_plot_switches_scale_and_draws_a_million_points_downsampled(qtbot):
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.resize(800, 400)
+    plot.show()
+    n = 1_000_000
+    rng = np.random.default_rng(0)
+    loss = 20 + 5 * rng.random(n)
+    chars = rng.integers(4, 12, n)
+    plot.append(np.arange(n), loss, chars, np.ones(n), np.full(n, 22.0), np.full(n, 2.0))
+    plot.redraw()
+    plot.view.getPlotItem().getViewBox().prepareForPaint()
+    shown_x, _ = plot.step_curve.getData()
+    assert 0 < len(shown_x) < 5_000  # about two points per pixel column, not a million
+    assert plot.view.getPlotItem().getViewBox().viewRange()[0][1] >= n - 1  # all in view
+
+    plot.set_scale("char")
+    x, step, smooth = plot.data.series("char")
+    np.testing.assert_array_equal(step, loss / chars)
+    assert "per character" in plot.view.getPlotItem().getAxis("left").labelText
+    plot.set_preset("classic")
+    assert plot.scale == "name" and "the seed's" in plot.caption.text()
+
+
+def test_the_qt_guard_keeps_void_calls_from_freeing_none():
+    assert qt_guard.guard() == qt_guard.guard()  # measured once
+    from PySide6.QtCore import QObject
+
+    probe = QObject()
+    before = sys.getrefcount(None)
+    for _ in range(20_000):  # without the guard, PySide6 6.12.0 on 3.11 aborts here
+        probe.setObjectName("x")
+    assert sys.getrefcount(None) > 0
+    assert qt_guard.leaked_per_call() == 0 or before > 1 << 39
+
+
+def test_the_app_starts_trains_and_closes_cleanly_with_exit_status_0(tmp_path, tiny_corpus):
+    """`dinogui` with no arguments, closed with Ctrl+Q while training, in a fresh process."""
+    script = textwrap.dedent(f"""
+        import sys
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+        from dinogui import cli
+        app = QApplication(sys.argv)
+
+        def window():
+            return next(w for w in app.topLevelWidgets() if w.inherits("QMainWindow"))
+
+        def train():
+            w = window()
+            w.open_corpus_path({str(tiny_corpus)!r}, ask=False)
+            QTimer.singleShot(800, lambda: window().actions_.start.trigger())
+            QTimer.singleShot(2000, lambda: window().actions_.quit.trigger())
+
+        QTimer.singleShot(300, train)
+        sys.exit(cli.main([]))
+    """)
+    home = tmp_path / "home"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(home),
+               XDG_CONFIG_HOME=str(home / "config"), XDG_DATA_HOME=str(home / "data"),
+               PYTHONPATH=os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=120, cwd=os.path.dirname(os.path.dirname(
+                              os.path.abspath(__file__))))
+    assert done.returncode == 0, done.stderr
+    assert "QThread" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+    autosave = home / "data" / "dinogui" / "dinogui" / "autosave.npz"
+    assert checkpoint.load(autosave).iteration > 0
+    assert (home / "config" / "dinogui" / "dinogui.conf").exists()  # QSettings remembered
+
+
+def test_a_missing_last_corpus_falls_back_quietly(qtbot, tmp_path):
+    settings = settings_at(tmp_path)
+    settings.set_last_corpus(str(tmp_path / "gone.txt"))
+    w = MainWindow(settings=settings, dialogs=ScriptedDialogs(), data_dir=tmp_path / "data")
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: not w.busy, timeout=20_000)
+    assert not w.dialogs.errors  # the bundled corpus, or an empty window that says what to do

@@ -1,0 +1,152 @@
+"""The window trains live: start, pause, resume, step, live settings, divergence, sampling."""
+
+import numpy as np
+import pytest
+
+from core.corpus import load_corpus
+from core.sampling import display_name
+from core.trainer import Trainer
+from dinogui import cli
+from tests.gui_support import open_window, set_panel, train, trainer_arrays, wait_stopped
+
+pytest.importorskip("pytestqt")
+
+
+def test_start_streams_the_loss_into_the_plot(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus, sample_every=100)
+    assert w.windowTitle() == "dinogui - tiny[*]" and not w.isWindowModified()
+    train(qtbot, w, 300)
+    assert w.iteration == 300 and w.loss_plot.points == 300
+    hist = trainer_arrays(w)
+    x, step, smooth = w.loss_plot.data.series("name")  # classic shows the seed's per-name loss
+    np.testing.assert_array_equal(x, np.arange(300))
+    np.testing.assert_array_equal(step, hist["loss"] / hist["names"])
+    np.testing.assert_array_equal(smooth, hist["smooth"])
+    w.loss_plot.redraw()
+    assert len(w.loss_plot.smooth_curve.xData) == 300  # the curve holds them too
+    assert w.isWindowModified()  # unsaved progress: the title shows '*'
+    assert "Iteration 300" in w.status.iteration_label.text()
+    log = w.log.toPlainText()
+    assert "Iteration: 0, Loss:" in log and "Iteration: 200, Loss:" in log
+    assert "loss per name" in w.loss_plot.view.getPlotItem().getAxis("left").labelText
+
+
+def test_pause_holds_and_resume_equals_an_uninterrupted_run(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus, budget=0)  # 0: unlimited
+    w.actions_.start.trigger()
+    qtbot.waitUntil(lambda: w.iteration > 50, timeout=20_000)
+    w.actions_.pause.trigger()
+    wait_stopped(qtbot, w)
+    paused_at = w.iteration
+    assert w.worker.call(lambda t: t.iteration) == paused_at
+    qtbot.wait(150)
+    assert w.worker.call(lambda t: t.iteration) == paused_at == w.iteration
+    assert w.actions_.start.text() == "&Resume"
+
+    train(qtbot, w, paused_at + 400)
+    straight = Trainer(load_corpus(tiny_corpus), w.config)
+    straight.run(paused_at + 400)
+    hist = trainer_arrays(w)
+    for k, col in straight.history.to_arrays().items():
+        np.testing.assert_array_equal(hist[k], col, err_msg=k)
+    params = w.worker.call(lambda t: {k: v.copy() for k, v in t.params.items()})
+    for k, v in straight.params.items():
+        np.testing.assert_array_equal(params[k], v, err_msg=k)
+    assert w.loss_plot.points == paused_at + 400
+
+
+def test_step_takes_exactly_one_iteration(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    for expected in (1, 2):
+        w.actions_.step.trigger()
+        qtbot.waitUntil(lambda e=expected: w.iteration == e and not w.training, timeout=20_000)
+    qtbot.wait(50)
+    assert w.iteration == 2 and w.loss_plot.points == 2
+
+
+def test_live_settings_reach_the_running_trainer(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus, budget=0)
+    w.actions_.start.trigger()
+    qtbot.waitUntil(lambda: w.iteration > 10, timeout=20_000)
+    set_panel(w, lr=0.02, clip=2.5, sample_every=50)
+    qtbot.waitUntil(lambda: w.worker.call(lambda t: (t.config.lr, t.config.clip,
+                                                     t.config.sample_every))
+                    == (0.02, 2.5, 50), timeout=20_000)
+    assert w.training  # a live change never stops training
+    w.actions_.pause.trigger()
+    wait_stopped(qtbot, w)
+
+
+def test_a_model_setting_asks_before_resetting_a_trained_model(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 40)
+    w.dialogs.confirms = [False]
+    set_panel(w, hidden=60)
+    assert "hidden" in w.dialogs.asked[-1][1]
+    assert w.hyperparams.hidden.value() == 50 and w.iteration == 40  # kept
+
+    w.dialogs.confirms = [True]
+    set_panel(w, hidden=60)
+    qtbot.waitUntil(lambda: w.config.hidden == 60 and not w.busy, timeout=20_000)
+    assert w.iteration == 0 and w.loss_plot.points == 0
+    assert w.worker.call(lambda t: t.params["Waa"].shape) == (60, 60)
+
+
+def test_a_diverging_loss_pauses_with_a_message_and_keeps_good_weights(qtbot, tmp_path,
+                                                                        tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus, lr=10.0, budget=0)
+    w.actions_.start.trigger()
+    qtbot.waitUntil(lambda: bool(w.dialogs.errors), timeout=20_000)
+    title, text = w.dialogs.errors[-1]
+    assert "NaN or infinite" in text and "learning rate" in text
+    assert not w.training and w.status.state.text() == "Diverged"
+    stopped_at = w.iteration
+    finite = w.worker.call(lambda t: all(np.isfinite(v).all() for v in t.params.values()))
+    assert finite and w.worker.call(lambda t: t.iteration) == stopped_at
+    # still usable: it samples from the kept weights, and a reset with a sane rate trains on
+    w.actions_.sample.trigger()
+    qtbot.waitUntil(lambda: len(w.samples.names()) == 10, timeout=20_000)
+    set_panel(w, lr=0.01)
+    w.dialogs.confirms = [True]  # discard the unsaved (diverged) training
+    w.actions_.reset.trigger()
+    qtbot.waitUntil(lambda: w.iteration == 0 and not w.busy, timeout=20_000)
+    train(qtbot, w, 100)
+    assert np.isfinite(w.status.smooth)
+
+
+@pytest.mark.parametrize("preset", ["classic", "default"])
+def test_sample_gives_the_same_names_as_dinogui_sample(qtbot, tmp_path, tiny_corpus, capsys,
+                                                       preset):
+    w = open_window(qtbot, tmp_path, tiny_corpus, preset=preset, batch_size=4)
+    train(qtbot, w, 120)
+    path = tmp_path / "model.npz"
+    w.dialogs.save_paths = [str(path)]
+    w.actions_.save_as.trigger()
+    qtbot.waitUntil(lambda: not w.isWindowModified(), timeout=20_000)
+    w.samples.seed.setValue(3)
+    w.samples.count.setValue(8)
+    w.samples.temperature.setValue(0.8)
+    w.actions_.sample.trigger()
+    qtbot.waitUntil(lambda: len(w.samples.names()) == 8, timeout=20_000)
+
+    capsys.readouterr()
+    assert cli.main(["sample", "--checkpoint", str(path), "--seed", "3", "--count", "8",
+                     "--temperature", "0.8"]) == 0
+    assert w.samples.names() == capsys.readouterr().out.splitlines()
+
+
+def test_sampling_works_while_training_and_marks_known_names(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus, budget=0)
+    w.actions_.start.trigger()
+    qtbot.waitUntil(lambda: w.iteration > 2000, timeout=20_000)
+    w.samples.count.setValue(50)
+    w.actions_.sample.trigger()
+    qtbot.waitUntil(lambda: len(w.samples.names()) == 50, timeout=20_000)
+    assert w.training
+    known = {display_name(n) for n in load_corpus(tiny_corpus).names}
+    items = [w.samples.list.topLevelItem(i) for i in range(50)]
+    for item in items:
+        assert (item.text(1) != "") == (item.text(0) in known)
+    assert any(item.text(1) for item in items)  # a trained model repeats a few of 8 names
+    w.actions_.pause.trigger()
+    wait_stopped(qtbot, w)
