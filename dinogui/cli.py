@@ -15,6 +15,7 @@ from core.novelty import NearestNames
 from core.optim import Optimizer
 from core.sampling import SampleSpec, display_name
 from core.threads import training_threads
+from core.stacked import MAX_LAYERS
 from core.trainer import PRESETS, TrainConfig, Trainer, TrainingDiverged
 from dinogui import bench
 
@@ -62,6 +63,16 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _dropout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 0.9:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 0.9")
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -88,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=_count, help="RNG seed (default 0, the seed's own seeding)")
     t.add_argument("--batch-size", type=_positive_int, help="names per step (default preset)")
     t.add_argument("--cell", choices=sorted(MODELS), help="recurrent cell (default preset)")
+    t.add_argument("--layers", type=_positive_int,
+                   help=f"stacked recurrent layers, 1 to {MAX_LAYERS} (default preset)")
+    t.add_argument("--dropout", type=_dropout,
+                   help="dropout between layers and into the output, 0 to 0.9 (default preset)")
     t.add_argument("--optimizer", choices=Optimizer.KINDS,
                    help="sgd, adagrad or adam (default preset; classic is the seed's SGD)")
     t.add_argument("--val-fraction", type=_fraction,
@@ -129,18 +144,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# flags the classic preset has no use for: it is the seed, one name per step with SGD
+DEFAULT_PRESET_FLAGS = ("cell", "layers", "dropout", "optimizer", "batch_size")
+
+
 def _config_for(args: argparse.Namespace) -> TrainConfig:
-    return TrainConfig.for_preset(
-        args.preset or "classic", hidden=args.hidden, lr=args.lr, clip=args.clip,
-        seed=args.seed, batch_size=args.batch_size, sample_every=args.sample_every,
-        samples=args.samples, cell=args.cell, optimizer=args.optimizer,
-        val_fraction=args.val_fraction, val_every=args.val_every)
+    modern = [f"--{k.replace('_', '-')}" for k in DEFAULT_PRESET_FLAGS
+              if getattr(args, k) is not None]
+    if modern and args.preset == "classic":
+        raise UsageError(f"{', '.join(modern)} {'needs' if len(modern) == 1 else 'need'} "
+                         "the default preset: "
+                         "classic is the seed's RNN, one name per step with SGD")
+    preset = args.preset or ("default" if modern else "classic")
+    try:
+        return TrainConfig.for_preset(
+            preset, hidden=args.hidden, lr=args.lr, clip=args.clip,
+            seed=args.seed, batch_size=args.batch_size, sample_every=args.sample_every,
+            samples=args.samples, cell=args.cell, layers=args.layers, dropout=args.dropout,
+            optimizer=args.optimizer, val_fraction=args.val_fraction, val_every=args.val_every)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
 
 
 def _resumed(args: argparse.Namespace) -> Trainer:
     trainer = checkpoint.load(args.resume)
     fixed = {"--corpus": args.corpus, "--preset": args.preset, "--hidden": args.hidden,
              "--seed": args.seed, "--batch-size": args.batch_size, "--cell": args.cell,
+             "--layers": args.layers, "--dropout": args.dropout,
              "--optimizer": args.optimizer, "--val-fraction": args.val_fraction}
     given = [flag for flag, v in fixed.items() if v is not None]
     if given:
@@ -163,7 +193,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     say(f"corpus {trainer.corpus.title}: {st.names} names, {st.characters} characters, "
         f"vocabulary {st.vocab_size}, lengths {st.shortest}-{st.longest}"
         + (f", {st.duplicates} repeated" if st.duplicates else ""))
-    say(f"preset {cfg.preset}: hidden {cfg.hidden}, lr {cfg.lr}, clip {cfg.clip}, "
+    model = "" if cfg.preset == "classic" else (
+        f"{cfg.cell} x{cfg.layers}, batch {cfg.batch_size}, {cfg.optimizer}, "
+        + (f"dropout {cfg.dropout}, " if cfg.dropout else ""))
+    say(f"preset {cfg.preset}: {model}hidden {cfg.hidden}, lr {cfg.lr}, clip {cfg.clip}, "
         f"seed {cfg.seed}, starting at iteration {trainer.iteration}")
 
     log = open(args.log_jsonl, "w", encoding="utf-8") if args.log_jsonl else None

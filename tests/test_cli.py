@@ -81,6 +81,10 @@ def test_sample_prints_one_name_per_line_deterministically(capsys, tiny_corpus, 
     (["sample", "--checkpoint", "/no/such.npz"], "no such file"),
     (["sample"], "required"),
     (["bogus"], "invalid choice"),
+    (["train", "--preset", "classic", "--cell", "gru"], "--cell needs the default preset"),
+    (["train", "--layers", "4"], "layers must be between 1 and 3"),
+    (["train", "--cell", "rnn", "--dropout", "0.2"], "dropout needs a gru or lstm"),
+    (["train", "--dropout", "1.5"], "between 0 and 0.9"),
 ])
 def test_errors_are_one_line_and_exit_2(capsys, argv, fragment):
     code, out, err = run(capsys, *argv)
@@ -88,6 +92,21 @@ def test_errors_are_one_line_and_exit_2(capsys, argv, fragment):
     assert err.startswith("dinogui: error: ") and fragment in err
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
+
+
+def test_cell_and_layers_flags_train_that_model_and_resume_with_it(capsys, tiny_corpus,
+                                                                    tmp_path):
+    ckpt = tmp_path / "g.npz"
+    code, out, err = run(capsys, "train", "--corpus", str(tiny_corpus), "--cell", "gru",
+                         "--layers", "2", "--dropout", "0.1", "--iterations", "6",
+                         "--save", str(ckpt))
+    assert code == 0, err
+    assert "preset default: gru x2, batch 48, adam, dropout 0.1" in out  # cell implies default
+    trainer = checkpoint.load(ckpt)
+    assert (trainer.config.cell, trainer.config.layers, trainer.config.dropout) == ("gru", 2, 0.1)
+    assert trainer.iteration == 6
+    code, _, err = run(capsys, "train", "--resume", str(ckpt), "--layers", "1")
+    assert code == 2 and "--layers cannot change" in err
 
 
 def test_resume_refuses_settings_the_checkpoint_fixes(capsys, tiny_corpus, tmp_path):
