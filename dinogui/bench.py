@@ -59,6 +59,9 @@ HIDDEN_SIZES = (50, 100, 200, 400)
 Weights = dict[str, np.ndarray]  # W_xh (V, H), W_hh (H, H), b_h, W_hy (H, V), b_y
 
 
+SECTIONS = ("speed", "threads", "memory", "scaling", "window")
+
+
 def add_parser(sub) -> None:
     b = sub.add_parser("bench", help="measure training speed, quality and memory against the "
                                      "seed and PyTorch")
@@ -73,8 +76,9 @@ def add_parser(sub) -> None:
     b.add_argument("--seeds", type=int, default=None,
                    help="seeds whose best held-out losses are averaged for the default preset "
                         "and PyTorch (default 3, 1 with --quick)")
-    b.add_argument("--sections", default="speed,threads,memory,scaling",
-                   help="comma-separated: speed, threads, memory, scaling")
+    b.add_argument("--sections", default=",".join(SECTIONS),
+                   help=f"comma-separated, any of: {', '.join(SECTIONS)} (window: the live "
+                        "window against headless training, run last)")
 
 
 # -- held-out scoring -------------------------------------------------------------------
@@ -558,7 +562,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--seeds must be at least 1")
     corpus = load_corpus(args.corpus or bundled_corpus_path())
     sections = {s.strip() for s in args.sections.split(",") if s.strip()}
-    unknown = sections - {"speed", "threads", "memory", "scaling"}
+    unknown = sections - set(SECTIONS)
     if unknown:
         raise ValueError(f"unknown bench section(s): {', '.join(sorted(unknown))}")
 
@@ -583,5 +587,13 @@ def run(args: argparse.Namespace) -> int:
     if "scaling" in sections:
         out("\n## Time per iteration vs hidden size\n")
         scaling_section(corpus, short / 2, args.batch_size, out)
+    if "window" in sections:  # last: the window pins this process's BLAS threads, as the app does
+        from dinogui import bench_window
+
+        out("\n## Training in the window vs headless\n")
+        window_args = ["--repeats", "1" if args.quick else "3"]
+        if args.quick:
+            window_args += ["--iterations", "2000"]
+        return bench_window.main(window_args + ["--corpus", str(corpus.source)])
     return 0
 

@@ -14,8 +14,8 @@ from core.models import MODELS
 from core.novelty import NearestNames
 from core.optim import Optimizer
 from core.sampling import SampleSpec, display_name
-from core.threads import training_threads
 from core.stacked import MAX_LAYERS
+from core.threads import training_threads
 from core.trainer import PRESETS, TrainConfig, Trainer, TrainingDiverged
 from dinogui import bench
 

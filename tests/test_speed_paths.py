@@ -358,3 +358,15 @@ def test_memory_probe_reports_peak_rss(capsys, varied_corpus):
     assert len(load_corpus(big).names) == 500
     memory_probe("default", str(big), 0.05)
     assert '"peak_mb"' in capsys.readouterr().out
+
+
+def test_bench_window_section_compares_the_window_with_headless(capsys, qapp, varied_corpus):
+    code = main(["bench", "--corpus", str(varied_corpus), "--quick", "--sections", "window"])
+    out = capsys.readouterr().out
+    assert code == 0
+    rows = [line.split() for line in out.splitlines() if line.startswith(("classic", "default"))]
+    assert [r[0] for r in rows] == ["classic", "default"]
+    for r in rows:  # iterations, headless chars/s, window chars/s, ratio, ...
+        headless, window = (float(v.replace(",", "")) for v in r[2:4])
+        assert headless > 0 and window > 0
+        assert r[4].endswith("%")
