@@ -25,6 +25,15 @@ class Actions:
     per_name: QAction
     per_char: QAction
     fit_plot: QAction
+    show_inspector: QAction  # the Inspector tab (dinogui/widgets/inspector.py)
+    refresh_inspector: QAction
+    score_names: QAction
+    show_runs: QAction  # the Runs tab (dinogui/widgets/runs_view.py)
+    delete_runs: QAction
+    show_loss: QAction  # the Loss tab (with the held-out curve)
+    show_novelty: QAction  # the Novelty tab (dinogui/widgets/novelty_plot.py)
+    toggle_favourite: QAction  # favourites (dinogui/widgets/samples_panel.py)
+    export_favourites: QAction
     clear_recent: QAction
     about: QAction
     about_qt: QAction
@@ -79,6 +88,24 @@ def make_actions(window: QWidget) -> Actions:
         per_name=per_name,
         per_char=per_char,
         fit_plot=act("&Fit Plot", "Ctrl+0", "Show every point of the loss curve again"),
+        show_inspector=act("&Inspector", "Ctrl+I", "Type a name and see how likely the model "
+                           "finds each of its characters"),
+        refresh_inspector=act("Refresh Inspector &Snapshot", "Ctrl+Shift+I",
+                              "Take the model's current weights into the Inspector",
+                              SP.SP_BrowserReload),
+        score_names=act("Score &List", "Ctrl+Return",
+                        "Score the names in the list by log-likelihood per character"),
+        show_runs=act("&Runs", "Ctrl+R", "Compare the loss curves and settings of past runs"),
+        delete_runs=act("&Delete Runs…", "Delete", "Delete the selected runs from disk",
+                        SP.SP_TrashIcon),
+        show_loss=act("&Loss", "Ctrl+L", "Show the loss curves: training and held-out"),
+        show_novelty=act("&Novelty Rate", "Ctrl+Shift+N",
+                         "Show the share of each report's names that are not in the corpus"),
+        toggle_favourite=act("&Star Favourite", "Ctrl+D",
+                             "Keep the selected names in the favourites (again: unstar them)"),
+        export_favourites=act("Export &Favourites…", "Ctrl+Shift+E",
+                              "Write the favourites with their scores, settings and the "
+                              "checkpoint that drew them"),
         clear_recent=act("Clear Recent Files"),
         about=act("&About dinogui"),
         about_qt=act("About &Qt"),
@@ -86,6 +113,7 @@ def make_actions(window: QWidget) -> Actions:
     # short labels for buttons and the toolbar
     actions.copy_samples.setIconText("Copy")
     actions.export_samples.setIconText("Export…")
+    actions.export_favourites.setIconText("Export…")
     actions.reset.setIconText("Reset")
     actions.open_corpus.setIconText("Open Corpus")
     actions.open_checkpoint.setIconText("Open Checkpoint")

@@ -32,9 +32,11 @@ from PySide6.QtWidgets import (
 
 from core import checkpoint
 from core.corpus import bundled_corpus_path, load_corpus
+from core.runs import Run, RunStore
+from core.sampling import ConstraintError
 from core.trainer import TrainConfig, Trainer
 from core.transfer import continue_on
-from dinogui import qt_guard
+from dinogui import favourites, qt_guard
 from dinogui.actions import make_actions
 from dinogui.dialogs import CHECKPOINT_FILTER, CORPUS_FILTER, TEXT_FILTER, Dialogs
 from dinogui.icon import app_icon
@@ -42,14 +44,19 @@ from dinogui.settings import AUTOSAVE_NAME, AppSettings, default_data_dir
 from dinogui.tasks import TaskRunner
 from dinogui.widgets.corpus_panel import CorpusPanel, CorpusSummary
 from dinogui.widgets.hyperparams import LIVE_FIELDS, HyperparamsPanel
+from dinogui.widgets.inspector import InspectorView, ModelSnapshot
 from dinogui.widgets.loss_plot import LossPlot
+from dinogui.widgets.novelty_plot import NoveltyPlot
 from dinogui.widgets.report_log import ReportLog
+from dinogui.widgets.runs_view import RunsView
 from dinogui.widgets.samples_panel import SamplesPanel
 from dinogui.widgets.status import TrainingStatus
 from dinogui.worker import Answer, ProgressBatch, Stopped, WorkerThread
 
 AUTOSAVE_MS = 3 * 60 * 1000  # autosave every three minutes while there is unsaved progress
 STATUS_REFRESH = 0.25  # seconds between status bar refreshes while training
+INSPECTOR_FOLLOW_MS = 2000  # the Inspector takes new weights this often while training
+RUN_SAVE_MS = 30_000  # the run being trained is written to the runs folder this often
 CHECKPOINT_SUFFIX = ".npz"
 
 
@@ -92,6 +99,9 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         self._build_menus_and_toolbar()
         self._connect()
+        self._build_inspector()
+        self._build_runs()
+        self._build_sampling_views()
         self._restore_layout()
         self.hyperparams.set_values(self.settings.hyperparameters())
         self.status.set_budget(self.hyperparams.budget_value())
@@ -176,9 +186,9 @@ class MainWindow(QMainWindow):
         train.addActions([a.start, a.pause, a.step])
         train.addSeparator()
         train.addAction(a.reset)
-        samples = bar.addMenu("S&amples")
+        samples = self.samples_menu = bar.addMenu("S&amples")
         samples.addActions([a.sample, a.copy_samples, a.export_samples])
-        view = bar.addMenu("&View")
+        view = self.view_menu = bar.addMenu("&View")
         view.addActions([a.per_name, a.per_char])
         view.addSeparator()
         view.addAction(a.fit_plot)
@@ -235,7 +245,7 @@ class MainWindow(QMainWindow):
             if blob is not None:
                 widget.restoreState(blob)
         if self.settings.blob("splitter") is None:
-            self.splitter.setSizes([300, 760, 300])
+            self.splitter.setSizes([280, 680, 400])
             self.center.setSizes([520, 240])
 
     def _save_layout(self) -> None:
@@ -282,6 +292,8 @@ class MainWindow(QMainWindow):
         a.export_samples.setEnabled(has_names)
         a.copy_samples.setEnabled(has_names)
         self.hyperparams.setEnabled(free)
+        self._favourites_update()
+        self._inspector_update()
 
     def _set_busy(self, text: str) -> None:
         self.busy = text
@@ -418,12 +430,14 @@ class MainWindow(QMainWindow):
     def _adopt(self, trainer: Trainer, summary: CorpusSummary, checkpoint_path: Path | None,
                saved_iteration: int | None) -> None:
         """Show a new trainer (not yet stepped by anyone) and hand it to the worker."""
+        self._runs_finish()  # the old model's run keeps its last steps
         old_preset = self.config.preset if self.config is not None else None
         st = trainer.state
         self.loss_plot.set_preset(trainer.config.preset,
                                   None if old_preset != trainer.config.preset
                                   else self.loss_plot.scale)
         self.loss_plot.load_history(trainer.history)
+        self._adopt_sampling_views(trainer, summary)
         self.status.reset(st.iteration, st.seconds, st.smooth, st.smooth_char)
         self.generation = self.worker.attach(trainer)
         self.trainer, self.config, self.summary = trainer, trainer.config, summary
@@ -581,6 +595,7 @@ class MainWindow(QMainWindow):
         self._begin(steps=1)
 
     def _begin(self, until: int | None = None, steps: int | None = None) -> None:
+        self._runs_begin()  # before the first step: a fresh model starts a run record
         self.training = True
         self.status.forget_speed()
         self.worker.start(until=until, steps=steps)
@@ -607,6 +622,8 @@ class MainWindow(QMainWindow):
                                   float(batch.smooth[-1]), float(batch.smooth_char[-1]))
         if batch.reports:
             self.log.add_reports(batch.reports)
+        self._sampling_views_progress(batch)
+        self._runs_progress(batch)
         if batch.wall - self._status_shown >= STATUS_REFRESH:
             self._status_shown = batch.wall
             self.status.refresh()
@@ -633,6 +650,8 @@ class MainWindow(QMainWindow):
         self.loss_plot.redraw()
         self._update_title()
         self._update_actions()
+        self._runs_stopped()
+        self._inspector_follow()
         if stopped.reason != "step":
             self._note(text)
         if stopped.reason == "diverged":
@@ -655,28 +674,41 @@ class MainWindow(QMainWindow):
     def sample(self) -> None:
         if self.trainer is None or self.busy:
             return
+        """Draw names as `dinogui sample` would from the model as it is now, and score them.
+
+        The worker hands over a snapshot (weights and checkpoint bytes, between two
+        steps); drawing, scoring and the nearest corpus names run in the background.
+        """
         req = self.samples.request()
-        known = self.summary.known if self.summary is not None else frozenset()
+        corpus = self.trainer.corpus  # never modified: safe to read here
+        try:
+            spec = req.spec(corpus.lowercase)
+        except ConstraintError as e:
+            self._refuse("Cannot sample", e, "kept the list as it was")
+            return
+        known = self.summary.known if self.summary is not None else frozenset(corpus.names)
+        nearest = self._nearest
 
         def snapshot(t: Trainer):
-            return t.sampler(copy_params=True), t.iteration
+            source = favourites.Source(t.iteration, t.config.to_dict(), t.corpus.title,
+                                       t.corpus.source, favourites.checkpoint_bytes(t))
+            return t.sampler(copy_params=True), source
 
         def drawn(result, error) -> None:
             if error is not None:
                 self._refuse("Cannot sample", error, "kept the list as it was")
                 return
-            names, iteration = result
-            self.samples.show_names(names, known, f"seed {req.seed}, temperature "
-                                    f"{req.temperature:g}, iteration {iteration:,}")
+            self._show_draw(result)
             self._update_actions()
 
         def snapped(result, error) -> None:
             if error is not None:
                 drawn(None, error)
                 return
-            sampler, iteration = result
-            self.tasks.run(lambda: (sampler.sample(req.count, req.seed, req.temperature,
-                                                   req.max_len), iteration), drawn)
+            sampler, source = result
+            self.tasks.run(lambda: favourites.draw_scored(
+                sampler, req.count, req.seed, spec, known, nearest.of(corpus.names), source),
+                drawn)
 
         self.worker.ask(snapshot, snapped)
 
@@ -800,6 +832,7 @@ class MainWindow(QMainWindow):
                 self._discard_autosave()
         except Exception as e:  # closing must not fail; say what was lost
             print(f"dinogui: could not write the autosave: {e}")
+        self._runs_close()
         self.worker_thread.stop()
         self.tasks.cancel()
         self.tasks.wait()
@@ -807,6 +840,292 @@ class MainWindow(QMainWindow):
             QApplication.restoreOverrideCursor()
         self._save_layout()
         event.accept()
+
+    # == inspector (issue 5) ==========================================================
+    def _build_inspector(self) -> None:
+        a = self.actions_
+        self.inspector = InspectorView(a.refresh_inspector, a.score_names, self.dialogs,
+                                       self.tasks.run)
+        self.views.addTab(self.inspector, "Inspector")
+        self.view_menu.addSeparator()
+        self.view_menu.addActions([a.show_inspector, a.refresh_inspector])
+        a.show_inspector.triggered.connect(lambda: self._show_view(self.inspector.name_edit))
+        a.refresh_inspector.triggered.connect(self._refresh_inspector)
+        self.views.currentChanged.connect(lambda _i: self._inspector_follow())
+        self._inspector_asking = False
+        self._inspector_timer = QTimer(self)
+        self._inspector_timer.setInterval(INSPECTOR_FOLLOW_MS)
+        self._inspector_timer.timeout.connect(self._inspector_follow)
+        self._inspector_timer.start()
+
+    def _show_view(self, focus: QWidget) -> None:
+        """Bring the tab holding `focus` to the front and give it the keyboard."""
+        for i in range(self.views.count()):
+            if self.views.widget(i).isAncestorOf(focus) or self.views.widget(i) is focus:
+                self.views.setCurrentIndex(i)
+        focus.setFocus()
+
+    def _inspector_update(self) -> None:
+        self.actions_.refresh_inspector.setEnabled(self.trainer is not None and not self.busy)
+        self.inspector.set_training(self.training)
+
+    def _refresh_inspector(self) -> None:
+        """Ctrl+Shift+I: take the model's weights now (and show the Inspector)."""
+        self.views.setCurrentWidget(self.inspector)
+        self._inspector_take()
+
+    def _inspector_follow(self) -> None:
+        """Keep the visible Inspector's snapshot current: at once for another model or a
+        stopped one, and every INSPECTOR_FOLLOW_MS while training when Follow is ticked."""
+        if self._closed or self.views.currentWidget() is not self.inspector:
+            return
+        snap = self.inspector.snapshot
+        if snap is not None and self.inspector.snapshot_key == (self.generation, self.iteration):
+            return
+        if snap is None or snap.generation != self.generation or not self.training \
+                or self.inspector.follow.isChecked():
+            self._inspector_take()
+
+    def _inspector_take(self) -> None:
+        if self.trainer is None or self._inspector_asking or self._closed:
+            return
+        generation = self.generation
+        known = self.summary.known if self.summary is not None else frozenset()
+
+        def snapshot(t: Trainer) -> ModelSnapshot:
+            return ModelSnapshot(t.sampler(copy_params=True), t.iteration, generation,
+                                 t.corpus.lowercase, t.corpus.names, known)
+
+        def taken(snap, error) -> None:
+            self._inspector_asking = False
+            if error is not None:
+                self._note(f"Inspector: could not read the model: {error}")
+            elif snap.generation == self.generation:
+                self.inspector.set_snapshot(snap)
+                if snap.iteration != self.iteration and not self.training:
+                    self._inspector_follow()  # stepped meanwhile
+
+        self._inspector_asking = True
+        self.worker.ask(snapshot, taken)
+
+    # == runs (issue 5) ===============================================================
+    def _build_runs(self) -> None:
+        a = self.actions_
+        self.run_store = RunStore(self.data_dir / "runs")
+        self.current_run: Run | None = None  # the run being recorded
+        self._run_generation: int | None = None  # the model it belongs to
+        self.runs_view = RunsView(a.delete_runs)
+        self.views.addTab(self.runs_view, "Runs")
+        self.view_menu.addAction(a.show_runs)
+        a.show_runs.triggered.connect(lambda: self._show_view(self.runs_view.list))
+        self.runs_view.delete_requested.connect(self._delete_runs)
+        self._run_save_timer = QTimer(self)
+        self._run_save_timer.setInterval(RUN_SAVE_MS)
+        self._run_save_timer.timeout.connect(self._runs_save)
+        store = self.run_store
+
+        def loaded(runs, error) -> None:
+            if error is not None:
+                self._note(f"Could not read the runs folder: {error}")
+                runs = []
+            self.runs_view.set_runs(runs)
+
+        self.tasks.run(store.runs, loaded)
+
+    def _runs_begin(self) -> None:
+        """Training a fresh model starts a run (each model once, even after a deletion)."""
+        if self.iteration != 0 or self._run_generation == self.generation:
+            return
+        self._run_generation = generation = self.generation
+
+        def started(run, error) -> None:
+            if error is not None or generation != self.generation:
+                return
+            self.current_run = run
+            self.runs_view.add_run(run, live=True)
+            self._save_run(run)
+
+        self.worker.ask(Run.start, started)  # runs before the first step
+        self._run_save_timer.start()
+
+    def _runs_progress(self, batch: ProgressBatch) -> None:
+        if self.current_run is not None and batch.generation == self._run_generation:
+            self.runs_view.extend_live(batch.iterations, batch.smooth_char, batch.val_points)
+
+    def _runs_stopped(self) -> None:
+        self._run_save_timer.stop()
+        self._runs_save()
+
+    def _runs_save(self) -> None:
+        """Take the current run's curves from the trainer and write them, in the background."""
+        run = self.current_run
+        if run is None or self._run_generation != self.generation:
+            return
+
+        def updated(newer, error) -> None:
+            if error is not None or self.current_run is None \
+                    or self.current_run.run_id != newer.run_id:
+                return  # deleted (or replaced) in the meantime
+            self.current_run = newer
+            self.runs_view.update_run(newer)
+            self._save_run(newer)
+
+        self.worker.ask(lambda t: _updated_run(run, t), updated)
+
+    def _save_run(self, run: Run) -> None:
+        def saved(_path, error) -> None:
+            if error is not None:
+                self._note(f"Could not write the run record: {error}")
+
+        store = self.run_store
+        self.tasks.run(lambda: store.save(run), saved)
+
+    def _runs_finish(self) -> None:
+        """Another model is about to be attached: write the current run's last steps."""
+        run = self.current_run
+        if run is None:
+            return
+        self.current_run = None
+        self._run_save_timer.stop()
+        self.runs_view.end_live()
+        try:
+            newer = self.worker.call(lambda t: _updated_run(run, t))
+        except Exception as e:  # the record keeps its last saved state
+            self._note(f"Could not write the run record: {e}")
+            return
+        self.runs_view.update_run(newer)
+        self._save_run(newer)  # queued after any earlier write of this run, never before
+
+    def _runs_close(self) -> None:
+        run = self.current_run
+        if run is None:
+            return
+        try:
+            newer = self.worker.call(lambda t: _updated_run(run, t), timeout=60)
+            self.tasks.wait()  # earlier writes of this run first
+            self.run_store.save(newer)
+        except Exception as e:  # closing must not fail
+            print(f"dinogui: could not write the run record: {e}")
+
+    def _delete_runs(self, run_ids: list[str]) -> None:
+        runs = [self.runs_view.runs[r] for r in run_ids if r in self.runs_view.runs]
+        if not runs:
+            return
+        live = self.current_run is not None and self.current_run.run_id in run_ids
+        listed = "\n".join(f"#{self.runs_view.numbers[r.run_id]}  {r.label}" for r in runs[:8])
+        more = f"\n… and {len(runs) - 8} more" if len(runs) > 8 else ""
+        note = ("The model being trained is not affected, but its run stops being recorded."
+                if live else "Checkpoints and the model are not affected.")
+        if not self.dialogs.confirm(
+                "Delete runs",
+                f"Delete {len(runs)} run{'s' if len(runs) > 1 else ''} from disk?\n\n"
+                f"{listed}{more}\n\n{note}", yes="Delete", no="Cancel"):
+            return
+        failed = []
+        for r in runs:
+            try:
+                self.run_store.delete(r.run_id)
+            except OSError as e:
+                failed.append(f"{r.label}: {e.strerror or e}")
+        if live:
+            self.current_run = None
+            self._run_save_timer.stop()
+        self.runs_view.remove_runs([r.run_id for r in runs])
+        if failed:
+            self.dialogs.error("Delete runs", "Could not delete:\n" + "\n".join(failed))
+        self._note(f"Deleted {len(runs) - len(failed)} run{'s' if len(runs) > 1 else ''}")
+
+    # == samples: held-out curve, novelty rate, scores, favourites (issue 5) ==========
+    def _build_sampling_views(self) -> None:
+        a = self.actions_
+        self._nearest = favourites.NearestIndex()  # nearest corpus names, built once per corpus
+        self.novelty_plot = NoveltyPlot()
+        self.views.insertTab(1, self.novelty_plot, "Novelty")
+        self.view_menu.addSeparator()
+        self.view_menu.addActions([a.show_loss, a.show_novelty])
+        a.show_loss.triggered.connect(lambda: self.views.setCurrentWidget(self.loss_plot))
+        a.show_novelty.triggered.connect(lambda: self.views.setCurrentWidget(self.novelty_plot))
+        self.samples_menu.addSeparator()
+        self.samples_menu.addActions([a.toggle_favourite, a.export_favourites])
+        self.samples.add_favourite_actions(a.toggle_favourite, a.export_favourites)
+        a.toggle_favourite.triggered.connect(self.toggle_favourite)
+        a.export_favourites.triggered.connect(self.export_favourites)
+        self.samples.favourites_changed.connect(self._favourites_update)
+        self._favourites_update()
+
+    def _adopt_sampling_views(self, trainer: Trainer, summary: CorpusSummary) -> None:
+        """A model comes in: its held-out points; the novelty plot starts over."""
+        st = trainer.state
+        self.loss_plot.set_validation(st.val_iterations, st.val_losses)
+        if st.iteration > 0:
+            self.novelty_plot.clear(
+                f"Report names are not kept in checkpoints: the novelty rate of this model "
+                f"appears from its next report on (iteration {st.iteration:,} now)")
+        else:
+            self.novelty_plot.clear()
+
+    def _sampling_views_progress(self, batch: ProgressBatch) -> None:
+        if batch.val_points:
+            self.loss_plot.add_validation(batch.val_points)
+        if batch.reports and self.summary is not None:
+            self.novelty_plot.add_reports(batch.reports, self.summary.known)
+
+    def _show_draw(self, result: favourites.DrawResult) -> None:
+        source = result.rows[0].source if result.rows else None
+        how = result.settings.describe()
+        if source is not None:
+            how += f" · iteration {source.iteration:,}"
+        counts = []
+        if result.not_new is not None:
+            counts.append(f"{result.not_new:,} already in the corpus")
+        if result.wrong_ending is not None:
+            counts.append(f"{result.wrong_ending:,} not ending in "
+                          f"{result.settings.spec.suffix!r}")
+        if counts:
+            how += f" · dropped {' and '.join(counts)} ({result.drawn:,} drawn)"
+        problem = ""
+        if result.problem:
+            problem = f"{result.problem[:1].upper()}{result.problem[1:]}."
+            self._note(f"Sample: {result.problem}")
+        self.samples.show_draw(result.rows, how, problem)
+
+    def toggle_favourite(self) -> None:
+        changed = self.samples.toggle_favourites()
+        if changed:
+            n = abs(changed)
+            self.statusBar().showMessage(
+                f"{'Starred' if changed > 0 else 'Unstarred'} {n} name{'s' if n > 1 else ''}"
+                f" · {len(self.samples.favourites)} favourites", 3000)
+
+    def _favourites_update(self) -> None:
+        if not hasattr(self, "_nearest"):
+            return  # still building
+        a = self.actions_
+        a.export_favourites.setEnabled(len(self.samples.favourites) > 0)
+        a.toggle_favourite.setEnabled(bool(self.samples.names())
+                                      or len(self.samples.favourites) > 0)
+
+    def export_favourites(self) -> None:
+        """Write favourites.txt/.json and the checkpoint(s) that drew them (in the background)."""
+        items = list(self.samples.favourites)
+        if not items:
+            return
+        title = items[0].source.corpus_title or "names"
+        folder = Path(self.settings.last_folder())
+        path = self.dialogs.save_path("Export Favourites",
+                                      str(folder / f"{title}-favourites.txt"), TEXT_FILTER)
+        if not path:
+            return
+
+        def written(files, error) -> None:
+            if error is not None:
+                self._refuse("Cannot export favourites", error, "kept the favourites")
+                return
+            self.settings.set_last_folder(path)
+            self._note(f"Exported {len(items)} favourite{'s' if len(items) > 1 else ''}: "
+                       + ", ".join(str(f.name) for f in files) + f" in {files[0].parent}")
+
+        self.tasks.run(lambda: favourites.export(items, path), written)
 
     # == drag and drop, about =========================================================
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
@@ -833,6 +1152,13 @@ class MainWindow(QMainWindow):
             "<i>default</i> preset trains mini-batches with Adam.</p>"
             "<p>F5 start · F6 pause · F10 one step · Ctrl+G sample</p>"
             "<p>MIT licence.</p>")
+
+
+def _updated_run(run: Run, trainer: Trainer) -> Run:
+    """A copy of the run with the trainer's current curves (runs on the worker's thread)."""
+    newer = replace(run)
+    newer.update(trainer)
+    return newer
 
 
 def _dropped_file(event) -> Path | None:

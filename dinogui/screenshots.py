@@ -3,8 +3,9 @@
     python -m dinogui.screenshots [--corpus PATH] [--out resources] [--name screenshot]
                                   [--preset classic|default] [--iterations N]
 
-writes <name>-start.png (the window ready to train) and <name>.png (training,
-with names sampled).
+writes <name>-start.png (the window ready to train), <name>.png (training,
+with names sampled) and <name>-samples.png (paused, names drawn with
+constraints, three starred as favourites).
 
 Runs the real window offscreen (unless a display is set) on temporary
 settings, so the user's own are never touched.
@@ -70,8 +71,23 @@ def main(argv: list[str] | None = None) -> int:
         wait(lambda: bool(window.samples.names()))
         wait(lambda: False, 1.5)  # a plot redraw or two
         window.grab().save(str(during))
+
+        samples = out / f"{args.name}-samples.png"
+        window.actions_.pause.trigger()
+        wait(lambda: not window.training)
+        panel = window.samples
+        panel.count.setValue(12)
+        panel.suffix.setText("saurus")
+        panel.new_only.setChecked(True)
+        panel.clear()
+        window.actions_.sample.trigger()
+        wait(lambda: bool(panel.names()))
+        for row in panel.rows()[1:6:2]:
+            panel.set_favourite(row, True)
+        wait(lambda: False, 1.0)
+        window.grab().save(str(samples))
         window.close()
-    print(f"wrote {start} and {during}")
+    print(f"wrote {start}, {during} and {samples}")
     return 0
 
 

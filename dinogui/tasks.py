@@ -10,6 +10,24 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 from dinogui.worker import Answer
 
 
+class _Job(QRunnable):
+    """fn() as a runnable the pool deletes when done.
+
+    A Python subclass, not QRunnable.create(): the pool deletes a created
+    runnable behind PySide's back, leaving its Python wrapper registered at a
+    freed address, and the next object allocated there (a menu's QAction, say)
+    then comes back to Python as that stale QRunnable. A subclass's wrapper is
+    told when its C++ object goes.
+    """
+
+    def __init__(self, fn: Callable[[], None]) -> None:
+        super().__init__()
+        self._fn = fn
+
+    def run(self) -> None:
+        self._fn()
+
+
 class TaskRunner(QObject):
     """Runs fn() in a one-thread pool (so tasks finish in the order given);
     callback(result, error) then runs in the thread that owns the runner."""
@@ -35,7 +53,7 @@ class TaskRunner(QObject):
                 answer = Answer(callback, None, e)
             self._finished.emit(answer)
 
-        self._pool.start(QRunnable.create(work))
+        self._pool.start(_Job(work))
 
     @property
     def busy(self) -> bool:

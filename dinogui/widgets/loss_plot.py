@@ -1,10 +1,17 @@
-"""The live loss plot: each step's loss faint, the smoothed loss bold, x = iteration.
+"""The live loss plot: each step's loss faint, the smoothed loss bold, x = iteration,
+and the held-out loss per character beside them, its best point marked.
 
 Points arrive in batches from the training thread and are appended to
 growable arrays; a one-shot timer started by their arrival redraws them. pyqtgraph draws
 only the visible range (clip to view), reduced to about one point per pixel
 column (peak downsampling keeps the spikes of the step loss), so a million
 iterations draw about as fast as a thousand.
+
+The held-out (validation) loss is measured per character on names the model
+never trains on, so it is drawn on the per-character scale only; it sits
+above the training curve, and a gap that widens while the training loss
+still falls is overfitting. Its lowest point is starred: the "best"
+parameters a checkpoint keeps.
 
 Painting runs in the window's thread and holds Python's GIL, which the
 training thread needs too; so the plot times its own redraws and spaces them
@@ -32,6 +39,9 @@ SMOOTHING = {"classic": "0.999", "default": "0.99"}  # the trainer's moving-aver
 
 STEP_PEN = pg.mkPen(color=(70, 130, 180, 90), width=1)
 SMOOTH_PEN = pg.mkPen(color=(214, 96, 26), width=2.5)
+VAL_COLOR = (27, 138, 90)  # green: apart from the blue steps and the orange smoothed curve
+VAL_PEN = pg.mkPen(color=VAL_COLOR, width=2)
+BEST_BRUSH = pg.mkBrush(250, 200, 30)
 
 
 class CurveData:
@@ -97,6 +107,8 @@ class LossPlot(QWidget):
         self.preset = "classic"
         self.scale = "name"
         self._dirty = False
+        self.val_x: list[int] = []  # iterations the held-out loss was measured after
+        self.val_y: list[float] = []  # the held-out loss per character there
 
         self.scale_box = QComboBox()
         for key, label in SCALES.items():
@@ -137,6 +149,18 @@ class LossPlot(QWidget):
         self.smooth_curve.setDownsampling(auto=True, method="subsample")
         for curve in (self.step_curve, self.smooth_curve):
             curve.setClipToView(True)
+        # a few points (one per validation): symbols on a line, no downsampling needed
+        self.val_curve = item.plot(pen=VAL_PEN, name="held-out", antialias=True,
+                                   symbol="o", symbolSize=5, symbolPen=None,
+                                   symbolBrush=pg.mkBrush(*VAL_COLOR))
+        self.best_marker = pg.ScatterPlotItem(symbol="star", size=17, brush=BEST_BRUSH,
+                                              pen=pg.mkPen(120, 90, 0, width=1))
+        self.best_marker.setZValue(10)
+        item.addItem(self.best_marker)
+        self.best_label = pg.TextItem(color=(20, 110, 70), anchor=(0.5, 1.15),
+                                      fill=pg.mkBrush(255, 255, 255, 190))
+        self.best_label.setZValue(11)
+        item.addItem(self.best_label, ignoreBounds=True)
         self.view.getViewBox().setMouseEnabled(x=True, y=True)
         self.placeholder = pg.TextItem("Press Start (F5) to train: the loss appears here",
                                        color=(120, 120, 120), anchor=(0.5, 0.5))
@@ -192,23 +216,74 @@ class LossPlot(QWidget):
             text = "the seed's smoothed loss per name"
         else:
             text = f"smoothed loss {unit}"
-        self.caption.setText(f"{text} · moving average {SMOOTHING.get(self.preset, '')}")
+        text = f"{text} · moving average {SMOOTHING.get(self.preset, '')}"
+        if self.val_x and self.scale != "char":
+            text += " · held-out loss: shown per character (View > Loss per Character)"
+        self.caption.setText(text)
+        self.caption.setToolTip(
+            "Held-out loss: the loss per character on names kept out of training, "
+            "measured every so often.\nThe gap between it and the training curve shows how "
+            "much the model memorises; the star marks its lowest point." if self.val_x else "")
         self.legend.clear()
         self.legend.addItem(self.step_curve, "step loss")
         self.legend.addItem(self.smooth_curve, f"smoothed ({SMOOTHING.get(self.preset, '')})")
+        if self.val_shown:
+            self.legend.addItem(self.val_curve, "held-out")
+
+    @property
+    def val_shown(self) -> bool:
+        """The held-out curve is drawn: there are points, and the scale is theirs."""
+        return bool(self.val_x) and self.scale == "char"
+
+    @property
+    def best(self) -> tuple[int, float] | None:
+        """(iteration, loss) of the lowest held-out loss, the first on a tie (as the trainer)."""
+        if not self.val_y:
+            return None
+        k = int(np.argmin(self.val_y))
+        return self.val_x[k], self.val_y[k]
 
     # -- data -----------------------------------------------------------------------
     def clear(self) -> None:
         self.data.clear()
+        self._set_val([], [])
         self._dirty = True
         self.redraw()
         self.auto_range()
 
     def load_history(self, history: History) -> None:
+        """A model's loss curve; its held-out points go to set_validation() (cleared here)."""
         self.data.load(history)
+        self._set_val([], [])
         self._dirty = True
         self.redraw()
         self.auto_range()
+
+    def set_validation(self, iterations, losses) -> None:
+        """All held-out points of a model (e.g. trainer.state.val_iterations, val_losses)."""
+        self._set_val(list(iterations), list(losses))
+        self._dirty = True
+        self.redraw()
+
+    def add_validation(self, points: list[tuple[int, float]]) -> None:
+        """New (iteration, loss) held-out points as training reports them."""
+        if not points:
+            return
+        had = bool(self.val_x)
+        for x, y in points:
+            self.val_x.append(x)
+            self.val_y.append(y)
+        if not had:
+            self._relabel()  # the legend and caption gain the held-out curve
+        self._dirty = True
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def _set_val(self, xs: list[int], ys: list[float]) -> None:
+        changed = bool(xs) != bool(self.val_x)
+        self.val_x, self.val_y = xs, ys
+        if changed:
+            self._relabel()
 
     def append(self, iterations, loss, chars, names, smooth, smooth_char) -> None:
         self.data.extend(iterations, loss, chars, names, smooth, smooth_char)
@@ -225,6 +300,19 @@ class LossPlot(QWidget):
         self.step_curve.setData(x, step, skipFiniteCheck=True)
         self.smooth_curve.setData(x, smooth, skipFiniteCheck=True)
         self.placeholder.setVisible(self.data.n == 0)
+        shown = self.val_shown
+        if shown:
+            self.val_curve.setData(np.asarray(self.val_x, dtype=float),
+                                   np.asarray(self.val_y, dtype=float))
+            bx, by = self.best
+            self.best_marker.setData([bx], [by])
+            self.best_label.setText(f"best {by:.2f} at {bx:,}")
+            self.best_label.setPos(bx, by)
+        else:
+            self.val_curve.setData([], [])
+            self.best_marker.setData([], [])
+        for item in (self.val_curve, self.best_marker, self.best_label):
+            item.setVisible(shown)
 
     def _place_placeholder(self) -> None:
         rect = self.view.getPlotItem().getViewBox().boundingRect()

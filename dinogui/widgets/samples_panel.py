@@ -1,25 +1,36 @@
-"""Drawing names on demand: seed, count, temperature and length controls, and the list.
+"""Drawing names on demand, with the settings of `dinogui sample`, and starring favourites.
 
-Names that already exist in the corpus are greyed and marked, so the new
-inventions stand out. The list keeps the names as the model wrote them;
-display_name() capitalises them as the seed prints them.
+The controls are those of `dinogui sample`: count, seed, temperature, top-k,
+length limits, a beginning and an ending, and "new names only"; the same
+settings draw the same names as the command line. Each drawn name is listed
+with its log-likelihood per character, the nearest corpus name and its edit
+distance, and whether the corpus holds it (such names are greyed), so it is
+plain whether the model invents or copies. Every column sorts; # is the order
+drawn.
+
+A click on a name's star (or Ctrl+D on the selection) keeps it in the
+favourites below, which outlive re-sampling; each remembers the model and
+settings that drew it (dinogui.favourites), for the export.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QFont, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QDoubleSpinBox,
-    QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QSpinBox,
+    QSplitter,
     QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -27,117 +38,304 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.sampling import MAX_LEN, display_name
+from core.sampling import MAX_LEN, SampleSpec, display_name
+from dinogui.favourites import Favourites, Sampled
 
 KNOWN_COLOR = QColor(130, 130, 130)
+STAR_COLOR = QColor(214, 160, 0)
+PROBLEM_STYLE = "color: #a4490c;"
+STAR, UNSTAR = "★", "☆"
+IN_CORPUS = "✓ in corpus"
+COLUMNS = ("★", "#", "Name", "Log-lik", "Nearest (edits)")
+COL_STAR, COL_INDEX, COL_NAME, COL_SCORE, COL_NEAREST = range(len(COLUMNS))
+HEADER_TIPS = {
+    COL_STAR: "Click a star (or press Ctrl+D) to keep the name in the favourites",
+    COL_INDEX: "The order drawn: the same settings and seed give this name at this place",
+    COL_NAME: "The name as drawn (capitalised as the seed prints it)",
+    COL_SCORE: "Log-likelihood per character (nats): how typical the model finds the name; "
+               "closer to 0 is more typical. Minus the loss per character.",
+    COL_NEAREST: "The closest corpus name and its edit distance (letters inserted, deleted "
+                 "or changed), or \"✓ in corpus\" when the corpus holds the name itself",
+}
 
 
 @dataclass(frozen=True)
 class SampleRequest:
+    """The panel's settings, as given (top_k 0: off; prefix and suffix as typed)."""
+
     count: int
     seed: int
     temperature: float
     max_len: int
+    top_k: int = 0
+    prefix: str = ""
+    suffix: str = ""
+    min_len: int = 0
+    new_only: bool = False
+
+    def spec(self, lowercase: bool) -> SampleSpec:
+        """The SampleSpec `dinogui sample` builds from the same flags (ConstraintError if bad).
+
+        A lower-cased corpus holds lower-case names only, so the beginning and the
+        ending are folded as the command line folds them.
+        """
+        fold = str.lower if lowercase else str
+        return SampleSpec(temperature=self.temperature, top_k=self.top_k or None,
+                          prefix=fold(self.prefix), suffix=fold(self.suffix),
+                          min_len=self.min_len, max_len=self.max_len, new_only=self.new_only)
+
+
+class _Row(QTreeWidgetItem):
+    """One sampled name; sorts by the value behind each column, not its text."""
+
+    def __init__(self, sampled: Sampled, starred: bool, order: int | None = None) -> None:
+        near = IN_CORPUS if sampled.known else (
+            f"{display_name(sampled.nearest)} ({sampled.distance})")
+        super().__init__(["", str(sampled.index + 1), sampled.display,
+                          f"{sampled.loglik_per_char:.2f}", near])
+        self.sampled = sampled
+        self.order = sampled.index if order is None else order  # the star column's tie order
+        self.set_starred(starred)
+        for col in (COL_INDEX, COL_SCORE):
+            self.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.setTextAlignment(COL_STAR, Qt.AlignmentFlag.AlignCenter)
+        if sampled.known:
+            for col in range(1, len(COLUMNS)):
+                self.setForeground(col, QBrush(KNOWN_COLOR))
+            for col in (COL_NAME, COL_NEAREST):
+                self.setToolTip(col, "This name is already in the corpus")
+        else:
+            self.setToolTip(COL_NAME, sampled.display)
+            self.setToolTip(COL_NEAREST, f"{sampled.distance} edit"
+                            f"{'s' if sampled.distance != 1 else ''} from "
+                            f"{display_name(sampled.nearest)}, the closest corpus name")
+
+    def set_starred(self, starred: bool) -> None:
+        self.starred = starred
+        self.setText(COL_STAR, STAR if starred else UNSTAR)
+        self.setForeground(COL_STAR, QBrush(STAR_COLOR if starred else KNOWN_COLOR))
+        self.setToolTip(COL_STAR, "A favourite: click to unstar" if starred
+                        else "Click to keep this name in the favourites")
+
+    def key(self, col: int):
+        s = self.sampled
+        return {COL_STAR: (not self.starred, self.order), COL_INDEX: s.index,
+                COL_NAME: s.name, COL_SCORE: s.loglik_per_char,
+                COL_NEAREST: (s.distance, s.nearest)}[col]
+
+    def __lt__(self, other: QTreeWidgetItem) -> bool:
+        col = self.treeWidget().sortColumn() if self.treeWidget() else COL_INDEX
+        if isinstance(other, _Row):
+            return self.key(col) < other.key(col)
+        return super().__lt__(other)
+
+
+def _name_list() -> QTreeWidget:
+    tree = QTreeWidget()
+    tree.setColumnCount(len(COLUMNS))
+    tree.setHeaderLabels(list(COLUMNS))
+    for col, tip in HEADER_TIPS.items():
+        tree.headerItem().setToolTip(col, tip)
+    tree.setRootIsDecorated(False)
+    tree.setUniformRowHeights(True)
+    tree.setAlternatingRowColors(True)
+    tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    tree.setSortingEnabled(True)
+    tree.sortByColumn(COL_INDEX, Qt.SortOrder.AscendingOrder)
+    header = tree.header()
+    header.setStretchLastSection(False)
+    header.setMinimumSectionSize(18)
+    # narrow columns sized to what they hold (to contents, they would keep room for the
+    # sort arrow), names to fit (_fit_names), the nearest name the rest
+    fm = tree.fontMetrics()
+    for col, widest in ((COL_STAR, "★"), (COL_INDEX, "1000"), (COL_SCORE, "Log-lik")):
+        header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+        tree.setColumnWidth(col, fm.horizontalAdvance(widest) + 16)
+    header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Interactive)
+    header.setSectionResizeMode(COL_NEAREST, QHeaderView.ResizeMode.Stretch)
+    tree.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+    return tree
 
 
 class SamplesPanel(QGroupBox):
+    favourites_changed = Signal()
+
     def __init__(self, sample: QAction, copy: QAction, export: QAction,
                  parent: QWidget | None = None) -> None:
         super().__init__("Sample names", parent)
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
-        self.seed.setToolTip("The same seed draws the same names from the same model "
-                             "(as `dinogui sample --seed`)")
+        self.favourites = Favourites()
+        self._rows: list[Sampled] = []  # the drawn names, in the order drawn
+
         self.count = QSpinBox()
         self.count.setRange(1, 1000)
         self.count.setValue(10)
-        self.count.setToolTip("How many names to draw")
+        self.count.setToolTip("How many names to draw (--count)")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setToolTip("The same seed and settings draw the same names from the same "
+                             "model (as `dinogui sample --seed`)")
         self.temperature = QDoubleSpinBox()
         self.temperature.setRange(0.05, 5.0)
         self.temperature.setSingleStep(0.1)
         self.temperature.setValue(1.0)
         self.temperature.setToolTip("Below 1: safer, more typical names; above 1: wilder ones")
+        self.top_k = QSpinBox()
+        self.top_k.setRange(0, 1000)
+        self.top_k.setSpecialValueText("off")
+        self.top_k.setToolTip("Draw each character from the k most likely only "
+                              "(1: always the most likely; off: from all)")
+        self.min_len = QSpinBox()
+        self.min_len.setRange(0, 1000)
+        self.min_len.setSpecialValueText("none")
+        self.min_len.setToolTip("Names have at least this many letters (the end is held back "
+                                "until then)")
         self.max_len = QSpinBox()
         self.max_len.setRange(1, 1000)
         self.max_len.setValue(MAX_LEN)
-        self.max_len.setToolTip("Stop a name after this many characters (the seed: 50)")
+        self.max_len.setToolTip("Stop a name after this many letters (the seed: 50)")
+        self.prefix = QLineEdit()
+        self.prefix.setPlaceholderText("any")
+        self.prefix.setToolTip("Names start with these letters (fed to the model, which "
+                               "writes the rest)")
+        self.suffix = QLineEdit()
+        self.suffix.setPlaceholderText("any")
+        self.suffix.setToolTip("Names end with these letters, e.g. saurus (names that do not "
+                               "are drawn again)")
+        self.new_only = QCheckBox("New names only")
+        self.new_only.setToolTip("Drop names the corpus already holds and draw again; "
+                                 "the list says how many were dropped")
+        for line in (self.prefix, self.suffix):
+            line.returnPressed.connect(sample.trigger)
 
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow("Count:", self.count)
-        form.addRow("Seed:", self.seed)
-        form.addRow("Temperature:", self.temperature)
-        form.addRow("Max length:", self.max_len)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(4)
+        rows = [("&Count:", self.count, "S&eed:", self.seed),
+                ("Te&mperature:", self.temperature, "Top-&k:", self.top_k),
+                ("Min length:", self.min_len, "Max length:", self.max_len),
+                ("Starts &with:", self.prefix, "E&nds with:", self.suffix)]
+        for r, (la, a, lb, b) in enumerate(rows):
+            for c, (text, box) in enumerate(((la, a), (lb, b))):
+                label = QLabel(text)
+                label.setBuddy(box)
+                grid.addWidget(label, r, 2 * c)
+                grid.addWidget(box, r, 2 * c + 1)
+        grid.addWidget(self.new_only, len(rows), 0, 1, 4)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
 
-        self.list = QTreeWidget()
-        self.list.setColumnCount(2)
-        self.list.setHeaderLabels(["Name", "In corpus"])
-        self.list.setRootIsDecorated(False)
-        self.list.setUniformRowHeights(True)
-        self.list.setAlternatingRowColors(True)
-        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        header = self.list.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.list = _name_list()
         self.list.addAction(copy)
-        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.list.itemClicked.connect(self._clicked)
         self.summary = QLabel("Press Sample (Ctrl+G) to draw names from the model.")
         self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+
+        self.fav_list = _name_list()
+        self.fav_list.sortByColumn(COL_STAR, Qt.SortOrder.AscendingOrder)
+        self.fav_list.itemClicked.connect(self._clicked)
+        self.fav_label = QLabel()
+        self.fav_buttons = QHBoxLayout()
+        self.fav_buttons.setContentsMargins(0, 0, 0, 0)
+        self.fav_buttons.addWidget(self.fav_label, 1)
 
         buttons = QHBoxLayout()
         for action in (sample, copy, export):
-            button = QToolButton()
-            button.setDefaultAction(action)
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-            buttons.addWidget(button)
+            buttons.addWidget(_button(action))
         buttons.addStretch(1)
 
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addLayout(buttons)
-        layout.addWidget(self.list, 1)
-        layout.addWidget(self.summary)
-        self._names: list[str] = []
+        drawn = QWidget()
+        top = QVBoxLayout(drawn)
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.list, 1)
+        top.addWidget(self.summary)
+        kept = QWidget()
+        bottom = QVBoxLayout(kept)
+        bottom.setContentsMargins(0, 4, 0, 0)
+        bottom.addLayout(self.fav_buttons)
+        bottom.addWidget(self.fav_list, 1)
+        self.split = QSplitter(Qt.Orientation.Vertical)
+        self.split.addWidget(drawn)
+        self.split.addWidget(kept)
+        self.split.setStretchFactor(0, 3)
+        self.split.setStretchFactor(1, 2)
+        self.split.setChildrenCollapsible(False)
 
+        layout = QVBoxLayout(self)
+        layout.addLayout(grid)
+        layout.addLayout(buttons)
+        layout.addWidget(self.split, 1)
+        self._show_favourites()
+
+    def add_favourite_actions(self, toggle: QAction, export: QAction) -> None:
+        """Ctrl+D and Export Favourites…, in both lists' context menus and by the favourites."""
+        for tree in (self.list, self.fav_list):
+            tree.addAction(toggle)
+        self.fav_list.addAction(export)
+        self.fav_buttons.addWidget(_button(export))
+
+    # -- settings -----------------------------------------------------------------
     def request(self) -> SampleRequest:
         return SampleRequest(self.count.value(), self.seed.value(), self.temperature.value(),
-                             self.max_len.value())
+                             self.max_len.value(), self.top_k.value(), self.prefix.text(),
+                             self.suffix.text(), self.min_len.value(), self.new_only.isChecked())
 
-    def show_names(self, names: list[str], known: frozenset[str], how: str) -> None:
-        """List freshly drawn names; `how` says where they came from (shown below)."""
-        self._names = list(names)
+    def values(self) -> dict:
+        r = self.request()
+        return {"count": r.count, "seed": r.seed, "temperature": r.temperature,
+                "max_len": r.max_len, "top_k": r.top_k, "min_len": r.min_len,
+                "prefix": r.prefix, "suffix": r.suffix, "new_only": r.new_only}
+
+    def set_values(self, values: dict) -> None:
+        for name in ("count", "seed", "temperature", "max_len", "top_k", "min_len"):
+            value = values.get(name)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                getattr(self, name).setValue(value)
+        for name in ("prefix", "suffix"):
+            if isinstance(values.get(name), str):
+                getattr(self, name).setText(values[name])
+        if isinstance(values.get("new_only"), bool):
+            self.new_only.setChecked(values["new_only"])
+
+    # -- the drawn names ------------------------------------------------------------
+    def show_draw(self, rows: list[Sampled], how: str, problem: str = "") -> None:
+        """List freshly drawn names; `how` says where they came from, `problem` what fell short."""
+        self._rows = list(rows)
+        self.list.setSortingEnabled(False)
         self.list.clear()
         italic = QFont(self.list.font())
         italic.setItalic(True)
         items = []
-        for name in names:
-            exists = name in known
-            item = QTreeWidgetItem([display_name(name), "✓ known" if exists else ""])
-            if exists:
-                for col in (0, 1):
-                    item.setForeground(col, QBrush(KNOWN_COLOR))
-                item.setFont(0, italic)
-                item.setToolTip(0, "This name is already in the corpus")
+        for s in rows:
+            item = _Row(s, s.name in self.favourites)
+            if s.known:
+                item.setFont(COL_NAME, italic)
             items.append(item)
         self.list.addTopLevelItems(items)
-        n_known = sum(name in known for name in names)
-        new = len(names) - n_known
-        self.summary.setText(f"{len(names)} names, {new} new, {n_known} already in the corpus "
-                             f"· {how}")
+        self.list.setSortingEnabled(True)
+        _fit_names(self.list)
+        n_known = sum(s.known for s in rows)
+        text = (f"{len(rows)} name{'s' if len(rows) != 1 else ''}, {len(rows) - n_known} new"
+                + (f", {n_known} in the corpus" if n_known else "") + f" · {how}")
+        if problem:
+            text = f"{problem}\n{text}"
+        self.summary.setText(text)
+        self.summary.setStyleSheet(PROBLEM_STYLE if problem else "")
 
     def clear(self) -> None:
-        self._names = []
+        self._rows = []
         self.list.clear()
 
     def names(self) -> list[str]:
-        """The listed names as displayed (capitalised)."""
-        return [display_name(n) for n in self._names]
+        """The drawn names as displayed (capitalised), in the order drawn."""
+        return [s.display for s in self._rows]
+
+    def rows(self) -> list[Sampled]:
+        return list(self._rows)
 
     def selected_or_all(self) -> list[str]:
-        rows = sorted(self.list.indexOfTopLevelItem(i) for i in self.list.selectedItems())
-        shown = self.names()
-        return [shown[r] for r in rows] if rows else shown
+        picked = {id(i.sampled) for i in self.list.selectedItems()}
+        return [s.display for s in self._rows if id(s) in picked] or self.names()
 
     def copy_to_clipboard(self) -> int:
         names = self.selected_or_all()
@@ -145,13 +343,68 @@ class SamplesPanel(QGroupBox):
             QGuiApplication.clipboard().setText("\n".join(names) + "\n")
         return len(names)
 
-    def values(self) -> dict:
-        r = self.request()
-        return {"count": r.count, "seed": r.seed, "temperature": r.temperature,
-                "max_len": r.max_len}
+    # -- favourites -----------------------------------------------------------------
+    def set_favourite(self, sampled: Sampled, starred: bool) -> None:
+        changed = (self.favourites.add(sampled) if starred
+                   else self.favourites.remove(sampled.name))
+        if changed:
+            self._show_favourites()
 
-    def set_values(self, values: dict) -> None:
-        for name in ("count", "seed", "temperature", "max_len"):
-            value = values.get(name)
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                getattr(self, name).setValue(value)
+    def toggle_favourites(self) -> int:
+        """Star the selected names (in the list with focus), or unstar them if all are starred.
+
+        Returns how many changed (negative: unstarred).
+        """
+        tree = self.fav_list if self.fav_list.hasFocus() else self.list
+        items = tree.selectedItems() or ([tree.currentItem()] if tree.currentItem() else [])
+        picked = [i.sampled for i in items]
+        if not picked:
+            return 0
+        star = not all(s.name in self.favourites for s in picked)
+        changed = sum(self.favourites.add(s) if star else self.favourites.remove(s.name)
+                      for s in picked)
+        if changed:
+            self._show_favourites()
+        return changed if star else -changed
+
+    def _clicked(self, item: QTreeWidgetItem, column: int) -> None:
+        if column == COL_STAR and isinstance(item, _Row):
+            self.set_favourite(item.sampled, not item.starred)
+
+    def _show_favourites(self) -> None:
+        """Redraw the favourites list and the stars of the drawn names."""
+        for i in range(self.list.topLevelItemCount()):
+            item = self.list.topLevelItem(i)
+            item.set_starred(item.sampled.name in self.favourites)
+        tree = self.fav_list
+        tree.setSortingEnabled(False)
+        tree.clear()
+        for k, s in enumerate(self.favourites):
+            item = _Row(s, True, order=k)  # in the order starred
+            tip = (f"Drawn at iteration {s.source.iteration:,} ({s.settings.describe()}), "
+                   f"#{s.index + 1} of {s.settings.count}")
+            item.setToolTip(COL_NAME, tip)
+            tree.addTopLevelItem(item)
+        tree.setSortingEnabled(True)
+        _fit_names(tree)
+        n = len(self.favourites)
+        self.fav_label.setText(f"Favourites ({n})" if n else "Favourites: click ☆ or Ctrl+D")
+        self.fav_label.setToolTip("Starred names stay here when you sample again; "
+                                  "Export Favourites (Ctrl+Shift+E) writes them with their "
+                                  "settings and the checkpoint that drew them")
+        self.favourites_changed.emit()
+
+
+def _fit_names(tree: QTreeWidget) -> None:
+    """Names as wide as they are, but a long one leaves room for its nearest corpus name."""
+    tree.resizeColumnToContents(COL_NAME)
+    cap = max(110, int(0.38 * tree.viewport().width()))
+    if tree.columnWidth(COL_NAME) > cap:
+        tree.setColumnWidth(COL_NAME, cap)  # elided; the whole name is in the tooltip
+
+
+def _button(action: QAction) -> QToolButton:
+    button = QToolButton()
+    button.setDefaultAction(action)
+    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    return button

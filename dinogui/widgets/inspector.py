@@ -1,0 +1,652 @@
+"""The Inspector: how likely the model finds a name, character by character, and a list of
+names scored by likelihood.
+
+It works on a ModelSnapshot: a copy of the weights taken between two training
+steps (the window asks the worker for it), so training can go on while the
+user types. Inspecting one name is a handful of small forward steps and runs
+in the window's thread as the user types; scoring a list (and finding each
+name's nearest corpus name) runs in the background.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QStyle,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.novelty import NearestNames
+from core.sampling import NameSampler
+from core.scoring import Inspection, encode_for_scoring
+
+END_SHOWN = "⏎"  # how the end-of-name symbol is drawn
+TOP = 5  # alternatives listed at the selected position
+MAX_LIST = 100_000  # names scored from one list
+NEAREST_CHUNK = 50  # names per nearest-name search task (long random names take ~10 ms each)
+CELL_W, CELL_H = 41, 56
+
+
+@dataclass(frozen=True)
+class ModelSnapshot:
+    """The model's weights at one iteration, and what scoring compares with."""
+
+    sampler: NameSampler  # with copied parameters: training leaves it alone
+    iteration: int
+    generation: int  # which attached model (the window's count)
+    lowercase: bool  # the corpus was lower-cased, so typed capitals are too
+    corpus_names: Sequence[str] = field(repr=False)
+    known: frozenset[str] = field(repr=False)
+
+
+def shown(ch: str) -> str:
+    return END_SHOWN if ch == "\n" else ch
+
+
+def prob_color(p: float) -> QColor:
+    """Red (unlikely) through yellow to green (likely); sqrt spreads the small values."""
+    t = math.sqrt(min(max(p, 0.0), 1.0))
+    return QColor.fromHsvF(t / 3.0, 0.55, 0.97)
+
+
+def percent(p: float) -> str:
+    """A probability as a short percentage that never rounds a non-certainty up to 100%."""
+    if p >= 0.1:
+        return f"{100 * p:.0f}%" if 100 * p < 99.5 or p == 1.0 else f"{min(100 * p, 99.9):.1f}%"
+    if p >= 0.001:
+        return f"{100 * p:.1f}%"
+    return "<0.1%"
+
+
+class ProbabilityStrip(QWidget):
+    """One coloured cell per predicted character: the character and its probability.
+
+    Click a cell, or move with the arrow keys, to select a position.
+    """
+
+    selected_changed = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.inspection: Inspection | None = None
+        self.selected = -1
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.setToolTip("The probability the model gave each next character (⏎ ends the "
+                        "name).\nClick a cell or use ←/→ to see the alternatives there.")
+
+    def set_inspection(self, inspection: Inspection | None) -> None:
+        self.inspection = inspection
+        n = self.cells
+        self.selected = min(max(self.selected, 0), n - 1) if n else -1
+        self.updateGeometry()
+        self.resize(self.sizeHint())
+        self.update()
+        self.selected_changed.emit(self.selected)
+
+    @property
+    def cells(self) -> int:
+        return 0 if self.inspection is None else len(self.inspection.targets)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        return QSize(max(1, self.cells) * CELL_W + 4, CELL_H + 4)
+
+    def cell_texts(self) -> list[tuple[str, str]]:
+        """What each cell shows: (character, percentage)."""
+        ins = self.inspection
+        if ins is None:
+            return []
+        return [(shown(ins.chars[c]), percent(float(p)))
+                for c, p in zip(ins.targets, ins.p_target, strict=True)]
+
+    def cell_rect(self, t: int) -> QRectF:
+        return QRectF(2 + t * CELL_W, 2, CELL_W - 3, CELL_H)
+
+    def select(self, t: int) -> None:
+        if self.cells and 0 <= t < self.cells and t != self.selected:
+            self.selected = t
+            self.update()
+            self.selected_changed.emit(t)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+        self.select(int((event.position().x() - 2) // CELL_W))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        moves = {Qt.Key.Key_Left: self.selected - 1, Qt.Key.Key_Right: self.selected + 1,
+                 Qt.Key.Key_Home: 0, Qt.Key.Key_End: self.cells - 1}
+        if event.key() in moves:
+            self.select(moves[event.key()])
+        else:
+            super().keyPressEvent(event)
+
+    def paintEvent(self, _event) -> None:  # noqa: N802
+        ins = self.inspection
+        if ins is None:
+            return
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        big, small = QFont(self.font()), QFont(self.font())
+        big.setPointSizeF(self.font().pointSizeF() * 1.5)
+        big.setBold(True)
+        small.setPointSizeF(self.font().pointSizeF() * 0.9)
+        texts = self.cell_texts()
+        for t, (char, pct) in enumerate(texts):
+            rect = self.cell_rect(t)
+            p = float(ins.p_target[t])
+            chosen = t == self.selected
+            painter.setPen(QPen(QColor(30, 30, 30), 2.5) if chosen
+                           else QPen(QColor(160, 160, 160), 1))
+            painter.setBrush(QBrush(prob_color(p)))
+            painter.drawRoundedRect(rect, 4, 4)
+            painter.setPen(QColor(20, 20, 20))
+            painter.setFont(big)
+            top = QRectF(rect.x(), rect.y() + 2, rect.width(), rect.height() * 0.58)
+            painter.drawText(top, Qt.AlignmentFlag.AlignCenter, char)
+            painter.setFont(small)
+            bottom = QRectF(rect.x(), rect.y() + rect.height() * 0.58, rect.width(),
+                            rect.height() * 0.38)
+            painter.drawText(bottom, Qt.AlignmentFlag.AlignCenter, pct)
+        if self.hasFocus() and self.selected >= 0:
+            painter.setPen(QPen(QColor(40, 90, 200), 1, Qt.PenStyle.DashLine))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(self.cell_rect(self.selected).adjusted(-2, -2, 2, 2), 5, 5)
+        painter.end()
+
+
+@dataclass(frozen=True)
+class ScoredRow:
+    name: str  # as scored (lower-cased when the corpus is)
+    loglik: float | None  # per character; None when the name cannot be scored
+    in_corpus: bool = False
+    nearest: str = ""
+    distance: int = 0
+    problem: str = ""
+
+
+def read_name_list(text: str) -> tuple[list[str], int]:
+    """The non-blank lines, stripped and without repeats, and how many repeats were dropped."""
+    lines = [line.strip() for line in text.splitlines()]
+    names = [n for n in lines if n]
+    unique = list(dict.fromkeys(names))
+    return unique, len(names) - len(unique)
+
+
+def score_list(snapshot: ModelSnapshot, names: list[str]) -> list[ScoredRow]:
+    """Rows sorted by log-likelihood per character (best first); unscorable names last.
+
+    Only the likelihoods (one batched forward pass): nearest corpus names come
+    after, in chunks (nearest_names), since each is an edit-distance search.
+    """
+    sampler = snapshot.sampler
+    if snapshot.lowercase:
+        names = list(dict.fromkeys(n.lower() for n in names))
+    good, bad = [], []
+    for n in names:
+        try:
+            encode_for_scoring(sampler.vocab, n)
+            good.append(n)
+        except ValueError:
+            missing = "".join(dict.fromkeys(c for c in n if c not in sampler.vocab.chars))
+            bad.append(ScoredRow(n, None, problem="not among the model's characters: "
+                                 + ", ".join(repr(c) for c in missing)))
+    ll = sampler.loglik_per_char(good) if good else np.zeros(0)
+    rows = [ScoredRow(n, float(v), n in snapshot.known) for n, v in zip(good, ll, strict=True)]
+    rows.sort(key=lambda r: -r.loglik)
+    return rows + bad
+
+
+def nearest_names(index: NearestNames | None, corpus_names: Sequence[str],
+                  names: list[str]) -> tuple[NearestNames, list]:
+    """The corpus's nearest-name index (built on first use) and each name's nearest."""
+    index = NearestNames(corpus_names) if index is None else index
+    return index, index.nearest_many(names)
+
+
+class InspectorView(QWidget):
+    """The Inspector tab. `refresh_requested` asks the window for a fresh snapshot."""
+
+    refresh_requested = Signal()
+
+    def __init__(self, refresh: QAction, score: QAction, dialogs,
+                 run_task: Callable[[Callable, Callable], None],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.dialogs = dialogs
+        self.run_task = run_task
+        self.snapshot: ModelSnapshot | None = None
+        self.inspection: Inspection | None = None
+        self.training = False
+        self._index: tuple[Sequence[str], NearestNames] | None = None  # (its names, index)
+        self._scoring = False
+        self._batch = 0  # which scored list the nearest-name search belongs to
+        self._status = ""
+        self._n_scored = 0
+        self.nearest_done = True
+        self.rows: list[ScoredRow] = []
+
+        self.placeholder = QLabel("No model yet.\n\nOpen a corpus (Ctrl+O) or a checkpoint "
+                                  "(Ctrl+Shift+O);\nthen type any name here to see how likely "
+                                  "the model finds each of its characters.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setStyleSheet("color: palette(placeholder-text); font-size: 13pt;")
+
+        # -- snapshot bar
+        self.snapshot_label = QLabel()
+        self.snapshot_label.setWordWrap(True)
+        self.snapshot_label.setToolTip(
+            "The Inspector scores with a copy of the weights taken at this iteration, so "
+            "training can go on meanwhile. With Follow training ticked it takes new weights "
+            "every few seconds while this tab is visible; Refresh (Ctrl+Shift+I) takes them "
+            "now.")
+        self.follow = QCheckBox("Follow training")
+        self.follow.setChecked(True)
+        self.follow.setToolTip("While this tab is visible and the model trains, take its "
+                               "new weights every few seconds")
+        refresh_button = QToolButton()
+        refresh_button.setDefaultAction(refresh)
+        refresh_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        refresh.setIconText("Refresh")
+        bar = QHBoxLayout()
+        bar.addWidget(self.snapshot_label, 1)
+        bar.addWidget(self.follow)
+        bar.addWidget(refresh_button)
+
+        # -- one name
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("Type a name, e.g. tyrannosaurus")
+        self.name_edit.setClearButtonEnabled(True)
+        self.name_edit.setMaxLength(200)
+        self.name_edit.setToolTip("Any name: each character's probability appears below, "
+                                  "as the model predicted it from the letters before it")
+        self.name_edit.textChanged.connect(self.reinspect)
+        self.strip = ProbabilityStrip()
+        self.strip.selected_changed.connect(self._show_alternatives)
+        self.strip_scroll = QScrollArea()
+        self.strip_scroll.setWidget(self.strip)
+        self.strip_scroll.setWidgetResizable(False)
+        self.strip_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        bar_height = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self.strip_scroll.setFixedHeight(CELL_H + 6 + bar_height)
+        self.strip_scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.strip_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the strip itself
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        swatches = " ".join(
+            f"<span style='background:{prob_color(p).name()}'>&nbsp;{word}&nbsp;</span>"
+            for p, word in ((0.02, "unlikely"), (0.25, "even"), (1.0, "certain")))
+        self.legend = QLabel(f"colour: {swatches} · ⏎ = end of name")
+        self.alt_title = QLabel()
+        # one column per alternative: compact enough to leave room for the list below
+        self.alternatives = QTableWidget(2, 0)
+        self.alternatives.setVerticalHeaderLabels(["Next character", "Probability"])
+        self.alternatives.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.alternatives.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.alternatives.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.alternatives.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.alternatives.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        header = self.alternatives.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        header.setDefaultSectionSize(72)
+        rows = self.alternatives.fontMetrics().height() + 8
+        self.alternatives.verticalHeader().setDefaultSectionSize(rows)
+        header.setFixedHeight(rows)
+        self.alternatives.setFixedHeight(3 * rows + 2 * self.alternatives.frameWidth())
+        self.alternatives.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        one = QGroupBox("Inspect a name")
+        one_layout = QVBoxLayout(one)
+        one_layout.addWidget(self.name_edit)
+        one_layout.addWidget(self.strip_scroll)
+        one_layout.addWidget(self.legend)
+        one_layout.addWidget(self.summary)
+        one_layout.addWidget(self.alt_title)
+        one_layout.addWidget(self.alternatives)
+        one_layout.addStretch(1)
+
+        # -- a list of names
+        self.list_edit = QPlainTextEdit()
+        self.list_edit.setPlaceholderText("Paste names here, one per line, or Load… a text "
+                                          "file; then Score (Ctrl+Enter)")
+        self.list_edit.addAction(score)
+        score.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        score.setIconText("Score")
+        self.load_button = QPushButton("Load…")
+        self.load_button.setToolTip("Read names from a text file, one per line")
+        self.load_button.clicked.connect(self.load_list)
+        score_button = QToolButton()
+        score_button.setDefaultAction(score)
+        score.triggered.connect(self.score)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.load_button)
+        buttons.addStretch(1)
+        buttons.addWidget(score_button)
+        list_left = QVBoxLayout()
+        list_left.addWidget(self.list_edit, 1)
+        list_left.addLayout(buttons)
+        self.list_status = QLabel("")
+        self.list_status.setWordWrap(True)
+        self.scores = QTableWidget(0, 4)
+        self.scores.setHorizontalHeaderLabels(
+            ["Name", "Log-lik / char", "In corpus", "Nearest (edits)"])
+        self.scores.horizontalHeaderItem(3).setToolTip(
+            "The corpus name with the fewest edits (insertions, deletions, substitutions) "
+            "away, and how many")
+        self.scores.horizontalHeaderItem(1).setToolTip(
+            "Mean log-probability of each character and the end, in nats; higher is more "
+            "likely. ln(1/vocabulary size) is a uniform guess.")
+        self._table_style(self.scores)
+        self.scores.verticalHeader().setDefaultSectionSize(rows)
+        self.scores.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        list_right = QVBoxLayout()
+        list_right.addWidget(self.list_status)
+        list_right.addWidget(self.scores, 1)
+        many = QGroupBox("Score a list")
+        many_layout = QHBoxLayout(many)
+        many_layout.addLayout(list_left, 2)
+        many_layout.addLayout(list_right, 3)
+
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(bar)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(one)
+        split.addWidget(many)
+        split.setChildrenCollapsible(False)
+        split.setStretchFactor(0, 0)  # the name's part keeps its size; the list takes the rest
+        split.setStretchFactor(1, 1)
+        column.addWidget(split, 1)
+        scroll = QScrollArea()  # a small window scrolls rather than squeezing the tab
+        scroll.setWidget(content)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.placeholder)
+        self.pages.addWidget(scroll)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.pages)
+        QWidget.setTabOrder(self.name_edit, self.strip)
+        QWidget.setTabOrder(self.strip, self.list_edit)
+        self.set_snapshot(None)
+
+    @staticmethod
+    def _table_style(table: QTableWidget) -> None:
+        table.verticalHeader().setVisible(False)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setAlternatingRowColors(True)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        table.horizontalHeader().setStretchLastSection(True)
+
+    # -- the snapshot -------------------------------------------------------------
+    @property
+    def snapshot_key(self) -> tuple[int, int] | None:
+        s = self.snapshot
+        return None if s is None else (s.generation, s.iteration)
+
+    def set_snapshot(self, snapshot: ModelSnapshot | None) -> None:
+        """Inspect with these weights from now on (None: there is no model)."""
+        self.snapshot = snapshot
+        self.pages.setCurrentIndex(0 if snapshot is None else 1)
+        self._show_snapshot_label()
+        self.reinspect()
+
+    def set_training(self, training: bool) -> None:
+        self.training = training
+        self._show_snapshot_label()
+
+    def _show_snapshot_label(self) -> None:
+        s = self.snapshot
+        if s is None:
+            self.snapshot_label.setText("")
+            return
+        state = " · training goes on" if self.training else ""
+        model = f"{s.sampler.preset}, {s.sampler.cell}" if s.sampler.preset != "classic" \
+            else "classic"
+        self.snapshot_label.setText(f"<b>Model at iteration {s.iteration:,}</b> ({model}){state}")
+
+    # -- one name -------------------------------------------------------------------
+    def name_to_score(self) -> str:
+        name = self.name_edit.text().strip()
+        if self.snapshot is not None and self.snapshot.lowercase:
+            name = name.lower()
+        return name
+
+    def reinspect(self) -> None:
+        """Inspect the typed name with the current snapshot (cheap: runs right here)."""
+        s, name = self.snapshot, self.name_to_score()
+        self.inspection = None
+        if s is None or not name:
+            self.strip.set_inspection(None)
+            self.summary.setText("" if s is None else
+                                 "Type a name above to see each character's probability.")
+            return
+        missing = "".join(dict.fromkeys(c for c in name if c not in s.sampler.vocab.chars))
+        if missing:
+            self.strip.set_inspection(None)
+            self.summary.setText(
+                "<span style='color:#b00020'>Cannot score this name: "
+                + ", ".join(_quoted(c) for c in missing)
+                + (" is" if len(missing) == 1 else " are")
+                + " not among the model's characters.</span> It knows: "
+                + _escape("".join(shown(c) for c in s.sampler.vocab.chars)))
+            return
+        ins = s.sampler.inspect(name, top=TOP)
+        self.inspection = ins
+        self.strip.set_inspection(ins)
+        ll = ins.loglik_per_char
+        first = int((ins.rank == 1).sum())
+        uniform = -math.log(len(ins.chars))
+        cased = " (scored in lower case, as the corpus is)" if name != \
+            self.name_edit.text().strip() else ""
+        known = " It is in the corpus." if name in s.known else ""
+        self.summary.setText(
+            f"<b>Log-likelihood per character: {ll:.3f} nats</b> (perplexity "
+            f"{math.exp(-ll):.2f}; a uniform guess scores {uniform:.2f}) · the model's first "
+            f"choice at {first} of {len(ins.targets)} positions{cased}.{known}")
+
+    def _show_alternatives(self, t: int) -> None:
+        ins = self.inspection
+        table = self.alternatives
+        table.setColumnCount(0)
+        if ins is None or t < 0:
+            self.alt_title.setText("")
+            table.setVisible(False)
+            return
+        table.setVisible(True)
+        before = ins.name[:t]
+        target = int(ins.targets[t])
+        what = "ending the name (⏎)" if target == 0 else f"“{_escape(ins.chars[target])}”"
+        self.alt_title.setText(
+            (f"After “{_escape(before)}”" if before else "At the start")
+            + f", the model's top {len(ins.top_index[t])} guesses (it was {what}, its choice "
+            + f"number {int(ins.rank[t])}):")
+        picks = [(int(i), float(p)) for i, p in zip(ins.top_index[t], ins.top_prob[t],
+                                                    strict=True)]
+        labels = [str(r + 1) for r in range(len(picks))]
+        if target not in [i for i, _ in picks]:
+            picks.append((target, float(ins.p_target[t])))
+            labels.append(f"… {int(ins.rank[t])}")
+        table.setColumnCount(len(picks))
+        table.setHorizontalHeaderLabels(labels)
+        bold = QFont(table.font())
+        bold.setBold(True)
+        for c, (i, p) in enumerate(picks):
+            char = QTableWidgetItem(f"{END_SHOWN} end" if i == 0 else ins.chars[i])
+            prob = QTableWidgetItem(f"{100 * p:.2f}%")
+            prob.setBackground(QBrush(prob_color(p)))
+            for item in (char, prob):
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                if i == target:
+                    item.setFont(bold)
+                    item.setToolTip("the character that came")
+            table.setItem(0, c, char)
+            table.setItem(1, c, prob)
+
+    def alternatives_shown(self) -> list[tuple[str, float]]:
+        """The alternatives table as (character, probability), "\n" for the end."""
+        out = []
+        for c in range(self.alternatives.columnCount()):
+            char = self.alternatives.item(0, c).text()
+            prob = float(self.alternatives.item(1, c).text().rstrip("%")) / 100
+            out.append(("\n" if char == f"{END_SHOWN} end" else char, prob))
+        return out
+
+    # -- a list of names --------------------------------------------------------------
+    def load_list(self) -> None:
+        path = self.dialogs.open_path("Load Names to Score", "",
+                                      "Name lists (*.txt);;All files (*)")
+        if not path:
+            return
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            self.dialogs.error("Cannot load names", f"{path}: {e}\n\nThe list was kept.")
+            return
+        self.list_edit.setPlainText(text)
+        self.score()
+
+    def score(self) -> None:
+        s = self.snapshot
+        if s is None or self._scoring:
+            return
+        text = self.list_edit.toPlainText()
+        names, repeats = read_name_list(text.lower() if s.lowercase else text)
+        self._batch += 1  # any nearest-name search still going for an older list stops
+        if not names:
+            self.list_status.setText("Nothing to score: paste names, one per line.")
+            return
+        cut = len(names) > MAX_LIST
+        names = names[:MAX_LIST]
+        self._scoring = True
+        self.list_status.setText(f"Scoring {len(names):,} names…")
+
+        def done(rows, error) -> None:
+            self._scoring = False
+            if error is not None:
+                self.list_status.setText(f"<span style='color:#b00020'>Could not score the "
+                                         f"list: {_escape(str(error))}</span>")
+                return
+            self._status = self._summary(rows, s.iteration, repeats, cut)
+            self._n_scored = sum(r.loglik is not None for r in rows)
+            self.show_scores(rows)
+            self._find_nearest(self._batch, s, 0)
+
+        self.run_task(lambda: score_list(s, names), done)
+
+    def _find_nearest(self, batch: int, snap: ModelSnapshot, start: int) -> None:
+        """Fill the nearest-name column a chunk at a time, so other work (sampling, run
+        records) gets its turn in the background queue between chunks."""
+        if batch != self._batch:
+            return
+        total = self._n_scored  # the scored rows come first
+        if start >= total:
+            self.nearest_done = True
+            self.list_status.setText(self._status)
+            return
+        self.nearest_done = False
+        chunk = range(start, min(start + NEAREST_CHUNK, total))
+        names = [self.rows[i].name for i in chunk]
+        cached = self._index[1] if self._index and self._index[0] is snap.corpus_names \
+            else None
+        self.list_status.setText(f"{self._status} · finding the nearest corpus names: "
+                                 f"{start:,} of {total:,}")
+
+        def got(result, error) -> None:
+            if batch != self._batch:
+                return  # another list was scored meanwhile
+            if error is not None:
+                self.list_status.setText(f"{self._status} · nearest names failed: "
+                                         f"{_escape(str(error))}")
+                return
+            index, found = result
+            self._index = (snap.corpus_names, index)  # built once per corpus
+            for i, near in zip(chunk, found, strict=True):
+                self.rows[i] = replace(self.rows[i], nearest=near.name, distance=near.distance)
+                self.scores.setItem(i, 3, QTableWidgetItem(_nearest_text(self.rows[i])))
+            self._find_nearest(batch, snap, start + len(chunk))
+
+        self.run_task(lambda: nearest_names(cached, snap.corpus_names, names), got)
+
+    @staticmethod
+    def _summary(rows: list[ScoredRow], iteration: int, repeats: int, cut: bool) -> str:
+        scored = [r for r in rows if r.loglik is not None]
+        bad = len(rows) - len(scored)
+        parts = [f"{len(scored):,} names scored with the model at iteration {iteration:,}, "
+                 "most likely first", f"{sum(r.in_corpus for r in scored):,} in the corpus"]
+        if bad:
+            parts.append(f"<span style='color:#b00020'>{bad:,} could not be scored "
+                         "(characters the model does not know; listed last)</span>")
+        if repeats:
+            parts.append(f"{repeats:,} repeated lines ignored")
+        if cut:
+            parts.append(f"only the first {MAX_LIST:,} names")
+        return " · ".join(parts)
+
+    def show_scores(self, rows: list[ScoredRow]) -> None:
+        self.rows = list(rows)
+        table = self.scores
+        table.setRowCount(len(rows))
+        grey = QColor(120, 120, 120)
+        for r, row in enumerate(rows):
+            if row.loglik is None:
+                items = [QTableWidgetItem(row.name), QTableWidgetItem("—"),
+                         QTableWidgetItem(""), QTableWidgetItem(row.problem)]
+                items[3].setForeground(QBrush(QColor(176, 0, 32)))
+            else:
+                items = [QTableWidgetItem(row.name), QTableWidgetItem(f"{row.loglik:.3f}"),
+                         QTableWidgetItem("yes" if row.in_corpus else ""),
+                         QTableWidgetItem(_nearest_text(row))]
+                items[1].setBackground(QBrush(prob_color(math.exp(row.loglik))))
+                if row.in_corpus:
+                    items[0].setForeground(QBrush(grey))
+            items[1].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            for c, item in enumerate(items):
+                table.setItem(r, c, item)
+
+    def score_column(self) -> np.ndarray:
+        """The log-likelihoods shown, top to bottom (NaN for names that could not be scored)."""
+        return np.array([np.nan if r.loglik is None else r.loglik for r in self.rows])
+
+
+def _nearest_text(row: ScoredRow) -> str:
+    if row.in_corpus:
+        return "—"
+    if not row.nearest:
+        return "…"  # still being searched
+    return f"{row.nearest} ({row.distance})"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _quoted(ch: str) -> str:
+    return "“" + _escape(ch if ch.strip() else repr(ch)) + "”"

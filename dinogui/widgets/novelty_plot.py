@@ -1,0 +1,140 @@
+"""Does the model invent or copy? The share of each report's names that are not in the corpus.
+
+Every report draws a few names (7 by default, as the seed). The plot shows,
+by iteration, the percentage of them the corpus does not hold
+(core.novelty.novelty_rate), and a running mean over the last reports,
+because a handful of names per report makes single points coarse. A model
+that memorises its names drifts down; one that only babbles stays near 100%.
+
+Report names are not kept in checkpoints, so a model opened from a file
+starts with an empty plot that fills from its next report on.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from core.novelty import novelty_rate
+
+REDRAW_MS = 200  # reports are rare: five redraws a second at most
+RUNNING_MEAN = 10  # reports in the running mean
+POINT_COLOR = (106, 61, 154)
+MEAN_PEN = pg.mkPen(color=(214, 96, 26), width=2.5)
+WAITING = "No reports yet: the novelty rate appears with the first report of training"
+
+
+class NoveltyPlot(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.iterations: list[int] = []
+        self.rates: list[float] = []  # fraction new, 0..1
+        self.counts: list[tuple[int, int]] = []  # (new, drawn) per report
+        self.note = WAITING
+        self._dirty = False
+
+        self.caption = QLabel()
+        self.caption.setTextFormat(Qt.TextFormat.PlainText)
+        self.caption.setWordWrap(True)
+        self.caption.setStyleSheet("color: palette(placeholder-text);")
+        self.view = pg.PlotWidget(background="w")
+        self.view.setMinimumHeight(160)
+        item = self.view.getPlotItem()
+        item.showGrid(x=True, y=True, alpha=0.2)
+        for side in ("left", "bottom"):
+            axis = item.getAxis(side)
+            axis.setPen(pg.mkPen(90, 90, 90))
+            axis.setTextPen(pg.mkPen(60, 60, 60))
+        item.setLabel("bottom", "iteration")
+        item.setLabel("left", "names not in the corpus (%)")
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        vb = item.getViewBox()
+        vb.setMouseEnabled(x=True, y=False)
+        vb.setYRange(0, 100, padding=0.04)
+        vb.enableAutoRange(x=True, y=False)
+        self.legend = item.addLegend(offset=(-10, -10), labelTextColor=(60, 60, 60),
+                                     brush=pg.mkBrush(255, 255, 255, 200))
+        self.points = item.plot(pen=pg.mkPen(*POINT_COLOR, 90, width=1), symbol="o",
+                                symbolSize=6, symbolPen=None,
+                                symbolBrush=pg.mkBrush(*POINT_COLOR), name="each report")
+        self.mean_curve = item.plot(pen=MEAN_PEN, antialias=True,
+                                    name=f"mean of {RUNNING_MEAN} reports")
+        self.placeholder = pg.TextItem(self.note, color=(120, 120, 120), anchor=(0.5, 0.5))
+        self.placeholder.setParentItem(vb)
+        vb.sigResized.connect(self._place_placeholder)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.view, 1)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REDRAW_MS)
+        self._timer.timeout.connect(self.redraw)
+        self._recaption()
+
+    # -- data ---------------------------------------------------------------------
+    def clear(self, note: str = WAITING) -> None:
+        """Forget every point; `note` says why the plot is empty (shown until the next one)."""
+        self.iterations, self.rates, self.counts = [], [], []
+        self.note = note
+        self._dirty = True
+        self.redraw()
+
+    def add_reports(self, reports, known: frozenset[str]) -> None:
+        """Reports with their `iteration` and drawn `samples` (as the model wrote them)."""
+        added = False
+        for r in reports:
+            if not r.samples:
+                continue
+            rate = novelty_rate(r.samples, known)
+            self.iterations.append(r.iteration)
+            self.rates.append(rate)
+            self.counts.append((sum(n not in known for n in r.samples), len(r.samples)))
+            added = True
+        if added:
+            self._dirty = True
+            if not self._timer.isActive():
+                self._timer.start()
+
+    def running_mean(self) -> np.ndarray:
+        """The mean of each point and up to RUNNING_MEAN - 1 before it, in percent."""
+        r = 100.0 * np.asarray(self.rates, dtype=float)
+        c = np.concatenate([[0.0], np.cumsum(r)])
+        n = np.arange(1, len(r) + 1)
+        lo = np.maximum(n - RUNNING_MEAN, 0)
+        return (c[n] - c[lo]) / (n - lo)
+
+    def redraw(self) -> None:
+        if not self._dirty:
+            return
+        self._dirty = False
+        x = np.asarray(self.iterations, dtype=float)
+        self.points.setData(x, 100.0 * np.asarray(self.rates, dtype=float))
+        self.mean_curve.setData(x, self.running_mean())
+        self.placeholder.setText(self.note)
+        self.placeholder.setVisible(not self.iterations)
+        self._recaption()
+
+    def _recaption(self) -> None:
+        if not self.iterations:
+            self.caption.setText("Share of each report's names that the corpus does not hold")
+            return
+        new, drawn = self.counts[-1]
+        mean = self.running_mean()[-1]
+        latest = self.rates[-1]
+        text = (f"Names not in the corpus, per report · latest {100 * latest:.0f}% "
+                f"({new} of {drawn}) at iteration {self.iterations[-1]:,}")
+        if len(self.rates) > 1 and not math.isnan(mean):
+            text += f" · mean of the last {min(RUNNING_MEAN, len(self.rates))}: {mean:.0f}%"
+        self.caption.setText(text)
+
+    def _place_placeholder(self) -> None:
+        rect = self.view.getPlotItem().getViewBox().boundingRect()
+        self.placeholder.setPos(rect.center())

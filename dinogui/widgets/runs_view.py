@@ -1,0 +1,449 @@
+"""The Runs tab: past training runs side by side.
+
+A list of the runs kept in the runs folder (core.runs); the ticked ones'
+smoothed per-character loss curves share one plot (held-out losses dashed,
+in the same colour), and a table lists only the settings in which they
+differ. The run being trained grows live: the window hands it each progress
+batch and the plot redraws at most twice a second, and only while visible.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.runs import Run, differing_settings
+
+REDRAW_MS = 500  # the live run's curve redraws at most twice a second
+COLORS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14),
+          (23, 190, 207), (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34)]
+COLUMNS = ["Run", "Corpus", "Model", "Started", "Iterations", "Loss / char", "Best held-out"]
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+DEFAULT_TICKED = 2  # the newest runs ticked when the list first loads
+
+
+def model_text(config: dict) -> str:
+    if config.get("preset") == "classic":
+        return f"classic RNN {config.get('hidden')}"
+    layers = config.get("layers", 1)
+    stack = f"{layers}×" if layers and layers > 1 else ""
+    return (f"{stack}{str(config.get('cell', 'rnn')).upper()} {config.get('hidden')}, "
+            f"{config.get('optimizer')}")
+
+
+def setting_text(value) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return "—" if value is None else str(value)
+
+
+class LiveCurve:
+    """The run in training: its saved curve plus the steps reported since, growable."""
+
+    def __init__(self, run: Run) -> None:
+        self.smooth = np.empty(max(4096, 2 * len(run.smooth_char)))
+        self.n = 0
+        self.val_x: list[int] = []
+        self.val_y: list[float] = []
+        self.reset(run)
+
+    def reset(self, run: Run) -> None:
+        """Take a saved record (the trainer's own history) as the truth so far."""
+        self.n = 0
+        self._put(np.arange(len(run.smooth_char)), run.smooth_char)
+        self.val_x, self.val_y = list(map(int, run.val_iterations)), list(run.val_losses)
+
+    def _put(self, iterations: np.ndarray, values: np.ndarray) -> None:
+        keep = iterations >= self.n  # steps already held are not added twice
+        iterations, values = iterations[keep], values[keep]
+        if not len(values) or iterations[0] != self.n:
+            return  # a gap: wait for the next saved record
+        need = self.n + len(values)
+        if need > len(self.smooth):
+            grown = np.empty(max(need, 2 * len(self.smooth)))
+            grown[: self.n] = self.smooth[: self.n]
+            self.smooth = grown
+        self.smooth[self.n : need] = values
+        self.n = need
+
+    def extend(self, iterations: np.ndarray, smooth_char: np.ndarray,
+               val_points: list[tuple[int, float]]) -> None:
+        self._put(np.asarray(iterations), np.asarray(smooth_char, dtype=np.float64))
+        for it, loss in val_points:
+            if not self.val_x or it > self.val_x[-1]:
+                self.val_x.append(int(it))
+                self.val_y.append(float(loss))
+
+    def curves(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.smooth[: self.n], np.array(self.val_x), np.array(self.val_y)
+
+
+class RunsView(QWidget):
+    """The Runs tab. `delete_requested(run ids)` asks the window to confirm and delete."""
+
+    delete_requested = Signal(list)
+
+    def __init__(self, delete: QAction, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runs: dict[str, Run] = {}  # by id, oldest first
+        self.numbers: dict[str, int] = {}  # the #n shown, kept for the session
+        self.live: tuple[str, LiveCurve] | None = None
+        self.curves: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
+        self.loaded = False
+        self._dirty = False
+
+        self.list = QTreeWidget()
+        self.list.setHeaderLabels(COLUMNS)
+        self.list.setRootIsDecorated(False)
+        self.list.setAlternatingRowColors(True)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.list.setUniformRowHeights(True)
+        self.list.setMinimumHeight(6 * self.list.fontMetrics().height() + 12)  # ~4 runs
+        self.list.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.list.setToolTip("Tick runs to overlay their loss curves; select runs and press "
+                             "Delete to remove them")
+        self.list.itemChanged.connect(self._ticked)
+        self.list.itemSelectionChanged.connect(self._selection_changed)
+        self.addAction(delete)
+        self.list.addAction(delete)  # and in the list's right-click menu
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        delete.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        delete.setIconText("Delete…")
+        self.delete_action = delete
+        delete.triggered.connect(self._delete_selected)
+        delete.setEnabled(False)
+        delete_button = QToolButton()
+        delete_button.setDefaultAction(delete)
+        delete_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        tick_all = QPushButton("Tick All")
+        tick_all.clicked.connect(lambda: self.set_all_ticked(True))
+        tick_none = QPushButton("Untick All")
+        tick_none.clicked.connect(lambda: self.set_all_ticked(False))
+        self.count_label = QLabel()
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.count_label, 1)
+        buttons.addWidget(tick_all)
+        buttons.addWidget(tick_none)
+        buttons.addWidget(delete_button)
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.list, 1)
+        top_layout.addLayout(buttons)
+
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setMinimumHeight(120)
+        item = self.plot.getPlotItem()
+        item.showGrid(x=True, y=True, alpha=0.2)
+        for side in ("left", "bottom"):
+            axis = item.getAxis(side)
+            axis.setPen(pg.mkPen(90, 90, 90))
+            axis.setTextPen(pg.mkPen(60, 60, 60))
+        item.setLabel("bottom", "iteration")
+        item.setLabel("left", "smoothed loss per character (nats)")
+        item.setMenuEnabled(False)
+        self.legend = item.addLegend(offset=(-10, 10), labelTextColor=(60, 60, 60),
+                                     brush=pg.mkBrush(255, 255, 255, 210))
+        self.placeholder = pg.TextItem("", color=(120, 120, 120), anchor=(0.5, 0.5))
+        self.placeholder.setParentItem(item.getViewBox())
+        item.getViewBox().sigResized.connect(self._place_placeholder)
+
+        self.table_title = QLabel()
+        self.table = QTableWidget(0, 0)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setMinimumHeight(60)
+        self.table.setToolTip("Only the settings that are not the same in every ticked run")
+        bottom = QWidget()
+        bottom_layout = QVBoxLayout(bottom)
+        bottom_layout.setContentsMargins(0, 0, 0, 0)
+        bottom_layout.addWidget(self.table_title)
+        bottom_layout.addWidget(self.table, 1)
+
+        lower = QSplitter(Qt.Orientation.Horizontal)
+        lower.addWidget(self.plot)
+        lower.addWidget(bottom)
+        lower.setStretchFactor(0, 3)
+        lower.setStretchFactor(1, 2)
+        lower.setChildrenCollapsible(False)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(top)
+        split.addWidget(lower)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 2)
+        split.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(split)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REDRAW_MS)
+        self._timer.timeout.connect(self._redraw_live)
+        self._refresh()
+
+    # -- the list ---------------------------------------------------------------------
+    def set_runs(self, runs: list[Run]) -> None:
+        """The runs found on disk (oldest first); the newest few start ticked."""
+        self.loaded = True
+        ticked = {r.run_id for r in runs[-DEFAULT_TICKED:]} | set(self.ticked_ids())
+        for run in runs:
+            if run.run_id not in self.runs:
+                self._add(run, run.run_id in ticked)
+        self._refresh()
+
+    def add_run(self, run: Run, live: bool = False) -> None:
+        """A new run (ticked); live: it is the one training, fed by extend_live()."""
+        if live:
+            self.live = (run.run_id, LiveCurve(run))
+        if run.run_id not in self.runs:
+            self._add(run, True)
+        self._refresh()
+
+    def update_run(self, run: Run) -> None:
+        """A newer record of a run (the window saved it)."""
+        if run.run_id not in self.runs:
+            return
+        self.runs[run.run_id] = run
+        if self.live is not None and self.live[0] == run.run_id:
+            self.live[1].reset(run)
+        self._fill_row(self._item(run.run_id), run)
+        self._refresh()
+
+    def remove_runs(self, run_ids: list[str]) -> None:
+        for run_id in run_ids:
+            item = self._item(run_id)
+            if item is not None:
+                self.list.takeTopLevelItem(self.list.indexOfTopLevelItem(item))
+            self.runs.pop(run_id, None)
+            if self.live is not None and self.live[0] == run_id:
+                self.live = None
+        self._refresh()
+
+    def end_live(self) -> None:
+        """The run stopped being trained here (another model was opened)."""
+        if self.live is not None:
+            run_id, self.live = self.live[0], None
+            if run_id in self.runs:
+                self._fill_row(self._item(run_id), self.runs[run_id])
+
+    def _add(self, run: Run, ticked: bool) -> None:
+        self.runs[run.run_id] = run
+        self.numbers[run.run_id] = max(self.numbers.values(), default=0) + 1
+        item = QTreeWidgetItem()
+        item.setData(0, Qt.ItemDataRole.UserRole, run.run_id)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        self.list.blockSignals(True)
+        item.setCheckState(0, Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
+        self._fill_row(item, run)
+        self.list.addTopLevelItem(item)
+        self.list.blockSignals(False)
+
+    def _fill_row(self, item: QTreeWidgetItem | None, run: Run) -> None:
+        if item is None:
+            return
+        was = self.list.blockSignals(True)
+        n = self.numbers[run.run_id]
+        last = f"{run.smooth_char[-1]:.4f}" if len(run.smooth_char) else "—"
+        best = "—" if run.best_val is None else f"{run.best_val:.4f}"
+        live = self.live is not None and self.live[0] == run.run_id
+        texts = [f"#{n}" + (" (training)" if live else ""), run.corpus, model_text(run.config),
+                 time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started)),
+                 f"{run.iterations:,}", last, best]
+        for c, text in enumerate(texts):
+            item.setText(c, text)
+            if c >= 4:
+                item.setTextAlignment(c, RIGHT)
+        item.setForeground(0, QBrush(self.color(run.run_id)))
+        item.setToolTip(0, run.label)
+        self.list.blockSignals(was)
+
+    def _item(self, run_id: str) -> QTreeWidgetItem | None:
+        for i in range(self.list.topLevelItemCount()):
+            item = self.list.topLevelItem(i)
+            if item.data(0, Qt.ItemDataRole.UserRole) == run_id:
+                return item
+        return None
+
+    def color(self, run_id: str) -> QColor:
+        return QColor(*COLORS[(self.numbers.get(run_id, 1) - 1) % len(COLORS)])
+
+    def ticked_ids(self) -> list[str]:
+        out = []
+        for i in range(self.list.topLevelItemCount()):
+            item = self.list.topLevelItem(i)
+            if item.checkState(0) == Qt.CheckState.Checked:
+                out.append(item.data(0, Qt.ItemDataRole.UserRole))
+        return out
+
+    def set_ticked(self, run_id: str, ticked: bool) -> None:
+        item = self._item(run_id)
+        if item is not None:
+            item.setCheckState(0, Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
+
+    def set_all_ticked(self, ticked: bool) -> None:
+        self.list.blockSignals(True)
+        for i in range(self.list.topLevelItemCount()):
+            self.list.topLevelItem(i).setCheckState(
+                0, Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
+        self.list.blockSignals(False)
+        self._refresh()
+
+    def selected_ids(self) -> list[str]:
+        return [item.data(0, Qt.ItemDataRole.UserRole) for item in self.list.selectedItems()]
+
+    def _ticked(self, _item, column: int) -> None:
+        if column == 0:
+            self._refresh()
+
+    def _selection_changed(self) -> None:
+        self.delete_action.setEnabled(bool(self.list.selectedItems()))
+
+    def _delete_selected(self) -> None:
+        ids = self.selected_ids()
+        if ids:
+            self.delete_requested.emit(ids)
+
+    # -- the plot and the table ---------------------------------------------------------
+    def _run_curves(self, run_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self.live is not None and self.live[0] == run_id:
+            return self.live[1].curves()
+        run = self.runs[run_id]
+        return run.smooth_char, run.val_iterations, run.val_losses
+
+    def _refresh(self) -> None:
+        """Redraw the ticked runs' curves and the settings table."""
+        self._dirty = False
+        ticked = [r for r in self.ticked_ids() if r in self.runs]
+        item = self.plot.getPlotItem()
+        for main, val in self.curves.values():
+            item.removeItem(main)
+            item.removeItem(val)
+        self.curves.clear()
+        self.legend.clear()
+        for run_id in ticked:
+            color = self.color(run_id)
+            n = self.numbers[run_id]
+            run = self.runs[run_id]
+            y, vx, vy = self._run_curves(run_id)
+            main = item.plot(np.arange(len(y)), y, pen=pg.mkPen(color, width=2),
+                             name=f"#{n} {run.corpus} · {model_text(run.config)}")
+            main.setDownsampling(auto=True, method="subsample")
+            main.setClipToView(True)
+            val = item.plot(vx, vy, pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine),
+                            symbol="o", symbolSize=5, symbolBrush=color, symbolPen=None)
+            if len(vx):
+                self.legend.addItem(val, f"#{n} held-out")
+            self.curves[run_id] = (main, val)
+        if not self.runs:
+            text = ("Loading runs…" if not self.loaded else
+                    "No runs yet: every model you train in the window is kept here "
+                    "(Training > Start, F5)")
+        elif not ticked:
+            text = "Tick runs in the list above to overlay their loss curves"
+        else:
+            text = ""
+        self.placeholder.setText(text)
+        self.placeholder.setVisible(bool(text))
+        item.enableAutoRange()
+        self._fill_table(ticked)
+        n = len(self.runs)
+        self.count_label.setText(f"{n} run{'s' if n != 1 else ''} kept · {len(ticked)} ticked")
+
+    def _fill_table(self, ticked: list[str]) -> None:
+        runs = [self.runs[r] for r in ticked]
+        table = self.table
+        table.clear()
+        diff = differing_settings(runs) if len(runs) >= 2 else {}
+        if len(runs) < 2:
+            self.table_title.setText("Tick two or more runs to see the settings that differ")
+        elif not diff:
+            self.table_title.setText("The ticked runs have the same settings")
+        else:
+            self.table_title.setText("Settings that differ")
+        table.setColumnCount(len(runs) if diff else 0)
+        table.setRowCount(len(diff))
+        table.setHorizontalHeaderLabels([f"#{self.numbers[r.run_id]}" for r in runs])
+        for c, r in enumerate(runs):
+            header = table.horizontalHeaderItem(c)
+            if header is not None:
+                header.setForeground(QBrush(self.color(r.run_id)))
+                header.setToolTip(r.label)
+        table.setVerticalHeaderLabels([k.replace("_", " ") for k in diff])
+        for row, values in enumerate(diff.values()):
+            for c, value in enumerate(values):
+                table.setItem(row, c, QTableWidgetItem(setting_text(value)))
+
+    def differing_rows(self) -> dict[str, list[str]]:
+        """The settings table as shown: {setting: [text per ticked run]}."""
+        out = {}
+        for row in range(self.table.rowCount()):
+            key = self.table.verticalHeaderItem(row).text()
+            out[key] = [self.table.item(row, c).text() for c in range(self.table.columnCount())]
+        return out
+
+    def _place_placeholder(self) -> None:
+        rect = self.plot.getPlotItem().getViewBox().boundingRect()
+        self.placeholder.setPos(rect.center())
+
+    # -- the live run --------------------------------------------------------------------
+    def extend_live(self, iterations: np.ndarray, smooth_char: np.ndarray,
+                    val_points: list[tuple[int, float]]) -> None:
+        if self.live is None:
+            return
+        self.live[1].extend(iterations, smooth_char, val_points)
+        self._dirty = True
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def _redraw_live(self) -> None:
+        if not self._dirty or not self.isVisible() or self.live is None:
+            return  # drawn when shown (showEvent)
+        self._dirty = False
+        curves = self.curves.get(self.live[0])
+        if curves is None:
+            return
+        y, vx, vy = self.live[1].curves()
+        main, val = curves
+        main.setData(np.arange(len(y)), y)
+        self._show_live_row(y, vy)
+        drawn = 0 if val.xData is None else len(val.xData)
+        if len(vx) != drawn:
+            if drawn == 0:  # the first held-out point
+                self.legend.addItem(val, f"#{self.numbers[self.live[0]]} held-out")
+            val.setData(vx, vy)
+
+    def _show_live_row(self, y: np.ndarray, vy: np.ndarray) -> None:
+        item = self._item(self.live[0])
+        if item is None or not len(y):
+            return
+        was = self.list.blockSignals(True)
+        item.setText(4, f"{len(y):,}")
+        item.setText(5, f"{y[-1]:.4f}")
+        if len(vy):
+            item.setText(6, f"{np.min(vy):.4f}")
+        self.list.blockSignals(was)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if self._dirty:
+            self._redraw_live()
