@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
+import threading
 import time
+from pathlib import Path
 
 from core import checkpoint
 from core.checkpoint import CheckpointError
@@ -20,6 +24,7 @@ from core.trainer import PRESETS, TrainConfig, Trainer, TrainingDiverged
 from dinogui import bench
 
 DEFAULT_ITERATIONS = 35_000  # the exercise's num_iterations
+MAX_NAME_LEN = 1000  # as TrainConfig.max_len allows
 
 
 class UsageError(Exception):
@@ -40,6 +45,13 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _max_len(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_NAME_LEN:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at most {MAX_NAME_LEN}")
     return value
 
 
@@ -121,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--count", type=_positive_int, default=10)
     s.add_argument("--seed", type=_count, default=0)
     s.add_argument("--temperature", type=_positive_float, default=1.0)
-    s.add_argument("--max-len", type=_positive_int, default=None, help="default 50")
+    s.add_argument("--max-len", type=_max_len, default=None, help="default 50, at most 1000")
     s.add_argument("--best", action="store_true",
                    help="use the parameters with the best held-out loss (when validated)")
     s.add_argument("--top-k", type=_positive_int, default=None, metavar="K",
@@ -181,7 +193,31 @@ def _resumed(args: argparse.Namespace) -> Trainer:
     return trainer
 
 
+@contextlib.contextmanager
+def _interrupt_between_steps():
+    """Ctrl-C sets a flag the loop reads between steps, so a step is never saved half-done."""
+    flag = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: flag.set())
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _check_save_path(path: Path) -> None:
+    """Refuse an unusable --save before training, not after it."""
+    if path.is_dir():
+        raise UsageError(f"--save {path}: that is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise UsageError(f"--save {path}: the folder {path.parent} does not exist")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    if args.save:
+        _check_save_path(Path(args.save))
     if args.resume:
         trainer = _resumed(args)
     else:
@@ -203,30 +239,33 @@ def cmd_train(args: argparse.Namespace) -> int:
     chars0, seconds, interrupted, error = trainer.state.total_chars, 0.0, False, None
     start = trainer.iteration
     try:
-        for _ in range(args.iterations):
-            t0 = time.perf_counter()
-            r = trainer.step()
-            seconds += time.perf_counter() - t0
-            if r.samples is None:
-                continue
-            shown = [display_name(n) for n in r.samples]
-            say(f"Iteration: {r.iteration}, Loss: {r.smooth:f} "
-                f"(per character {r.smooth_char:.4f}), "
-                f"{(trainer.state.total_chars - chars0) / max(seconds, 1e-9):,.0f} chars/s")
-            if r.val_loss is not None:
-                say(f"held-out loss per character {r.val_loss:.4f} "
-                    f"(best {trainer.state.best_val:.4f} at iteration "
-                    f"{trainer.state.best_iteration})")
-            say("\n".join(shown) + "\n")
-            if log:
-                log.write(json.dumps({"iteration": r.iteration, "loss": r.loss,
-                                      "loss_per_char": r.loss / r.chars,
-                                      "smoothed_loss": r.smooth,
-                                      "smoothed_loss_per_char": r.smooth_char,
-                                      "samples": shown}
-                                     | ({} if r.val_loss is None else {"val_loss": r.val_loss})
-                                     ) + "\n")
-                log.flush()
+        with _interrupt_between_steps() as interrupt:
+            for _ in range(args.iterations):
+                if interrupt.is_set():
+                    raise KeyboardInterrupt
+                t0 = time.perf_counter()
+                r = trainer.step()
+                seconds += time.perf_counter() - t0
+                if r.samples is None:
+                    continue
+                shown = [display_name(n) for n in r.samples]
+                say(f"Iteration: {r.iteration}, Loss: {r.smooth:f} "
+                    f"(per character {r.smooth_char:.4f}), "
+                    f"{(trainer.state.total_chars - chars0) / max(seconds, 1e-9):,.0f} chars/s")
+                if r.val_loss is not None:
+                    say(f"held-out loss per character {r.val_loss:.4f} "
+                        f"(best {trainer.state.best_val:.4f} at iteration "
+                        f"{trainer.state.best_iteration})")
+                say("\n".join(shown) + "\n")
+                if log:
+                    log.write(json.dumps({"iteration": r.iteration, "loss": r.loss,
+                                          "loss_per_char": r.loss / r.chars,
+                                          "smoothed_loss": r.smooth,
+                                          "smoothed_loss_per_char": r.smooth_char,
+                                          "samples": shown}
+                                         | ({} if r.val_loss is None else {"val_loss": r.val_loss})
+                                         ) + "\n")
+                    log.flush()
     except KeyboardInterrupt:
         interrupted = True
     except TrainingDiverged as e:

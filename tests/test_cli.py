@@ -9,6 +9,7 @@ import pytest
 
 from core import checkpoint
 from dinogui.cli import main
+from tests.conftest import REPO
 
 
 def run(capsys, *argv):
@@ -85,6 +86,9 @@ def test_sample_prints_one_name_per_line_deterministically(capsys, tiny_corpus, 
     (["train", "--layers", "4"], "layers must be between 1 and 3"),
     (["train", "--cell", "rnn", "--dropout", "0.2"], "dropout needs a gru or lstm"),
     (["train", "--dropout", "1.5"], "between 0 and 0.9"),
+    (["train", "--save", "/"], "that is a folder"),
+    (["train", "--save", "/no/such/folder/c.npz"], "does not exist"),
+    (["sample", "--checkpoint", "x.npz", "--max-len", "1000000000"], "at most 1000"),
 ])
 def test_errors_are_one_line_and_exit_2(capsys, argv, fragment):
     code, out, err = run(capsys, *argv)
@@ -131,3 +135,24 @@ def test_console_script_trains_the_bundled_corpus_from_any_folder(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "corpus dinosaurs:" in proc.stdout
     assert "Iteration: 2," in proc.stdout
+
+
+def test_ctrl_c_stops_between_steps_and_saves_a_checkpoint_that_resumes(tiny_corpus, tmp_path):
+    import signal
+    import time
+
+    ckpt = tmp_path / "c.npz"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-m", "dinogui", "train", "--corpus",
+                             str(tiny_corpus), "--iterations", "100000000", "--quiet",
+                             "--save", str(ckpt)], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)  # let it get into training; the loop is what the signal must find
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "saved" in out
+    trainer = checkpoint.load(ckpt)  # a half-done step would not load, or resume inexactly
+    assert trainer.iteration > 0
+    assert len(trainer.history) == trainer.iteration
+    trainer.run(3)
