@@ -161,7 +161,8 @@ class PackedRNN:
             dot(logits, self.ones, out=row_sum)
             np.divide(logits, row_sum[:, None], out=P)  # softmax, (T, V)
             picked = p_at + targets
-            loss = -float(np.log(R_flat[picked]).sum())
+            with np.errstate(divide="ignore"):  # log(0) = -inf: the trainer reports divergence
+                loss = -float(np.log(R_flat[picked]).sum())
 
             # backward through time
             R_flat[picked] -= 1.0  # dlogits = P - onehot(y)

@@ -12,6 +12,7 @@ import os
 import tempfile
 import time
 import uuid
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,7 +95,7 @@ class RunStore:
         for p in sorted(self.folder.glob("run-*.npz")):
             try:
                 found.append(self.load(p))
-            except (OSError, ValueError, KeyError, json.JSONDecodeError):
+            except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile):
                 continue
         return sorted(found, key=lambda r: r.started)
 

@@ -30,8 +30,9 @@ def test_runs_round_trip_and_track_progress(tmp_path):
 
 def test_damaged_run_files_are_skipped(tmp_path):
     store = RunStore(tmp_path)
-    store.save(Run.start(trained()))
+    good = store.save(Run.start(trained()))
     (tmp_path / "run-broken.npz").write_bytes(b"not a zip")
+    (tmp_path / "run-truncated.npz").write_bytes(good.read_bytes()[:-40])  # a write cut short
     assert len(store.runs()) == 1
 
 
