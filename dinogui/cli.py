@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from core import checkpoint
@@ -38,61 +40,28 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
+def _number(kind: type, check: Callable[[float], bool], rule: str) -> Callable[[str], float]:
+    """An argparse type: parse `kind`, then refuse a value outside `rule` with one clear line."""
+    noun = "a whole number" if kind is int else "a number"
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {noun}") from None
+        if not check(value):
+            raise argparse.ArgumentTypeError(f"{text!r} must be {rule}")
+        return value
+
+    return parse
 
 
-def _max_len(text: str) -> int:
-    value = _positive_int(text)
-    if value > MAX_NAME_LEN:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at most {MAX_NAME_LEN}")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be zero or more")
-    return value
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value <= 0.5:
-        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 0.5")
-    return value
-
-
-def _dropout(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value <= 0.9:
-        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 0.9")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
-    return value
+_positive_int = _number(int, lambda v: v >= 1, "at least 1")
+_count = _number(int, lambda v: v >= 0, "zero or more")
+_max_len = _number(int, lambda v: 1 <= v <= MAX_NAME_LEN, f"at least 1 and at most {MAX_NAME_LEN}")
+_fraction = _number(float, lambda v: 0 <= v <= 0.5, "between 0 and 0.5")
+_dropout = _number(float, lambda v: 0 <= v <= 0.9, "between 0 and 0.9")
+_positive_float = _number(float, lambda v: 0 < v < math.inf, "a positive number")
 
 
 def build_parser() -> argparse.ArgumentParser:
