@@ -257,6 +257,8 @@ class Trainer:
     @limits_blas
     def validate(self) -> float:
         """Per-character loss on the held-out names; keeps the best parameters seen."""
+        if self._evaluator is None:
+            raise ValueError("no names are held out (the validation fraction is 0)")
         st = self.state
         model = validation.as_batched(self.config.preset, self.config.cell, self.params, MODELS)
         loss = self._evaluator.loss_per_char(model)

@@ -126,3 +126,5 @@ def test_bad_fraction_is_a_usage_error(capsys, tiny_corpus):
 def test_classic_default_stays_the_seed_without_a_split(tiny_corpus):
     t = Trainer(load_corpus(tiny_corpus), TrainConfig.for_preset("classic"))
     assert t.config.val_fraction == 0.0 and len(t.val_rows) == 0
+    with pytest.raises(ValueError, match="no names are held out"):
+        t.validate()
