@@ -152,6 +152,7 @@ def _resumed(args: argparse.Namespace) -> Trainer:
     fixed = {"--corpus": args.corpus, "--preset": args.preset, "--hidden": args.hidden,
              "--seed": args.seed, "--batch-size": args.batch_size, "--cell": args.cell,
              "--layers": args.layers, "--dropout": args.dropout,
+             "--no-lowercase": args.no_lowercase or None,
              "--optimizer": args.optimizer, "--val-fraction": args.val_fraction}
     given = [flag for flag, v in fixed.items() if v is not None]
     if given:

@@ -118,6 +118,8 @@ def test_resume_refuses_settings_the_checkpoint_fixes(capsys, tiny_corpus, tmp_p
     run(capsys, "train", "--corpus", str(tiny_corpus), "--iterations", "5", "--save", str(ckpt))
     code, _, err = run(capsys, "train", "--resume", str(ckpt), "--hidden", "80")
     assert code == 2 and "--hidden cannot change" in err
+    code, _, err = run(capsys, "train", "--resume", str(ckpt), "--no-lowercase")
+    assert code == 2 and "--no-lowercase cannot change" in err
 
 
 def test_bad_corpus_file_message(capsys, tmp_path):
