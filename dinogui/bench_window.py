@@ -28,12 +28,32 @@ DEFAULT_ITERATIONS = {"classic": 20_000, "default": 2_000}
 
 
 def _wait(app, condition, timeout: float) -> None:
+    """Run Qt's event loop until condition() holds, as app.exec() would run it.
+
+    The loop blocks in Qt between events, as the app's does; a busy Python loop
+    of processEvents() would take the interpreter lock from training far more
+    often than the real window does, and measure the harness, not the window.
+    """
+    from PySide6.QtCore import QEventLoop, QTimer
+
     deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the window did not finish in time")
-        app.processEvents()
-        time.sleep(0.002)
+    loop, timer, expired = QEventLoop(), QTimer(), []
+
+    def check() -> None:
+        if condition():
+            loop.quit()
+        elif time.monotonic() > deadline:
+            expired.append(True)
+            loop.quit()
+
+    timer.setInterval(10)
+    timer.timeout.connect(check)
+    timer.start()
+    if not condition():
+        loop.exec()
+    timer.stop()
+    if expired:
+        raise TimeoutError("the window did not finish in time")
 
 
 def headless(corpus_path: Path, config, iterations: int) -> tuple[float, int]:
@@ -79,11 +99,13 @@ def in_window(app, corpus_path: Path, preset: str, iterations: int, folder: Path
     config = window.config
     batches = []
     window.worker.progress.connect(lambda b: batches.append(len(b.iterations)))
+    stopped_at = []  # when the stop reaches the window's thread, not when the poll sees it
+    window.worker.stopped.connect(lambda _s: stopped_at.append(time.perf_counter()))
     gui_cpu0 = time.thread_time()
     t0 = time.perf_counter()
     window.actions_.start.trigger()
     _wait(app, lambda: not window.training and window.iteration >= iterations, 600)
-    seconds = time.perf_counter() - t0
+    seconds = (stopped_at[-1] if stopped_at else time.perf_counter()) - t0
     gui_cpu = time.thread_time() - gui_cpu0
     result = {"seconds": seconds, "config": config, "chars": window.total_chars,
               "signals": len(batches), "gui_cpu": gui_cpu,
