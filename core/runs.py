@@ -7,9 +7,9 @@ checkpoints; a run keeps only what a comparison needs.
 
 from __future__ import annotations
 
+import io
 import json
 import os
-import tempfile
 import time
 import uuid
 import zipfile
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.checkpoint import write_atomic
 from core.trainer import Trainer
 
 
@@ -70,16 +71,11 @@ class RunStore:
         meta = {"run_id": run.run_id, "corpus": run.corpus, "config": run.config,
                 "started": run.started, "iterations": run.iterations, "best_val": run.best_val}
         target = self.path(run.run_id)
-        fd, tmp = tempfile.mkstemp(prefix=".run-", suffix=".tmp", dir=self.folder)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
-                         smooth_char=run.smooth_char, val_iterations=run.val_iterations,
-                         val_losses=run.val_losses)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        buf = io.BytesIO()
+        np.savez(buf, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+                 smooth_char=run.smooth_char, val_iterations=run.val_iterations,
+                 val_losses=run.val_losses)
+        write_atomic(target, buf.getbuffer())
         return target
 
     def load(self, path: str | os.PathLike) -> Run:

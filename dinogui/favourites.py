@@ -18,7 +18,6 @@ import io
 import json
 import os
 import shlex
-import tempfile
 import threading
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -241,7 +240,7 @@ def export(favourites: Iterable[Sampled], names_path: str | os.PathLike) -> list
         files[key] = path
     written = []
     for key, path in files.items():
-        _write_atomic(path, sources[key].checkpoint)
+        checkpoint.write_atomic(path, sources[key].checkpoint)
         written.append(path)
     record = {
         "format": FORMAT,
@@ -249,21 +248,6 @@ def export(favourites: Iterable[Sampled], names_path: str | os.PathLike) -> list
         "favourites": [item.record(files[id(item.source)].name) for item in items],
     }
     json_path = stem.with_name(f"{stem.name}.json")
-    _write_atomic(json_path, (json.dumps(record, indent=2) + "\n").encode("utf-8"))
-    _write_atomic(txt, ("\n".join(item.display for item in items) + "\n").encode("utf-8"))
+    checkpoint.write_atomic(json_path, (json.dumps(record, indent=2) + "\n").encode("utf-8"))
+    checkpoint.write_atomic(txt, ("\n".join(item.display for item in items) + "\n").encode("utf-8"))
     return [txt, json_path, *written]
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """As core.checkpoint.save: a failure leaves any previous file as it was."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
