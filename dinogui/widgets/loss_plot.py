@@ -29,6 +29,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from core.history import History
+from dinogui.widgets.plot_style import style_plot
 
 REDRAW_MS = 50  # the fastest redraw rate: 20 a second
 MAX_REDRAW_MS = 1000  # and the slowest
@@ -128,13 +129,9 @@ class LossPlot(QWidget):
         self.view = _TimedPlotWidget(background="w")
         self.view.setMinimumHeight(180)
         item = self.view.getPlotItem()
-        item.showGrid(x=True, y=True, alpha=0.2)
-        for side in ("left", "bottom"):
-            axis = item.getAxis(side)
-            axis.setPen(pg.mkPen(90, 90, 90))
-            axis.setTextPen(pg.mkPen(60, 60, 60))
-            axis.setStyle(maxTickLevel=0)  # grid at major ticks only: minor lines cost 40% a paint
-        item.setLabel("bottom", "iteration")
+        style_plot(item, "")
+        for side in ("left", "bottom"):  # grid at major ticks only: minor lines cost 40% a paint
+            item.getAxis(side).setStyle(maxTickLevel=0)
         item.setMenuEnabled(False)
         item.hideButtons()  # the Fit button does what the small "A" would
         self.legend = item.addLegend(offset=(-10, 10), labelTextColor=(60, 60, 60),

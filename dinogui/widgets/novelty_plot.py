@@ -20,6 +20,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from core.novelty import novelty_rate
+from dinogui.widgets.plot_style import style_plot
 
 REDRAW_MS = 200  # reports are rare: five redraws a second at most
 RUNNING_MEAN = 10  # reports in the running mean
@@ -44,13 +45,7 @@ class NoveltyPlot(QWidget):
         self.view = pg.PlotWidget(background="w")
         self.view.setMinimumHeight(160)
         item = self.view.getPlotItem()
-        item.showGrid(x=True, y=True, alpha=0.2)
-        for side in ("left", "bottom"):
-            axis = item.getAxis(side)
-            axis.setPen(pg.mkPen(90, 90, 90))
-            axis.setTextPen(pg.mkPen(60, 60, 60))
-        item.setLabel("bottom", "iteration")
-        item.setLabel("left", "names not in the corpus (%)")
+        style_plot(item, "names not in the corpus (%)")
         item.setMenuEnabled(False)
         item.hideButtons()
         vb = item.getViewBox()

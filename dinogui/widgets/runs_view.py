@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.runs import Run, differing_settings
+from dinogui.widgets.plot_style import style_plot
 
 REDRAW_MS = 500  # the live run's curve redraws at most twice a second
 COLORS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14),
@@ -153,13 +154,7 @@ class RunsView(QWidget):
         self.plot = pg.PlotWidget(background="w")
         self.plot.setMinimumHeight(120)
         item = self.plot.getPlotItem()
-        item.showGrid(x=True, y=True, alpha=0.2)
-        for side in ("left", "bottom"):
-            axis = item.getAxis(side)
-            axis.setPen(pg.mkPen(90, 90, 90))
-            axis.setTextPen(pg.mkPen(60, 60, 60))
-        item.setLabel("bottom", "iteration")
-        item.setLabel("left", "smoothed loss per character (nats)")
+        style_plot(item, "smoothed loss per character (nats)")
         item.setMenuEnabled(False)
         self.legend = item.addLegend(offset=(-10, 10), labelTextColor=(60, 60, 60),
                                      brush=pg.mkBrush(255, 255, 255, 210))
