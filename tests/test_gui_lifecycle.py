@@ -132,6 +132,62 @@ def test_the_plot_switches_scale_and_draws_a_million_points_downsampled(qtbot):
     assert plot.scale == "name" and "the seed's" in plot.caption.text()
 
 
+def _grow(plot: LossPlot, start: int, n: int) -> None:
+    """n more steps of a falling, noisy loss, as training hands them over."""
+    x = np.arange(start, start + n)
+    loss = 30 * np.exp(-x / 3000) + np.random.default_rng(start).gamma(2.0, 2.0, n)
+    plot.append(x, loss, np.full(n, 9), np.ones(n), loss * 0.9, loss * 0.1)
+
+
+def test_each_live_redraw_is_one_paint(qtbot):
+    """Painting holds the interpreter lock the training thread needs: a redraw of points that
+    widen the range must not leave the auto-range to ask for a second paint."""
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.resize(700, 450)
+    plot.show()
+    qtbot.waitExposed(plot)
+    _grow(plot, 0, 500)
+    qtbot.waitUntil(lambda: plot.view.paints > 0 and not plot._timer.isActive())
+    qtbot.wait(100)
+    for k in range(1, 6):
+        before, x_range = plot.view.paints, plot.view.getPlotItem().getViewBox().viewRange()[0]
+        _grow(plot, 2000 * k - 1500, 2000)  # as the live plot's timer fires after each batch
+        qtbot.waitUntil(lambda before=before: plot.view.paints > before)
+        qtbot.wait(100)  # any paint the first one asks for comes now
+        assert plot.view.paints == before + 1
+        assert plot.view.getPlotItem().getViewBox().viewRange()[0][1] > x_range[1]  # it grew
+    assert plot.redraw_cost > 0
+
+
+def test_plots_behind_another_tab_wait_until_shown(qtbot):
+    from PySide6.QtWidgets import QLabel, QTabWidget
+
+    from dinogui.widgets.novelty_plot import NoveltyPlot
+    from dinogui.worker import Report
+
+    tabs = QTabWidget()
+    qtbot.addWidget(tabs)
+    plot, novelty = LossPlot(), NoveltyPlot()
+    front = QLabel("samples")
+    for widget, label in ((front, "Samples"), (plot, "Loss"), (novelty, "Novelty")):
+        tabs.addTab(widget, label)
+    tabs.resize(700, 450)
+    tabs.show()
+    _grow(plot, 0, 300)
+    novelty.add_reports([Report(0, 20.0, 2.0, ["abc", "zed"])], frozenset({"abc"}))
+    qtbot.wait(400)  # both timers have fired: nothing was handed to the hidden curves
+    assert plot.step_curve.xData is None and novelty.points.getData()[0] is None
+    assert plot.view.paints == 0
+
+    tabs.setCurrentWidget(plot)
+    qtbot.waitUntil(lambda: plot.step_curve.xData is not None and plot.view.paints > 0)
+    assert len(plot.step_curve.xData) == 300
+    tabs.setCurrentWidget(novelty)
+    x, y = novelty.points.getData()
+    assert list(x) == [0] and list(y) == [50.0]
+
+
 def test_the_qt_guard_keeps_void_calls_from_freeing_none():
     assert qt_guard.guard() == qt_guard.guard()  # measured once
     from PySide6.QtCore import QObject

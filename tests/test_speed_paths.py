@@ -366,7 +366,9 @@ def test_bench_window_section_compares_the_window_with_headless(capsys, qapp, va
     assert code == 0
     rows = [line.split() for line in out.splitlines() if line.startswith(("classic", "default"))]
     assert [r[0] for r in rows] == ["classic", "default"]
-    for r in rows:  # iterations, headless chars/s, window chars/s, ratio, ...
+    for r in rows:  # iterations, headless chars/s, window chars/s, ratio, on CPU, ...
         headless, window = (float(v.replace(",", "")) for v in r[2:4])
         assert headless > 0 and window > 0
         assert r[4].endswith("%")
+        on_cpu = [float(v.rstrip("%")) for v in r[5].split("/")]  # headless/window
+        assert len(on_cpu) == 2 and all(0 < v <= 101 for v in on_cpu)

@@ -107,8 +107,8 @@ class NoveltyPlot(QWidget):
         return (c[n] - c[lo]) / (n - lo)
 
     def redraw(self) -> None:
-        if not self._dirty:
-            return
+        if not self._dirty or not self.isVisible():
+            return  # a hidden tab costs training nothing: drawn when shown (showEvent)
         self._dirty = False
         x = np.asarray(self.iterations, dtype=float)
         self.points.setData(x, 100.0 * np.asarray(self.rates, dtype=float))
@@ -116,6 +116,10 @@ class NoveltyPlot(QWidget):
         self.placeholder.setText(self.note)
         self.placeholder.setVisible(not self.iterations)
         self._recaption()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        self.redraw()
 
     def _recaption(self) -> None:
         if not self.iterations:
