@@ -120,9 +120,18 @@ def test_the_plot_switches_scale_and_draws_a_million_points_downsampled(qtbot):
     plot.append(np.arange(n), loss, chars, np.ones(n), np.full(n, 22.0), np.full(n, 2.0))
     plot.redraw()
     plot.view.getPlotItem().getViewBox().prepareForPaint()
-    shown_x, _ = plot.step_curve.getData()
+    shown_x, shown_y = plot.step_curve.getData()
     assert 0 < len(shown_x) < 5_000  # about two points per pixel column, not a million
-    assert plot.view.getPlotItem().getViewBox().viewRange()[0][1] >= n - 1  # all in view
+    assert len(plot.step_curve.xData) < 5_000  # handed over as its overview, not every point
+    assert shown_y.min() == loss.min() and shown_y.max() == loss.max()  # the peaks are kept
+    vb = plot.view.getPlotItem().getViewBox()
+    assert vb.viewRange()[0][1] >= n - 1  # all in view
+
+    wheel_zoom(plot.view.viewport())  # the user zooms in: every point, clipped to the view
+    assert len(plot.step_curve.xData) == n and vb.viewRange()[0][1] < n - 1
+    assert len(plot.step_curve.getData()[0]) < 5_000
+    plot.auto_range()  # Fit: the whole curve again, from its overview
+    assert len(plot.step_curve.xData) < 5_000
 
     plot.set_scale("char")
     x, step, smooth = plot.data.series("char")
@@ -130,6 +139,18 @@ def test_the_plot_switches_scale_and_draws_a_million_points_downsampled(qtbot):
     assert "per character" in plot.view.getPlotItem().getAxis("left").labelText
     plot.set_preset("classic")
     assert plot.scale == "name" and "the seed's" in plot.caption.text()
+
+
+def wheel_zoom(widget) -> None:
+    """One notch of the mouse wheel over the middle of the widget, as a user zooms a plot."""
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    at = QPointF(widget.width() / 2, widget.height() / 2)
+    QApplication.sendEvent(widget, QWheelEvent(
+        at, widget.mapToGlobal(at), QPoint(0, 0), QPoint(0, 120), Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False))
 
 
 def _grow(plot: LossPlot, start: int, n: int) -> None:

@@ -32,11 +32,13 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from core.history import History
+from dinogui.widgets.overview import CurveOverview
 from dinogui.widgets.plot_style import style_plot
 
 REDRAW_MS = 50  # the fastest redraw rate: 20 a second
 MAX_REDRAW_MS = 1000  # and the slowest
 COST_RATIO = 40  # redraws take at most 1/40 of the time (training keeps the rest)
+OVERVIEW_FROM = 10_000  # from this many points, a curve shown whole is drawn from its overview
 SCALES = {"name": "per name", "char": "per character"}
 NATURAL_SCALE = {"classic": "name", "default": "char"}  # what each preset reports
 SMOOTHING = {"classic": "0.999", "default": "0.99"}  # the trainer's moving-average factor
@@ -56,9 +58,12 @@ class CurveData:
     def __init__(self) -> None:
         self.n = 0
         self._cols = {k: np.empty(4096) for k in self.COLUMNS}
+        self._overviews = {scale: CurveOverview() for scale in SCALES}
 
     def clear(self) -> None:
         self.n = 0
+        for overview in self._overviews.values():
+            overview.clear()
 
     def _reserve(self, extra: int) -> None:
         need = self.n + extra
@@ -98,6 +103,10 @@ class CurveData:
     def series(self, scale: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(x, step loss, smoothed loss) on the given scale ("name" or "char")."""
         return self.column("x"), self.column(f"step_{scale}"), self.column(f"smooth_{scale}")
+
+    def overview(self, scale: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The whole curve in a few thousand points: (x, step) strokes, (x, smoothed)."""
+        return self._overviews[scale].series(*self.series(scale))
 
 
 class LossPlot(QWidget):
@@ -167,6 +176,8 @@ class LossPlot(QWidget):
         self.best_label.setZValue(11)
         item.addItem(self.best_label, ignoreBounds=True)
         self.view.getViewBox().setMouseEnabled(x=True, y=True)
+        self._overview_drawn = False
+        self.view.getViewBox().sigRangeChangedManually.connect(self._zoomed)
         self.placeholder = pg.TextItem("Press Start (F5) to train: the loss appears here",
                                        color=(120, 120, 120), anchor=(0.5, 0.5))
         self.placeholder.setParentItem(item.getViewBox())  # fixed in the view, not in data
@@ -304,8 +315,14 @@ class LossPlot(QWidget):
             return
         self._dirty = False
         x, step, smooth = self.data.series(self.scale)
+        vb = self.view.getPlotItem().getViewBox()
+        self._overview_drawn = self.data.n >= OVERVIEW_FROM and bool(vb.autoRangeEnabled()[0])
+        if self._overview_drawn:  # the whole curve in view: its overview draws the same
+            x, step, x_smooth, smooth = self.data.overview(self.scale)
+        else:  # zoomed in: every point, clipped to the view by pyqtgraph
+            x_smooth = x
         self.step_curve.setData(x, step, skipFiniteCheck=True)
-        self.smooth_curve.setData(x, smooth, skipFiniteCheck=True)
+        self.smooth_curve.setData(x_smooth, smooth, skipFiniteCheck=True)
         self.placeholder.setVisible(self.data.n == 0)
         shown = self.val_shown
         if (self._val_version, shown) == self._val_drawn:
@@ -352,6 +369,15 @@ class LossPlot(QWidget):
 
     def auto_range(self) -> None:
         self.view.getPlotItem().enableAutoRange()
+        if self._overview_drawn != (self.data.n >= OVERVIEW_FROM):
+            self._dirty = True  # whole again: back to the overview
+            self.redraw()
+
+    def _zoomed(self, *_mask) -> None:
+        """The user zoomed or panned (pyqtgraph stops following): draw every point."""
+        if self._overview_drawn:
+            self._dirty = True
+            self.redraw()
 
     @property
     def points(self) -> int:
