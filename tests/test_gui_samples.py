@@ -95,6 +95,9 @@ def test_the_held_out_curve_follows_training_marks_its_best_and_comes_back_from_
     assert plot.best_marker.isVisible() and list(plot.best_marker.getData()[0]) == [
         best_iteration]
     assert plot.best_label.toPlainText() == f"best {best_val:.2f} at {best_iteration:,}"
+    vb = plot.view.getPlotItem().getViewBox()
+    vb.prepareForPaint()
+    assert vb.sceneBoundingRect().contains(plot.best_label.sceneBoundingRect())  # not cut off
     assert "held-out" in [label.text for _, label in plot.legend.items]
     # 8 names, 32 hidden units: the model memorises, the held-out loss turns up again
     assert losses[-1] > best_val and best_iteration < iterations[-1]

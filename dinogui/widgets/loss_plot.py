@@ -334,6 +334,9 @@ class LossPlot(QWidget):
             bx, by = self.best
             self.best_marker.setData([bx], [by])
             self.best_label.setText(f"best {by:.2f} at {bx:,}")
+            # beside the star, on the side with room: never cut off at the plot's edge
+            last = self.data.column("x")[-1] if self.data.n else bx
+            self.best_label.setAnchor((1.0 if bx > last / 2 else 0.0, 1.15))
             self.best_label.setPos(bx, by)
         else:
             self.val_curve.setData([], [])
