@@ -100,8 +100,12 @@ def headless(corpus_path: Path, config, iterations: int) -> dict:
 
 
 def _watch(worker):
-    """A QObject in the window's thread that counts progress signals and notes when the
-    stop arrives there (a plain function connected to the worker would run in its thread)."""
+    """Counts the progress signals and notes when the stop arrives in the window's thread.
+
+    The count is kept by a plain function, which PySide calls in the emitting (training)
+    thread: a slot in the window's thread would be one more wake-up per batch there, a
+    cost the real window does not have. The stop goes to a QObject in the window's thread.
+    """
     from PySide6.QtCore import QObject, Signal, Slot
 
     class Watch(QObject):
@@ -109,14 +113,15 @@ def _watch(worker):
 
         def __init__(self) -> None:
             super().__init__()
-            self.batches = 0
+            self.counted: list[int] = []
             self.stopped_at: float | None = None
-            worker.progress.connect(self.on_progress)
+            # a plain function, not a method of this QObject: PySide calls it directly
+            worker.progress.connect(lambda _batch: self.counted.append(1))
             worker.stopped.connect(self.on_stopped)
 
-        @Slot(object)
-        def on_progress(self, _batch) -> None:
-            self.batches += 1
+        @property
+        def batches(self) -> int:
+            return len(self.counted)
 
         @Slot(object)
         def on_stopped(self, _stopped) -> None:

@@ -851,12 +851,20 @@ class MainWindow(QMainWindow):
         self.view_menu.addActions([a.show_inspector, a.refresh_inspector])
         a.show_inspector.triggered.connect(lambda: self._show_view(self.inspector.name_edit))
         a.refresh_inspector.triggered.connect(self._refresh_inspector)
-        self.views.currentChanged.connect(lambda _i: self._inspector_follow())
         self._inspector_asking = False
+        # ticks only while the Inspector is the tab in front: no wake-ups of the window's
+        # thread (and hand-overs of the GIL) for a view nobody looks at
         self._inspector_timer = QTimer(self)
         self._inspector_timer.setInterval(INSPECTOR_FOLLOW_MS)
         self._inspector_timer.timeout.connect(self._inspector_follow)
-        self._inspector_timer.start()
+        self.views.currentChanged.connect(self._inspector_shown_or_hidden)
+
+    def _inspector_shown_or_hidden(self, _index: int = 0) -> None:
+        if self.views.currentWidget() is self.inspector:
+            self._inspector_timer.start()
+        else:
+            self._inspector_timer.stop()
+        self._inspector_follow()
 
     def _show_view(self, focus: QWidget) -> None:
         """Bring the tab holding `focus` to the front and give it the keyboard."""

@@ -2,10 +2,12 @@
 and the held-out loss per character beside them, its best point marked.
 
 Points arrive in batches from the training thread and are appended to
-growable arrays; a one-shot timer started by their arrival redraws them. pyqtgraph draws
+growable arrays; a batch that finds a redraw due hands them to the curves
+(see below). pyqtgraph draws
 only the visible range (clip to view), reduced to about one point per pixel
-column (peak downsampling keeps the spikes of the step loss), so a million
-iterations draw about as fast as a thousand.
+column (peak downsampling keeps the spikes of the step loss), and a curve
+shown whole comes from its overview (dinogui/widgets/overview.py), so a
+million iterations draw about as fast as a thousand.
 
 The held-out (validation) loss is measured per character on names the model
 never trains on, so it is drawn on the per-character scale only; it sits
@@ -19,7 +21,11 @@ calls), so every millisecond of it is a millisecond the training thread
 waits. The plot therefore measures the CPU time its redraws take and spaces
 them so that they take at most 1/COST_RATIO of the time: 20 redraws a second
 when a redraw is cheap, fewer on a slow or busy machine (about two a second
-for a 650-pixel-wide plot here).
+for a 650-pixel-wide plot here). Each time the window's thread takes the lock
+back from training costs training more than the work done (the two threads
+hand the lock over, and the training thread's core goes cold), so the plot
+has no timer of its own while training: it redraws when the window handles
+a batch of progress that finds a redraw due.
 """
 
 from __future__ import annotations
@@ -192,11 +198,7 @@ class LossPlot(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.view, 1)
 
-        # one shot, started by the first points after a redraw: no wake-ups while idle
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(REDRAW_MS)
-        self._timer.timeout.connect(self._tick)
+        self._next_redraw = 0.0  # perf_counter() time from which a redraw is due
         self.redraw_cost = 0.0  # CPU seconds a redraw and its paint took, smoothed
         self._relabel()
 
@@ -293,8 +295,7 @@ class LossPlot(QWidget):
         if not had:
             self._relabel()  # the legend and caption gain the held-out curve
         self._dirty = True
-        if not self._timer.isActive():
-            self._timer.start()
+        self._redraw_if_due()
 
     def _set_val(self, xs: list[int], ys: list[float]) -> None:
         changed = bool(xs) != bool(self.val_x)
@@ -306,8 +307,16 @@ class LossPlot(QWidget):
     def append(self, iterations, loss, chars, names, smooth, smooth_char) -> None:
         self.data.extend(iterations, loss, chars, names, smooth, smooth_char)
         self._dirty = True
-        if not self._timer.isActive():
-            self._timer.start()
+        self._redraw_if_due()
+
+    @property
+    def redraw_due(self) -> bool:
+        """New points would be drawn now (the time budget allows it)."""
+        return time.perf_counter() >= self._next_redraw
+
+    def _redraw_if_due(self) -> None:
+        if self._dirty and self.isVisible() and self.redraw_due:
+            self._tick()
 
     def redraw(self) -> None:
         """Hand the new points to the curves (painted at the next paint event)."""
@@ -349,9 +358,10 @@ class LossPlot(QWidget):
         self.placeholder.setPos(rect.center())
 
     def _tick(self) -> None:
-        painted, self.view.paint_seconds = self.view.paint_seconds, 0.0
+        """Redraw now (painted next), and put the next redraw off by COST_RATIO times the cost."""
         if not self._dirty or not self.isVisible():
             return  # hidden behind another tab: drawn when shown (showEvent)
+        painted, self.view.paint_seconds = self.view.paint_seconds, 0.0
         t0 = time.thread_time()
         self.redraw()
         # apply the auto-range now, or the paint it causes is a second one; twice, because the
@@ -362,13 +372,13 @@ class LossPlot(QWidget):
         # CPU time, not wall time: waiting for the lock costs training nothing
         cost = time.thread_time() - t0 + painted  # this update, and the paints since the last
         self.redraw_cost = cost if not self.redraw_cost else 0.8 * self.redraw_cost + 0.2 * cost
-        interval = int(1000 * self.redraw_cost * COST_RATIO)
-        self._timer.setInterval(min(MAX_REDRAW_MS, max(REDRAW_MS, interval)))
+        wait = min(MAX_REDRAW_MS, max(REDRAW_MS, 1000 * self.redraw_cost * COST_RATIO))
+        self._next_redraw = time.perf_counter() + wait / 1000
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
-        if self._dirty and not self._timer.isActive():
-            self._timer.start()
+        if self._dirty:
+            QTimer.singleShot(0, self._tick)  # once shown and laid out
 
     def auto_range(self) -> None:
         self.view.getPlotItem().enableAutoRange()

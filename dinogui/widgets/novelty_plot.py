@@ -16,13 +16,12 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from core.novelty import novelty_rate
 from dinogui.widgets.plot_style import style_plot
 
-REDRAW_MS = 200  # reports are rare: five redraws a second at most
 RUNNING_MEAN = 10  # reports in the running mean
 POINT_COLOR = (106, 61, 154)
 MEAN_PEN = pg.mkPen(color=(214, 96, 26), width=2.5)
@@ -68,10 +67,6 @@ class NoveltyPlot(QWidget):
         layout.addWidget(self.caption)
         layout.addWidget(self.view, 1)
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(REDRAW_MS)
-        self._timer.timeout.connect(self.redraw)
         self._recaption()
 
     # -- data ---------------------------------------------------------------------
@@ -95,8 +90,7 @@ class NoveltyPlot(QWidget):
             added = True
         if added:
             self._dirty = True
-            if not self._timer.isActive():
-                self._timer.start()
+            self.redraw()  # reports are seconds apart: no need to space redraws
 
     def running_mean(self) -> np.ndarray:
         """The mean of each point and up to RUNNING_MEAN - 1 before it, in percent."""

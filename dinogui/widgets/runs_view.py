@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -190,10 +190,7 @@ class RunsView(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(split)
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(REDRAW_MS)
-        self._timer.timeout.connect(self._redraw_live)
+        self._next_live = 0.0  # perf_counter() time from which the live curve redraws
         self._refresh()
 
     # -- the list ---------------------------------------------------------------------
@@ -407,8 +404,10 @@ class RunsView(QWidget):
             return
         self.live[1].extend(iterations, smooth_char, val_points)
         self._dirty = True
-        if not self._timer.isActive():
-            self._timer.start()
+        now = time.perf_counter()
+        if now >= self._next_live and self.isVisible():  # no timer: see loss_plot's docstring
+            self._next_live = now + REDRAW_MS / 1000
+            self._redraw_live()
 
     def _redraw_live(self) -> None:
         if not self._dirty or not self.isVisible() or self.live is None:
