@@ -90,7 +90,7 @@ class NoveltyPlot(QWidget):
             added = True
         if added:
             self._dirty = True
-            self.redraw()  # reports are seconds apart: no need to space redraws
+            self.redraw()  # once a progress batch at most (4 a second), and only when shown
 
     def running_mean(self) -> np.ndarray:
         """The mean of each point and up to RUNNING_MEAN - 1 before it, in percent."""
