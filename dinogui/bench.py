@@ -48,6 +48,7 @@ from core.models import VanillaRNN
 from core.threads import training_threads
 from core.trainer import TrainConfig, Trainer
 from dinogui import bench_reference as ref
+from dinogui.arguments import positive_float, positive_int
 
 HELD_OUT = 0.1  # fraction of the names scored, never trained on
 SPLIT_SEED = 1234
@@ -66,14 +67,14 @@ def add_parser(sub) -> None:
     b = sub.add_parser("bench", help="measure training speed, quality and memory against the "
                                      "seed and PyTorch")
     b.add_argument("--corpus", help="names to train on (default: bundled dinosaurs)")
-    b.add_argument("--seconds", type=float, default=None,
+    b.add_argument("--seconds", type=positive_float, default=None,
                    help="training-time budget per contender (default 10, 2 with --quick)")
     b.add_argument("--quick", action="store_true", help="short budgets, for a first look")
-    b.add_argument("--hidden", type=int, default=None, help="hidden units (default 50)")
-    b.add_argument("--batch-size", type=int, default=None,
+    b.add_argument("--hidden", type=positive_int, default=None, help="hidden units (default 50)")
+    b.add_argument("--batch-size", type=positive_int, default=None,
                    help="names per step for the default preset and PyTorch (default: the preset's)")
     b.add_argument("--no-torch", action="store_true", help="skip PyTorch even when installed")
-    b.add_argument("--seeds", type=int, default=None,
+    b.add_argument("--seeds", type=positive_int, default=None,
                    help="seeds whose best held-out losses are averaged for the default preset "
                         "and PyTorch (default 3, 1 with --quick)")
     b.add_argument("--sections", default=",".join(SECTIONS),

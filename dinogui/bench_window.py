@@ -32,7 +32,7 @@ import threading
 import time
 from pathlib import Path
 
-from dinogui.cli import _positive_int
+from dinogui.arguments import positive_int
 
 DEFAULT_ITERATIONS = {"classic": 20_000, "default": 6_000}  # ~3-4 s each here
 DEFAULT_REPEATS = 5
@@ -199,9 +199,9 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", help="name list (default: the bundled dinosaurs)")
     parser.add_argument("--preset", choices=("classic", "default", "both"), default="both")
-    parser.add_argument("--iterations", type=_positive_int,
+    parser.add_argument("--iterations", type=positive_int,
                         help="per run (default: 20,000 classic, 6,000 default)")
-    parser.add_argument("--repeats", type=_positive_int, default=DEFAULT_REPEATS,
+    parser.add_argument("--repeats", type=positive_int, default=DEFAULT_REPEATS,
                         help=f"pairs per preset (default {DEFAULT_REPEATS})")
     parser.add_argument("--verbose", action="store_true", help="print every pair")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)

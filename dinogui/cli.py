@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from core import checkpoint
@@ -24,9 +22,16 @@ from core.stacked import MAX_LAYERS
 from core.threads import training_threads
 from core.trainer import PRESETS, TrainConfig, Trainer, TrainingDiverged
 from dinogui import bench
+from dinogui.arguments import (
+    count,
+    dropout,
+    fraction,
+    max_len,
+    positive_float,
+    positive_int,
+)
 
 DEFAULT_ITERATIONS = 35_000  # the exercise's num_iterations
-MAX_NAME_LEN = 1000  # as TrainConfig.max_len allows
 
 
 class UsageError(Exception):
@@ -40,30 +45,6 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _number(kind: type, check: Callable[[float], bool], rule: str) -> Callable[[str], float]:
-    """An argparse type: parse `kind`, then refuse a value outside `rule` with one clear line."""
-    noun = "a whole number" if kind is int else "a number"
-
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {noun}") from None
-        if not check(value):
-            raise argparse.ArgumentTypeError(f"{text!r} must be {rule}")
-        return value
-
-    return parse
-
-
-_positive_int = _number(int, lambda v: v >= 1, "at least 1")
-_count = _number(int, lambda v: v >= 0, "zero or more")
-_max_len = _number(int, lambda v: 1 <= v <= MAX_NAME_LEN, f"at least 1 and at most {MAX_NAME_LEN}")
-_fraction = _number(float, lambda v: 0 <= v <= 0.5, "between 0 and 0.5")
-_dropout = _number(float, lambda v: 0 <= v <= 0.9, "between 0 and 0.9")
-_positive_float = _number(float, lambda v: 0 < v < math.inf, "a positive number")
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="dinogui", description=__doc__)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
@@ -72,26 +53,26 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--corpus", help="text file, one name per line (default: bundled dinosaurs)")
     t.add_argument("--no-lowercase", action="store_true", help="keep the names' capitals")
     t.add_argument("--preset", choices=PRESETS, help="classic (the seed, exactly) or default")
-    t.add_argument("--iterations", type=_count, default=DEFAULT_ITERATIONS,
+    t.add_argument("--iterations", type=count, default=DEFAULT_ITERATIONS,
                    help=f"steps to run now (default {DEFAULT_ITERATIONS})")
-    t.add_argument("--hidden", type=_positive_int, help="hidden units (default 50)")
-    t.add_argument("--lr", type=_positive_float, help="learning rate (default 0.01)")
-    t.add_argument("--clip", type=_positive_float, help="clip gradients to [-X, X] (default 5)")
-    t.add_argument("--seed", type=_count, help="RNG seed (default 0, the seed's own seeding)")
-    t.add_argument("--batch-size", type=_positive_int, help="names per step (default preset)")
+    t.add_argument("--hidden", type=positive_int, help="hidden units (default 50)")
+    t.add_argument("--lr", type=positive_float, help="learning rate (default 0.01)")
+    t.add_argument("--clip", type=positive_float, help="clip gradients to [-X, X] (default 5)")
+    t.add_argument("--seed", type=count, help="RNG seed (default 0, the seed's own seeding)")
+    t.add_argument("--batch-size", type=positive_int, help="names per step (default preset)")
     t.add_argument("--cell", choices=sorted(MODELS), help="recurrent cell (default preset)")
-    t.add_argument("--layers", type=_positive_int,
+    t.add_argument("--layers", type=positive_int,
                    help=f"stacked recurrent layers, 1 to {MAX_LAYERS} (default preset)")
-    t.add_argument("--dropout", type=_dropout,
+    t.add_argument("--dropout", type=dropout,
                    help="dropout between layers and into the output, 0 to 0.9 (default preset)")
     t.add_argument("--optimizer", choices=Optimizer.KINDS,
                    help="sgd, adagrad or adam (default preset; classic is the seed's SGD)")
-    t.add_argument("--val-fraction", type=_fraction,
+    t.add_argument("--val-fraction", type=fraction,
                    help="hold out this fraction of the names (default 0.1; classic 0)")
-    t.add_argument("--val-every", type=_positive_int,
+    t.add_argument("--val-every", type=positive_int,
                    help="measure the held-out loss every N iterations (default 500)")
-    t.add_argument("--sample-every", type=_positive_int, help="report interval (default 2000)")
-    t.add_argument("--samples", type=_count, help="names drawn at each report (default 7)")
+    t.add_argument("--sample-every", type=positive_int, help="report interval (default 2000)")
+    t.add_argument("--samples", type=count, help="names drawn at each report (default 7)")
     t.add_argument("--save", metavar="CKPT", help="write a checkpoint here at the end")
     t.add_argument("--resume", metavar="CKPT", help="continue from this checkpoint")
     t.add_argument("--log-jsonl", metavar="PATH", help="write one JSON object per report")
@@ -99,18 +80,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("sample", help="draw names from a checkpoint")
     s.add_argument("--checkpoint", required=True, metavar="CKPT")
-    s.add_argument("--count", type=_positive_int, default=10)
-    s.add_argument("--seed", type=_count, default=0)
-    s.add_argument("--temperature", type=_positive_float, default=1.0)
-    s.add_argument("--max-len", type=_max_len, default=None, help="default 50, at most 1000")
+    s.add_argument("--count", type=positive_int, default=10)
+    s.add_argument("--seed", type=count, default=0)
+    s.add_argument("--temperature", type=positive_float, default=1.0)
+    s.add_argument("--max-len", type=max_len, default=None, help="default 50, at most 1000")
     s.add_argument("--best", action="store_true",
                    help="use the parameters with the best held-out loss (when validated)")
-    s.add_argument("--top-k", type=_positive_int, default=None, metavar="K",
+    s.add_argument("--top-k", type=positive_int, default=None, metavar="K",
                    help="draw each letter from the K most likely only (1: greedy)")
     s.add_argument("--prefix", default="", metavar="S", help="names start with S")
     s.add_argument("--suffix", default="", metavar="S",
                    help="names end with S (drawn whole, others redrawn)")
-    s.add_argument("--min-len", type=_count, default=0, metavar="N",
+    s.add_argument("--min-len", type=count, default=0, metavar="N",
                    help="at least N letters (the end is held back until then)")
     s.add_argument("--new-only", action="store_true",
                    help="drop names already in the corpus and redraw (count on stderr)")

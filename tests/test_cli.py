@@ -89,6 +89,8 @@ def test_sample_prints_one_name_per_line_deterministically(capsys, tiny_corpus, 
     (["train", "--save", "/"], "that is a folder"),
     (["train", "--save", "/no/such/folder/c.npz"], "does not exist"),
     (["sample", "--checkpoint", "x.npz", "--max-len", "1000000000"], "at most 1000"),
+    (["bench", "--seconds", "0"], "'0' must be a positive number"),
+    (["bench", "--seeds", "0"], "'0' must be at least 1"),
 ])
 def test_errors_are_one_line_and_exit_2(capsys, argv, fragment):
     code, out, err = run(capsys, *argv)
