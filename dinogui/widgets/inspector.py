@@ -327,7 +327,6 @@ class InspectorView(QWidget):
         one_layout.addWidget(self.summary)
         one_layout.addWidget(self.alt_title)
         one_layout.addWidget(self.alternatives)
-        one_layout.addStretch(1)
 
         # -- a list of names
         self.list_edit = QPlainTextEdit()
@@ -346,9 +345,11 @@ class InspectorView(QWidget):
         buttons.addWidget(self.load_button)
         buttons.addStretch(1)
         buttons.addWidget(score_button)
+        # the buttons above the list, where a short window still shows them (the tab scrolls)
+        self.list_edit.setMinimumHeight(4 * rows)
         list_left = QVBoxLayout()
-        list_left.addWidget(self.list_edit, 1)
         list_left.addLayout(buttons)
+        list_left.addWidget(self.list_edit, 1)
         self.list_status = QLabel("")
         self.list_status.setWordWrap(True)
         self.scores = QTableWidget(0, 4)
@@ -365,6 +366,7 @@ class InspectorView(QWidget):
         self.scores.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         list_right = QVBoxLayout()
         list_right.addWidget(self.list_status)
+        self.scores.setMinimumHeight(4 * rows)
         list_right.addWidget(self.scores, 1)
         many = QGroupBox("Score a list")
         many_layout = QHBoxLayout(many)
