@@ -334,6 +334,10 @@ class LossPlot(QWidget):
         self.smooth_curve.setData(x_smooth, smooth, skipFiniteCheck=True)
         self.placeholder.setVisible(self.data.n == 0)
         shown = self.val_shown
+        if shown:  # beside the star, on the side with room: never cut off at the plot's edge
+            bx = self.best[0]
+            last = self.data.column("x")[-1] if self.data.n else bx
+            self.best_label.setAnchor((1.0 if bx > last / 2 else 0.0, 1.15))
         if (self._val_version, shown) == self._val_drawn:
             return  # the held-out points are as drawn: no need to hand them over again
         self._val_drawn = (self._val_version, shown)
@@ -343,9 +347,6 @@ class LossPlot(QWidget):
             bx, by = self.best
             self.best_marker.setData([bx], [by])
             self.best_label.setText(f"best {by:.2f} at {bx:,}")
-            # beside the star, on the side with room: never cut off at the plot's edge
-            last = self.data.column("x")[-1] if self.data.n else bx
-            self.best_label.setAnchor((1.0 if bx > last / 2 else 0.0, 1.15))
             self.best_label.setPos(bx, by)
         else:
             self.val_curve.setData([], [])
@@ -378,7 +379,7 @@ class LossPlot(QWidget):
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
         if self._dirty:
-            QTimer.singleShot(0, self._tick)  # once shown and laid out
+            QTimer.singleShot(0, self, self._tick)  # once shown and laid out (if alive)
 
     def auto_range(self) -> None:
         self.view.getPlotItem().enableAutoRange()

@@ -62,9 +62,13 @@ class CurveOverview:
     def series(self, x: np.ndarray, step: np.ndarray, smooth: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(x, step) as vertical strokes from each bucket's low to its high, then
-        (x, smooth) one point a bucket; both end with the points no bucket holds yet."""
+        (x, smooth) one point a bucket; both end with the points no bucket holds yet, or
+        with the last point, so that the curves reach the latest step."""
         self.update(x, step, smooth)
-        tail = slice(self.buckets * self.size, len(x))
+        start = self.buckets * self.size
+        if start == len(x) and self.size > 1:  # no points beyond the buckets: end at the last
+            start -= 1
+        tail = slice(start, len(x))
         stroke_x = np.concatenate([np.repeat(self.x, 2), x[tail]])
         stroke_y = np.concatenate([np.column_stack([self.low, self.high]).ravel(), step[tail]])
         return (stroke_x, stroke_y, np.concatenate([self.x, x[tail]]),
