@@ -154,7 +154,7 @@ def load(path: str | os.PathLike) -> Trainer:
         return _rebuild(arrays, meta)
     except CheckpointError:
         raise
-    except (KeyError, ValueError, TypeError) as e:
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as e:
         raise CheckpointError(f"{path}: is incomplete or damaged ({e})") from None
 
 
@@ -171,13 +171,20 @@ def _rebuild(arrays: dict[str, np.ndarray], meta: dict) -> Trainer:
     optimizer = None
     if config.preset != "classic":
         om = meta["optimizer"]
-        optimizer = Optimizer(om["kind"], om["lr"], t=om["t"], state={
-            k[len("opt/"):]: v for k, v in arrays.items() if k.startswith("opt/")})
+        slots = {k[len("opt/"):]: v for k, v in arrays.items() if k.startswith("opt/")}
+        for name, slot in slots.items():  # "m/Wax": shaped like the parameter Wax
+            like = params.get(name.partition("/")[2])
+            if like is None or slot.shape != like.shape:
+                raise CheckpointError(f"its optimizer state {name} does not fit the parameters")
+        optimizer = Optimizer(om["kind"], om["lr"], t=om["t"], state=slots)
+    a_prev = arrays.get("state/a_prev")
+    if config.preset == "classic" and (a_prev is None or a_prev.shape != (config.hidden, 1)):
+        raise CheckpointError("its carried hidden state does not fit the model")
     s = meta["state"]
     state = TrainState(
         iteration=s["iteration"], smooth=s["smooth"], smooth_char=s["smooth_char"],
         total_chars=s["total_chars"], order=arrays["state/order"],
-        a_prev=arrays.get("state/a_prev"), rng_state=s["rng_state"], epoch=s["epoch"],
+        a_prev=a_prev, rng_state=s["rng_state"], epoch=s["epoch"],
         cursor=s["cursor"], seconds=s["seconds"],
         val_iterations=list(s["val_iterations"]), val_losses=list(s["val_losses"]),
         best_val=s["best_val"], best_iteration=s["best_iteration"])
@@ -185,8 +192,8 @@ def _rebuild(arrays: dict[str, np.ndarray], meta: dict) -> Trainer:
     if len(history) != state.iteration:
         raise CheckpointError("its loss history does not match its iteration count")
     order = state.order
-    if (order.ndim != 1 or len(np.unique(order)) != len(order)
-            or (len(order) and not 0 <= order.min() <= order.max() < len(names))):
+    if (order.ndim != 1 or not len(order) or len(np.unique(order)) != len(order)
+            or not 0 <= order.min() <= order.max() < len(names)):
         raise CheckpointError("its example order does not match its names")
     best = {k[len("best/"):]: v for k, v in arrays.items() if k.startswith("best/")} or None
     if best is not None:

@@ -643,9 +643,11 @@ class MainWindow(QMainWindow):
                 "budget": f"Reached the budget: {stopped.iteration:,} iterations",
                 "step": f"Stepped to iteration {stopped.iteration:,}",
                 "diverged": f"Training stopped at iteration {stopped.iteration:,}: "
-                            "the loss diverged"}[stopped.reason]
-        self.status.set_state(self._idle_state() if stopped.reason != "diverged"
-                              else "Diverged")
+                            "the loss diverged",
+                "failed": f"Training stopped at iteration {stopped.iteration:,}: "
+                          f"{stopped.message}"}[stopped.reason]
+        self.status.set_state({"diverged": "Diverged", "failed": "Stopped by an error"}.get(
+            stopped.reason, self._idle_state()))
         self.status.refresh()
         self.loss_plot.redraw()
         self._update_title()
@@ -654,6 +656,12 @@ class MainWindow(QMainWindow):
         self._inspector_follow()
         if stopped.reason != "step":
             self._note(text)
+        if stopped.reason == "failed":
+            self.dialogs.error(
+                "Training stopped",
+                f"A training step failed at iteration {stopped.iteration:,}:\n{stopped.message}"
+                "\n\nThe model keeps the weights of the last step that finished; save it, "
+                "or reset it.")
         if stopped.reason == "diverged":
             self.dialogs.error(
                 "Training stopped",

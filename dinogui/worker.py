@@ -87,7 +87,7 @@ class Stopped:
     """Why training stopped; `message` explains a divergence."""
 
     generation: int
-    reason: str  # "paused", "budget", "step", "diverged"
+    reason: str  # "paused", "budget", "step", "diverged", "failed" (an error in a step)
     iteration: int
     message: str = ""
 
@@ -246,6 +246,9 @@ class TrainingWorker(QObject):
                     steps.append(trainer.step())
                 except TrainingDiverged as e:
                     reason, message = "diverged", str(e)
+                    break
+                except Exception as e:  # noqa: BLE001 (the loop must live on: told, not lost)
+                    reason, message = "failed", f"{type(e).__name__}: {e}"
                     break
                 taken += 1
                 now = clock()

@@ -113,6 +113,34 @@ def test_version_shapes_and_nan_are_checked(tiny_corpus, tmp_path):
                                 edit_arrays=lambda a: a.pop("state/order")))
 
 
+def test_hand_edited_checkpoints_are_refused_at_load_not_at_the_first_step(tiny_corpus,
+                                                                           tmp_path):
+    classic = make(tiny_corpus, "classic")
+    classic.run(5)
+    good = checkpoint.save(classic, tmp_path / "c.npz")
+    adam = make(tiny_corpus, "default")
+    adam.run(5)
+    good_adam = checkpoint.save(adam, tmp_path / "d.npz")
+
+    def reshape(key, shape):
+        return lambda arrays: arrays.__setitem__(key, np.zeros(shape))
+
+    slot = next(k for k in np.load(good_adam).files if k.startswith("opt/m/"))
+    damaged = [
+        (good_adam, dict(edit_arrays=reshape(slot, (2, 2))), "optimizer state"),
+        (good_adam, dict(edit_arrays=reshape("opt/m/nothing", (2, 2))), "optimizer state"),
+        (good, dict(edit_arrays=reshape("state/a_prev", (3, 1))), "carried hidden state"),
+        (good, dict(edit_arrays=reshape("state/order", (0,))), "example order"),
+        (good, dict(edit_meta=lambda m: m.update(config=[1, 2])), "incomplete or damaged"),
+        (good, dict(edit_meta=lambda m: m.update(vocab=5)), "incomplete or damaged"),
+    ]
+    for i, (path, edit, reason) in enumerate(damaged):
+        with pytest.raises(CheckpointError, match=reason):
+            checkpoint.load(rewrite(path, tmp_path / f"bad{i}.npz", **edit))
+    for path in (good, good_adam):  # the untouched ones still load and train
+        checkpoint.load(path).run(2)
+
+
 def test_a_failed_save_leaves_the_old_checkpoint_intact(tiny_corpus, tmp_path, monkeypatch):
     t = make(tiny_corpus, "classic")
     path = checkpoint.save(t, tmp_path / "c.npz")

@@ -115,6 +115,31 @@ def test_a_diverging_loss_pauses_with_a_message_and_keeps_good_weights(qtbot, tm
     assert np.isfinite(w.status.smooth)
 
 
+def test_an_error_in_a_step_stops_training_with_a_message_and_the_thread_lives_on(
+        qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus, budget=0)
+    real_step = w.worker.call(lambda t: t.step)
+
+    calls: list[int] = []
+
+    def failing_step():  # a fault no check foresaw, 40 steps in
+        calls.append(1)
+        if len(calls) > 40:
+            raise MemoryError("out of memory in a product")
+        return real_step()
+
+    w.worker.call(lambda t: setattr(t, "step", failing_step))
+    w.actions_.start.trigger()
+    qtbot.waitUntil(lambda: bool(w.dialogs.errors), timeout=20_000)
+    title, text = w.dialogs.errors[-1]
+    assert "MemoryError: out of memory in a product" in text and "iteration 40" in text
+    assert not w.training and w.status.state.text() == "Stopped by an error"
+    assert w.worker_thread.thread.isRunning()  # the training thread is still there
+    w.worker.call(lambda t: setattr(t, "step", real_step))
+    train(qtbot, w, 100)  # Resume goes on from iteration 40
+    assert w.iteration == 100 and w.loss_plot.points == 100
+
+
 @pytest.mark.parametrize("preset", ["classic", "default"])
 def test_sample_gives_the_same_names_as_dinogui_sample(qtbot, tmp_path, tiny_corpus, capsys,
                                                        preset):
