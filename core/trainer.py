@@ -28,6 +28,9 @@ from core.threads import limits_blas
 
 PRESETS = ("classic", "default")
 DROPOUT_STREAM = 0xD809  # keeps dropout's random numbers apart from the other streams
+# the seed's dino_names: its smoothed loss starts at the uniform-guess loss of 7 names, whatever
+# number of names a report draws here
+SEED_NAMES = 7
 # what each preset changes from TrainConfig's field defaults (which are the seed's)
 PRESET_DEFAULTS: dict[str, dict] = {
     "classic": {},
@@ -171,7 +174,7 @@ class Trainer:
             self.model = None
             self.optimizer = None
             self.state = TrainState(order=order, a_prev=np.zeros((config.hidden, 1)),
-                                    smooth=-math.log(1.0 / V) * config.samples)
+                                    smooth=-math.log(1.0 / V) * SEED_NAMES)
         else:
             rng = np.random.default_rng(config.seed)
             self.model = MODELS[config.cell].create(V, config.hidden, rng, np.dtype(config.dtype),
@@ -180,7 +183,7 @@ class Trainer:
             self.optimizer = Optimizer(config.optimizer, config.lr)
             self.state = TrainState(order=self._epoch_order(rng),
                                     rng_state=rng.bit_generator.state,
-                                    smooth=-math.log(1.0 / V) * config.samples)
+                                    smooth=-math.log(1.0 / V) * SEED_NAMES)
         self.state.smooth_char = math.log(V)
         self.best_params: dict[str, np.ndarray] | None = None
 
@@ -248,8 +251,8 @@ class Trainer:
         self.history.append(loss=loss, chars=chars, names=names,
                             smooth=st.smooth, smooth_char=st.smooth_char)
         res = StepResult(j, loss, chars, names, st.smooth, st.smooth_char)
-        if cfg.samples > 0 and j % cfg.sample_every == 0:
-            res.samples = self.sample(cfg.samples, seed=0)
+        if j % cfg.sample_every == 0:  # a report, with no names when samples is 0
+            res.samples = self.sample(cfg.samples, seed=0) if cfg.samples else []
         if self._evaluator is not None and (j % cfg.val_every == 0 or j % cfg.sample_every == 0):
             res.val_loss = self.validate()
         return res

@@ -74,6 +74,22 @@ def test_sample_prints_one_name_per_line_deterministically(capsys, tiny_corpus, 
     assert all(len(n) <= 3 for n in short.splitlines())
 
 
+def test_names_per_report_change_only_the_names_shown(capsys, tiny_corpus, tmp_path):
+    """--samples 0 still reports the loss; the smoothed loss does not depend on --samples."""
+    logs = {}
+    for samples in ("0", "3", "7"):
+        logs[samples] = tmp_path / f"{samples}.jsonl"
+        code, out, err = run(capsys, "train", "--corpus", str(tiny_corpus), "--iterations",
+                             "25", "--sample-every", "10", "--samples", samples,
+                             "--log-jsonl", str(logs[samples]))
+        assert code == 0, err
+        assert [line.split(",")[0] for line in out.splitlines() if line.startswith("Iter")] \
+            == ["Iteration: 0", "Iteration: 10", "Iteration: 20"]
+    rows = {k: [json.loads(line) for line in v.read_text().splitlines()] for k, v in logs.items()}
+    smoothed = {k: [r["smoothed_loss"] for r in v if "smoothed_loss" in r] for k, v in rows.items()}
+    assert smoothed["0"] == smoothed["3"] == smoothed["7"] and len(smoothed["0"]) == 3
+
+
 @pytest.mark.parametrize("argv, fragment", [
     (["train", "--corpus", "/no/such/file.txt"], "no such file"),
     (["train", "--lr", "-1"], "positive"),
