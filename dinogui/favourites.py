@@ -47,9 +47,11 @@ class DrawSettings:
     count: int
     seed: int
     spec: SampleSpec  # checked: max_len filled in, prefix and suffix as the model writes them
+    best_iteration: int | None = None  # drawn from the best weights, kept at this iteration
 
     def to_dict(self) -> dict:
-        return {"count": self.count, "seed": self.seed, **self.spec.to_dict()}
+        best = {} if self.best_iteration is None else {"best_iteration": self.best_iteration}
+        return {"count": self.count, "seed": self.seed, **self.spec.to_dict(), **best}
 
     def cli_args(self) -> list[str]:
         s = self.spec
@@ -65,6 +67,8 @@ class DrawSettings:
             args += ["--min-len", str(s.min_len)]
         if s.new_only:
             args.append("--new-only")
+        if self.best_iteration is not None:
+            args.append("--best")
         return args
 
     def describe(self) -> str:
@@ -82,6 +86,8 @@ class DrawSettings:
             parts.append(f"at most {s.max_len} letters")
         if s.new_only:
             parts.append("new only")
+        if self.best_iteration is not None:
+            parts.append(f"best weights (iteration {self.best_iteration:,})")
         return ", ".join(parts)
 
 
@@ -144,7 +150,8 @@ class DrawResult:
 
 
 def draw_scored(sampler: NameSampler, count: int, seed: int, spec: SampleSpec,
-                known: Collection[str], nearest: NearestNames, source: Source) -> DrawResult:
+                known: Collection[str], nearest: NearestNames, source: Source,
+                best_iteration: int | None = None) -> DrawResult:
     """Draw as `dinogui sample` does, then score each name; off the window's thread.
 
     Impossible constraints raise ConstraintError before anything is drawn; too
@@ -152,7 +159,7 @@ def draw_scored(sampler: NameSampler, count: int, seed: int, spec: SampleSpec,
     and `problem` says what fell short.
     """
     spec = spec.checked(sampler.vocab, sampler.max_len)
-    settings = DrawSettings(count, seed, spec)
+    settings = DrawSettings(count, seed, spec, best_iteration)
     try:
         d = sampler.draw(count, seed, spec, known=known)
         names, drawn, not_new, wrong, problem = d.names, d.drawn, d.not_new, d.wrong_ending, ""

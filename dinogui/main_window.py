@@ -700,7 +700,9 @@ class MainWindow(QMainWindow):
         def snapshot(t: Trainer):
             source = favourites.Source(t.iteration, t.config.to_dict(), t.corpus.title,
                                        t.corpus.source, favourites.checkpoint_bytes(t))
-            return t.sampler(copy_params=True), source
+            best = req.best and t.best_params is not None  # else: the latest, and said so
+            best_iteration = t.state.best_iteration if best else None
+            return t.sampler(copy_params=True, best=best), source, best_iteration
 
         def drawn(result, error) -> None:
             if error is not None:
@@ -713,10 +715,10 @@ class MainWindow(QMainWindow):
             if error is not None:
                 drawn(None, error)
                 return
-            sampler, source = result
+            sampler, source, best_iteration = result
             self.tasks.run(lambda: favourites.draw_scored(
-                sampler, req.count, req.seed, spec, known, nearest.of(corpus.names), source),
-                drawn)
+                sampler, req.count, req.seed, spec, known, nearest.of(corpus.names), source,
+                best_iteration), drawn)
 
         self.worker.ask(snapshot, snapped)
 
@@ -1073,6 +1075,7 @@ class MainWindow(QMainWindow):
         """A model comes in: its held-out points; the novelty plot starts over."""
         st = trainer.state
         self.loss_plot.set_validation(st.val_iterations, st.val_losses)
+        self.samples.set_best_available(self.loss_plot.best)
         if st.iteration > 0:
             self.novelty_plot.clear(
                 f"Report names are not kept in checkpoints: the novelty rate of this model "
@@ -1083,6 +1086,7 @@ class MainWindow(QMainWindow):
     def _sampling_views_progress(self, batch: ProgressBatch) -> None:
         if batch.val_points:
             self.loss_plot.add_validation(batch.val_points)
+            self.samples.set_best_available(self.loss_plot.best)
         if batch.reports and self.summary is not None:
             self.novelty_plot.add_reports(batch.reports, self.summary.known)
 

@@ -76,7 +76,7 @@ def click_header(qtbot, tree, column) -> None:
 # -- the held-out curve -------------------------------------------------------------
 
 def test_the_held_out_curve_follows_training_marks_its_best_and_comes_back_from_a_file(
-        qtbot, tmp_path, tiny_corpus):
+        qtbot, tmp_path, tiny_corpus, capsys):
     w = open_window(qtbot, tmp_path, tiny_corpus, preset="default", hidden=32, batch_size=4,
                     sample_every=50)
     plot = w.loss_plot
@@ -120,6 +120,22 @@ def test_the_held_out_curve_follows_training_marks_its_best_and_comes_back_from_
     qtbot.waitUntil(lambda: w.iteration == 600 and not w.busy, timeout=WAIT)
     assert plot.val_x == iterations and plot.val_y == losses
     assert plot.best == (best_iteration, best_val) and plot.best_marker.isVisible()
+
+    # sampling from the best weights, as `dinogui sample --best` does from the same file
+    assert w.samples.best.isEnabled() and f"at {best_iteration:,}" in w.samples.best.text()
+    w.samples.best.setChecked(True)
+    w.samples.seed.setValue(2)
+    w.actions_.sample.trigger()
+    qtbot.waitUntil(lambda: len(w.samples.names()) == 10, timeout=WAIT)
+    capsys.readouterr()
+    assert cli.main(["sample", "--checkpoint", str(path), "--best", "--seed", "2"]) == 0
+    assert w.samples.names() == capsys.readouterr().out.splitlines()
+    assert f"best weights (iteration {best_iteration:,})" in w.samples.summary.text()
+    w.samples.best.setChecked(False)  # the latest weights draw other names
+    w.actions_.sample.trigger()
+    qtbot.waitUntil(lambda: "best weights" not in w.samples.summary.text(), timeout=WAIT)
+    assert cli.main(["sample", "--checkpoint", str(path), "--seed", "2"]) == 0
+    assert w.samples.names() == capsys.readouterr().out.splitlines()
 
 
 # -- the novelty rate ---------------------------------------------------------------

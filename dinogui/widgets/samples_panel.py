@@ -72,6 +72,7 @@ class SampleRequest:
     suffix: str = ""
     min_len: int = 0
     new_only: bool = False
+    best: bool = False  # draw from the weights with the best held-out loss (sample --best)
 
     def spec(self, lowercase: bool) -> SampleSpec:
         """The SampleSpec `dinogui sample` builds from the same flags (ConstraintError if bad).
@@ -204,6 +205,11 @@ class SamplesPanel(QGroupBox):
         self.new_only = QCheckBox("New names only")
         self.new_only.setToolTip("Drop names the corpus already holds and draw again; "
                                  "the list says how many were dropped")
+        self.best = QCheckBox("From the best weights")
+        self.best.setToolTip("Draw from the weights with the lowest held-out loss so far, "
+                             "as `dinogui sample --best` does, not from the latest ones.\n"
+                             "Needs names held out (the default preset's held-out fraction).")
+        self.set_best_available(None)
         for line in (self.prefix, self.suffix):
             line.returnPressed.connect(sample.trigger)
 
@@ -220,7 +226,8 @@ class SamplesPanel(QGroupBox):
                 label.setBuddy(box)
                 grid.addWidget(label, r, 2 * c)
                 grid.addWidget(box, r, 2 * c + 1)
-        grid.addWidget(self.new_only, len(rows), 0, 1, 4)
+        grid.addWidget(self.new_only, len(rows), 0, 1, 2)
+        grid.addWidget(self.best, len(rows), 2, 1, 2)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
 
@@ -278,13 +285,15 @@ class SamplesPanel(QGroupBox):
     def request(self) -> SampleRequest:
         return SampleRequest(self.count.value(), self.seed.value(), self.temperature.value(),
                              self.max_len.value(), self.top_k.value(), self.prefix.text(),
-                             self.suffix.text(), self.min_len.value(), self.new_only.isChecked())
+                             self.suffix.text(), self.min_len.value(), self.new_only.isChecked(),
+                             self.best.isChecked() and self.best.isEnabled())
 
     def values(self) -> dict:
         r = self.request()
         return {"count": r.count, "seed": r.seed, "temperature": r.temperature,
                 "max_len": r.max_len, "top_k": r.top_k, "min_len": r.min_len,
-                "prefix": r.prefix, "suffix": r.suffix, "new_only": r.new_only}
+                "prefix": r.prefix, "suffix": r.suffix, "new_only": r.new_only,
+                "best": self.best.isChecked()}
 
     def set_values(self, values: dict) -> None:
         for name in ("count", "seed", "temperature", "max_len", "top_k", "min_len"):
@@ -294,8 +303,15 @@ class SamplesPanel(QGroupBox):
         for name in ("prefix", "suffix"):
             if isinstance(values.get(name), str):
                 getattr(self, name).setText(values[name])
-        if isinstance(values.get("new_only"), bool):
-            self.new_only.setChecked(values["new_only"])
+        for name in ("new_only", "best"):
+            if isinstance(values.get(name), bool):
+                getattr(self, name).setChecked(values[name])
+
+    def set_best_available(self, best: tuple[int, float] | None) -> None:
+        """(iteration, held-out loss) of the model's best weights, or None: nothing held out."""
+        self.best.setEnabled(best is not None)
+        self.best.setText("From the best weights" if best is None else
+                          f"From the best ({best[1]:.2f} at {best[0]:,})")
 
     # -- the drawn names ------------------------------------------------------------
     def show_draw(self, rows: list[Sampled], how: str, problem: str = "") -> None:
