@@ -59,7 +59,7 @@ def _wait(app, condition, timeout: float, wake=None) -> None:
             expired.append(True)
             loop.quit()
 
-    timer.setInterval(10 if wake is None else 500)
+    timer.setInterval(10 if wake is None else 5000)  # with a wake signal: only the deadline
     timer.timeout.connect(check)
     if wake is not None:
         wake.connect(check)
