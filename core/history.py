@@ -15,6 +15,16 @@ COLUMNS = {
 }
 
 
+def room_for(buf: np.ndarray, filled: int, need: int) -> np.ndarray:
+    """`buf` if it holds `need` entries, else a copy of its first `filled` in one that doubles
+    (or more) in size: appends to a growable buffer stay O(1) on average."""
+    if need <= len(buf):
+        return buf
+    grown = np.empty(max(need, 2 * len(buf)), dtype=buf.dtype)
+    grown[:filled] = buf[:filled]
+    return grown
+
+
 @dataclass
 class History:
     """One row per iteration; buffers double in size so appends stay O(1)."""
@@ -27,9 +37,7 @@ class History:
     def append(self, **row: float) -> None:
         if self.size == len(self.data["loss"]):
             for k, arr in self.data.items():
-                grown = np.empty(2 * len(arr), dtype=arr.dtype)
-                grown[: self.size] = arr[: self.size]
-                self.data[k] = grown
+                self.data[k] = room_for(arr, self.size, self.size + 1)
         for k in COLUMNS:
             self.data[k][self.size] = row[k]
         self.size += 1

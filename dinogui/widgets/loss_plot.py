@@ -37,7 +37,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from core.history import History
+from core.history import History, room_for
 from dinogui.widgets.overview import CurveOverview
 from dinogui.widgets.plot_style import style_plot
 
@@ -71,22 +71,11 @@ class CurveData:
         for overview in self._overviews.values():
             overview.clear()
 
-    def _reserve(self, extra: int) -> None:
-        need = self.n + extra
-        cap = len(self._cols["x"])
-        if need <= cap:
-            return
-        while cap < need:
-            cap *= 2
-        for k, old in self._cols.items():
-            grown = np.empty(cap)
-            grown[: self.n] = old[: self.n]
-            self._cols[k] = grown
-
     def extend(self, iterations: np.ndarray, loss: np.ndarray, chars: np.ndarray,
                names: np.ndarray, smooth: np.ndarray, smooth_char: np.ndarray) -> None:
         k = len(iterations)
-        self._reserve(k)
+        for name, col in self._cols.items():
+            self._cols[name] = room_for(col, self.n, self.n + k)
         s = slice(self.n, self.n + k)
         c = self._cols
         c["x"][s] = iterations

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.history import room_for
 from core.runs import Run, differing_settings
 from dinogui.widgets.plot_style import style_plot
 
@@ -79,10 +80,7 @@ class LiveCurve:
         if not len(values) or iterations[0] != self.n:
             return  # a gap: wait for the next saved record
         need = self.n + len(values)
-        if need > len(self.smooth):
-            grown = np.empty(max(need, 2 * len(self.smooth)))
-            grown[: self.n] = self.smooth[: self.n]
-            self.smooth = grown
+        self.smooth = room_for(self.smooth, self.n, need)
         self.smooth[self.n : need] = values
         self.n = need
 
