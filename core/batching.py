@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.corpus import Vocab
+from .corpus import Vocab
 
 POOL_BATCHES = 64  # batches whose names are sorted by length together
 

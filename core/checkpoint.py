@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from core.corpus import Corpus, Vocab
-from core.history import COLUMNS, History
-from core.models import MODELS
-from core.optim import Optimizer
-from core.trainer import TrainConfig, Trainer, TrainState
+from .corpus import Corpus, Vocab
+from .history import COLUMNS, History
+from .models import MODELS
+from .optim import Optimizer
+from .trainer import TrainConfig, Trainer, TrainState
 
 FORMAT = "dinogui-checkpoint"
 VERSION = 1

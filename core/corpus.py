@@ -173,11 +173,11 @@ BUNDLED_NAME = "dinosaurs.txt"
 def bundled_corpus_path() -> Path:
     """The dinosaur genus list shipped with the package.
 
-    Installed, it is package data of `core.data`; in a source checkout (or an
+    Installed, it is package data of `dinogui.data`; in a source checkout (or an
     editable install, whose finder does not map that folder) it is `data/`.
     """
     try:
-        installed = Path(str(resources.files("core.data") / BUNDLED_NAME))
+        installed = Path(str(resources.files("dinogui.data") / BUNDLED_NAME))
         if installed.is_file():
             return installed
     except ModuleNotFoundError:

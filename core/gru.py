@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.stacked import StackedModel, sigmoid
+from .stacked import StackedModel, sigmoid
 
 
 @dataclass

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.layers import Scratch, embed_rows, softmax_last, softmax_xent_
+from .layers import Scratch, embed_rows, softmax_last, softmax_xent_
 
 Params = dict[str, np.ndarray]
 
@@ -165,9 +165,9 @@ def _input_grad(X: np.ndarray, dZ: np.ndarray, V: int, scratch: Scratch) -> np.n
 
 # imported here, below VanillaRNN: the other cells build on core.stacked, which
 # never imports this module
-from core.gru import GRU  # noqa: E402
-from core.lstm import LSTM  # noqa: E402
-from core.stacked import Stackable, StackedRNN  # noqa: E402
+from .gru import GRU  # noqa: E402
+from .lstm import LSTM  # noqa: E402
+from .stacked import Stackable, StackedRNN  # noqa: E402
 
 # each entry: .create(vocab_size, hidden, rng, dtype, layers=1) and (params) -> model
 MODELS = {"rnn": Stackable(VanillaRNN, StackedRNN), "gru": GRU, "lstm": LSTM}

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.checkpoint import write_atomic
-from core.trainer import Trainer
+from .checkpoint import write_atomic
+from .trainer import Trainer
 
 
 @dataclass

@@ -40,13 +40,13 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from core import rnn
-from core.corpus import END, Vocab
-from core.models import MODELS, softmax_last
-from core.novelty import NearestNames
-from core.scoring import Inspection, NameScore, inspect_name, loglik_per_char, score_names
-from core.threads import limits_blas
-from core.validation import as_batched
+from . import rnn
+from .corpus import END, Vocab
+from .models import MODELS, softmax_last
+from .novelty import NearestNames
+from .scoring import Inspection, NameScore, inspect_name, loglik_per_char, score_names
+from .threads import limits_blas
+from .validation import as_batched
 
 MAX_LEN = 50  # the seed's cap on drawn characters
 

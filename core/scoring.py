@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.corpus import Vocab
-from core.novelty import NearestNames
+from .corpus import Vocab
+from .novelty import NearestNames
 
 SCORE_BATCH = 512  # names per forward pass
 

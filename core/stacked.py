@@ -37,7 +37,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from core.layers import Scratch, output_grads, softmax_last
+from .layers import Scratch, output_grads, softmax_last
 
 Params = dict[str, np.ndarray]
 Buffers = Callable[[str, tuple[int, ...]], np.ndarray]  # buf(name, shape) -> work array

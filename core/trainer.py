@@ -16,15 +16,15 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
-from core import rnn, sampling, validation
-from core.batching import EncodedNames, bucketed_order
-from core.corpus import Corpus
-from core.history import History
-from core.models import MODELS
-from core.optim import Optimizer
-from core.packing import ParamPack
-from core.stacked import MAX_LAYERS
-from core.threads import limits_blas
+from . import rnn, sampling, validation
+from .batching import EncodedNames, bucketed_order
+from .corpus import Corpus
+from .history import History
+from .models import MODELS
+from .optim import Optimizer
+from .packing import ParamPack
+from .stacked import MAX_LAYERS
+from .threads import limits_blas
 
 PRESETS = ("classic", "default")
 DROPOUT_STREAM = 0xD809  # keeps dropout's random numbers apart from the other streams

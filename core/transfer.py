@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.corpus import Corpus, Vocab
-from core.history import History
-from core.optim import Optimizer
-from core.trainer import Trainer
+from .corpus import Corpus, Vocab
+from .history import History
+from .optim import Optimizer
+from .trainer import Trainer
 
 SHOWN_CHARACTERS = 12  # a message lists at most this many missing characters
 

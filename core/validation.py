@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.models import VanillaRNN
+from .models import VanillaRNN
 
 EVAL_BATCH = 512  # names per forward pass; bounds memory on large corpora
 

@@ -11,17 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-from core import checkpoint
-from core.checkpoint import CheckpointError
-from core.corpus import CorpusError, bundled_corpus_path, load_corpus
-from core.models import MODELS
-from core.novelty import NearestNames
-from core.optim import Optimizer
-from core.sampling import SampleSpec, display_name
-from core.stacked import MAX_LAYERS
-from core.threads import training_threads
-from core.trainer import PRESETS, TrainConfig, Trainer, TrainingDiverged
-from dinogui import bench
+from dinogui import __version__, bench
 from dinogui.arguments import (
     count,
     dropout,
@@ -30,6 +20,16 @@ from dinogui.arguments import (
     positive_float,
     positive_int,
 )
+from dinogui.core import checkpoint
+from dinogui.core.checkpoint import CheckpointError
+from dinogui.core.corpus import CorpusError, bundled_corpus_path, load_corpus
+from dinogui.core.models import MODELS
+from dinogui.core.novelty import NearestNames
+from dinogui.core.optim import Optimizer
+from dinogui.core.sampling import SampleSpec, display_name
+from dinogui.core.stacked import MAX_LAYERS
+from dinogui.core.threads import training_threads
+from dinogui.core.trainer import PRESETS, TrainConfig, Trainer, TrainingDiverged
 
 DEFAULT_ITERATIONS = 35_000  # the exercise's num_iterations
 
@@ -47,6 +47,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="dinogui", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"dinogui {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     t = sub.add_parser("train", help="train headless, printing reports like the seed")

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from core import checkpoint
-from core.novelty import NearestNames
-from core.sampling import MAX_LEN, ConstraintsUnmet, NameSampler, SampleSpec, display_name
+from dinogui.core import checkpoint
+from dinogui.core.novelty import NearestNames
+from dinogui.core.sampling import MAX_LEN, ConstraintsUnmet, NameSampler, SampleSpec, display_name
 
 FORMAT = "dinogui-favourites"
 VERSION = 1

@@ -30,14 +30,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import checkpoint
-from core.corpus import bundled_corpus_path, load_corpus
-from core.runs import Run, RunStore
-from core.sampling import ConstraintError
-from core.trainer import TrainConfig, Trainer
-from core.transfer import continue_on
 from dinogui import favourites, qt_guard
 from dinogui.actions import make_actions
+from dinogui.core import checkpoint
+from dinogui.core.corpus import bundled_corpus_path, load_corpus
+from dinogui.core.runs import Run, RunStore
+from dinogui.core.sampling import ConstraintError
+from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.transfer import continue_on
 from dinogui.dialogs import CHECKPOINT_FILTER, CORPUS_FILTER, TEXT_FILTER, Dialogs
 from dinogui.icon import app_icon
 from dinogui.settings import AUTOSAVE_NAME, AppSettings, default_data_dir

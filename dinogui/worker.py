@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from core.threads import TRAINING_THREADS, training_threads
-from core.trainer import StepResult, Trainer, TrainingDiverged
 from dinogui import qt_guard
+from dinogui.core.threads import TRAINING_THREADS, training_threads
+from dinogui.core.trainer import StepResult, Trainer, TrainingDiverged
 
 # seconds between progress signals: at most 4 a second. Each wakes the window's thread, which
 # then takes the GIL from the training thread; a hand-over costs training more than the

@@ -2,7 +2,7 @@
 
 import math
 
-from dinogui import bench_quality
+from dinogui.bench import quality as bench_quality
 
 NAMES = ["ada", "bob", "cyrus", "dan", "eve", "finnegan", "gus", "hal", "ivy", "jo",
          "kim", "lou", "max", "ned", "otto", "pia", "quinn", "rex", "sal", "tom"]

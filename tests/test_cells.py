@@ -6,14 +6,14 @@ Trainer and checkpoints."""
 import numpy as np
 import pytest
 
-from core import checkpoint
-from core.checkpoint import CheckpointError
-from core.corpus import corpus_from_names
-from core.gru import GRU
-from core.lstm import LSTM
-from core.models import MODELS, VanillaRNN
-from core.stacked import StackedModel, StackedRNN, drop
-from core.trainer import TrainConfig, Trainer
+from dinogui.core import checkpoint
+from dinogui.core.checkpoint import CheckpointError
+from dinogui.core.corpus import corpus_from_names
+from dinogui.core.gru import GRU
+from dinogui.core.lstm import LSTM
+from dinogui.core.models import MODELS, VanillaRNN
+from dinogui.core.stacked import StackedModel, StackedRNN, drop
+from dinogui.core.trainer import TrainConfig, Trainer
 from tests.test_gradients import numeric_grad
 
 NAMES = ["ada", "bob", "cyrus", "dan", "eve", "finnegan", "gus", "hal", "ivy", "jo",
@@ -259,7 +259,7 @@ def test_the_lstm_state_carries_h_and_c_per_layer():
 
 # -- through the trainer and checkpoints ---------------------------------------------
 def corpus_loss(trainer: Trainer) -> float:
-    from core.validation import Evaluator
+    from dinogui.core.validation import Evaluator
     ev = Evaluator.for_names([np.array(trainer.vocab.encode(n)) for n in trainer.corpus.names])
     return ev.loss_per_char(trainer.model)
 

@@ -5,10 +5,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from core import checkpoint
-from core.checkpoint import CheckpointError
-from core.corpus import load_corpus
-from core.trainer import TrainConfig, Trainer
+from dinogui.core import checkpoint
+from dinogui.core.checkpoint import CheckpointError
+from dinogui.core.corpus import load_corpus
+from dinogui.core.trainer import TrainConfig, Trainer
 
 
 def make(tiny_corpus, preset, **kw):

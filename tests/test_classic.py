@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from core.corpus import bundled_corpus_path, load_corpus
-from core.trainer import TrainConfig, Trainer, TrainingDiverged
+from dinogui.core.corpus import bundled_corpus_path, load_corpus
+from dinogui.core.trainer import TrainConfig, Trainer, TrainingDiverged
 from tests import reference_seed as ref
 
 SEED_REPORT_0 = ["nkzxwtdmfqoeyhsqwasjkjvu", "kneb", "kzxwtdmfqoeyhsqwasjkjvu", "neb",

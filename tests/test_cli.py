@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from core import checkpoint
 from dinogui.cli import main
+from dinogui.core import checkpoint
 from tests.conftest import REPO
 
 

@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from core.corpus import (
+from dinogui.core.corpus import (
     MAX_CORPUS_BYTES,
     CorpusError,
     Vocab,

@@ -4,8 +4,8 @@ against the plain transcription of the seed."""
 import numpy as np
 import pytest
 
-from core import rnn
-from core.models import MODELS
+from dinogui.core import rnn
+from dinogui.core.models import MODELS
 from tests import reference_seed as ref
 
 

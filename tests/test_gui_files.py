@@ -9,9 +9,9 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication
 
 import dinogui.main_window as main_window
-from core import checkpoint
-from core.corpus import load_corpus
-from core.trainer import Trainer
+from dinogui.core import checkpoint
+from dinogui.core.corpus import load_corpus
+from dinogui.core.trainer import Trainer
 from tests.gui_support import (
     ScriptedDialogs,
     open_window,

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from core.novelty import NearestNames
-from core.scoring import inspect_name, loglik_per_char
+from dinogui.core.novelty import NearestNames
+from dinogui.core.scoring import inspect_name, loglik_per_char
 from tests.gui_support import WAIT_MS, open_window, train, wait_stopped
 
 pytest.importorskip("pytestqt")

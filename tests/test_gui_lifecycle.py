@@ -10,8 +10,8 @@ import time
 import numpy as np
 import pytest
 
-from core import checkpoint
 from dinogui import qt_guard
+from dinogui.core import checkpoint
 from dinogui.main_window import MainWindow
 from dinogui.widgets.loss_plot import COST_RATIO, MAX_REDRAW_MS, LossPlot
 from tests.gui_support import ScriptedDialogs, open_window, settings_at, train, wait_ready

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from core.runs import RunStore
+from dinogui.core.runs import RunStore
 from tests.gui_support import (
     WAIT_MS,
     ScriptedDialogs,

@@ -10,12 +10,12 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 import dinogui.main_window as main_window
-from core import checkpoint
-from core.corpus import load_corpus
-from core.novelty import NearestNames, novelty_rate
-from core.sampling import ConstraintsUnmet, SampleSpec, display_name
-from core.trainer import Trainer
 from dinogui import cli
+from dinogui.core import checkpoint
+from dinogui.core.corpus import load_corpus
+from dinogui.core.novelty import NearestNames, novelty_rate
+from dinogui.core.sampling import ConstraintsUnmet, SampleSpec, display_name
+from dinogui.core.trainer import Trainer
 from dinogui.widgets.samples_panel import (
     COL_NAME,
     COL_NEAREST,

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from core.corpus import load_corpus
-from core.sampling import display_name
-from core.trainer import Trainer
 from dinogui import cli
+from dinogui.core.corpus import load_corpus
+from dinogui.core.sampling import display_name
+from dinogui.core.trainer import Trainer
 from dinogui.widgets.samples_panel import COL_NAME, COL_NEAREST, IN_CORPUS
 from tests.gui_support import open_window, set_panel, train, trainer_arrays, wait_stopped
 

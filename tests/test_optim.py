@@ -4,11 +4,11 @@ state surviving a checkpoint so that a resumed run continues exactly."""
 import numpy as np
 import pytest
 
-from core import checkpoint
-from core.corpus import corpus_from_names
-from core.optim import Optimizer
-from core.packing import ParamPack
-from core.trainer import TrainConfig, Trainer
+from dinogui.core import checkpoint
+from dinogui.core.corpus import corpus_from_names
+from dinogui.core.optim import Optimizer
+from dinogui.core.packing import ParamPack
+from dinogui.core.trainer import TrainConfig, Trainer
 
 GRADS = [np.array([[0.5, -1.0], [2.0, 0.0]]), np.array([[-0.25, 0.5], [1.0, 3.0]]),
          np.array([[0.1, 0.1], [-2.0, 1e-3]])]

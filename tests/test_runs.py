@@ -1,8 +1,8 @@
 import numpy as np
 
-from core.corpus import corpus_from_names
-from core.runs import Run, RunStore, differing_settings
-from core.trainer import TrainConfig, Trainer
+from dinogui.core.corpus import corpus_from_names
+from dinogui.core.runs import Run, RunStore, differing_settings
+from dinogui.core.trainer import TrainConfig, Trainer
 
 NAMES = ["ada", "bob", "cyrus", "dan", "eve", "finnegan", "gus", "hal", "ivy", "jo"]
 

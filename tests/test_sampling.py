@@ -7,10 +7,11 @@ import random
 import numpy as np
 import pytest
 
-from core import checkpoint, rnn
-from core.corpus import corpus_from_names
-from core.novelty import NearestNames, levenshtein, levenshtein_many, novelty_rate
-from core.sampling import (
+from dinogui.cli import main
+from dinogui.core import checkpoint, rnn
+from dinogui.core.corpus import corpus_from_names
+from dinogui.core.novelty import NearestNames, levenshtein, levenshtein_many, novelty_rate
+from dinogui.core.sampling import (
     BLOCK,
     ConstraintError,
     ConstraintsUnmet,
@@ -18,9 +19,8 @@ from core.sampling import (
     display_name,
     shortest_with,
 )
-from core.trainer import TrainConfig, Trainer
-from core.validation import pad_names
-from dinogui.cli import main
+from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.validation import pad_names
 from tests import reference_seed as ref
 
 NAMES = ["ada", "bob", "cyrus", "dan", "eve", "finnegan", "gus", "hal", "ivy", "jasper",

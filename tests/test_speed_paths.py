@@ -12,16 +12,16 @@
 import numpy as np
 import pytest
 
-from core import checkpoint, rnn
-from core.batching import EncodedNames, bucketed_order, padding_fraction
-from core.corpus import corpus_from_names, load_corpus
-from core.models import VanillaRNN
-from core.optim import Optimizer
-from core.packing import ParamPack
-from core.threads import TRAINING_THREADS, blas_threads, training_threads
-from core.trainer import TrainConfig, Trainer
-from dinogui import bench_reference
+from dinogui.bench import reference as bench_reference
 from dinogui.cli import main
+from dinogui.core import checkpoint, rnn
+from dinogui.core.batching import EncodedNames, bucketed_order, padding_fraction
+from dinogui.core.corpus import corpus_from_names, load_corpus
+from dinogui.core.models import VanillaRNN
+from dinogui.core.optim import Optimizer
+from dinogui.core.packing import ParamPack
+from dinogui.core.threads import TRAINING_THREADS, blas_threads, training_threads
+from dinogui.core.trainer import TrainConfig, Trainer
 from tests import reference_seed as ref
 from tests.conftest import shared_file
 
@@ -352,7 +352,7 @@ def test_bench_refuses_unknown_sections(capsys, varied_corpus):
 
 
 def test_memory_probe_reports_peak_rss(capsys, varied_corpus):
-    from dinogui.bench import memory_probe, synthetic_corpus
+    from dinogui.bench.speed import memory_probe, synthetic_corpus
 
     big = synthetic_corpus(load_corpus(varied_corpus), 500, varied_corpus.parent / "big.txt")
     assert len(load_corpus(big).names) == 500

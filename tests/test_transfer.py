@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from core import checkpoint
-from core.corpus import corpus_from_names
-from core.trainer import TrainConfig, Trainer
-from core.transfer import VocabularyMismatch, continue_on, vocabulary_problem
+from dinogui.core import checkpoint
+from dinogui.core.corpus import corpus_from_names
+from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.transfer import VocabularyMismatch, continue_on, vocabulary_problem
 
 DINOS = ["aardonyx", "brontosaurus", "ceratops", "diplodocus", "euoplocephalus", "fukuiraptor"]
 

@@ -5,11 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from core import checkpoint
-from core.corpus import corpus_from_names, load_corpus
-from core.trainer import TrainConfig, Trainer
-from core.validation import split_indices
 from dinogui.cli import main
+from dinogui.core import checkpoint
+from dinogui.core.corpus import corpus_from_names, load_corpus
+from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.validation import split_indices
 from tests import reference_seed as ref
 
 NAMES = ["ada", "bob", "cyrus", "dan", "eve", "finnegan", "gus", "hal", "ivy", "jo",

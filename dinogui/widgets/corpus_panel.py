@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from core.corpus import Corpus, CorpusStats
+from dinogui.core.corpus import Corpus, CorpusStats
 
 VOCAB_SHOWN = 40  # characters listed in the vocabulary's tooltip before "…"
 

@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.models import MODELS
-from core.optim import Optimizer
-from core.stacked import MAX_LAYERS
-from core.trainer import PRESETS, TrainConfig
+from dinogui.core.models import MODELS
+from dinogui.core.optim import Optimizer
+from dinogui.core.stacked import MAX_LAYERS
+from dinogui.core.trainer import PRESETS, TrainConfig
 
 DEFAULT_BUDGET = 35_000  # the exercise's num_iterations
 LIVE_FIELDS = ("lr", "clip", "sample_every", "samples")

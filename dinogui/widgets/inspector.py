@@ -40,9 +40,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.novelty import NearestNames
-from core.sampling import NameSampler
-from core.scoring import Inspection, encode_for_scoring
+from dinogui.core.novelty import NearestNames
+from dinogui.core.sampling import NameSampler
+from dinogui.core.scoring import Inspection, encode_for_scoring
 
 END_SHOWN = "⏎"  # how the end-of-name symbol is drawn
 TOP = 5  # alternatives listed at the selected position

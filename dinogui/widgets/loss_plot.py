@@ -37,7 +37,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from core.history import History, room_for
+from dinogui.core.history import History, room_for
 from dinogui.widgets.overview import CurveOverview
 from dinogui.widgets.plot_style import style_plot
 

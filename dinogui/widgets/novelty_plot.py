@@ -19,7 +19,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from core.novelty import novelty_rate
+from dinogui.core.novelty import novelty_rate
 from dinogui.widgets.plot_style import style_plot
 
 RUNNING_MEAN = 10  # reports in the running mean

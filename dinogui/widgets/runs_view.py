@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.history import room_for
-from core.runs import Run, differing_settings
+from dinogui.core.history import room_for
+from dinogui.core.runs import Run, differing_settings
 from dinogui.widgets.plot_style import style_plot
 
 REDRAW_MS = 500  # the live run's curve redraws at most twice a second

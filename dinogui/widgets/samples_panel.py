@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.sampling import MAX_LEN, SampleSpec, display_name
+from dinogui.core.sampling import MAX_LEN, SampleSpec, display_name
 from dinogui.favourites import Favourites, Sampled
 
 KNOWN_COLOR = QColor(130, 130, 130)

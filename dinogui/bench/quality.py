@@ -1,6 +1,6 @@
 """How good a model each cell trains in a fixed wall-time budget.
 
-  python -m dinogui.bench_quality [--seconds S] [--corpus PATH ...] [--only LABEL ...]
+  python -m dinogui.bench.quality [--seconds S] [--corpus PATH ...] [--only LABEL ...]
 
 For each corpus (by default the bundled dinosaurs and ../shared/data/names.txt,
 skipped with a note when absent) and each contender (the seed's classic
@@ -26,8 +26,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.corpus import Corpus, CorpusError, bundled_corpus_path, load_corpus
-from core.trainer import TrainConfig, Trainer
+from dinogui.core.corpus import Corpus, CorpusError, bundled_corpus_path, load_corpus
+from dinogui.core.trainer import TrainConfig, Trainer
 
 SHARED_DATA = Path(os.environ.get("DINOGUI_SHARED_DATA",
                                   Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -139,7 +139,7 @@ def format_table(results: list[Result], seconds: float) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m dinogui.bench_quality", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m dinogui.bench.quality", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seconds", type=float, default=300.0,
                    help="training seconds per model and corpus (default 300)")

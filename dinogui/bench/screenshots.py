@@ -1,6 +1,6 @@
 """Grab the README's screenshots: the window before training and while it trains.
 
-    python -m dinogui.screenshots [--corpus PATH] [--out resources] [--name screenshot]
+    python -m dinogui.bench.screenshots [--corpus PATH] [--out resources] [--name screenshot]
                                   [--preset classic|default] [--iterations N]
 
 writes <name>-start.png (the window ready to train), <name>.png (training,
@@ -22,7 +22,7 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dinogui.screenshots")
+    parser = argparse.ArgumentParser(prog="python -m dinogui.bench.screenshots")
     parser.add_argument("--corpus", help="name list (default: the bundled dinosaurs)")
     parser.add_argument("--out", default="resources")
     parser.add_argument("--iterations", type=int, default=3_000,
@@ -35,8 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from core.corpus import bundled_corpus_path
     from dinogui import qt_guard
+    from dinogui.core.corpus import bundled_corpus_path
     from dinogui.main_window import MainWindow
     from dinogui.settings import AppSettings
 

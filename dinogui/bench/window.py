@@ -1,6 +1,6 @@
 """Training speed in the window against headless training, same corpus, same iterations.
 
-    python -m dinogui.bench_window [--corpus PATH] [--preset classic|default|both]
+    python -m dinogui.bench.window [--corpus PATH] [--preset classic|default|both]
                                    [--iterations N] [--repeats R]
 
 Headless is Trainer.run(N) in this process, as `dinogui train` runs it (in a
@@ -81,8 +81,8 @@ def headless(corpus_path: Path, config, iterations: int) -> dict:
     threads make under the same one-thread limit ran 5-10x slower here
     (numpy 2's OpenBLAS 0.3.31), which would make every later window run slow.
     """
-    from core.corpus import load_corpus
-    from core.trainer import Trainer
+    from dinogui.core.corpus import load_corpus
+    from dinogui.core.trainer import Trainer
 
     trainer = Trainer(load_corpus(corpus_path), config)
     timed = []
@@ -195,7 +195,7 @@ def _busy(run: dict) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dinogui.bench_window",
+    parser = argparse.ArgumentParser(prog="python -m dinogui.bench.window",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", help="name list (default: the bundled dinosaurs)")
     parser.add_argument("--preset", choices=("classic", "default", "both"), default="both")
@@ -209,8 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from core.corpus import bundled_corpus_path
     from dinogui import qt_guard
+    from dinogui.core.corpus import bundled_corpus_path
     from dinogui.worker import pin_blas_threads
 
     qt_guard.guard()

@@ -1,6 +1,6 @@
 """Timings for sampling controls, scoring and nearest-name search, measured in one run.
 
-    python -m dinogui.bench_sampling [--names ../shared/data/names.txt]
+    python -m dinogui.bench.sampling [--names ../shared/data/names.txt]
 
 Prints, for the name list given (32k first names by default, when present):
 nearest-name queries per second against a brute-force loop of the plain
@@ -16,10 +16,10 @@ import random
 import time
 from pathlib import Path
 
-from core.corpus import load_corpus
-from core.novelty import NearestNames, levenshtein
-from core.sampling import ConstraintsUnmet, SampleSpec
-from core.trainer import TrainConfig, Trainer
+from dinogui.core.corpus import load_corpus
+from dinogui.core.novelty import NearestNames, levenshtein
+from dinogui.core.sampling import ConstraintsUnmet, SampleSpec
+from dinogui.core.trainer import TrainConfig, Trainer
 
 DEFAULT_NAMES = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "names.txt"
 

@@ -3,7 +3,7 @@
 Everything printed is measured in this run on this machine, as Markdown tables:
 
 1. speed and quality: characters per second, the ratio to the seed's plain
-   algorithm (dinogui/bench_reference.py), and the best held-out loss per
+   algorithm (dinogui/bench/reference.py), and the best held-out loss per
    character reached within a fixed training-time budget, for the seed, the
    classic preset, the default preset and PyTorch (same model, same batches;
    skipped with a note when torch is not installed, never a dependency);
@@ -41,14 +41,14 @@ from pathlib import Path
 
 import numpy as np
 
-from core import checkpoint
-from core.batching import EncodedNames, bucketed_order
-from core.corpus import Corpus, bundled_corpus_path, load_corpus
-from core.models import VanillaRNN
-from core.threads import training_threads
-from core.trainer import TrainConfig, Trainer
-from dinogui import bench_reference as ref
-from dinogui.arguments import positive_float, positive_int
+from dinogui.bench import SECTIONS
+from dinogui.bench import reference as ref
+from dinogui.core import checkpoint
+from dinogui.core.batching import EncodedNames, bucketed_order
+from dinogui.core.corpus import Corpus, bundled_corpus_path, load_corpus
+from dinogui.core.models import VanillaRNN
+from dinogui.core.threads import training_threads
+from dinogui.core.trainer import TrainConfig, Trainer
 
 HELD_OUT = 0.1  # fraction of the names scored, never trained on
 SPLIT_SEED = 1234
@@ -58,28 +58,6 @@ MEMORY_NAMES = 100_000
 HIDDEN_SIZES = (50, 100, 200, 400)
 
 Weights = dict[str, np.ndarray]  # W_xh (V, H), W_hh (H, H), b_h, W_hy (H, V), b_y
-
-
-SECTIONS = ("speed", "threads", "memory", "scaling", "window")
-
-
-def add_parser(sub) -> None:
-    b = sub.add_parser("bench", help="measure training speed, quality and memory against the "
-                                     "seed and PyTorch")
-    b.add_argument("--corpus", help="names to train on (default: bundled dinosaurs)")
-    b.add_argument("--seconds", type=positive_float, default=None,
-                   help="training-time budget per contender (default 10, 2 with --quick)")
-    b.add_argument("--quick", action="store_true", help="short budgets, for a first look")
-    b.add_argument("--hidden", type=positive_int, default=None, help="hidden units (default 50)")
-    b.add_argument("--batch-size", type=positive_int, default=None,
-                   help="names per step for the default preset and PyTorch (default: the preset's)")
-    b.add_argument("--no-torch", action="store_true", help="skip PyTorch even when installed")
-    b.add_argument("--seeds", type=positive_int, default=None,
-                   help="seeds whose best held-out losses are averaged for the default preset "
-                        "and PyTorch (default 3, 1 with --quick)")
-    b.add_argument("--sections", default=",".join(SECTIONS),
-                   help=f"comma-separated, any of: {', '.join(SECTIONS)} (window: the live "
-                        "window against headless training, run last)")
 
 
 # -- held-out scoring -------------------------------------------------------------------
@@ -407,7 +385,7 @@ def sampling_costs(trainer: Trainer, classic: Result) -> str:
 
 
 def threads_section(corpus: Corpus, seconds: float, out) -> None:
-    from core import threads
+    from dinogui.core import threads
 
     out("| hidden | names per step | 1 BLAS thread chars/s | 2 BLAS threads chars/s "
         "| 2 vs 1 |")
@@ -493,7 +471,7 @@ def memory_section(corpus: Corpus, seconds: float, out) -> None:
         rows = {"baseline": "Python + NumPy + dinogui, corpus loaded, no training",
                 "classic": "classic preset", "default": "default preset"}
         for kind, label in rows.items():
-            code = ("from dinogui.bench import memory_probe; "
+            code = ("from dinogui.bench.speed import memory_probe; "
                     f"memory_probe({kind!r}, {str(path)!r}, {seconds!r})")
             done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                   cwd=str(Path(__file__).resolve().parent.parent), check=False)
@@ -589,7 +567,7 @@ def run(args: argparse.Namespace) -> int:
         out("\n## Time per iteration vs hidden size\n")
         scaling_section(corpus, short / 2, args.batch_size, out)
     if "window" in sections:  # last: the window pins this process's BLAS threads, as the app does
-        from dinogui import bench_window
+        from dinogui.bench import window as bench_window
 
         out("\n## Training in the window vs headless\n")
         window_args = ["--repeats", "1" if args.quick else "3"]
