@@ -15,12 +15,12 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import write_atomic
 from .corpus import Corpus, Vocab
 from .history import COLUMNS, History
 from .models import MODELS
@@ -87,21 +87,6 @@ def save(trainer: Trainer, path: str | os.PathLike) -> Path:
     np.savez(buf, **to_arrays(trainer))
     write_atomic(path, buf.getbuffer())
     return path
-
-
-def write_atomic(path: Path, data: bytes | memoryview) -> None:
-    """Write to a temporary file beside `path`, then replace it: a failure leaves the old file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _read_arrays(path: Path) -> dict[str, np.ndarray]:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import write_atomic
+from .atomic import write_atomic
 from .trainer import Trainer
 
 

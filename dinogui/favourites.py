@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from dinogui.core import checkpoint
+from dinogui.core.atomic import write_atomic
 from dinogui.core.novelty import NearestNames
 from dinogui.core.sampling import MAX_LEN, ConstraintsUnmet, NameSampler, SampleSpec, display_name
 
@@ -247,7 +248,7 @@ def export(favourites: Iterable[Sampled], names_path: str | os.PathLike) -> list
         files[key] = path
     written = []
     for key, path in files.items():
-        checkpoint.write_atomic(path, sources[key].checkpoint)
+        write_atomic(path, sources[key].checkpoint)
         written.append(path)
     record = {
         "format": FORMAT,
@@ -255,6 +256,6 @@ def export(favourites: Iterable[Sampled], names_path: str | os.PathLike) -> list
         "favourites": [item.record(files[id(item.source)].name) for item in items],
     }
     json_path = stem.with_name(f"{stem.name}.json")
-    checkpoint.write_atomic(json_path, (json.dumps(record, indent=2) + "\n").encode("utf-8"))
-    checkpoint.write_atomic(txt, ("\n".join(item.display for item in items) + "\n").encode("utf-8"))
+    write_atomic(json_path, (json.dumps(record, indent=2) + "\n").encode("utf-8"))
+    write_atomic(txt, ("\n".join(item.display for item in items) + "\n").encode("utf-8"))
     return [txt, json_path, *written]
