@@ -65,8 +65,13 @@ class TrainConfig:
     # and at every report; 0 trains on all names (the seed does)
     val_fraction: float = 0.0
     val_every: int = 500
+    # early stopping: stop after this many validations in a row without a new best held-out
+    # loss; 0 (or None) never stops, nor does a run without held-out names
+    patience: int = 0
 
     def __post_init__(self) -> None:
+        if self.patience is None:  # "off", as 0
+            object.__setattr__(self, "patience", 0)
         problems = []
         if self.preset not in PRESETS:
             problems.append(f"preset must be one of {', '.join(PRESETS)}")
@@ -102,6 +107,8 @@ class TrainConfig:
             problems.append("validation fraction must be between 0 and 0.5")
         if self.val_every < 1:
             problems.append("validation interval must be at least 1")
+        if not isinstance(self.patience, int) or self.patience < 0:
+            problems.append("patience must be a whole number, zero (off) or more")
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -132,6 +139,7 @@ class StepResult:
     smooth_char: float
     samples: list[str] | None = None  # drawn when this step is a report
     val_loss: float | None = None  # per character, when validation ran after this step
+    stopped: str | None = None  # "patience": this step's validation used up the patience
 
 
 @dataclass
@@ -215,10 +223,11 @@ class Trainer:
     # -- settings that may change between steps -------------------------------
     def set_live(self, *, lr: float | None = None, clip: float | None = None,
                  sample_every: int | None = None, samples: int | None = None,
-                 val_every: int | None = None) -> None:
+                 val_every: int | None = None, patience: int | None = None) -> None:
         """Change what can change mid-run; it applies from the next step on."""
         changes = {k: v for k, v in dict(lr=lr, clip=clip, sample_every=sample_every,
-                                        samples=samples, val_every=val_every).items()
+                                        samples=samples, val_every=val_every,
+                                        patience=patience).items()
                    if v is not None}
         self.config = replace(self.config, **changes)
         if self.optimizer is not None:
@@ -255,6 +264,8 @@ class Trainer:
             res.samples = self.sample(cfg.samples, seed=0) if cfg.samples else []
         if self._evaluator is not None and (j % cfg.val_every == 0 or j % cfg.sample_every == 0):
             res.val_loss = self.validate()
+            if self.out_of_patience:
+                res.stopped = "patience"
         return res
 
     @limits_blas
@@ -272,9 +283,33 @@ class Trainer:
             self.best_params = {k: v.copy() for k, v in self.params.items()}
         return loss
 
+    # -- early stopping --------------------------------------------------------
+    @property
+    def checks_since_best(self) -> int:
+        """Validations since the one that gave the best held-out loss (0 right after it)."""
+        st = self.state
+        if st.best_iteration is None:
+            return 0
+        n = 0
+        for it in reversed(st.val_iterations):  # derived from the saved state: resumes exactly
+            if it <= st.best_iteration:
+                break
+            n += 1
+        return n
+
+    @property
+    def out_of_patience(self) -> bool:
+        """Patience is on and the last `patience` validations brought no new best."""
+        return self.config.patience > 0 and self.checks_since_best >= self.config.patience
+
+    def patience_message(self) -> str:
+        st = self.state
+        return (f"no better held-out loss for {self.checks_since_best} checks (best "
+                f"{st.best_val:.4f} at iteration {st.best_iteration:,})")
+
     @limits_blas
     def run(self, n: int, on_step=None) -> list[StepResult]:
-        """n steps; returns the report steps (those with samples)."""
+        """n steps, fewer when the patience runs out; returns the report steps (with samples)."""
         reports = []
         for _ in range(n):
             r = self.step()
@@ -282,6 +317,8 @@ class Trainer:
                 on_step(r)
             if r.samples is not None:
                 reports.append(r)
+            if r.stopped is not None:
+                break
         return reports
 
     def _classic_step(self) -> tuple[float, int, int]:

@@ -1,4 +1,4 @@
-"""`dinogui` with no arguments: the desktop window."""
+"""`dinogui` with no arguments (or a file to open): the desktop window."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from PySide6.QtWidgets import QApplication
 from dinogui.settings import APPLICATION, ORGANIZATION
 
 
-def run_app(argv: list[str] | None = None) -> int:
-    """Open the main window and run until it closes; returns the exit status (0)."""
+def run_app(argv: list[str] | None = None, open_file: str | None = None) -> int:
+    """Open the main window (on `open_file`, a name list or a checkpoint, when given) and run
+    until it closes; returns the exit status (0)."""
     import pyqtgraph as pg
 
     from dinogui import qt_guard
@@ -28,5 +29,23 @@ def run_app(argv: list[str] | None = None) -> int:
     pg.setConfigOptions(antialias=False)  # the smoothed curve turns it on for itself
     window = MainWindow()
     window.show()
-    QTimer.singleShot(0, window.offer_restore)  # once the window is up
+    QTimer.singleShot(0, lambda: start(window, open_file))  # once the window is up
     return app.exec()
+
+
+def start(window, open_file: str | None) -> None:
+    """Once the last corpus has loaded: offer to restore unsaved training, then open the
+    file asked for, if any.
+
+    The window's background tasks run and answer in the order given, so a task queued now
+    answers after the initial corpus; a restore asked for before that would find the
+    window busy. The file opens last, so a file that cannot be used leaves the window on
+    that model, with the message the File menu gives.
+    """
+
+    def then(_result, _error) -> None:
+        window.offer_restore()
+        if open_file is not None:
+            window.open_file(open_file)
+
+    window.tasks.run(lambda: None, then)

@@ -1,4 +1,5 @@
-"""`dinogui`: the window with no arguments, headless training and sampling with a subcommand."""
+"""`dinogui`: the window with no arguments (or on FILE, a name list or a checkpoint), headless
+training and sampling with a subcommand."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from dinogui.core.threads import training_threads
 from dinogui.core.trainer import PRESETS, TrainConfig, Trainer, TrainingDiverged
 
 DEFAULT_ITERATIONS = 35_000  # the exercise's num_iterations
+COMMANDS = ("train", "sample", "bench")
 
 
 class UsageError(Exception):
@@ -46,8 +48,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="dinogui", description=__doc__)
+    parser = _Parser(
+        prog="dinogui", description=__doc__,
+        usage="dinogui [-h] [--version] [--install-desktop] [FILE | {train,sample,bench} ...]",
+        epilog="FILE: open the window on this name list (.txt) or checkpoint, recognised by "
+               "its content.")
     parser.add_argument("--version", action="version", version=f"dinogui {__version__}")
+    parser.add_argument("--install-desktop", action="store_true",
+                        help="add dinogui to the desktop's application menu, with its icon "
+                             "(Linux: ~/.local/share/applications)")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     t = sub.add_parser("train", help="train headless, printing reports like the seed")
@@ -72,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="hold out this fraction of the names (default 0.1; classic 0)")
     t.add_argument("--val-every", type=positive_int,
                    help="measure the held-out loss every N iterations (default 500)")
+    t.add_argument("--patience", type=count,
+                   help="stop after N held-out measurements in a row without a new best "
+                        "(needs held-out names; default 0: off)")
     t.add_argument("--sample-every", type=positive_int, help="report interval (default 2000)")
     t.add_argument("--samples", type=count, help="names drawn at each report (default 7)")
     t.add_argument("--save", metavar="CKPT", help="write a checkpoint here at the end")
@@ -124,7 +136,8 @@ def _config_for(args: argparse.Namespace) -> TrainConfig:
             preset, hidden=args.hidden, lr=args.lr, clip=args.clip,
             seed=args.seed, batch_size=args.batch_size, sample_every=args.sample_every,
             samples=args.samples, cell=args.cell, layers=args.layers, dropout=args.dropout,
-            optimizer=args.optimizer, val_fraction=args.val_fraction, val_every=args.val_every)
+            optimizer=args.optimizer, val_fraction=args.val_fraction, val_every=args.val_every,
+            patience=args.patience)
     except ValueError as e:
         raise UsageError(str(e)) from None
 
@@ -141,8 +154,14 @@ def _resumed(args: argparse.Namespace) -> Trainer:
         raise UsageError(f"{', '.join(given)} cannot change when resuming "
                          "(the checkpoint holds its corpus and model)")
     trainer.set_live(lr=args.lr, clip=args.clip, sample_every=args.sample_every,
-                     samples=args.samples, val_every=args.val_every)
+                     samples=args.samples, val_every=args.val_every, patience=args.patience)
     return trainer
+
+
+def _check_patience(trainer: Trainer) -> None:
+    if trainer.config.patience and not len(trainer.val_rows):
+        raise UsageError("--patience needs held-out names: give --val-fraction (the default "
+                         "preset holds out 0.1; classic none)")
 
 
 @contextlib.contextmanager
@@ -175,6 +194,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         corpus = load_corpus(args.corpus or bundled_corpus_path(), not args.no_lowercase)
         trainer = Trainer(corpus, _config_for(args))
+    _check_patience(trainer)
     say = (lambda *a: None) if args.quiet else print
     st = trainer.corpus.stats()
     cfg = trainer.config
@@ -190,14 +210,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     log = open(args.log_jsonl, "w", encoding="utf-8") if args.log_jsonl else None
     chars0, seconds, interrupted, error = trainer.state.total_chars, 0.0, False, None
     start = trainer.iteration
+    stopped = "iterations"  # or why training ended before them: patience, interrupted, diverged
     try:
         with _interrupt_between_steps() as interrupt:
             for _ in range(args.iterations):
                 if interrupt.is_set():
                     raise KeyboardInterrupt
+                if stopped != "iterations":  # the step before used up the patience
+                    break
                 t0 = time.perf_counter()
                 r = trainer.step()
                 seconds += time.perf_counter() - t0
+                if r.stopped is not None:  # its report (if any) is still printed
+                    stopped = r.stopped
                 if r.samples is None:
                     continue
                 shown = [display_name(n) for n in r.samples]
@@ -219,19 +244,22 @@ def cmd_train(args: argparse.Namespace) -> int:
                                          ) + "\n")
                     log.flush()
     except KeyboardInterrupt:
-        interrupted = True
+        interrupted, stopped = True, "interrupted"
     except TrainingDiverged as e:
-        error = e
+        error, stopped = e, "diverged"
     trainer.state.seconds += seconds
     chars = trainer.state.total_chars - chars0
     if log:
         log.write(json.dumps({"event": "done", "iterations": trainer.iteration - start,
                               "chars": chars, "seconds": seconds,
-                              "chars_per_s": chars / seconds if seconds else 0.0}) + "\n")
+                              "chars_per_s": chars / seconds if seconds else 0.0,
+                              "stopped": stopped}) + "\n")
         log.close()
+    why = f" ({trainer.patience_message()})" if stopped == "patience" else ""
     print(f"trained to iteration {trainer.iteration}: {chars:,} characters in {seconds:.2f} s "
           f"({chars / seconds if seconds else 0:,.0f} chars/s), smoothed loss "
-          f"{trainer.state.smooth:f}, per character {trainer.state.smooth_char:.4f}")
+          f"{trainer.state.smooth:f}, per character {trainer.state.smooth_char:.4f}; "
+          f"stopped: {stopped}{why}")
     if args.save:
         checkpoint.save(trainer, args.save)
         print(f"saved {args.save}")
@@ -265,15 +293,60 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _file_argument(argv: list[str]) -> tuple[str | None, list[str]]:
+    """`dinogui FILE`: take FILE out of argv before argparse sees the subcommands.
+
+    The first word that is not an option is either a subcommand or the file to open;
+    `dinogui -- train` opens a file named train.
+    """
+    if argv[:1] == ["--"]:
+        rest = argv[1:]
+        if len(rest) != 1:
+            raise UsageError("give one file to open after --")
+        return rest[0], []
+    words = [i for i, a in enumerate(argv) if not a.startswith("-")]
+    if not words or argv[words[0]] in COMMANDS:
+        return None, argv
+    if len(words) > 1:
+        raise UsageError(f"give one file to open, or a command ({', '.join(COMMANDS)}) first; "
+                         f"got {' '.join(argv[i] for i in words)}")
+    i = words[0]
+    file = argv[i]
+    if not Path(file).exists() and not any(c in file for c in "./\\"):  # a mistyped command
+        raise UsageError(f"invalid choice: {file!r} (choose from {', '.join(COMMANDS)}, "
+                         "or give a file to open)")
+    return file, argv[:i] + argv[i + 1:]
+
+
+def _window(args: argparse.Namespace, file: str | None) -> int:
+    if args.install_desktop:
+        if file is not None:
+            raise UsageError("--install-desktop takes no file")
+        from dinogui.desktop import DesktopError, install_desktop
+
+        try:
+            written = install_desktop()
+        except DesktopError as e:
+            raise UsageError(str(e)) from None
+        for path in written:
+            print(f"wrote {path}")
+        print("dinogui is in the applications menu (some desktops show it after a new login)")
+        return 0
+    from dinogui.app import run_app
+
+    return run_app(open_file=file)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     try:
+        file, argv = _file_argument(argv)
         args = parser.parse_args(argv)
         if args.command is None:
-            from dinogui.app import run_app
-
-            return run_app()
+            return _window(args, file)
+        if args.install_desktop:
+            raise UsageError(f"--install-desktop goes alone, not with {args.command}")
         command = {"train": cmd_train, "sample": cmd_sample, "bench": bench.run}[args.command]
         if args.command == "train":  # one BLAS thread setting for the whole run, restored after
             with training_threads():

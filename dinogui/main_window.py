@@ -39,6 +39,7 @@ from dinogui.core.sampling import ConstraintError
 from dinogui.core.trainer import TrainConfig, Trainer
 from dinogui.core.transfer import continue_on
 from dinogui.dialogs import CHECKPOINT_FILTER, CORPUS_FILTER, TEXT_FILTER, Dialogs
+from dinogui.file_kind import looks_like_checkpoint
 from dinogui.icon import app_icon
 from dinogui.settings import AUTOSAVE_NAME, AppSettings, default_data_dir
 from dinogui.tasks import TaskRunner
@@ -388,6 +389,16 @@ class MainWindow(QMainWindow):
         self._remember_corpus(path)
         self._note(f"The model goes on with {summary.title} from iteration {trainer.iteration:,}")
 
+    def open_file(self, path: str | Path) -> None:
+        """A file the user points at (`dinogui FILE`, a drop, a recent file): a checkpoint
+        when its content is one, else a name list, refused as the File menu refuses it."""
+        path = Path(path)
+
+        def sniffed(checkpoint_file, _error) -> None:
+            (self.open_checkpoint_path if checkpoint_file else self.open_corpus_path)(path)
+
+        self.tasks.run(lambda: looks_like_checkpoint(path), sniffed)  # after any load under way
+
     def open_checkpoint(self) -> None:
         path = self.dialogs.open_path("Open Checkpoint", self.settings.last_folder(),
                                       CHECKPOINT_FILTER)
@@ -447,6 +458,8 @@ class MainWindow(QMainWindow):
         self.settings_changed = False
         self.corpus_panel.show_summary(summary)
         self.hyperparams.set_config(trainer.config)
+        if self.hyperparams.end_budget_extension():  # a budget trained past was that model's
+            self.status.set_budget(self.hyperparams.budget_value())
         self.status.set_state(self._idle_state())
         self._update_title()
         self._update_actions()
@@ -490,10 +503,8 @@ class MainWindow(QMainWindow):
             self.dialogs.error("Open Recent", f"{path}: no such file (removed from the list)")
             self.settings.remove_recent(path)
             self._fill_recent_menu()
-        elif path.endswith(CHECKPOINT_SUFFIX):
-            self.open_checkpoint_path(path)
         else:
-            self.open_corpus_path(path)
+            self.open_file(path)
 
     def _clear_recent(self) -> None:
         self.settings.clear_recent()
@@ -583,7 +594,7 @@ class MainWindow(QMainWindow):
                     f"The model has reached the budget of {budget:,} iterations. "
                     f"Train on to {target:,}?", yes=f"Train to {target:,}", no="Cancel"):
                 return
-            self.hyperparams.set_budget(target)
+            self.hyperparams.extend_budget(target)  # this model only: not the next one's
             self.status.set_budget(target)
             self._save_hyperparameters()
             budget = target
@@ -642,11 +653,16 @@ class MainWindow(QMainWindow):
         text = {"paused": f"Paused at iteration {stopped.iteration:,}",
                 "budget": f"Reached the budget: {stopped.iteration:,} iterations",
                 "step": f"Stepped to iteration {stopped.iteration:,}",
+                "patience": f"Stopped at iteration {stopped.iteration:,}: {stopped.message}; "
+                            "sample From the best, or raise Patience (or set it off) and "
+                            "Resume to train on",
                 "diverged": f"Training stopped at iteration {stopped.iteration:,}: "
                             "the loss diverged",
                 "failed": f"Training stopped at iteration {stopped.iteration:,}: "
                           f"{stopped.message}"}[stopped.reason]
-        self.status.set_state({"diverged": "Diverged", "failed": "Stopped by an error"}.get(
+        self.status.set_state({"diverged": "Diverged", "failed": "Stopped by an error",
+                               "patience": "Stopped: no better held-out loss for "
+                                           f"{self.config.patience} checks"}.get(
             stopped.reason, self._idle_state()))
         self.status.refresh()
         self.loss_plot.redraw()
@@ -1157,21 +1173,13 @@ class MainWindow(QMainWindow):
         if path is None:
             return
         event.acceptProposedAction()
-        if path.suffix.lower() == CHECKPOINT_SUFFIX:
-            self.open_checkpoint_path(path)
-        else:
-            self.open_corpus_path(path)
+        self.open_file(path)
 
     def about(self) -> None:
-        self.dialogs.about(
-            "About dinogui",
-            "<h3>dinogui</h3>"
-            "<p>A desktop trainer for character-level name generators: a NumPy recurrent "
-            "network learns a list of names live, and invents new ones.</p>"
-            "<p>The <i>classic</i> preset is the Dinosaurus Island exercise exactly; the "
-            "<i>default</i> preset trains mini-batches with Adam.</p>"
-            "<p>F5 start · F6 pause · F10 one step · Ctrl+G sample</p>"
-            "<p>MIT licence.</p>")
+        from dinogui.about import about_text
+
+        self.dialogs.about("About dinogui",
+                           about_text(self.data_dir, self.settings.q.fileName()))
 
 
 def _updated_run(run: Run, trainer: Trainer) -> Run:

@@ -8,7 +8,8 @@ Everything it tells the window goes through signals, which Qt queues to the
 window's thread:
 
     progress(ProgressBatch)  every ~250 ms while training: the steps since the last batch
-    stopped(Stopped)         training ended: paused, budget reached, diverged, one step done
+    stopped(Stopped)         training ended: paused, budget reached, patience used up,
+                             diverged, one step done
     answered(Answer)         the result of a job asked for with ask()
 
 Jobs: `ask(fn, callback)` runs fn(trainer) between steps and hands the result
@@ -84,10 +85,12 @@ class ProgressBatch:
 
 @dataclass(frozen=True)
 class Stopped:
-    """Why training stopped; `message` explains a divergence."""
+    """Why training stopped; `message` explains a divergence or the patience's stop."""
 
     generation: int
-    reason: str  # "paused", "budget", "step", "diverged", "failed" (an error in a step)
+    # "paused", "budget", "step", "patience" (no better held-out loss for `patience` checks),
+    # "diverged", "failed" (an error in a step)
+    reason: str
     iteration: int
     message: str = ""
 
@@ -251,6 +254,9 @@ class TrainingWorker(QObject):
                     reason, message = "failed", f"{type(e).__name__}: {e}"
                     break
                 taken += 1
+                if steps[-1].stopped is not None:  # early stopping
+                    reason, message = steps[-1].stopped, trainer.patience_message()
+                    break
                 now = clock()
                 if now - last_emit >= EMIT_INTERVAL:
                     trainer.state.seconds += now - mark

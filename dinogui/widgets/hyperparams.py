@@ -26,15 +26,19 @@ from dinogui.core.stacked import MAX_LAYERS
 from dinogui.core.trainer import PRESETS, TrainConfig
 
 DEFAULT_BUDGET = 35_000  # the exercise's num_iterations
-LIVE_FIELDS = ("lr", "clip", "sample_every", "samples")
+# early stopping on a first launch: the default preset's held-out loss on the dinosaurs is
+# lowest near iteration 500 and noisy but no lower after, so 5 checks (2,500 iterations) stop it
+DEFAULT_PATIENCE = 5
+LIVE_FIELDS = ("lr", "clip", "sample_every", "samples", "patience")
 DEFAULT_ONLY = ("cell", "layers", "optimizer", "batch_size")  # the classic preset is the seed's
 
 PRESET_TIPS = {
-    "classic": "The Dinosaurus Island exercise exactly: a tanh RNN, one name per step with the "
-               "hidden state carried over, SGD, gradients clipped, the seed's smoothed loss per "
-               "name and its sampling.",
-    "default": "Mini-batches of names in float32 with Adam (or another optimizer), a choice of "
-               "cell, the loss per character, and a held-out tenth of the names.",
+    "classic": "The original exercise (Dinosaurus Island), exact to its numbers: a tanh RNN, "
+               "one name per step with the hidden state carried over, SGD, gradients clipped, "
+               "the seed's smoothed loss per name and its sampling. No names are held out.",
+    "default": "Faster: mini-batches of names in float32 with Adam (or another optimizer), a "
+               "choice of cell, the loss per character, and a held-out tenth of the names, "
+               "whose curve shows when the model stops generalising (Patience stops there).",
 }
 CELL_TIPS = {"rnn": "tanh RNN (the seed's cell)", "gru": "gated recurrent unit",
              "lstm": "long short-term memory"}
@@ -75,7 +79,9 @@ class HyperparamsPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.preset = _combo([(p, p) for p in PRESETS], "Which training recipe")
+        self.preset = _combo([(p, p) for p in PRESETS],
+                             "Which training recipe: default (faster, with the held-out curve) "
+                             "or classic (the original exercise, exact to its numbers)")
         for i, p in enumerate(PRESETS):
             self.preset.setItemData(i, PRESET_TIPS[p], 3)  # Qt.ToolTipRole
         self.cell = _combo([(c, c.upper() if c != "rnn" else "RNN (tanh)") for c in MODELS],
@@ -101,6 +107,14 @@ class HyperparamsPanel(QWidget):
         self.budget = _spin(0, 100_000_000, "Train until this iteration, then stop; "
                             "'unlimited' trains until you pause (the seed: 35,000)", step=1000)
         self.budget.setSpecialValueText("unlimited")
+        self.patience = _spin(0, 1000, "Early stopping: stop when this many held-out checks in "
+                              "a row (one every 500 iterations and at each report) bring no "
+                              "better held-out loss. 'off' trains to the iterations.\n"
+                              "Applies at the next check, even while training; the best "
+                              "weights are kept for sampling (From the best).")
+        self.patience.setSpecialValueText("off")
+        self.patience.setSuffix(" checks")
+        self._budget_base: int | None = None  # the user's budget while one model trains past it
 
         model = QGroupBox("Model")
         model.setToolTip("Changing these needs a fresh model")
@@ -114,12 +128,13 @@ class HyperparamsPanel(QWidget):
         form.addRow("Seed:", self.seed)
         training = QGroupBox("Training")
         training.setToolTip("These apply from the next step, even while training")
-        tform = QFormLayout(training)
+        self._training_form = tform = QFormLayout(training)
         tform.addRow("Learning rate:", self.lr)
         tform.addRow("Gradient clip:", self.clip)
         tform.addRow("Report every:", self.sample_every)
         tform.addRow("Names per report:", self.samples)
         tform.addRow("Iterations:", self.budget)
+        tform.addRow("Pat&ience:", self.patience)  # the default preset only: held-out names
         for f in (form, tform):
             f.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         layout = QVBoxLayout(self)
@@ -127,8 +142,8 @@ class HyperparamsPanel(QWidget):
         layout.addWidget(model)
         layout.addWidget(training)
 
-        self.set_config(TrainConfig.for_preset("default"))  # the batched choices' defaults
-        self.set_config(TrainConfig())
+        # a first launch shows the default preset, stopping by itself (classic is one click away)
+        self.set_config(TrainConfig.for_preset("default", patience=DEFAULT_PATIENCE))
         self.budget.setValue(DEFAULT_BUDGET)
         for w in (self.preset, self.cell, self.optimizer):
             w.currentIndexChanged.connect(self._model_edited)
@@ -137,16 +152,21 @@ class HyperparamsPanel(QWidget):
         for name in LIVE_FIELDS:
             box = getattr(self, name)
             box.valueChanged.connect(lambda v, name=name: self.live_changed.emit({name: v}))
-        self.budget.valueChanged.connect(lambda _v: self.budget_changed.emit(self.budget_value()))
+        self.budget.valueChanged.connect(self._budget_edited)
 
     def _model_edited(self, *_args) -> None:
         self._show_preset_rows()
         self.model_changed.emit()
 
+    def _budget_edited(self, _value: int) -> None:
+        self._budget_base = None  # the user's own budget now
+        self.budget_changed.emit(self.budget_value())
+
     def _show_preset_rows(self) -> None:
         batched = self.preset.currentData() != "classic"
         for name in DEFAULT_ONLY:
             self._model_form.setRowVisible(getattr(self, name), batched)
+        self._training_form.setRowVisible(self.patience, batched)  # classic holds none out
 
     # -- reading and writing ----------------------------------------------------
     def config(self) -> TrainConfig:
@@ -155,7 +175,7 @@ class HyperparamsPanel(QWidget):
         if preset != "classic":
             extra = dict(cell=self.cell.currentData(), layers=self.layers.value(),
                          optimizer=self.optimizer.currentData(),
-                         batch_size=self.batch_size.value())
+                         batch_size=self.batch_size.value(), patience=self.patience.value())
         return TrainConfig.for_preset(
             preset, hidden=self.hidden.value(), lr=self.lr.value(), clip=self.clip.value(),
             seed=self.seed.value(), sample_every=self.sample_every.value(),
@@ -170,6 +190,7 @@ class HyperparamsPanel(QWidget):
                 self.layers.setValue(config.layers)
                 self.optimizer.setCurrentIndex(self.optimizer.findData(config.optimizer))
                 self.batch_size.setValue(config.batch_size)
+                self.patience.setValue(config.patience)
             self.hidden.setValue(config.hidden)
             self.seed.setValue(config.seed)
             self.lr.setValue(config.lr)
@@ -185,6 +206,21 @@ class HyperparamsPanel(QWidget):
         with _Quiet(self):
             self.budget.setValue(budget or 0)
 
+    def extend_budget(self, target: int) -> None:
+        """Let this model train on to `target`; the user's budget stays for the next model
+        (and in values(), so it is what the settings remember)."""
+        if self._budget_base is None:
+            self._budget_base = self.budget.value()
+        self.set_budget(target)
+
+    def end_budget_extension(self) -> bool:
+        """Another model: back to the user's budget; True when the field changed."""
+        base, self._budget_base = self._budget_base, None
+        if base is None or base == self.budget.value():
+            return False
+        self.set_budget(base)
+        return True
+
     def values(self) -> dict:
         """Everything shown, for QSettings."""
         return {"preset": self.preset.currentData(), "cell": self.cell.currentData(),
@@ -193,7 +229,8 @@ class HyperparamsPanel(QWidget):
                 "batch_size": self.batch_size.value(), "seed": self.seed.value(),
                 "lr": self.lr.value(), "clip": self.clip.value(),
                 "sample_every": self.sample_every.value(), "samples": self.samples.value(),
-                "budget": self.budget.value()}
+                "budget": self.budget.value() if self._budget_base is None else self._budget_base,
+                "patience": self.patience.value()}
 
     def set_values(self, values: dict) -> None:
         """Restore remembered values; anything missing or invalid keeps its current value."""
@@ -204,7 +241,7 @@ class HyperparamsPanel(QWidget):
                 if index >= 0:
                     box.setCurrentIndex(index)
             for name in ("layers", "hidden", "batch_size", "seed", "sample_every", "samples",
-                         "budget", "lr", "clip"):
+                         "budget", "lr", "clip", "patience"):
                 value = values.get(name)
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
                     getattr(self, name).setValue(value)
