@@ -25,6 +25,7 @@ def run_app(argv: list[str] | None = None, open_file: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv if argv is None else argv)
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
+    app.setDesktopFileName("dinogui")  # ties the window to the --install-desktop entry's icon
     app.setWindowIcon(app_icon())
     pg.setConfigOptions(antialias=False)  # the smoothed curve turns it on for itself
     window = MainWindow()

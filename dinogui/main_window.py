@@ -653,9 +653,8 @@ class MainWindow(QMainWindow):
         text = {"paused": f"Paused at iteration {stopped.iteration:,}",
                 "budget": f"Reached the budget: {stopped.iteration:,} iterations",
                 "step": f"Stepped to iteration {stopped.iteration:,}",
-                "patience": f"Stopped at iteration {stopped.iteration:,}: {stopped.message}; "
-                            "sample From the best, or raise Patience (or set it off) and "
-                            "Resume to train on",
+                "patience": f"Stopped at iteration {stopped.iteration:,}: {stopped.message}. "
+                            "Sample From the best, or raise Patience and Resume",
                 "diverged": f"Training stopped at iteration {stopped.iteration:,}: "
                             "the loss diverged",
                 "failed": f"Training stopped at iteration {stopped.iteration:,}: "
