@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -164,6 +164,13 @@ class SampleSpec:
                             f"the maximum length {self.max_len}")
         if problems:
             raise ConstraintError("; ".join(problems))
+
+    def for_corpus(self, lowercase: bool) -> SampleSpec:
+        """This spec as it applies to a corpus: a lower-cased one holds lower-case names
+        only, so the beginning and the ending asked for are folded the same way."""
+        if not lowercase:
+            return self
+        return replace(self, prefix=self.prefix.lower(), suffix=self.suffix.lower())
 
     @property
     def constrained(self) -> bool:

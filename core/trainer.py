@@ -27,6 +27,11 @@ from .stacked import MAX_LAYERS
 from .threads import limits_blas
 
 PRESETS = ("classic", "default")
+# the settings that may change between steps (Trainer.set_live); any other needs a new model
+LIVE_FIELDS = ("lr", "clip", "sample_every", "samples", "val_every")
+# each preset's smoothed losses: smooth = smooth * keep + loss * take. The seed's take is
+# 0.001, which is not 1 - 0.999 in floats; the batched preset takes ~35x fewer steps per epoch
+SMOOTHING: dict[str, tuple[float, float]] = {"classic": (0.999, 0.001), "default": (0.99, 0.01)}
 DROPOUT_STREAM = 0xD809  # keeps dropout's random numbers apart from the other streams
 # the seed's dino_names: its smoothed loss starts at the uniform-guess loss of 7 names, whatever
 # number of names a report draws here
@@ -213,13 +218,13 @@ class Trainer:
         return self
 
     # -- settings that may change between steps -------------------------------
-    def set_live(self, *, lr: float | None = None, clip: float | None = None,
-                 sample_every: int | None = None, samples: int | None = None,
-                 val_every: int | None = None) -> None:
-        """Change what can change mid-run; it applies from the next step on."""
-        changes = {k: v for k, v in dict(lr=lr, clip=clip, sample_every=sample_every,
-                                        samples=samples, val_every=val_every).items()
-                   if v is not None}
+    def set_live(self, **changes) -> None:
+        """Change what can change mid-run (LIVE_FIELDS; None: unchanged); it applies from
+        the next step on."""
+        fixed = sorted(set(changes) - set(LIVE_FIELDS))
+        if fixed:
+            raise ValueError(f"{', '.join(fixed)} cannot change mid-run (it needs a new model)")
+        changes = {k: v for k, v in changes.items() if v is not None}
         self.config = replace(self.config, **changes)
         if self.optimizer is not None:
             self.optimizer.lr = self.config.lr
@@ -238,10 +243,9 @@ class Trainer:
         """One update. Raises TrainingDiverged (nothing changed) on a NaN or inf."""
         if self.config.preset == "classic":
             loss, chars, names = self._classic_step()
-            keep, take = 0.999, 0.001  # the seed's smooth(); 1 - 0.999 is not 0.001 in floats
         else:
             loss, chars, names = self._batched_step()
-            keep, take = 0.99, 0.01  # ~35x fewer steps per epoch than classic
+        keep, take = SMOOTHING[self.config.preset]
         st, cfg = self.state, self.config
         j = st.iteration
         st.smooth = st.smooth * keep + (loss / names) * take

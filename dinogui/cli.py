@@ -29,7 +29,7 @@ from dinogui.core.optim import Optimizer
 from dinogui.core.sampling import SampleSpec, display_name
 from dinogui.core.stacked import MAX_LAYERS
 from dinogui.core.threads import training_threads
-from dinogui.core.trainer import PRESETS, TrainConfig, Trainer, TrainingDiverged
+from dinogui.core.trainer import LIVE_FIELDS, PRESETS, TrainConfig, Trainer, TrainingDiverged
 
 DEFAULT_ITERATIONS = 35_000  # the exercise's num_iterations
 
@@ -140,8 +140,7 @@ def _resumed(args: argparse.Namespace) -> Trainer:
     if given:
         raise UsageError(f"{', '.join(given)} cannot change when resuming "
                          "(the checkpoint holds its corpus and model)")
-    trainer.set_live(lr=args.lr, clip=args.clip, sample_every=args.sample_every,
-                     samples=args.samples, val_every=args.val_every)
+    trainer.set_live(**{k: getattr(args, k) for k in LIVE_FIELDS})
     return trainer
 
 
@@ -245,10 +244,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise UsageError("--corpus is used only with --new-only or --scores")
     trainer = checkpoint.load(args.checkpoint)
     lower = trainer.corpus.lowercase  # the model knows lower-case names only: match them
-    fold = str.lower if lower else str
-    spec = SampleSpec(temperature=args.temperature, top_k=args.top_k, prefix=fold(args.prefix),
-                      suffix=fold(args.suffix), min_len=args.min_len, max_len=args.max_len,
-                      new_only=args.new_only)
+    spec = SampleSpec(temperature=args.temperature, top_k=args.top_k, prefix=args.prefix,
+                      suffix=args.suffix, min_len=args.min_len, max_len=args.max_len,
+                      new_only=args.new_only).for_corpus(lower)
     corpus = load_corpus(args.corpus, lower).names if args.corpus else trainer.corpus.names
     sampler = trainer.sampler(best=args.best)
     drawn = sampler.draw(args.count, args.seed, spec, known=frozenset(corpus))

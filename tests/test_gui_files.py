@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication
 
+import dinogui.controllers.files as file_flows
 import dinogui.main_window as main_window
 from dinogui.core import checkpoint
 from dinogui.core.corpus import load_corpus
@@ -118,13 +119,13 @@ def test_a_100k_name_corpus_loads_off_the_window_thread(qtbot, tmp_path, tiny_co
     w = open_window(qtbot, tmp_path, tiny_corpus)
 
     loaded_in = []
-    real_load = main_window.load_corpus
+    real_load = file_flows.load_corpus
 
     def recording_load(path, *args):
         loaded_in.append(threading.current_thread())
         return real_load(path, *args)
 
-    monkeypatch.setattr(main_window, "load_corpus", recording_load)
+    monkeypatch.setattr(file_flows, "load_corpus", recording_load)
     ticks = []
     timer = QTimer()
     timer.timeout.connect(lambda: ticks.append(w.busy))

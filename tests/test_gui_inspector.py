@@ -92,7 +92,7 @@ def test_no_model_shows_a_placeholder(qtbot, tmp_path):
 
 def test_the_snapshot_follows_training_and_refreshes_on_demand(qtbot, tmp_path, tiny_corpus):
     w = open_window(qtbot, tmp_path, tiny_corpus, budget=0)
-    w._inspector_timer.setInterval(100)  # follow faster than a person would need
+    w.follower.timer.setInterval(100)  # follow faster than a person would need
     w.actions_.show_inspector.trigger()
     wait_snapshot(qtbot, w)
     qtbot.keyClicks(w.inspector.name_edit, "eve")
@@ -104,7 +104,7 @@ def test_the_snapshot_follows_training_and_refreshes_on_demand(qtbot, tmp_path, 
     assert w.training  # it follows while training goes on
 
     w.inspector.follow.setChecked(False)
-    qtbot.waitUntil(lambda: not w._inspector_asking, timeout=WAIT_MS)  # none in flight
+    qtbot.waitUntil(lambda: not w.follower.asking, timeout=WAIT_MS)  # none in flight
     held = w.inspector.snapshot.iteration
     qtbot.waitUntil(lambda: w.iteration > held + 200, timeout=WAIT_MS)
     qtbot.wait(300)  # three follow ticks

@@ -38,9 +38,9 @@ def test_the_next_launch_offers_to_restore_the_autosave(qtbot, tmp_path, tiny_co
     dialogs = ScriptedDialogs()
     dialogs.confirms = [True]
     again = open_window(qtbot, tmp_path, dialogs=dialogs)
-    assert again.offer_restore()
-    assert "iteration 250 on tiny" in dialogs.asked[-1][1]
+    assert again.offer_restore()  # read in the background, then asked
     wait_ready(qtbot, again)
+    assert "iteration 250 on tiny" in dialogs.asked[-1][1]
     assert again.iteration == 250 and again.loss_plot.points == 250
     assert again.isWindowModified()  # restored progress is still unsaved
     assert again.checkpoint_path is None  # Ctrl+S asks where
@@ -49,8 +49,9 @@ def test_the_next_launch_offers_to_restore_the_autosave(qtbot, tmp_path, tiny_co
     dialogs = ScriptedDialogs()
     dialogs.confirms = [False]
     third = open_window(qtbot, tmp_path, dialogs=dialogs)
-    assert not third.offer_restore()
-    assert not third.autosave_path.exists()
+    assert third.offer_restore()  # there is one to offer: read, asked, discarded
+    qtbot.waitUntil(lambda: not third.autosave_path.exists(), timeout=20_000)
+    assert not third.dialogs.confirms and third.trainer is None  # asked, and nothing restored
     assert (third.autosave_path.parent / "autosave-discarded.npz").exists()
     assert not third.offer_restore()  # asked once only
 
@@ -60,7 +61,7 @@ def test_autosave_runs_while_training_and_goes_once_the_model_is_saved(qtbot, tm
     w = open_window(qtbot, tmp_path, tiny_corpus, budget=0)
     w.actions_.start.trigger()
     qtbot.waitUntil(lambda: w.iteration > 50, timeout=20_000)
-    w._autosave_timer.timeout.emit()  # as every few minutes
+    w.autosaver.timer.timeout.emit()  # as every few minutes
     qtbot.waitUntil(w.autosave_path.exists, timeout=20_000)
     assert w.training
     w.actions_.pause.trigger()
@@ -192,8 +193,8 @@ def test_each_live_redraw_is_one_paint_within_the_time_budget(qtbot):
 def test_plots_behind_another_tab_wait_until_shown(qtbot):
     from PySide6.QtWidgets import QLabel, QTabWidget
 
+    from dinogui.messages import Report
     from dinogui.widgets.novelty_plot import NoveltyPlot
-    from dinogui.worker import Report
 
     tabs = QTabWidget()
     qtbot.addWidget(tabs)

@@ -162,7 +162,7 @@ def test_deleting_the_run_in_training_stops_its_record(qtbot, tmp_path, tiny_cor
     w.dialogs.confirms = [True]
     w.actions_.delete_runs.trigger()
     assert "its run stops being recorded" in w.dialogs.asked[-1][1]
-    assert store_of(tmp_path).runs() == [] and w.current_run is None
+    assert store_of(tmp_path).runs() == [] and w.runs.current_run is None
     train(qtbot, w, 40)  # the same model trains on without a record
     qtbot.wait(100)
     assert store_of(tmp_path).runs() == [] and not w.runs_view.runs

@@ -23,10 +23,11 @@ from PySide6.QtWidgets import (
 from dinogui.core.models import MODELS
 from dinogui.core.optim import Optimizer
 from dinogui.core.stacked import MAX_LAYERS
+from dinogui.core.trainer import LIVE_FIELDS as TRAINER_LIVE
 from dinogui.core.trainer import PRESETS, TrainConfig
 
 DEFAULT_BUDGET = 35_000  # the exercise's num_iterations
-LIVE_FIELDS = ("lr", "clip", "sample_every", "samples")
+LIVE_FIELDS = tuple(f for f in TRAINER_LIVE if f != "val_every")  # the live ones shown here
 DEFAULT_ONLY = ("cell", "layers", "optimizer", "batch_size")  # the classic preset is the seed's
 
 PRESET_TIPS = {

@@ -38,6 +38,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from dinogui.core.history import History, room_for
+from dinogui.core.trainer import SMOOTHING as TRAINER_SMOOTHING
 from dinogui.widgets.overview import CurveOverview
 from dinogui.widgets.plot_style import style_plot
 
@@ -47,7 +48,7 @@ COST_RATIO = 40  # redraws take at most 1/40 of the time (training keeps the res
 OVERVIEW_FROM = 10_000  # from this many points, a curve shown whole is drawn from its overview
 SCALES = {"name": "per name", "char": "per character"}
 NATURAL_SCALE = {"classic": "name", "default": "char"}  # what each preset reports
-SMOOTHING = {"classic": "0.999", "default": "0.99"}  # the trainer's moving-average factor
+SMOOTHING = {p: str(keep) for p, (keep, _take) in TRAINER_SMOOTHING.items()}  # for captions
 
 STEP_PEN = pg.mkPen(color=(70, 130, 180, 90), width=1)
 SMOOTH_PEN = pg.mkPen(color=(214, 96, 26), width=2.5)

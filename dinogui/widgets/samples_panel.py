@@ -80,10 +80,9 @@ class SampleRequest:
         A lower-cased corpus holds lower-case names only, so the beginning and the
         ending are folded as the command line folds them.
         """
-        fold = str.lower if lowercase else str
         return SampleSpec(temperature=self.temperature, top_k=self.top_k or None,
-                          prefix=fold(self.prefix), suffix=fold(self.suffix),
-                          min_len=self.min_len, max_len=self.max_len, new_only=self.new_only)
+                          prefix=self.prefix, suffix=self.suffix, min_len=self.min_len,
+                          max_len=self.max_len, new_only=self.new_only).for_corpus(lowercase)
 
 
 class _Row(QTreeWidgetItem):

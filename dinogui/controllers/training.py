@@ -1,0 +1,192 @@
+"""Steering the worker: start, pause, one step, reset, the settings panel's changes; and
+what the worker reports while it trains, drawn into the views."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+
+from dinogui.core.trainer import LIVE_FIELDS, TrainConfig, Trainer
+from dinogui.messages import ProgressBatch, Stopped
+
+if TYPE_CHECKING:
+    from dinogui.main_window import MainWindow
+
+STATUS_REFRESH = 0.25  # seconds between status bar refreshes while training
+
+
+class TrainingController(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.w = window
+        self.s = window.session
+        self._status_shown = 0.0  # when the status bar was last refreshed
+
+    # -- models: reset and settings ---================================================
+    def reset_model(self) -> None:
+        if self.s.trainer is None or self.s.busy:
+            return
+        if not self.w.may_discard("reset the model"):
+            return
+        self._rebuild(self.w.hyperparams.config(), "Reset: fresh weights")
+
+    def _rebuild(self, config: TrainConfig, note: str) -> None:
+        """A fresh model on the current names, built in the background."""
+        # the corpus is never modified: safe to share
+        corpus, summary = self.s.trainer.corpus, self.s.summary
+        self.w.worker.pause()
+        self.w.set_busy("Building the model…")
+
+        def built(trainer, error) -> None:
+            self.w.set_busy("")
+            if error is not None:
+                self.w.refuse("Cannot build the model", error, "kept the current model")
+                self.w.hyperparams.set_config(self.s.config)
+                return
+            self.w.adopt(trainer, summary, checkpoint_path=None, saved_iteration=0)
+            self.w.note(f"{note} ({trainer.config.preset}, {trainer.config.hidden} hidden units)")
+
+        self.w.tasks.run(lambda: Trainer(corpus, config), built)
+
+    def on_model_settings(self) -> None:
+        if self.s.trainer is None or self.s.busy:
+            return
+        wanted = self.w.hyperparams.config()
+        current = self.s.config
+        kept_live = replace(wanted, **{k: getattr(current, k) for k in LIVE_FIELDS})
+        if kept_live == current:
+            return
+        changed = [k for k, v in wanted.to_dict().items()
+                   if k not in LIVE_FIELDS and v != getattr(current, k)]
+        if self.s.iteration > 0:
+            ok = self.w.dialogs.confirm(
+                "New model needed",
+                f"Changing {', '.join(c.replace('_', ' ') for c in changed)} needs a fresh "
+                f"model. Reset the model and discard its {self.s.iteration:,} iterations"
+                + (" (unsaved)" if self.s.modified else "") + "?",
+                yes="Reset Model", no="Keep Model")
+            if not ok:
+                self.w.hyperparams.set_config(self.s.config)
+                return
+        self._rebuild(wanted, f"New model for the changed {', '.join(changed)}")
+        self.save_hyperparameters()
+
+    def on_live_settings(self, changes: dict) -> None:
+        self.save_hyperparameters()
+        if self.s.trainer is None:
+            return
+        self.s.live_changed(changes)
+        self.w.worker.ask(lambda t: t.set_live(**changes), self._answer_ignored)
+        self.w.update_title()
+
+    def on_budget(self, budget: int | None) -> None:
+        self.save_hyperparameters()
+        self.w.status.set_budget(budget)
+        if self.s.training:
+            self.w.worker.set_until(budget)
+
+    def save_hyperparameters(self) -> None:
+        self.w.settings.set_hyperparameters(self.w.hyperparams.values())
+
+    # -- training ---==================================================================
+    def start(self) -> None:
+        if self.w.trainer is None or self.w.training or self.w.busy:
+            return
+        budget = self.w.hyperparams.budget_value()
+        if budget is not None and self.w.iteration >= budget:
+            more = max(budget, 1000)  # as much again
+            target = self.w.iteration + more
+            if not self.w.dialogs.confirm(
+                    "Iteration budget reached",
+                    f"The model has reached the budget of {budget:,} iterations. "
+                    f"Train on to {target:,}?", yes=f"Train to {target:,}", no="Cancel"):
+                return
+            self.w.hyperparams.set_budget(target)
+            self.w.status.set_budget(target)
+            self.save_hyperparameters()
+            budget = target
+        self._begin(until=budget)
+
+    def step(self) -> None:
+        if self.w.trainer is None or self.w.training or self.w.busy:
+            return
+        self._begin(steps=1)
+
+    def _begin(self, until: int | None = None, steps: int | None = None) -> None:
+        self.w.runs.begin()  # before the first step: a fresh model starts a run record
+        self.s.training = True
+        self.w.status.forget_speed()
+        self.w.worker.start(until=until, steps=steps)
+        self.w.status.set_state("Training" if steps is None else "Stepping")
+        if steps is None:
+            self.w.note(f"Training from iteration {self.w.iteration:,}"
+                      + (f" to {until:,}" if until is not None else ""))
+        self.w.update_actions()
+
+    def pause(self) -> None:
+        if self.w.training:
+            self.w.worker.pause()
+            self.w.actions_.pause.setEnabled(False)
+            self.w.status.set_state("Pausing…")
+
+    def on_progress(self, batch: ProgressBatch) -> None:
+        if batch.generation != self.w.generation or self.w.closing:
+            return
+        if len(batch.iterations):
+            self.w.loss_plot.append(batch.iterations, batch.loss, batch.chars, batch.names,
+                                  batch.smooth, batch.smooth_char)
+            self.w.status.add_batch(batch.wall, batch.iteration, batch.total_chars, batch.seconds,
+                                  float(batch.smooth[-1]), float(batch.smooth_char[-1]))
+        if batch.reports:
+            self.w.log.add_reports(batch.reports)
+        self.w.sampling.progress(batch)
+        self.w.runs.progress(batch)
+        if batch.wall - self._status_shown >= STATUS_REFRESH:
+            self._status_shown = batch.wall
+            self.w.status.refresh()
+        if self.s.progressed(batch.iteration, batch.total_chars):
+            self.w.update_title()
+
+    def on_stopped(self, stopped: Stopped) -> None:
+        if stopped.generation != self.w.generation or self.w.closing:
+            return
+        self.s.training = False
+        self.s.progressed(stopped.iteration)
+        self.w.status.iteration = stopped.iteration
+        text = {"paused": f"Paused at iteration {stopped.iteration:,}",
+                "budget": f"Reached the budget: {stopped.iteration:,} iterations",
+                "step": f"Stepped to iteration {stopped.iteration:,}",
+                "diverged": f"Training stopped at iteration {stopped.iteration:,}: "
+                            "the loss diverged",
+                "failed": f"Training stopped at iteration {stopped.iteration:,}: "
+                          f"{stopped.message}"}[stopped.reason]
+        self.w.status.set_state({"diverged": "Diverged", "failed": "Stopped by an error"}.get(
+            stopped.reason, self.s.idle_state()))
+        self.w.status.refresh()
+        self.w.loss_plot.redraw()
+        self.w.update_title()
+        self.w.update_actions()
+        self.w.runs.stopped()
+        self.w.follower.follow()
+        if stopped.reason != "step":
+            self.w.note(text)
+        if stopped.reason == "failed":
+            self.w.dialogs.error(
+                "Training stopped",
+                f"A training step failed at iteration {stopped.iteration:,}:\n{stopped.message}"
+                "\n\nThe model keeps the weights of the last step that finished; save it, "
+                "or reset it.")
+        if stopped.reason == "diverged":
+            self.w.dialogs.error(
+                "Training stopped",
+                f"{stopped.message[:1].upper()}{stopped.message[1:]}.\n\n"
+                "Lower the learning rate (or the gradient clip) and press Resume, or "
+                "reset the model.")
+
+    def _answer_ignored(self, _result, error) -> None:
+        if error is not None:
+            self.w.note(f"Could not apply the setting: {error}")
+
+
