@@ -38,6 +38,7 @@ from dinogui.controllers.training import TrainingController
 from dinogui.core.corpus import bundled_corpus_path
 from dinogui.core.trainer import Trainer
 from dinogui.dialogs import Dialogs
+from dinogui.favourites import NearestIndex
 from dinogui.icon import app_icon
 from dinogui.messages import Answer
 from dinogui.session import Session
@@ -234,8 +235,9 @@ class MainWindow(QMainWindow):
         a = self.actions_
         self.novelty_plot = NoveltyPlot()
         self.views.addTab(self.novelty_plot, "Novelty")
+        self.nearest = NearestIndex()  # nearest corpus names: one index per corpus, shared
         self.inspector = InspectorView(a.refresh_inspector, a.score_names, self.dialogs,
-                                       self.tasks.run)
+                                       self.tasks.run, nearest=self.nearest)
         self.views.addTab(self.inspector, "Inspector")
         self.runs_view = RunsView(a.delete_runs)
         self.views.addTab(self.runs_view, "Runs")

@@ -202,3 +202,29 @@ def test_the_keyboard_reaches_everything(qtbot, tmp_path, tiny_corpus):
     qtbot.keyClick(w.inspector.list_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: len(w.inspector.rows) == 2, timeout=WAIT_MS)
     assert w.inspector.list_edit.toPlainText() == "ada\neve"  # the shortcut typed no newline
+
+
+def test_sampling_and_the_inspector_share_one_nearest_name_index(qtbot, tmp_path, tiny_corpus,
+                                                                 monkeypatch):
+    import dinogui.favourites as favourites
+
+    built = []
+
+    class Counting(NearestNames):
+        def __init__(self, names) -> None:
+            built.append(len(names))
+            super().__init__(names)
+
+    monkeypatch.setattr(favourites, "NearestNames", Counting)
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 50)
+    w.actions_.sample.trigger()
+    qtbot.waitUntil(lambda: bool(w.samples.names()), timeout=WAIT_MS)
+    w.actions_.show_inspector.trigger()
+    wait_snapshot(qtbot, w)
+    w.inspector.list_edit.setPlainText("adan\nvyb")
+    w.actions_.score_names.trigger()
+    qtbot.waitUntil(lambda: len(w.inspector.rows) == 2 and w.inspector.nearest_done,
+                    timeout=WAIT_MS)
+    assert [r.nearest for r in w.inspector.rows if r.name == "adan"] == ["ada"]
+    assert built == [8]  # one index for the corpus, built once for both

@@ -24,7 +24,7 @@ class SamplingController(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.w = window
-        self.nearest = favourites.NearestIndex()  # nearest corpus names, built once per corpus
+        self.nearest = window.nearest  # shared with the Inspector
 
     # -- the views that follow the model ------------------------------------------------
     def adopt(self, trainer: Trainer, summary: CorpusSummary) -> None:

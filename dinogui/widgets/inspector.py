@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 from dinogui.core.novelty import NearestNames
 from dinogui.core.sampling import NameSampler
 from dinogui.core.scoring import Inspection, encode_for_scoring
+from dinogui.favourites import NearestIndex
 
 END_SHOWN = "⏎"  # how the end-of-name symbol is drawn
 TOP = 5  # alternatives listed at the selected position
@@ -234,14 +235,14 @@ class InspectorView(QWidget):
 
     def __init__(self, refresh: QAction, score: QAction, dialogs,
                  run_task: Callable[[Callable, Callable], None],
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, nearest: NearestIndex | None = None) -> None:
         super().__init__(parent)
         self.dialogs = dialogs
         self.run_task = run_task
         self.snapshot: ModelSnapshot | None = None
         self.inspection: Inspection | None = None
         self.training = False
-        self._index: tuple[Sequence[str], NearestNames] | None = None  # (its names, index)
+        self.nearest = nearest or NearestIndex()  # the window's: one index per corpus
         self._scoring = False
         self._batch = 0  # which scored list the nearest-name search belongs to
         self._status = ""
@@ -576,8 +577,7 @@ class InspectorView(QWidget):
         self.nearest_done = False
         chunk = range(start, min(start + NEAREST_CHUNK, total))
         names = [self.rows[i].name for i in chunk]
-        cached = self._index[1] if self._index and self._index[0] is snap.corpus_names \
-            else None
+        index_of = self.nearest.of  # builds the corpus's index once, in the task's thread
         self.list_status.setText(f"{self._status} · finding the nearest corpus names: "
                                  f"{start:,} of {total:,}")
 
@@ -588,14 +588,14 @@ class InspectorView(QWidget):
                 self.list_status.setText(f"{self._status} · nearest names failed: "
                                          f"{_escape(str(error))}")
                 return
-            index, found = result
-            self._index = (snap.corpus_names, index)  # built once per corpus
+            _index, found = result
             for i, near in zip(chunk, found, strict=True):
                 self.rows[i] = replace(self.rows[i], nearest=near.name, distance=near.distance)
                 self.scores.setItem(i, 3, QTableWidgetItem(_nearest_text(self.rows[i])))
             self._find_nearest(batch, snap, start + len(chunk))
 
-        self.run_task(lambda: nearest_names(cached, snap.corpus_names, names), got)
+        self.run_task(lambda: nearest_names(index_of(snap.corpus_names), snap.corpus_names,
+                                            names), got)
 
     @staticmethod
     def _summary(rows: list[ScoredRow], iteration: int, repeats: int, cut: bool) -> str:
