@@ -2,10 +2,12 @@
 the plot with a million points, and the real app started and closed as a user would."""
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -230,39 +232,85 @@ def test_the_qt_guard_keeps_void_calls_from_freeing_none():
     assert qt_guard.leaked_per_call() == 0 or before > 1 << 39
 
 
-def test_the_app_starts_trains_and_closes_cleanly_with_exit_status_0(tmp_path, tiny_corpus):
-    """`dinogui` with no arguments, closed with Ctrl+Q while training, in a fresh process."""
-    script = textwrap.dedent(f"""
+def app_script(corpus, at_50: str) -> str:
+    """`dinogui` with no arguments, in a fresh process: open the corpus, train without a
+    budget, and run `at_50` (Python, `w` is the window) once 50 iterations are done."""
+    return textwrap.dedent(f"""
         import sys
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
         from dinogui import cli
         app = QApplication(sys.argv)
+        said = []
 
         def window():
             return next(w for w in app.topLevelWidgets() if w.inherits("QMainWindow"))
 
-        def train():
-            w = window()
-            w.open_corpus_path({str(tiny_corpus)!r}, ask=False)
-            QTimer.singleShot(800, lambda: window().actions_.start.trigger())
-            QTimer.singleShot(2000, lambda: window().actions_.quit.trigger())
+        def progressed(batch):
+            if batch.iteration >= 50 and not said:
+                said.append(True)
+                w = window()
+                {at_50}
 
-        QTimer.singleShot(300, train)
+        def start_when_ready():
+            w = window()
+            if w.trainer is not None and not w.busy:
+                poll.stop()
+                w.worker.progress.connect(progressed)
+                w.hyperparams.budget.setValue(0)  # unlimited: trains until told
+                w.actions_.start.trigger()
+
+        def open_corpus():
+            window().open_corpus_path({str(corpus)!r}, ask=False)
+            poll.start(10)
+
+        poll = QTimer()
+        poll.timeout.connect(start_when_ready)
+        QTimer.singleShot(0, open_corpus)
         sys.exit(cli.main([]))
     """)
+
+
+def app_process(tmp_path, script: str) -> tuple[subprocess.Popen, Path]:
     home = tmp_path / "home"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(home),
                XDG_CONFIG_HOME=str(home / "config"), XDG_DATA_HOME=str(home / "data"),
                PYTHONPATH=os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")]))
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                          text=True, timeout=120, cwd=os.path.dirname(os.path.dirname(
-                              os.path.abspath(__file__))))
-    assert done.returncode == 0, done.stderr
-    assert "QThread" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+    app = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True,
+                           cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return app, home
+
+
+def test_the_app_starts_trains_and_closes_cleanly_with_exit_status_0(tmp_path, tiny_corpus):
+    """`dinogui` with no arguments, closed with Ctrl+Q while training, in a fresh process."""
+    app, home = app_process(tmp_path, app_script(tiny_corpus, "w.actions_.quit.trigger()"))
+    try:
+        _out, err = app.communicate(timeout=120)
+    finally:
+        app.kill()
+    assert app.returncode == 0, err
+    assert "QThread" not in err and "Traceback" not in err, err
     autosave = home / "data" / "dinogui" / "dinogui" / "autosave.npz"
-    assert checkpoint.load(autosave).iteration > 0
+    assert checkpoint.load(autosave).iteration >= 50
     assert (home / "config" / "dinogui" / "dinogui.conf").exists()  # QSettings remembered
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_termination_signal_writes_the_autosave_before_exiting(tmp_path, tiny_corpus, signum):
+    """Logout or shutdown: the desktop sends SIGTERM (or SIGHUP) to the training window."""
+    app, home = app_process(tmp_path, app_script(tiny_corpus, 'print("READY", flush=True)'))
+    try:
+        line = app.stdout.readline()  # blocks until the window trains (or the process ends)
+        assert line.strip() == "READY", app.stderr.read()
+        app.send_signal(signum)
+        _out, err = app.communicate(timeout=120)
+    finally:
+        app.kill()
+    assert app.returncode == 0, err
+    assert "Traceback" not in err, err
+    autosave = home / "data" / "dinogui" / "dinogui" / "autosave.npz"
+    assert checkpoint.load(autosave).iteration >= 50
 
 
 def test_a_missing_last_corpus_falls_back_quietly(qtbot, tmp_path):
@@ -272,3 +320,4 @@ def test_a_missing_last_corpus_falls_back_quietly(qtbot, tmp_path):
     qtbot.addWidget(w)
     qtbot.waitUntil(lambda: not w.busy, timeout=20_000)
     assert not w.dialogs.errors  # the bundled corpus, or an empty window that says what to do
+
