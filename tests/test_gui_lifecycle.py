@@ -321,3 +321,51 @@ def test_a_missing_last_corpus_falls_back_quietly(qtbot, tmp_path):
     qtbot.waitUntil(lambda: not w.busy, timeout=20_000)
     assert not w.dialogs.errors  # the bundled corpus, or an empty window that says what to do
 
+
+
+def unwritable_autosave(w) -> None:
+    w.autosave_path.mkdir(parents=True)  # a folder where the file goes: every write fails
+
+
+def test_a_close_that_cannot_write_the_autosave_asks_and_cancel_keeps_the_window(
+        qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 60)
+    unwritable_autosave(w)
+    w.dialogs.choices = [None]  # Cancel (Escape)
+    w.close()
+    assert w.isVisible() and not w.closing and w.worker_thread.thread.isRunning()
+    title, text = w.dialogs.asked[-1]
+    assert title == "Unsaved training would be lost"
+    assert str(w.autosave_path) in text and "60 unsaved iterations" in text
+    assert w.dialogs.options[-1] == ["Save As…", "Quit Anyway"]  # the first is the default
+    train(qtbot, w, 80)  # still a working window
+
+    kept = tmp_path / "kept.npz"
+    w.dialogs.choices = [0]  # Save As…
+    w.dialogs.save_paths = [str(kept)]
+    w.close()
+    assert not w.isVisible() and w.closing
+    assert checkpoint.load(kept).iteration == 80  # everything trained is in the file
+
+
+def test_quit_anyway_closes_without_a_file(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 30)
+    unwritable_autosave(w)
+    w.dialogs.choices = [1]  # Quit Anyway
+    w.close()
+    assert not w.isVisible() and not w.worker_thread.thread.isRunning()
+    assert w.autosave_path.is_dir() and not list(tmp_path.glob("*.npz"))
+
+
+def test_a_save_as_that_fails_too_asks_again(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 30)
+    unwritable_autosave(w)
+    (tmp_path / "taken.npz").mkdir()
+    w.dialogs.choices = [0, 0]
+    w.dialogs.save_paths = [str(tmp_path / "taken.npz"), str(tmp_path / "second.npz")]
+    w.close()
+    assert str(tmp_path / "taken.npz") in w.dialogs.asked[-2][1]  # said why, asked again
+    assert not w.isVisible() and checkpoint.load(tmp_path / "second.npz").iteration == 30

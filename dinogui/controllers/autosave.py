@@ -52,7 +52,11 @@ class Autosaver(QObject):
         w.worker.ask(lambda t: (checkpoint.save(t, path), t.iteration)[1], done)
 
     def discard(self) -> None:
-        self.path.unlink(missing_ok=True)
+        """The model is in a file (or there is none): the autosave has nothing to keep."""
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError as e:  # a folder in its place, a read-only disk: only the note fails
+            self.w.note(f"Could not remove the old autosave {self.path}: {e.strerror or e}")
 
     # -- the next launch -----------------------------------------------------------------
     def offer_restore(self) -> bool:
@@ -118,7 +122,7 @@ class Autosaver(QObject):
                 lambda t: (checkpoint.save(t, path), t.iteration)[1], timeout=60), None
         except Exception as e:  # noqa: BLE001 (whatever failed, the user hears of it)
             if isinstance(e, OSError):
-                return 0, f"{e.filename or path}: {e.strerror or e}"
+                return 0, f"{path}: {e.strerror or e}"  # the user's path, not a temp file
             return 0, str(e)
 
     def _ask_on_failure(self, reason: str) -> bool:
