@@ -9,6 +9,7 @@ temporary data folder, so they never touch the user's own.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
@@ -23,6 +24,27 @@ def default_data_dir() -> Path:
     """The user's data folder for dinogui (QStandardPaths AppDataLocation)."""
     location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
     return Path(location or Path.home() / ".dinogui")
+
+
+INT32 = (-(2**31), 2**31 - 1)  # what a Qt spin box holds; anything beyond is not a choice made
+MAX_TEXT = 1000  # characters in a remembered text field
+
+
+def plain_values(values: dict) -> dict:
+    """The remembered choices a panel can take: booleans, short strings, and finite numbers
+    a spin box can hold (each panel then clamps to its own range). Anything else, as a
+    hand-edited or damaged settings file may hold, is left out: the panel keeps its default."""
+    kept = {}
+    for key, value in values.items():
+        if not isinstance(key, str):
+            continue
+        if isinstance(value, bool) or (isinstance(value, str) and len(value) <= MAX_TEXT):
+            kept[key] = value
+        elif isinstance(value, int) and INT32[0] <= value <= INT32[1]:
+            kept[key] = value
+        elif isinstance(value, float) and math.isfinite(value) and INT32[0] <= value <= INT32[1]:
+            kept[key] = value
+    return kept
 
 
 class AppSettings:
@@ -53,13 +75,13 @@ class AppSettings:
 
     # -- training and sampling choices ------------------------------------------
     def hyperparameters(self) -> dict:
-        return self._get_json("training/hyperparameters", {})
+        return plain_values(self._get_json("training/hyperparameters", {}))
 
     def set_hyperparameters(self, values: dict) -> None:
         self._set_json("training/hyperparameters", values)
 
     def sampling(self) -> dict:
-        return self._get_json("sampling/controls", {})
+        return plain_values(self._get_json("sampling/controls", {}))
 
     def set_sampling(self, values: dict) -> None:
         self._set_json("sampling/controls", values)

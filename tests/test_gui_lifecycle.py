@@ -1,6 +1,7 @@
 """Nothing is lost: closing mid-training, autosave and restore; plus what the window enables,
 the plot with a million points, and the real app started and closed as a user would."""
 
+import json
 import os
 import signal
 import subprocess
@@ -369,3 +370,33 @@ def test_a_save_as_that_fails_too_asks_again(qtbot, tmp_path, tiny_corpus):
     w.close()
     assert str(tmp_path / "taken.npz") in w.dialogs.asked[-2][1]  # said why, asked again
     assert not w.isVisible() and checkpoint.load(tmp_path / "second.npz").iteration == 30
+
+
+def test_a_damaged_settings_file_is_clamped_or_ignored_and_the_window_starts(qtbot, tmp_path,
+                                                                             tiny_corpus):
+    settings = settings_at(tmp_path)
+    settings.q.setValue("training/hyperparameters", json.dumps({
+        "hidden": 1e10, "batch_size": 1e30, "seed": 12345678901234567890, "lr": "fast",
+        "clip": [1, 2], "sample_every": float("nan"), "samples": 10**40, "layers": True,
+        "budget": -5, "preset": 7, "cell": "lstm", "optimizer": None, 3: "x"}))
+    settings.q.setValue("sampling/controls", json.dumps({
+        "count": 10**12, "seed": -(10**25), "temperature": "hot", "prefix": "k" * 100_000,
+        "max_len": 5000, "new_only": "yes", "top_k": float("inf")}))
+    settings.q.setValue("window/geometry", "not a geometry")
+    settings.sync()
+    w = MainWindow(settings=settings_at(tmp_path), dialogs=ScriptedDialogs(),
+                   data_dir=tmp_path / "data", corpus=tiny_corpus)
+    qtbot.addWidget(w)
+    wait_ready(qtbot, w)
+    assert not w.dialogs.errors and not w.dialogs.asked
+    hp, sp = w.hyperparams, w.samples
+    # beyond what a spin box holds, or not a number: ignored (the defaults stay)
+    assert (hp.hidden.value(), hp.batch_size.value(), hp.seed.value()) == (50, 48, 0)
+    assert (hp.lr.value(), hp.clip.value(), hp.sample_every.value()) == (0.01, 5.0, 2000)
+    assert (hp.samples.value(), hp.layers.value()) == (7, 1)
+    assert (sp.count.value(), sp.seed.value(), sp.temperature.value()) == (10, 0, 1.0)
+    assert sp.prefix.text() == "" and not sp.new_only.isChecked() and sp.top_k.value() == 0
+    # a number the box can hold but out of its range: clamped
+    assert hp.budget.value() == 0 and sp.max_len.value() == 1000
+    assert hp.cell.currentData() == "lstm"  # the sound values are kept
+    assert w.config.hidden == 50 and w.config.seed == 0  # and the model uses them

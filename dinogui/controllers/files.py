@@ -113,7 +113,11 @@ class FileFlows(QObject):
             carry_on = choice == 0
             if not carry_on and not w.may_discard("start a new model"):
                 return
-        config = None if carry_on else w.hyperparams.config()
+        try:
+            config = None if carry_on else w.hyperparams.config()
+        except ValueError as e:  # settings no model can have: say so, keep what is there
+            w.refuse("Cannot start a model", e, "kept the current model")
+            return
         w.set_busy(f"Loading {path.name}…")
 
         def load():
