@@ -189,3 +189,62 @@ def test_the_window_remembers_settings_corpus_and_recent_files(qtbot, tmp_path, 
     assert again.size().height() == 555
     assert str(tiny_corpus.resolve()) in again.settings.recent_files()
     assert [a.text() for a in again.recent_menu.actions()][0] == "tiny.txt"
+
+
+def crafted(tmp_path, tiny_corpus, name: str, **state):
+    """A checkpoint of a real model whose metadata says something else about its state."""
+    import io
+    import json
+
+    from dinogui.core.trainer import TrainConfig
+
+    t = Trainer(load_corpus(tiny_corpus), TrainConfig.for_preset("default", hidden=8,
+                                                                 val_fraction=0.25, val_every=5))
+    t.run(20)
+    arrays = checkpoint.to_arrays(t)
+    meta = json.loads(arrays["meta"].tobytes())
+    meta["state"].update(state)
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    path = tmp_path / name
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+@pytest.mark.parametrize("state", [
+    {"val_losses": [2.0]},  # fewer losses than iterations on the held-out curve
+    {"val_losses": ["x", "y", "z", "w", "v"]},
+    {"smooth": "NaN"},
+], ids=["short-curve", "strings", "smooth"])
+def test_a_crafted_checkpoint_is_refused_whole_and_the_window_keeps_its_model(
+        qtbot, tmp_path, tiny_corpus, state):
+    bad = crafted(tmp_path, tiny_corpus, "bad.npz", **state)
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 40)
+    before = (w.generation, w.iteration, w.loss_plot.points, w.windowTitle(), w.config)
+    trainer = w.worker.call(lambda t: t)
+    w.dialogs.confirms = [True]  # discard the unsaved 40 iterations
+    w.open_checkpoint_path(bad)
+    qtbot.waitUntil(lambda: bool(w.dialogs.errors), timeout=20_000)
+    title, text = w.dialogs.errors[-1]
+    assert title == "Cannot open checkpoint" and str(bad) in text and "kept the current" in text
+    wait_ready(qtbot, w)
+    assert (w.generation, w.iteration, w.loss_plot.points, w.windowTitle(), w.config) == before
+    assert w.worker.call(lambda t: t) is trainer  # the worker trains the model shown
+    train(qtbot, w, 60)  # and goes on
+    assert w.loss_plot.points == 60
+
+
+def test_a_crafted_autosave_is_refused_set_aside_and_changes_nothing(qtbot, tmp_path,
+                                                                    tiny_corpus):
+    (tmp_path / "data").mkdir()
+    autosave = crafted(tmp_path / "data", tiny_corpus, "autosave.npz", val_losses=[1.0])
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    before = (w.generation, w.iteration, w.config)
+    assert w.offer_restore()
+    qtbot.waitUntil(lambda: not autosave.exists(), timeout=20_000)
+    assert w.dialogs.errors[-1][0] == "Cannot restore the autosaved training"
+    assert not w.dialogs.asked  # nothing offered that could not be restored
+    assert (autosave.parent / "autosave-discarded.npz").exists()  # kept for a rescue by hand
+    assert (w.generation, w.iteration, w.config) == before
