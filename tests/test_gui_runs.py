@@ -179,3 +179,26 @@ def test_a_model_opened_from_a_checkpoint_is_not_a_new_run(qtbot, tmp_path, tiny
     qtbot.waitUntil(lambda: not w.busy and w.checkpoint_path == path, timeout=WAIT_MS)
     train(qtbot, w, 45)
     qtbot.waitUntil(saved_at(tmp_path, [25]), timeout=WAIT_MS)  # the first run only
+
+
+def test_a_damaged_run_file_is_skipped_with_a_note_and_the_others_show(qtbot, tmp_path,
+                                                                       tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 30)
+    reset_model(qtbot, w)
+    train(qtbot, w, 20)
+    qtbot.waitUntil(saved_at(tmp_path, [30, 20]), timeout=WAIT_MS)
+    w.close()
+    folder = tmp_path / "data" / "runs"
+    good = sorted(folder.glob("run-*.npz"))
+    damaged = folder / "run-20990101-000000-damaged.npz"
+    damaged.write_bytes(good[0].read_bytes()[:200])  # cut short, as by a full disk
+    (folder / "run-20990101-000001-empty.npz").write_bytes(b"")
+
+    again = open_window(qtbot, tmp_path)
+    qtbot.waitUntil(lambda: again.runs_view.loaded, timeout=WAIT_MS)
+    assert sorted(r.iterations for r in again.runs_view.runs.values()) == [20, 30]
+    note = again.runs.skipped_note
+    assert not note.isHidden() and "Skipped 2 damaged run files" in note.text()
+    assert damaged.name in note.text() and str(damaged) in note.toolTip()
+    assert not again.dialogs.errors  # a note, not a dialog at every launch

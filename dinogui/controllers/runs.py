@@ -22,11 +22,15 @@ RUN_SAVE_MS = 30_000  # the run being trained is written to the runs folder this
 
 
 def read_runs(store: RunStore) -> tuple[list[Run], list[Path]]:
-    """Every readable run, and the run files that could not be read."""
-    runs = store.runs()
-    read = {store.path(r.run_id) for r in runs}
-    skipped = [p for p in sorted(store.folder.glob("run-*.npz")) if p not in read]
-    return runs, skipped
+    """Every readable run (oldest first), and the run files that could not be read: one
+    damaged file, whatever its damage, never hides the others."""
+    runs, skipped = [], []
+    for path in sorted(store.folder.glob("run-*.npz")):
+        try:
+            runs.append(store.load(path))
+        except Exception:  # noqa: BLE001 (truncated, empty, not a zip, wrong fields...)
+            skipped.append(path)
+    return sorted(runs, key=lambda r: r.started), skipped
 
 
 def updated_run(run: Run, trainer: Trainer) -> Run:
