@@ -363,14 +363,21 @@ class MainWindow(QMainWindow):
         self.dialogs.error(title, f"{reason}\n\ndinogui {kept}.")
         self.note(f"{title}: {reason}")
 
-    def may_discard(self, doing: str) -> bool:
+    def may_discard(self, doing: str, why: str = "") -> bool:
+        """Before the model is replaced: nothing unsaved, or the user saved it (Save, the
+        default) or chose to discard it; False for Cancel."""
         s = self.session
         if s.may_discard_silently():
             return True
-        return self.dialogs.confirm(
+        n = s.unsaved_iterations
+        since = " since it was last saved" if s.saved_iteration else ""
+        choice = self.dialogs.choose(
             "Unsaved training",
-            f"The model has {s.unsaved_iterations:,} iterations of training that are not "
-            f"saved. Discard them and {doing}?", yes="Discard", no="Cancel")
+            f"{why}The model has {n:,} iteration{'s' if n != 1 else ''} of training{since} "
+            f"that no file holds. Save before you {doing}?", ["Save", "Discard"])
+        if choice == 0:
+            return self.files.save_now()
+        return choice == 1
 
     # == a model comes in ===============================================================
     def _open_initial_corpus(self, corpus: str | Path | None) -> None:

@@ -72,8 +72,7 @@ def test_a_bad_corpus_is_refused_with_its_reason_and_nothing_changes(qtbot, tmp_
     trainer = w.trainer
     bad = tmp_path / "bad.txt"
     bad.write_bytes(content)
-    w.dialogs.choices = [1]  # "start a new model on it"
-    w.dialogs.confirms = [True]  # and discard the 30 unsaved iterations
+    w.dialogs.choices = [1, 1]  # "start a new model on it", and discard the 30 unsaved
     w.dialogs.open_paths = [str(bad)]
     w.actions_.open_corpus.trigger()
     qtbot.waitUntil(lambda: bool(w.dialogs.errors) and not w.busy, timeout=20_000)
@@ -224,7 +223,7 @@ def test_a_crafted_checkpoint_is_refused_whole_and_the_window_keeps_its_model(
     train(qtbot, w, 40)
     before = (w.generation, w.iteration, w.loss_plot.points, w.windowTitle(), w.config)
     trainer = w.worker.call(lambda t: t)
-    w.dialogs.confirms = [True]  # discard the unsaved 40 iterations
+    w.dialogs.choices = [1]  # discard the unsaved 40 iterations
     w.open_checkpoint_path(bad)
     qtbot.waitUntil(lambda: bool(w.dialogs.errors), timeout=20_000)
     title, text = w.dialogs.errors[-1]

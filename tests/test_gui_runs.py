@@ -32,7 +32,7 @@ def saved_at(tmp_path, iterations: list[int]):
 def reset_model(qtbot, w) -> None:
     """Training > Reset Model, confirming the discard of unsaved training."""
     generation = w.generation
-    w.dialogs.confirms.append(True)
+    w.dialogs.choices.append(1)  # Discard
     w.actions_.reset.trigger()
     qtbot.waitUntil(lambda: w.generation != generation and not w.busy, timeout=WAIT_MS)
 

@@ -232,6 +232,26 @@ class FileFlows(QObject):
             return None
         return Path(path if Path(path).suffix else path + CHECKPOINT_SUFFIX)
 
+    def save_now(self) -> bool:
+        """Save and wait (before the model is replaced): to its file, else to one asked
+        for. False when cancelled or the write failed (and said why)."""
+        w, s = self.w, self.w.session
+        path = s.checkpoint_path or self.ask_save_path()
+        if path is None or s.trainer is None:
+            return False
+        try:
+            iteration = w.worker.call(lambda t: (checkpoint.save(t, path), t.iteration)[1],
+                                      timeout=60)
+        except Exception as e:  # noqa: BLE001 (any failure keeps the model and says why)
+            w.refuse("Cannot save checkpoint", e, "did not change the file or the model")
+            return False
+        s.saved(path, iteration)
+        self._remember(path)
+        w.autosaver.discard()
+        w.update_title()
+        w.note(f"Saved {path.name} at iteration {iteration:,}")
+        return True
+
     def save_to(self, path: Path, then=None) -> None:
         """Write the model between two steps (training goes on) and note the iteration saved;
         then(ok) runs once the write is done."""

@@ -60,16 +60,20 @@ class TrainingController(QObject):
             return
         changed = [k for k, v in wanted.to_dict().items()
                    if k not in LIVE_FIELDS and v != getattr(current, k)]
-        if self.s.iteration > 0:
+        what = f"Changing {', '.join(c.replace('_', ' ') for c in changed)} needs a fresh model."
+        if not self.s.may_discard_silently():  # unsaved progress: Save (the default) first
+            ok = self.w.may_discard("start the new model", why=what + "\n\n")
+        elif self.s.iteration > 0:  # all of it is in a file: nothing is lost
             ok = self.w.dialogs.confirm(
                 "New model needed",
-                f"Changing {', '.join(c.replace('_', ' ') for c in changed)} needs a fresh "
-                f"model. Reset the model and discard its {self.s.iteration:,} iterations"
-                + (" (unsaved)" if self.s.modified else "") + "?",
-                yes="Reset Model", no="Keep Model")
-            if not ok:
-                self.w.hyperparams.set_config(self.s.config)
-                return
+                f"{what} Start one (the trained model stays in "
+                f"{self.s.checkpoint_path.name if self.s.checkpoint_path else 'its file'})?",
+                yes="Start New Model", no="Keep Model")
+        else:
+            ok = True
+        if not ok:
+            self.w.hyperparams.set_config(self.s.config)
+            return
         self._rebuild(wanted, f"New model for the changed {', '.join(changed)}")
         self.save_hyperparameters()
 
