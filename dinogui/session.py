@@ -105,12 +105,14 @@ class Session:
             return self.checkpoint_path.name
         if self.summary is not None:
             return self.summary.title
-        return "no corpus"
+        return ""
 
     def title(self) -> str:
-        """Qt shows the [*] as * while the model is modified."""
-        name = self.summary.title if self.summary is not None else "no corpus"
-        return f"{APP_NAME} - {name}[*]"
+        """`name[*] — dinogui`, as desktop apps title a document; Qt shows the [*] as *
+        while the model is modified."""
+        if self.checkpoint_path is None and self.summary is None:
+            return APP_NAME
+        return f"{self.name}[*] — {APP_NAME}"
 
     def idle_state(self) -> str:
         if self.training:

@@ -31,8 +31,10 @@ def test_save_then_open_restores_the_model_curve_and_settings(qtbot, tmp_path, t
     train(qtbot, w, 150)
     path = tmp_path / "run.npz"
     w.dialogs.save_paths = [str(path)]
+    assert w.windowTitle() == "tiny[*] — dinogui" and w.isWindowModified()  # shown: tiny*
     w.actions_.save_as.trigger()  # Ctrl+Shift+S
     qtbot.waitUntil(lambda: not w.isWindowModified(), timeout=20_000)
+    assert w.windowTitle() == "run.npz[*] — dinogui"  # named after its file from now on
     saved_curve = w.loss_plot.data.series("char")[2].copy()
 
     w.actions_.reset.trigger()  # saved, so no question
@@ -48,7 +50,7 @@ def test_save_then_open_restores_the_model_curve_and_settings(qtbot, tmp_path, t
     assert (w.hyperparams.hidden.value(), w.hyperparams.batch_size.value()) == (16, 4)
     np.testing.assert_array_equal(w.loss_plot.data.series("char")[2], saved_curve)
     assert w.loss_plot.scale == "char"  # the default preset's loss, per character
-    assert w.windowTitle() == "dinogui - tiny[*]" and not w.isWindowModified()
+    assert w.windowTitle() == "run.npz[*] — dinogui" and not w.isWindowModified()
     assert w.corpus_panel.fields["names"].text() == "8"
 
     train(qtbot, w, 200)  # continues, exactly
@@ -78,7 +80,7 @@ def test_a_bad_corpus_is_refused_with_its_reason_and_nothing_changes(qtbot, tmp_
     qtbot.waitUntil(lambda: bool(w.dialogs.errors) and not w.busy, timeout=20_000)
     assert reason in w.dialogs.errors[-1][1]
     assert w.trainer is trainer and w.iteration == 30
-    assert w.corpus_panel.title.text() == "tiny" and w.windowTitle() == "dinogui - tiny[*]"
+    assert w.corpus_panel.title.text() == "tiny" and w.windowTitle() == "tiny[*] — dinogui"
     assert w.actions_.start.isEnabled()
 
 
@@ -151,7 +153,7 @@ def test_dropping_a_text_file_opens_it_as_a_corpus(qtbot, tmp_path, tiny_corpus)
     w.dropEvent(event)
     qtbot.waitUntil(lambda: w.corpus_panel.title.text() == "pokemon" and not w.busy,
                     timeout=20_000)
-    assert w.windowTitle() == "dinogui - pokemon[*]"
+    assert w.windowTitle() == "pokemon[*] — dinogui"
 
 
 def test_copy_and_export_the_sampled_names(qtbot, tmp_path, tiny_corpus):

@@ -78,7 +78,7 @@ def test_autosave_runs_while_training_and_goes_once_the_model_is_saved(qtbot, tm
 def test_actions_are_enabled_only_when_they_make_sense(qtbot, tmp_path, tiny_corpus):
     w = open_window(qtbot, tmp_path)
     a = w.actions_
-    assert w.trainer is None
+    assert w.trainer is None and w.windowTitle() == "dinogui"
     assert [x.isEnabled() for x in (a.start, a.pause, a.step, a.save, a.sample)] == [False] * 5
     assert a.open_corpus.isEnabled() and a.open_checkpoint.isEnabled() and a.quit.isEnabled()
 

@@ -16,7 +16,7 @@ pytest.importorskip("pytestqt")
 
 def test_start_streams_the_loss_into_the_plot(qtbot, tmp_path, tiny_corpus):
     w = open_window(qtbot, tmp_path, tiny_corpus, sample_every=100)
-    assert w.windowTitle() == "dinogui - tiny[*]" and not w.isWindowModified()
+    assert w.windowTitle() == "tiny[*] — dinogui" and not w.isWindowModified()
     train(qtbot, w, 300)
     assert w.iteration == 300 and w.loss_plot.points == 300
     hist = trainer_arrays(w)

@@ -164,3 +164,12 @@ def test_the_document_and_the_messages_import_no_qt():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parent.parent)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_title_names_the_checkpoint_once_there_is_one_else_the_corpus():
+    s = Session()
+    assert s.title() == "dinogui"
+    s = adopted()
+    assert s.title() == "tiny[*] — dinogui"
+    s.saved(Path("/somewhere/dinos-h100.npz"), 0)
+    assert s.title() == "dinos-h100.npz[*] — dinogui"
