@@ -74,11 +74,11 @@ def test_a_bad_corpus_is_refused_with_its_reason_and_nothing_changes(qtbot, tmp_
     trainer = w.trainer
     bad = tmp_path / "bad.txt"
     bad.write_bytes(content)
-    w.dialogs.choices = [1, 1]  # "start a new model on it", and discard the 30 unsaved
     w.dialogs.open_paths = [str(bad)]
     w.actions_.open_corpus.trigger()
     qtbot.waitUntil(lambda: bool(w.dialogs.errors) and not w.busy, timeout=20_000)
-    assert reason in w.dialogs.errors[-1][1]
+    assert reason in w.dialogs.errors[-1][1] and str(bad) in w.dialogs.errors[-1][1]
+    assert w.dialogs.options == []  # the file is checked before any question
     assert w.trainer is trainer and w.iteration == 30
     assert w.corpus_panel.title.text() == "tiny" and w.windowTitle() == "tiny[*] — dinogui"
     assert w.actions_.start.isEnabled()
@@ -90,12 +90,14 @@ def test_a_model_goes_on_with_names_its_vocabulary_covers_and_refuses_others(qtb
     train(qtbot, w, 60)
     odd = tmp_path / "odd.txt"
     odd.write_text("zoë\nxavier\n", encoding="utf-8")
-    w.dialogs.choices = [0]  # train this model on it
+    w.dialogs.choices = [None]  # the model cannot go on with it: a new model is offered
     w.dialogs.open_paths = [str(odd)]
     w.actions_.open_corpus.trigger()
-    qtbot.waitUntil(lambda: bool(w.dialogs.errors) and not w.busy, timeout=20_000)
-    text = w.dialogs.errors[-1][1]
+    qtbot.waitUntil(lambda: not w.dialogs.choices and not w.busy, timeout=20_000)
+    title, text = w.dialogs.asked[-1]
+    assert title == "Cannot train this model on odd.txt"
     assert "'ë'" in text and "'z'" in text and "vocabulary" in text
+    assert w.dialogs.options[-1] == ["Start a New Model on It"]  # Cancel keeps everything
     assert w.corpus_panel.title.text() == "tiny" and w.iteration == 60
 
     fits = tmp_path / "fits.txt"
@@ -108,6 +110,13 @@ def test_a_model_goes_on_with_names_its_vocabulary_covers_and_refuses_others(qtb
     assert w.iteration == 60 and w.loss_plot.points == 60 and w.isWindowModified()
     train(qtbot, w, 80)
     assert set(w.worker.call(lambda t: t.corpus.names)) == {"adan", "beva", "gunnar"}
+
+    w.dialogs.choices = [0, 1]  # start a new model on it, discarding the unsaved 80
+    w.dialogs.open_paths = [str(odd)]
+    w.actions_.open_corpus.trigger()
+    qtbot.waitUntil(lambda: w.corpus_panel.title.text() == "odd" and not w.busy,
+                    timeout=20_000)
+    assert w.iteration == 0 and w.worker.call(lambda t: t.corpus.names) == ["zoë", "xavier"]
 
 
 def test_a_100k_name_corpus_loads_off_the_window_thread(qtbot, tmp_path, tiny_corpus,

@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject
 from dinogui.core import checkpoint
 from dinogui.core.corpus import load_corpus
 from dinogui.core.trainer import Trainer
-from dinogui.core.transfer import continue_on
+from dinogui.core.transfer import VocabularyMismatch, continue_on, vocabulary_problem
 from dinogui.dialogs import CHECKPOINT_FILTER, CORPUS_FILTER
 from dinogui.session import check_for_views
 from dinogui.widgets.corpus_panel import CorpusSummary
@@ -94,63 +94,97 @@ class FileFlows(QObject):
             self.open_corpus_path(path)
 
     def open_corpus_path(self, path: str | Path, ask: bool = True) -> None:
-        """Load a name list: a fresh model on it, or (when asked) the current model goes on."""
+        """Load a name list, then (when asked and a trained model is shown) ask whether the
+        model goes on with it or a new model starts on it. A bad file is refused before
+        any question."""
         w, s = self.w, self.w.session
         if s.busy or w.closing:
             return
         path = Path(path)
-        carry_on = False
-        if ask and s.trainer is not None and s.iteration > 0:
-            choice = w.dialogs.choose(
-                "Open Corpus",
-                f"The current model has trained {s.iteration:,} iterations on "
-                f"{s.summary.title if s.summary else 'its names'}.\n\n"
-                f"Train this model on {path.name} (its vocabulary must cover the new names), "
-                "or start a new model on it?",
-                ["Train This Model on It", "Start a New Model"])
-            if choice is None:
-                return
-            carry_on = choice == 0
-            if not carry_on and not w.may_discard("start a new model"):
-                return
-        try:
-            config = None if carry_on else w.hyperparams.config()
-        except ValueError as e:  # settings no model can have: say so, keep what is there
-            w.refuse("Cannot start a model", e, "kept the current model")
-            return
+        vocab = s.trainer.vocab if ask and s.trainer is not None and s.iteration > 0 else None
         w.set_busy(f"Loading {path.name}…")
 
         def load():
             corpus = load_corpus(path)
-            summary = CorpusSummary.of(corpus)
-            return corpus, summary, (None if config is None else Trainer(corpus, config))
+            problem = None if vocab is None else vocabulary_problem(vocab, corpus)
+            return corpus, CorpusSummary.of(corpus), problem
 
         def loaded(result, error) -> None:
+            w.set_busy("")
             if error is not None:
-                w.set_busy("")
                 w.refuse("Cannot open corpus", error, "kept the current corpus")
                 return
-            corpus, summary, trainer = result
-            if trainer is not None:
-                w.set_busy("")
-                w.adopt(trainer, summary, checkpoint_path=None, saved_iteration=0)
-                self._remember(path, corpus=True)
-                w.note(f"Loaded {summary.title}: {summary.stats.names:,} names; a new "
-                       f"{trainer.config.preset} model")
+            corpus, summary, problem = result
+            if vocab is None or s.trainer is None:
+                self._new_model_on(corpus, summary, path, ask=False)
                 return
-            w.worker.pause()
-            w.worker.ask(lambda t: continue_on(t, corpus),
-                         lambda moved, err: self._continued(moved, err, summary, path))
+            on = s.summary.title if s.summary else "its names"
+            if problem is None:
+                choice = w.dialogs.choose(
+                    "Open Corpus",
+                    f"The current model has trained {s.iteration:,} iterations on {on}.\n\n"
+                    f"Train this model on {path.name}, or start a new model on it?",
+                    ["Train This Model on It", "Start a New Model"])
+                if choice == 0:
+                    self._carry_on(corpus, summary, path)
+                elif choice == 1:
+                    self._new_model_on(corpus, summary, path)
+                return
+            self._offer_new_model(problem, corpus, summary, path)
 
         w.tasks.run(load, loaded)
 
-    def _continued(self, trainer, error, summary: CorpusSummary, path: Path) -> None:
+    def _offer_new_model(self, problem: str, corpus, summary: CorpusSummary, path: Path) -> None:
+        """The model cannot go on with these names: say why, and offer the way that works."""
+        choice = self.w.dialogs.choose(
+            f"Cannot train this model on {path.name}",
+            f"{problem[:1].upper()}{problem[1:]}.\n\nA model goes on only with names its "
+            "vocabulary covers. Start a new model on these names?",
+            ["Start a New Model on It"])
+        if choice == 0:
+            self._new_model_on(corpus, summary, path)
+        else:
+            self.w.note(f"Kept the current corpus and model ({path.name} not opened)")
+
+    def _new_model_on(self, corpus, summary: CorpusSummary, path: Path, ask: bool = True) -> None:
+        w = self.w
+        if ask and not w.may_discard("start a new model"):
+            return
+        try:
+            config = w.hyperparams.config()
+        except ValueError as e:  # settings no model can have: say so, keep what is there
+            w.refuse("Cannot start a model", e, "kept the current model")
+            return
+        w.set_busy("Building the model…")
+
+        def built(trainer, error) -> None:
+            w.set_busy("")
+            if error is not None:
+                w.refuse("Cannot build the model", error, "kept the current model")
+                return
+            w.adopt(trainer, summary, checkpoint_path=None, saved_iteration=0)
+            self._remember(path, corpus=True)
+            w.note(f"Loaded {summary.title}: {summary.stats.names:,} names; a new "
+                   f"{trainer.config.preset} model")
+
+        w.tasks.run(lambda: Trainer(corpus, config), built)
+
+    def _carry_on(self, corpus, summary: CorpusSummary, path: Path) -> None:
+        w = self.w
+        w.set_busy(f"Moving the model to {path.name}…")
+        w.worker.pause()
+        w.worker.ask(lambda t: continue_on(t, corpus),
+                     lambda moved, err: self._continued(moved, err, corpus, summary, path))
+
+    def _continued(self, trainer, error, corpus, summary: CorpusSummary, path: Path) -> None:
         w = self.w
         w.set_busy("")
+        if isinstance(error, VocabularyMismatch):
+            self._offer_new_model(str(error), corpus, summary, path)
+            return
         if error is not None:
             w.refuse(f"Cannot train this model on {path.name}", error,
-                     "kept the current corpus and model. Start a new model to train on "
-                     "these names, or open a corpus that uses only the model's characters")
+                     "kept the current corpus and model")
             return
         w.adopt(trainer, summary, checkpoint_path=None, saved_iteration=None)
         self._remember(path, corpus=True)
