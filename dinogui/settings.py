@@ -14,10 +14,25 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
+from dinogui.core.corpus import bundled_corpus_path
+
 ORGANIZATION = "dinogui"
 APPLICATION = "dinogui"
 MAX_RECENT = 8
 AUTOSAVE_NAME = "autosave.npz"
+
+
+def documents_folder() -> Path:
+    """The user's Documents folder (QStandardPaths), else the home folder."""
+    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(location) if location and Path(location).is_dir() else Path.home()
+
+
+def inside_the_app(folder: Path) -> bool:
+    """The bundled data folder, or any folder of the installed package."""
+    folder = folder.resolve()
+    app_folders = {bundled_corpus_path().parent.resolve(), Path(__file__).resolve().parent}
+    return any(folder == f or f in folder.parents for f in app_folders)
 
 
 def default_data_dir() -> Path:
@@ -118,8 +133,13 @@ class AppSettings:
         self._set_json("files/recent", [])
 
     def last_folder(self) -> str:
+        """Where file dialogs start: the last folder used, else Documents; never a folder
+        inside the installed app (its bundled names are opened, not written to)."""
         value = self.q.value("files/last_folder")
-        return value if isinstance(value, str) else str(Path.home())
+        if isinstance(value, str) and value and Path(value).is_dir() \
+                and not inside_the_app(Path(value)):
+            return value
+        return str(documents_folder())
 
     def set_last_folder(self, path: str | Path) -> None:
         self.q.setValue("files/last_folder", str(Path(path).parent))

@@ -258,3 +258,29 @@ def test_a_crafted_autosave_is_refused_set_aside_and_changes_nothing(qtbot, tmp_
     assert not w.dialogs.asked  # nothing offered that could not be restored
     assert (autosave.parent / "autosave-discarded.npz").exists()  # kept for a rescue by hand
     assert (w.generation, w.iteration, w.config) == before
+
+
+def test_save_and_export_start_in_the_users_folders_never_the_bundled_one(qtbot, tmp_path):
+    from pathlib import Path
+
+    from dinogui.core.corpus import bundled_corpus_path
+    from dinogui.settings import documents_folder
+
+    bundled = bundled_corpus_path()
+    w = open_window(qtbot, tmp_path, bundled)  # opened from the app's own data folder
+    w.dialogs.save_paths = [None]
+    w.actions_.save_as.trigger()
+    suggested = Path(w.dialogs.asked[-1][1])
+    assert suggested.parent == documents_folder() != bundled.parent
+    assert suggested.name == f"{bundled.stem}{file_flows.CHECKPOINT_SUFFIX}"
+
+    train(qtbot, w, 10)
+    (tmp_path / "mine").mkdir()
+    w.dialogs.save_paths = [str(tmp_path / "mine" / "m.npz")]
+    w.actions_.save_as.trigger()
+    qtbot.waitUntil(lambda: not w.isWindowModified(), timeout=20_000)
+    w.actions_.sample.trigger()
+    qtbot.waitUntil(lambda: bool(w.samples.names()), timeout=20_000)
+    w.dialogs.save_paths = [None]
+    w.actions_.export_samples.trigger()
+    assert Path(w.dialogs.asked[-1][1]).parent == tmp_path / "mine"  # the last folder used
