@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Slot
+from PySide6.QtCore import QRect, QSize, Qt, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -54,6 +54,17 @@ from dinogui.widgets.runs_view import RunsView
 from dinogui.widgets.samples_panel import SamplesPanel
 from dinogui.widgets.status import TrainingStatus
 from dinogui.worker import WorkerThread
+
+DEFAULT_SIZE = QSize(1360, 840)  # the first launch's size, on a screen that holds it
+FRAME = QSize(16, 48)  # room left for the window manager's frame and title bar
+LEFT_MIN_WIDTH = 250  # the settings panel: with the others, the window fits 1024 pixels
+RIGHT_MIN_WIDTH = 270  # the sampling panel (it scrolls when narrower than it wants)
+
+
+def fits(geometry: QRect, available: QRect) -> bool:
+    """The window (its client area, plus room for a frame) lies within the screen's space."""
+    return available.contains(geometry.adjusted(0, -FRAME.height() + 8, 0, 0)) \
+        and geometry.width() + FRAME.width() <= available.width() + 8
 
 
 class MainWindow(QMainWindow):
@@ -155,7 +166,7 @@ class MainWindow(QMainWindow):
         self.left_scroll.setWidget(left)
         self.left_scroll.setWidgetResizable(True)
         self.left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.left_scroll.setMinimumWidth(250)
+        self.left_scroll.setMinimumWidth(LEFT_MIN_WIDTH)
         self.left_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
 
         self.loss_plot = LossPlot()
@@ -176,11 +187,19 @@ class MainWindow(QMainWindow):
 
         a.copy_samples.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.samples = SamplesPanel(a.sample, a.copy_samples, a.export_samples)
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
+        right_inner = QWidget()
+        right_layout = QVBoxLayout(right_inner)
         right_layout.setContentsMargins(6, 6, 6, 6)
         right_layout.addWidget(self.samples)
-        right.setMinimumWidth(250)
+        # a scroll area, so the window fits a 1024-pixel screen: narrower than the panel
+        # wants, it scrolls sideways instead of pushing the window off the screen
+        right = self.right_scroll = QScrollArea()
+        right.setWidget(right_inner)
+        right.setWidgetResizable(True)
+        right.setMinimumWidth(RIGHT_MIN_WIDTH)
+        right.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.loss_plot.caption.setWordWrap(True)  # a long caption wraps, not widens the window
+        self.loss_plot.caption.setMinimumWidth(120)  # (its width-for-height is known late)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.left_scroll)
@@ -240,6 +259,8 @@ class MainWindow(QMainWindow):
                                        self.tasks.run, nearest=self.nearest)
         self.views.addTab(self.inspector, "Inspector")
         self.runs_view = RunsView(a.delete_runs)
+        for label in (self.runs_view.count_label, self.runs_view.table_title):
+            label.setWordWrap(True)  # long lines wrap, so the center fits a 1024-pixel screen
         self.views.addTab(self.runs_view, "Runs")
         view = self.view_menu
         view.addSeparator()
@@ -295,7 +316,8 @@ class MainWindow(QMainWindow):
     def _restore_layout(self) -> None:
         geometry = self.settings.blob("geometry")
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1360, 840)
+            self.resize(DEFAULT_SIZE)
+        self._fitted = False  # checked against the screen when first shown
         for key, widget in (("state", self), ("splitter", self.splitter),
                             ("center", self.center)):
             blob = self.settings.blob(key)
@@ -448,6 +470,28 @@ class MainWindow(QMainWindow):
             QApplication.restoreOverrideCursor()
         self._save_layout()
         event.accept()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if not self._fitted:
+            self._fitted = True
+            self.fit_to_screen()
+
+    def fit_to_screen(self) -> None:
+        """Keep the restored (or default) size if the screen holds it, else shrink to the
+        screen's free space (down to the minimum size, which fits 1024x768) and center."""
+        available = self.screen().availableGeometry()
+        if fits(self.geometry(), available):
+            return
+        self.layout().activate()  # the minimum size as it is once shown
+        size = QSize(min(self.width(), available.width() - FRAME.width()),
+                     min(self.height(), available.height() - FRAME.height()))
+        self.resize(size.expandedTo(self.minimumSizeHint()))
+        self.move(available.center() - self.rect().center())
+        if self.settings.blob("splitter") is None:  # the side panels as wide as they want
+            right = min(self.right_scroll.widget().sizeHint().width(), 400)
+            left = self.left_scroll.minimumWidth()
+            self.splitter.setSizes([left, self.width() - left - right, right])
 
     # == drag and drop, about =========================================================
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802

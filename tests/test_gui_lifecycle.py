@@ -400,3 +400,76 @@ def test_a_damaged_settings_file_is_clamped_or_ignored_and_the_window_starts(qtb
     assert hp.budget.value() == 0 and sp.max_len.value() == 1000
     assert hp.cell.currentData() == "lstm"  # the sound values are kept
     assert w.config.hidden == 50 and w.config.seed == 0  # and the model uses them
+
+
+FIT_SCRIPT = textwrap.dedent("""
+    import json, sys
+    from pathlib import Path
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QApplication
+    from tests.gui_support import ScriptedDialogs, settings_at
+    from dinogui.main_window import MainWindow
+
+    app = QApplication(sys.argv)
+    folder = Path(sys.argv[1])
+
+    def opened():
+        w = MainWindow(settings=settings_at(folder), dialogs=ScriptedDialogs(),
+                       data_dir=folder / "data", load_corpus_now=False)
+        w.show()
+        app.processEvents()
+        return w
+
+    def report(w):
+        def corner(widget):
+            p = widget.mapTo(w, QPoint(widget.width(), widget.height()))
+            return [p.x(), p.y()]
+        a = w.screen().availableGeometry()
+        return {"available": [a.x(), a.y(), a.width(), a.height()],
+                "geometry": [w.x(), w.y(), w.width(), w.height()],
+                "minimum": [w.minimumSizeHint().width(), w.minimumSizeHint().height()],
+                "samples": corner(w.samples), "status": corner(w.statusBar()),
+                "left": corner(w.left_scroll)}
+
+    first = opened()
+    shown = report(first)
+    first.resize(1700, 1100)  # as on a bigger screen, and remembered on close
+    first.close()
+    again = opened()
+    print(json.dumps({"first": shown, "restored": report(again)}))
+    again.close()
+""")
+
+
+@pytest.mark.parametrize("screen, scale", [((1024, 768), "1"), ((1280, 720), "1"),
+                                           ((2048, 1536), "2"), ((1920, 1080), "1.5")],
+                         ids=["1024x768", "1280x720", "2048x1536@2", "1920x1080@1.5"])
+def test_the_window_fits_the_screen_and_a_bigger_remembered_size_is_not_restored(
+        tmp_path, screen, scale):
+    width, height = screen
+    config = tmp_path / "screen.json"
+    config.write_text(json.dumps({"screens": [{
+        "name": "test", "x": 0, "y": 0, "width": width, "height": height,
+        "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
+    env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={config}",
+               QT_SCALE_FACTOR=scale,
+               PYTHONPATH=os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, "-c", FIT_SCRIPT, str(tmp_path)], env=env,
+                          capture_output=True, text=True, timeout=120,
+                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    logical = (round(width / float(scale)), round(height / float(scale)))
+    for shown in result.values():
+        ax, ay, aw, ah = shown["available"]
+        x, y, w, h = shown["geometry"]
+        assert (aw, ah) == logical
+        # the window and room for its frame lie on the screen
+        assert ax <= x and x + w + 16 <= ax + aw + 8 and ay <= y and y + h <= ay + ah
+        assert w <= 1360 and h <= 840
+        # nothing is cut off at the right or the bottom
+        assert shown["samples"][0] <= w and shown["status"] == [w, h]
+        assert shown["left"][0] < shown["samples"][0]
+    # the minimum size fits a 1024x768 screen, with room for a frame and a taskbar
+    mw, mh = result["first"]["minimum"]
+    assert mw <= 1024 - 16 and mh <= 768 - 80
