@@ -48,6 +48,17 @@ class EncodedNames:
             raise ValueError(f"character {ch!r} is not in the vocabulary")
         return cls(found.astype(np.int32), starts, lengths)  # int32: half the memory
 
+    @classmethod
+    def from_arrays(cls, encoded: Sequence[np.ndarray]) -> EncodedNames:
+        """Names already encoded, one index array each."""
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+        starts = np.zeros(len(encoded), dtype=np.int64)
+        np.cumsum(lengths[:-1] + 1, out=starts[1:])
+        codes = np.zeros(int(lengths.sum()) + len(encoded), dtype=np.int32)
+        for s, e in zip(starts, encoded, strict=True):
+            codes[s : s + len(e)] = e
+        return cls(codes, starts, lengths)
+
     def __len__(self) -> int:
         return len(self.starts)
 

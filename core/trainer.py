@@ -16,14 +16,13 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
-from . import rnn, sampling, validation
+from . import sampling, validation
 from .batching import EncodedNames, bucketed_order
 from .corpus import Corpus
 from .history import History
-from .models import MODELS
+from .models import MAX_LAYERS, MODELS, as_batched, classic
 from .optim import Optimizer
 from .packing import ParamPack
-from .stacked import MAX_LAYERS
 from .threads import limits_blas
 
 PRESETS = ("classic", "default")
@@ -166,8 +165,8 @@ class Trainer:
         V = self.vocab.size
         if config.preset == "classic":
             # the seed: np.random.seed(1) before the init, np.random.seed(0) before the shuffle
-            self._classic = rnn.PackedRNN.from_params(
-                rnn.init_params(config.hidden, V, np.random.RandomState(config.seed + 1)))
+            self._classic = classic.PackedRNN.from_params(
+                classic.init_params(config.hidden, V, np.random.RandomState(config.seed + 1)))
             self.params = self._classic.params
             order = self.train_rows.copy()
             np.random.RandomState(config.seed).shuffle(order)
@@ -205,7 +204,7 @@ class Trainer:
         self.best_params = best_params
         self._prepare_names()
         if config.preset == "classic":
-            self._classic = rnn.PackedRNN.from_params(params)
+            self._classic = classic.PackedRNN.from_params(params)
             self.model, self.params = None, self._classic.params
         else:
             self.model = MODELS[config.cell](params)
@@ -263,7 +262,7 @@ class Trainer:
         if self._evaluator is None:
             raise ValueError("no names are held out (the validation fraction is 0)")
         st = self.state
-        model = validation.as_batched(self.config.preset, self.config.cell, self.params, MODELS)
+        model = as_batched(self.config.preset, self.config.cell, self.params)
         loss = self._evaluator.loss_per_char(model)
         st.val_iterations.append(st.iteration - 1)
         st.val_losses.append(loss)
@@ -287,7 +286,7 @@ class Trainer:
     def _classic_step(self) -> tuple[float, int, int]:
         st, cfg, net = self.state, self.config, self._classic
         if not net.owns(self.params):  # an array was replaced: pack the new values
-            net = self._classic = rnn.PackedRNN.from_params(self.params)
+            net = self._classic = classic.PackedRNN.from_params(self.params)
             self.params = net.params
         # Y = the name's indices + [newline]; X = [None] + the name's indices
         ys = self._encoded.targets(st.order[st.iteration % len(st.order)])

@@ -23,11 +23,10 @@ from dinogui.arguments import (
 from dinogui.core import checkpoint
 from dinogui.core.checkpoint import CheckpointError
 from dinogui.core.corpus import CorpusError, bundled_corpus_path, load_corpus
-from dinogui.core.models import MODELS
+from dinogui.core.models import MAX_LAYERS, MODELS
 from dinogui.core.novelty import NearestNames
 from dinogui.core.optim import Optimizer
 from dinogui.core.sampling import SampleSpec, display_name
-from dinogui.core.stacked import MAX_LAYERS
 from dinogui.core.threads import training_threads
 from dinogui.core.trainer import PRESETS, TrainConfig, Trainer, TrainingDiverged
 

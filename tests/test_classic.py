@@ -5,7 +5,7 @@ import pytest
 
 from dinogui.core.corpus import bundled_corpus_path, load_corpus
 from dinogui.core.trainer import TrainConfig, Trainer, TrainingDiverged
-from tests import reference_seed as ref
+from dinogui.bench import reference as ref
 
 SEED_REPORT_0 = ["nkzxwtdmfqoeyhsqwasjkjvu", "kneb", "kzxwtdmfqoeyhsqwasjkjvu", "neb",
                  "zxwtdmfqoeyhsqwasjkjvu", "eb", "xwtdmfqoeyhsqwasjkjvu"]

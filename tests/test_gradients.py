@@ -6,7 +6,7 @@ import pytest
 
 from dinogui.core import rnn
 from dinogui.core.models import MODELS
-from tests import reference_seed as ref
+from dinogui.bench import reference as ref
 
 
 def numeric_grad(f, param: np.ndarray, eps: float = 1e-5) -> np.ndarray:

@@ -21,7 +21,7 @@ from dinogui.core.sampling import (
 )
 from dinogui.core.trainer import TrainConfig, Trainer
 from dinogui.core.validation import pad_names
-from tests import reference_seed as ref
+from dinogui.bench import reference as ref
 
 NAMES = ["ada", "bob", "cyrus", "dan", "eve", "finnegan", "gus", "hal", "ivy", "jasper",
          "kai", "leonidas", "mae", "nikolaus", "oda", "pia", "quinn", "rufus", "saurus"]

@@ -22,7 +22,7 @@ from dinogui.core.optim import Optimizer
 from dinogui.core.packing import ParamPack
 from dinogui.core.threads import TRAINING_THREADS, blas_threads, training_threads
 from dinogui.core.trainer import TrainConfig, Trainer
-from tests import reference_seed as ref
+from dinogui.bench import reference as ref
 from tests.conftest import shared_file
 
 SYLLABLES = ["ka", "ro", "sau", "rus", "ti", "no", "don", "pte", "ryx", "a", "lo", "mi", "x"]

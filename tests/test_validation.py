@@ -10,7 +10,7 @@ from dinogui.core import checkpoint
 from dinogui.core.corpus import corpus_from_names, load_corpus
 from dinogui.core.trainer import TrainConfig, Trainer
 from dinogui.core.validation import split_indices
-from tests import reference_seed as ref
+from dinogui.bench import reference as ref
 
 NAMES = ["ada", "bob", "cyrus", "dan", "eve", "finnegan", "gus", "hal", "ivy", "jo",
          "kim", "lou", "max", "ned", "otto", "pia", "quinn", "rex", "sal", "tom"]

@@ -8,7 +8,7 @@ Per step, with gate blocks [i | f | o | g] fused in W_x (n_in, 4H) and W_h (H, 4
   c_t = f * c_{t-1} + i * g
   h_t = o * tanh(c_t)
 
-Zx = x W_x + b comes precomputed for all steps (see core.stacked). The forget
+Zx = x W_x + b comes precomputed for all steps (see core.models.batched). The forget
 bias starts at 1 so that early on the cell remembers rather than forgets.
 The sampling state holds [h | c] per layer.
 """
@@ -19,25 +19,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .stacked import StackedModel, sigmoid
+from .batched import StackedModel
+from .ops import sigmoid
 
 
 @dataclass
 class LSTM(StackedModel):
     cell = "lstm"
-    gates = 4
-    state_parts = 2  # h and c
-
-    @classmethod
-    def init_layer(cls, n_in, hidden, rng, first):
-        H = hidden
-        b = np.zeros(4 * H)
-        b[H : 2 * H] = 1.0  # forget gate
-        return {
-            "W_x": rng.standard_normal((n_in, 4 * H)) * (0.1 if first else 1.0 / np.sqrt(n_in)),
-            "W_h": rng.standard_normal((H, 4 * H)) / np.sqrt(H),
-            "b": b,
-        }
 
     def forward_layer(self, p, Zx, buf):
         T, B, H4 = Zx.shape

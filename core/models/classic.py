@@ -4,17 +4,20 @@ a_t    = tanh(Wax x_t + Waa a_{t-1} + b)     x_t one-hot, or zeros at t = 0
 yhat_t = softmax(Wya a_t + by)
 loss   = -sum_t log yhat_t[y_t]
 
-Parameters keep the seed's names and column-vector shapes, so a classic
-checkpoint reads like the exercise. The math is the seed's; only the bookkeeping
-is cheaper (see PackedRNN): a name costs about four NumPy calls per character
-plus a fixed two dozen, where the seed spends a dozen per character.
+This is core.models.reference's one-layer rnn (W_x = Wax^T, W_h = Waa^T,
+b = b, W_hy = Wya^T, b_y = by; see to_reference) with the hidden state carried
+from one name to the next, as the seed trains. Parameters keep the seed's
+names and column-vector shapes and its initialisation, so a classic checkpoint
+reads like the exercise and the preset reproduces the seed's numbers. Only the
+bookkeeping differs (see PackedRNN): a few NumPy calls per character instead of
+a dozen.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
+
+from .ops import all_finite, clip_, softmax
 
 Params = dict[str, np.ndarray]
 
@@ -31,9 +34,10 @@ def init_params(n_a: int, vocab_size: int, rng: np.random.RandomState) -> Params
             "b": np.zeros((n_a, 1)), "by": np.zeros((n_y, 1))}
 
 
-def softmax_rows(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+def to_reference(params: Params) -> Params:
+    """The seed's five arrays under core.models.reference's names and row layout (views)."""
+    return {"W_x": params["Wax"].T, "W_h": params["Waa"].T, "b": params["b"][:, 0],
+            "W_hy": params["Wya"].T, "b_y": params["by"][:, 0]}
 
 
 class PackedRNN:
@@ -188,12 +192,10 @@ class PackedRNN:
         return self.a_rows[self._T].reshape(-1, 1).copy()
 
     def grads_finite(self) -> bool:
-        g = self.grad_flat
-        # a finite sum means every entry is finite; only an overflowing sum needs the full scan
-        return math.isfinite(float(g.sum())) or bool(np.isfinite(g).all())
+        return all_finite(self.grad_flat)
 
     def clip_grads(self, max_value: float) -> None:
-        np.clip(self.grad_flat, -max_value, max_value, out=self.grad_flat)
+        clip_(self.grad_flat, max_value)
 
     def sgd(self, lr: float) -> None:
         """params += -lr * grads, element for element the seed's update."""
@@ -236,4 +238,4 @@ def step_probs(params: Params, x: int, a_prev: np.ndarray, temperature: float = 
     logits = (params["Wya"] @ a + params["by"])[:, 0]
     if temperature != 1.0:
         logits = logits / temperature
-    return softmax_rows(logits), a
+    return softmax(logits), a

@@ -8,7 +8,7 @@ Per step, with gate blocks [r | z | n] fused in W_x (n_in, 3H) and W_h (H, 3H):
   n   = tanh(Zx_n + r * (a_n + b_hn))        candidate
   h_t = (1 - z) * n + z * h_{t-1}
 
-Zx = x W_x + b comes precomputed for all steps (see core.stacked).
+Zx = x W_x + b comes precomputed for all steps (see core.models.batched).
 """
 
 from __future__ import annotations
@@ -17,23 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .stacked import StackedModel, sigmoid
+from .batched import StackedModel
+from .ops import sigmoid
 
 
 @dataclass
 class GRU(StackedModel):
     cell = "gru"
-    gates = 3
-
-    @classmethod
-    def init_layer(cls, n_in, hidden, rng, first):
-        H = hidden
-        return {
-            "W_x": rng.standard_normal((n_in, 3 * H)) * (0.1 if first else 1.0 / np.sqrt(n_in)),
-            "W_h": rng.standard_normal((H, 3 * H)) / np.sqrt(H),
-            "b": np.zeros(3 * H),
-            "b_hn": np.zeros(H),  # inside r * (...): not redundant with b
-        }
 
     def forward_layer(self, p, Zx, buf):
         T, B, H3 = Zx.shape
