@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from dinogui.bench import reference as ref
 from dinogui.core.corpus import bundled_corpus_path, load_corpus
 from dinogui.core.trainer import TrainConfig, Trainer, TrainingDiverged
-from dinogui.bench import reference as ref
 
 SEED_REPORT_0 = ["nkzxwtdmfqoeyhsqwasjkjvu", "kneb", "kzxwtdmfqoeyhsqwasjkjvu", "neb",
                  "zxwtdmfqoeyhsqwasjkjvu", "eb", "xwtdmfqoeyhsqwasjkjvu"]

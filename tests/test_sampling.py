@@ -7,9 +7,12 @@ import random
 import numpy as np
 import pytest
 
+from dinogui.bench import reference as ref
 from dinogui.cli import main
-from dinogui.core import checkpoint, rnn
+from dinogui.core import checkpoint
+from dinogui.core.batching import EncodedNames
 from dinogui.core.corpus import corpus_from_names
+from dinogui.core.models import classic
 from dinogui.core.novelty import NearestNames, levenshtein, levenshtein_many, novelty_rate
 from dinogui.core.sampling import (
     BLOCK,
@@ -20,8 +23,6 @@ from dinogui.core.sampling import (
     shortest_with,
 )
 from dinogui.core.trainer import TrainConfig, Trainer
-from dinogui.core.validation import pad_names
-from dinogui.bench import reference as ref
 
 NAMES = ["ada", "bob", "cyrus", "dan", "eve", "finnegan", "gus", "hal", "ivy", "jasper",
          "kai", "leonidas", "mae", "nikolaus", "oda", "pia", "quinn", "rufus", "saurus"]
@@ -88,15 +89,15 @@ def ref_edit_distance(a: str, b: str) -> int:
 def next_probs_loop(trainer: Trainer):
     """A function text -> next-character probabilities, one character at a time.
 
-    Classic models go through the seed's rnn.step_probs; batched ones through
+    Classic models go through the seed's classic.step_probs; batched ones through
     model.step with a batch of one and a plain softmax.
     """
     if trainer.config.preset == "classic":
         def probs(text):
             a = np.zeros((trainer.config.hidden, 1))
-            p, a = rnn.step_probs(trainer.params, -1, a)
+            p, a = classic.step_probs(trainer.params, -1, a)
             for ch in text:
-                p, a = rnn.step_probs(trainer.params, trainer.vocab.stoi[ch], a)
+                p, a = classic.step_probs(trainer.params, trainer.vocab.stoi[ch], a)
             return p
     else:
         model = trainer.sampler().batched_model()
@@ -390,7 +391,7 @@ def test_scores_agree_with_the_training_loss(trainers, key):
     s = t.sampler()
     model = s.batched_model()
     ll = s.loglik_per_char(NAMES)
-    X, Y, mask = pad_names([np.array(t.vocab.encode(n)) for n in NAMES])
+    X, Y, mask = EncodedNames.encode(t.vocab, NAMES).pad_batch(np.arange(len(NAMES)), np.float64)
     total = (ll * np.array([len(n) + 1 for n in NAMES])).sum()
     assert total == pytest.approx(-model.loss(X, Y, mask), rel=1e-5)
 

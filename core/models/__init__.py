@@ -2,7 +2,7 @@
 
   reference.py   rnn, gru and lstm written out plainly in float64: the definition
   classic.py     the seed's rnn, one name at a time (the `classic` preset)
-  batched.py     mini-batched, stacked layers (the `default` preset); gru.py, lstm.py
+  batched.py     mini-batched, stacked rnn, gru and lstm layers (the `default` preset)
   ops.py         softmax, cross-entropy and the other primitives, once each
 
 Every batched model offers the same small interface:
@@ -18,9 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import classic
-from .batched import RNN, StackedModel
-from .gru import GRU
-from .lstm import LSTM
+from .batched import GRU, LSTM, RNN, StackedModel
 from .reference import MAX_LAYERS
 
 __all__ = ["MAX_LAYERS", "MODELS", "as_batched", "current_name"]

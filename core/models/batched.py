@@ -8,7 +8,7 @@ initialisation), computed for a whole (T, B) batch at once:
   h^l_t = cell(Zx_l[t], h^l_{t-1})
   logits_t = h^top_t W_hy + b_y
 
-A cell (tanh RNN here, GRU and LSTM in their modules) only supplies its
+A cell (RNN, GRU, LSTM below) only supplies its
 recurrence over the precomputed input projections Zx (T, B, G*H), G being its
 number of gate blocks, fused so that each time step costs one (B, H) @ (H, G*H)
 product. The input projections, the stacking, the head and its softmax
@@ -31,12 +31,12 @@ from typing import ClassVar
 import numpy as np
 
 from . import reference
-from .ops import Scratch, softmax_xent_
+from .ops import Scratch, sigmoid, softmax_xent_
 from .reference import MAX_LAYERS, layer_count, layer_key
 
 Params = dict[str, np.ndarray]
 
-__all__ = ["MAX_LAYERS", "RNN", "StackedModel", "drop"]
+__all__ = ["GRU", "LSTM", "MAX_LAYERS", "RNN", "StackedModel", "drop"]
 
 
 def drop(H: np.ndarray, p: float, rng) -> tuple[np.ndarray, np.ndarray | None]:
@@ -299,3 +299,139 @@ class RNN(StackedModel):
     def step_layer(self, p, zx, state):
         h = np.tanh(zx + state @ p["W_h"])
         return h, h
+
+
+@dataclass
+class GRU(StackedModel):
+    """A mini-batched GRU (the cuDNN/PyTorch form, which needs one h-product per step).
+
+    Per step, with gate blocks [r | z | n] fused in W_x (n_in, 3H) and W_h (H, 3H):
+
+      a   = h_{t-1} W_h                          (B, 3H)
+      r   = sigmoid(Zx_r + a_r)                  reset gate
+      z   = sigmoid(Zx_z + a_z)                  update gate: how much of h_{t-1} to keep
+      n   = tanh(Zx_n + r * (a_n + b_hn))        candidate
+      h_t = (1 - z) * n + z * h_{t-1}
+    """
+
+    cell = "gru"
+
+    def forward_layer(self, p, Zx, buf):
+        T, B, H3 = Zx.shape
+        H = H3 // 3
+        W_h, b_hn = p["W_h"], p["b_hn"]
+        Hs = buf("Hs", (T + 1, B, H))
+        Hs[0] = 0.0  # h_{-1}
+        G = buf("G", (T, B, 3 * H))  # gate values [r | z | n]
+        An = buf("An", (T, B, H))  # a_n + b_hn, for r's gradient
+        for t in range(T):
+            h = Hs[t]  # (B, H)
+            a = h @ W_h  # (B, 3H)
+            rz = G[t, :, : 2 * H]
+            rz[...] = sigmoid(Zx[t, :, : 2 * H] + a[:, : 2 * H])
+            r, z = rz[:, :H], rz[:, H:]
+            An[t] = a[:, 2 * H :] + b_hn
+            n = G[t, :, 2 * H :]
+            n[...] = np.tanh(Zx[t, :, 2 * H :] + r * An[t])
+            Hs[t + 1] = n + z * (h - n)  # (1 - z) n + z h
+        return Hs[1:], (Hs, G, An)
+
+    def backward_layer(self, p, cache, dHout, buf):
+        Hs, G, An = cache
+        T, B, H = dHout.shape
+        W_hT = p["W_h"].T  # (3H, H)
+        dZx = buf("dZx", (T, B, 3 * H))  # d pre-activations [r | z | n]
+        dA = buf("dA", (T, B, 3 * H))  # d a = d(h W_h); differs from dZx in the n block
+        dh_next = np.zeros((B, H), dtype=dHout.dtype)
+        for t in range(T - 1, -1, -1):
+            h = Hs[t]
+            r, z, n = G[t, :, :H], G[t, :, H : 2 * H], G[t, :, 2 * H :]
+            dh = dHout[t] + dh_next  # (B, H)
+            dn_pre = dh * (1.0 - z) * (1.0 - n * n)  # through n = tanh(.)
+            dr = dn_pre * An[t]
+            dZx[t, :, :H] = dr * r * (1.0 - r)
+            dZx[t, :, H : 2 * H] = dh * (h - n) * z * (1.0 - z)
+            dZx[t, :, 2 * H :] = dn_pre
+            dA[t, :, : 2 * H] = dZx[t, :, : 2 * H]
+            dA[t, :, 2 * H :] = dn_pre * r
+            dh_next = dh * z + dA[t] @ W_hT
+        grads = {
+            "W_h": Hs[:-1].reshape(-1, H).T @ dA.reshape(-1, 3 * H),
+            "b_hn": dA[:, :, 2 * H :].sum(axis=(0, 1)),
+        }
+        return dZx, grads
+
+    def step_layer(self, p, zx, h):
+        H = h.shape[1]
+        a = h @ p["W_h"]  # (B, 3H)
+        rz = sigmoid(zx[:, : 2 * H] + a[:, : 2 * H])
+        r, z = rz[:, :H], rz[:, H:]
+        n = np.tanh(zx[:, 2 * H :] + r * (a[:, 2 * H :] + p["b_hn"]))
+        h = n + z * (h - n)
+        return h, h
+
+
+@dataclass
+class LSTM(StackedModel):
+    """A mini-batched LSTM.
+
+    Per step, with gate blocks [i | f | o | g] fused in W_x (n_in, 4H) and W_h (H, 4H):
+
+      a   = Zx_t + h_{t-1} W_h                   (B, 4H)
+      i, f, o = sigmoid(a_i), sigmoid(a_f), sigmoid(a_o)
+      g   = tanh(a_g)
+      c_t = f * c_{t-1} + i * g
+      h_t = o * tanh(c_t)
+
+    The sampling state holds [h | c] per layer.
+    """
+
+    cell = "lstm"
+
+    def forward_layer(self, p, Zx, buf):
+        T, B, H4 = Zx.shape
+        H = H4 // 4
+        W_h = p["W_h"]
+        Hs, Cs = buf("Hs", (T + 1, B, H)), buf("Cs", (T + 1, B, H))
+        Hs[0] = Cs[0] = 0.0  # h_{-1}, c_{-1}
+        G = buf("G", (T, B, 4 * H))  # gate values [i | f | o | g]
+        TC = buf("TC", (T, B, H))  # tanh(c_t)
+        for t in range(T):
+            a = Zx[t] + Hs[t] @ W_h  # (B, 4H)
+            G[t, :, : 3 * H] = sigmoid(a[:, : 3 * H])
+            G[t, :, 3 * H :] = np.tanh(a[:, 3 * H :])
+            i, f, o, g = (G[t, :, k * H : (k + 1) * H] for k in range(4))
+            Cs[t + 1] = f * Cs[t] + i * g
+            TC[t] = np.tanh(Cs[t + 1])
+            Hs[t + 1] = o * TC[t]
+        return Hs[1:], (Hs, Cs, G, TC)
+
+    def backward_layer(self, p, cache, dHout, buf):
+        Hs, Cs, G, TC = cache
+        T, B, H = dHout.shape
+        W_hT = p["W_h"].T  # (4H, H)
+        dA = buf("dA", (T, B, 4 * H))  # d pre-activations [i | f | o | g]
+        dh_next = np.zeros((B, H), dtype=dHout.dtype)
+        dc_next = np.zeros((B, H), dtype=dHout.dtype)
+        for t in range(T - 1, -1, -1):
+            i, f, o, g = (G[t, :, k * H : (k + 1) * H] for k in range(4))
+            tc = TC[t]
+            dh = dHout[t] + dh_next
+            dc = dc_next + dh * o * (1.0 - tc * tc)
+            dA[t, :, :H] = dc * g * i * (1.0 - i)
+            dA[t, :, H : 2 * H] = dc * Cs[t] * f * (1.0 - f)
+            dA[t, :, 2 * H : 3 * H] = dh * tc * o * (1.0 - o)
+            dA[t, :, 3 * H :] = dc * i * (1.0 - g * g)
+            dc_next = dc * f
+            dh_next = dA[t] @ W_hT
+        return dA, {"W_h": Hs[:-1].reshape(-1, H).T @ dA.reshape(-1, 4 * H)}
+
+    def step_layer(self, p, zx, state):
+        H = state.shape[1] // 2
+        h, c = state[:, :H], state[:, H:]
+        a = zx + h @ p["W_h"]  # (B, 4H)
+        i, f, o = (sigmoid(a[:, k * H : (k + 1) * H]) for k in range(3))
+        g = np.tanh(a[:, 3 * H :])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        return h, np.concatenate([h, c], axis=1)

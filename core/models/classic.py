@@ -209,25 +209,6 @@ def _seed_views(Wcell: np.ndarray, Wout: np.ndarray, n_a: int) -> Params:
             "b": Wcell[:, n_a : n_a + 1], "by": Wout[:, n_a:]}
 
 
-def loss_and_grads(
-    params: Params, xs: np.ndarray, ys: np.ndarray, a_prev: np.ndarray
-) -> tuple[float, Params, np.ndarray]:
-    """Forward and backward through one name (packs the parameters on each call).
-
-    xs: (T,) input indices, -1 (the zero input) at t = 0 and only there.
-    ys: (T,) target indices (the name shifted left, then newline).
-    a_prev: (n_a, 1) hidden state carried from the previous name.
-    Returns (loss summed over the name, gradients keyed like params, a_last).
-    """
-    xs = np.asarray(xs)
-    if xs[0] != -1 or (xs[1:] < 0).any():
-        raise ValueError("xs must hold -1 at t = 0 and character indices after it")
-    packed = PackedRNN.from_params(params)
-    loss = packed.backprop(xs[1:], np.asarray(ys), a_prev)
-    grads = {k: g.copy() for k, g in packed.grads.items()}
-    return loss, grads, packed.last_state()
-
-
 def step_probs(params: Params, x: int, a_prev: np.ndarray, temperature: float = 1.0):
     """One cell step for sampling: (probabilities (n_y,), a_next (n_a, 1))."""
     # the seed's order of additions, (Wax x + Waa a) + b, so draws match it
