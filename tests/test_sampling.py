@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 
 from dinogui.bench import reference as ref
+from dinogui.bench.nearest_dp import NumpyNearestNames, levenshtein_many
 from dinogui.cli import main
 from dinogui.core import checkpoint
 from dinogui.core.batching import EncodedNames
 from dinogui.core.corpus import corpus_from_names
 from dinogui.core.models import classic
-from dinogui.core.novelty import NearestNames, levenshtein, levenshtein_many, novelty_rate
+from dinogui.core.novelty import QUERY_BLOCK, NearestNames, novelty_rate
 from dinogui.core.sampling import (
     BLOCK,
     ConstraintError,
@@ -444,13 +445,6 @@ def random_words(rng: random.Random, n: int, letters: str = "abcd", longest: int
             for _ in range(n)]
 
 
-def test_edit_distance_equals_the_textbook_dp():
-    rng = random.Random(0)
-    for _ in range(400):
-        a, b = random_words(rng, 2, "abc")
-        assert levenshtein(a, b) == ref_edit_distance(a, b)
-
-
 def test_vectorised_distances_equal_the_textbook_dp():
     rng = random.Random(1)
     codes = {ch: i for i, ch in enumerate("abcde")}
@@ -469,16 +463,26 @@ def test_vectorised_distances_equal_the_textbook_dp():
         np.testing.assert_array_equal(np.minimum(bounded, 3), np.minimum(want, 3))
 
 
-def test_nearest_name_equals_brute_force_with_the_earliest_on_ties():
+@pytest.mark.parametrize("kind", [NearestNames, NumpyNearestNames])
+def test_nearest_name_equals_brute_force_with_the_earliest_on_ties(kind):
+    """The app's search (rapidfuzz) and the bench's NumPy DP give the same answers."""
     rng = random.Random(2)
     for _ in range(150):
         corpus = random_words(rng, rng.randint(1, 60), "abcd", 7)
-        index = NearestNames(corpus)
+        index = kind(corpus)
         unique = list(dict.fromkeys(corpus))
         for q in random_words(rng, 6, "abcde", 9):
             want = min(range(len(unique)), key=lambda i: (ref_edit_distance(q, unique[i]), i))
             got = index.nearest(q)
             assert (got.name, got.distance) == (unique[want], ref_edit_distance(q, unique[want]))
+
+
+def test_nearest_many_answers_each_query_as_nearest_does():
+    rng = random.Random(4)
+    index = NearestNames(random_words(rng, 300, "abcd", 7))
+    queries = random_words(rng, 2 * QUERY_BLOCK + 5, "abcde", 9) + index.names[:3]
+    assert index.nearest_many(queries) == [index.nearest(q) for q in queries]
+    assert index.nearest_many(queries)[-1].distance == 0
 
 
 def test_nearest_name_on_a_real_corpus(dinos_txt):
@@ -487,6 +491,7 @@ def test_nearest_name_on_a_real_corpus(dinos_txt):
     rng = random.Random(3)
     for q in rng.sample(names, 5) + ["tyrannosaurux", "brontosaurs", "xq", "aaaaaaaaaaaaaaaaa"]:
         got = index.nearest(q)
-        want = min(range(len(index.names)), key=lambda i: (levenshtein(q, index.names[i]), i))
+        want = min(range(len(index.names)),
+                   key=lambda i: (ref_edit_distance(q, index.names[i]), i))
         assert (got.name, got.distance) == (index.names[want],
-                                            levenshtein(q, index.names[want]))
+                                            ref_edit_distance(q, index.names[want]))
