@@ -1,7 +1,5 @@
 """The fast training paths end to end (the math is in tests/test_models.py; never the clock).
 
-- classic: the trainer against the seed's transcription (dinogui/bench/reference.py),
-  step by step and at the seed's reports (iterations 0, 2000, 4000 on dinos.txt);
 - default: reused work arrays, the vectorised padding against a plain loop,
   replaced parameter arrays, and length bucketing through checkpoints;
 - BLAS threads limited during training and restored after; the benchmark's table.
@@ -10,7 +8,6 @@
 import numpy as np
 import pytest
 
-from dinogui.bench import reference as ref
 from dinogui.cli import main
 from dinogui.core import checkpoint
 from dinogui.core.batching import EncodedNames, bucketed_order, padding_fraction
@@ -18,7 +15,6 @@ from dinogui.core.corpus import corpus_from_names, load_corpus
 from dinogui.core.models import RNN
 from dinogui.core.threads import TRAINING_THREADS, blas_threads, training_threads
 from dinogui.core.trainer import TrainConfig, Trainer
-from tests.conftest import shared_file
 
 SYLLABLES = ["ka", "ro", "sau", "rus", "ti", "no", "don", "pte", "ryx", "a", "lo", "mi", "x"]
 
@@ -34,37 +30,6 @@ def varied_corpus(tmp_path):
     path = tmp_path / "varied.txt"
     path.write_text("\n".join(made_up_names(90)) + "\n", encoding="utf-8")
     return path
-
-
-# -- classic ---------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def classic_and_seed_on_dinos():
-    """One run of each, 4001 iterations, shared by the tests below (~4 s)."""
-    path = shared_file("dinos.txt")
-    data = path.read_text(encoding="utf-8").lower()
-    examples = [x.lower().strip() for x in path.read_text(encoding="utf-8").splitlines()]
-    _, reports, losses = ref.model(data, examples, 4001, report_every=2000)
-    trainer = Trainer(load_corpus(path), TrainConfig(sample_every=2000))
-    ours = trainer.run(4001)
-    return trainer, reports, np.array(losses), ours
-
-
-def test_classic_reports_at_0_2000_4000_equal_the_seed(classic_and_seed_on_dinos):
-    _, reports, _, ours = classic_and_seed_on_dinos
-    assert [r.iteration for r in ours] == [j for j, _, _ in reports] == [0, 2000, 4000]
-    for r, (_, smooth, names) in zip(ours, reports, strict=True):
-        assert abs(r.smooth - smooth) < 1e-6
-        assert r.samples == names  # the seed's sampling, draw for draw
-    assert round(ours[0].smooth, 6) == 23.087336
-    assert round(ours[1].smooth, 6) == 27.884160
-
-
-def test_classic_losses_track_the_seed_step_by_step(classic_and_seed_on_dinos):
-    trainer, _, losses, _ = classic_and_seed_on_dinos
-    ours = trainer.history.column("loss")
-    # the same math in another summation order: equal to rounding for thousands of steps
-    np.testing.assert_allclose(ours[:2000], losses[:2000], rtol=1e-12)
-    np.testing.assert_allclose(ours, losses, rtol=1e-9)
 
 
 # -- default ---------------------------------------------------------------------------------
