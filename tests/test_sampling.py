@@ -21,6 +21,7 @@ from dinogui.core.sampling import (
     ConstraintsUnmet,
     SampleSpec,
     display_name,
+    inverse_cdf,
     shortest_with,
 )
 from dinogui.core.trainer import TrainConfig, Trainer
@@ -495,3 +496,19 @@ def test_nearest_name_on_a_real_corpus(dinos_txt):
                    key=lambda i: (ref_edit_distance(q, index.names[i]), i))
         assert (got.name, got.distance) == (index.names[want],
                                             ref_edit_distance(q, index.names[want]))
+
+
+def test_inverse_cdf_edge_rule():
+    """The first index whose cumulative probability exceeds u; never a zero-probability index."""
+    p = np.array([[0.0, 0.5, 0.0, 0.5]] * 5)
+    u = np.array([0.0, 0.4999, 0.5, 0.9999, 1.0])  # 1.0: past a total rounded down
+    np.testing.assert_array_equal(inverse_cdf(p, u), [1, 1, 3, 3, 3])
+    rng = np.random.default_rng(0)
+    p = rng.random((200, 7)) * (rng.random((200, 7)) > 0.3)
+    p[:, 2] += 1e-3
+    p /= p.sum(axis=1, keepdims=True)
+    u = rng.random(200)
+    got = inverse_cdf(p, u)
+    want = [np.searchsorted(np.cumsum(row), x, side="right") for row, x in zip(p, u, strict=True)]
+    np.testing.assert_array_equal(got, want)
+    assert (p[np.arange(200), got] > 0).all()
