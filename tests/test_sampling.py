@@ -512,3 +512,15 @@ def test_inverse_cdf_edge_rule():
     want = [np.searchsorted(np.cumsum(row), x, side="right") for row, x in zip(p, u, strict=True)]
     np.testing.assert_array_equal(got, want)
     assert (p[np.arange(200), got] > 0).all()
+
+
+def test_sampling_bench_prints_both_nearest_name_searches(capsys):
+    from dinogui.bench.sampling import bench_nearest, spliced_corpus
+
+    rng = random.Random(5)
+    corpus = spliced_corpus(NAMES, 60, rng)
+    assert len(corpus) == 60 and corpus[: len(NAMES)] == list(dict.fromkeys(NAMES))
+    bench_nearest(corpus, ["adax", "bobby", "zed", "eve"], report=3)
+    out = capsys.readouterr().out
+    assert "rapidfuzz" in out and "NumPy DP" in out and "per 3-name report" in out
+    assert "same nearest name and distance for 4 of 4 queries" in out
