@@ -19,6 +19,7 @@ import numpy as np
 from . import rnn, sampling, validation
 from .batching import EncodedNames, bucketed_order
 from .corpus import Corpus
+from .guard import StepGuard
 from .history import History
 from .models import MODELS
 from .optim import Optimizer
@@ -41,7 +42,10 @@ PRESET_DEFAULTS: dict[str, dict] = {
 
 
 class TrainingDiverged(ArithmeticError):
-    """The loss or a gradient became NaN or infinite; parameters were left as they were."""
+    """The loss, a gradient or an updated weight became NaN or infinite.
+
+    The parameters and the optimizer's state are left as they were before the step.
+    """
 
 
 @dataclass(frozen=True)
@@ -295,7 +299,11 @@ class Trainer:
         if not (math.isfinite(loss) and net.grads_finite()):
             raise TrainingDiverged(DIVERGED)
         net.clip_grads(cfg.clip)
+        guard = self._guard_for(net.flat, None)
+        guard.before(cfg.lr, cfg.clip)
         net.sgd(cfg.lr)
+        if not guard.after():  # the update overflowed: undone, the weights stay the last good
+            raise TrainingDiverged(DIVERGED_WEIGHTS)
         st.a_prev = net.last_state()
         return loss, len(ys), 1
 
@@ -316,7 +324,11 @@ class Trainer:
         chars = int(mask.sum())
         pack.grad *= chars / self._typical_batch_chars()
         pack.clip_grads(cfg.clip)
+        guard = self._guard_for(pack.flat, self.optimizer)
+        guard.before(self.optimizer.lr, cfg.clip)
         self.optimizer.update_packed(pack)
+        if not guard.after():  # the update overflowed: undone, the weights stay the last good
+            raise TrainingDiverged(DIVERGED_WEIGHTS)
         st.cursor += len(rows)
         if st.cursor >= len(st.order):  # epoch done: a fresh shuffle
             rng = np.random.default_rng()
@@ -334,6 +346,13 @@ class Trainer:
             pack = self._pack = ParamPack(self.params)
             self.params.update(pack.params)  # the model reads its dict on every call
         return pack
+
+    def _guard_for(self, weights: np.ndarray, optimizer: Optimizer | None) -> StepGuard:
+        """The overflow guard of this flat parameter buffer (a new one if it was repacked)."""
+        guard = getattr(self, "_guard", None)
+        if guard is None or guard.weights is not weights or guard.optimizer is not optimizer:
+            guard = self._guard = StepGuard(weights, optimizer)
+        return guard
 
     def _typical_batch_chars(self) -> float:
         """Characters a batch of batch_size training names holds on average."""
@@ -370,3 +389,5 @@ class Trainer:
 
 DIVERGED = ("the loss became NaN or infinite (is the learning rate too high?); "
             "the parameters were kept as they were before this step")
+DIVERGED_WEIGHTS = ("the update made the weights infinite (is the learning rate too high?); "
+                    "the parameters were kept as they were before this step")
