@@ -12,6 +12,7 @@ Two presets:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
@@ -32,6 +33,7 @@ DROPOUT_STREAM = 0xD809  # keeps dropout's random numbers apart from the other s
 # the seed's dino_names: its smoothed loss starts at the uniform-guess loss of 7 names, whatever
 # number of names a report draws here
 SEED_NAMES = 7
+REPORT_BLOCK = 256  # a report's names are drawn this many at a time (see Trainer.step's stop)
 # what each preset changes from TrainConfig's field defaults (which are the seed's)
 PRESET_DEFAULTS: dict[str, dict] = {
     "classic": {},
@@ -238,8 +240,12 @@ class Trainer:
         return 1 if self.config.preset == "classic" else self.config.batch_size
 
     @limits_blas
-    def step(self) -> StepResult:
-        """One update. Raises TrainingDiverged (nothing changed) on a NaN or inf."""
+    def step(self, stop: Callable[[], bool] | None = None) -> StepResult:
+        """One update. Raises TrainingDiverged (nothing changed) on a NaN or inf.
+
+        stop: asked between blocks of a report's names; once it says True the
+        report keeps the names drawn so far (the step itself is complete).
+        """
         if self.config.preset == "classic":
             loss, chars, names = self._classic_step()
             keep, take = 0.999, 0.001  # the seed's smooth(); 1 - 0.999 is not 0.001 in floats
@@ -256,10 +262,23 @@ class Trainer:
                             smooth=st.smooth, smooth_char=st.smooth_char)
         res = StepResult(j, loss, chars, names, st.smooth, st.smooth_char)
         if j % cfg.sample_every == 0:  # a report, with no names when samples is 0
-            res.samples = self.sample(cfg.samples, seed=0) if cfg.samples else []
+            res.samples = self._report_names(cfg.samples, stop)
         if self._evaluator is not None and (j % cfg.val_every == 0 or j % cfg.sample_every == 0):
             res.val_loss = self.validate()
         return res
+
+    def _report_names(self, count: int, stop: Callable[[], bool] | None) -> list[str]:
+        """A report's names in blocks, so a huge count can be stopped (and needs no huge batch).
+
+        Block b draws with seed b * REPORT_BLOCK: for classic, exactly the seed's
+        names (name i has seed i); for default, the first block is the one-shot draw.
+        """
+        sampler, names = self.sampler(), []
+        for start in range(0, count, REPORT_BLOCK):
+            if stop is not None and stop():
+                break
+            names += sampler.sample(min(REPORT_BLOCK, count - start), seed=start)
+        return names
 
     @limits_blas
     def validate(self) -> float:
