@@ -33,7 +33,7 @@ DROPOUT_STREAM = 0xD809  # keeps dropout's random numbers apart from the other s
 # the seed's dino_names: its smoothed loss starts at the uniform-guess loss of 7 names, whatever
 # number of names a report draws here
 SEED_NAMES = 7
-REPORT_BLOCK = 256  # a report's names are drawn this many at a time (see Trainer.step's stop)
+REPORT_BLOCK = 128  # a report's names are drawn this many at a time (see Trainer.step's stop)
 # what each preset changes from TrainConfig's field defaults (which are the seed's)
 PRESET_DEFAULTS: dict[str, dict] = {
     "classic": {},
