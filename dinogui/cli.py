@@ -172,37 +172,36 @@ def cmd_train(args: argparse.Namespace) -> int:
     log = JsonLog(args.log_jsonl) if args.log_jsonl else None
     chars0, seconds, error = trainer.state.total_chars, 0.0, None
     start = trainer.iteration
-    try:
-        # the engine checks each step for NaN and inf itself: NumPy's warnings would repeat it
-        with interrupt_between_steps() as interrupt, np.errstate(all="ignore"):
-            for _ in range(args.iterations):
-                if interrupt.is_set():
-                    break
-                t0 = time.perf_counter()
-                r = trainer.step(stop=interrupt.is_set)
-                seconds += time.perf_counter() - t0
-                if r.samples is None:
-                    continue
-                shown = [display_name(n) for n in r.samples]
-                say(f"Iteration: {r.iteration}, Loss: {r.smooth:f} "
-                    f"(per character {r.smooth_char:.4f}), "
-                    f"{(trainer.state.total_chars - chars0) / max(seconds, 1e-9):,.0f} chars/s")
-                if r.val_loss is not None:
-                    say(f"held-out loss per character {r.val_loss:.4f} "
-                        f"(best {trainer.state.best_val:.4f} at iteration "
-                        f"{trainer.state.best_iteration})")
-                say("\n".join(shown) + "\n", interrupt)
-                if log:
-                    log.write({"iteration": r.iteration, "loss": r.loss,
-                               "loss_per_char": r.loss / r.chars,
-                               "smoothed_loss": r.smooth,
-                               "smoothed_loss_per_char": r.smooth_char,
-                               "samples": shown}
-                              | ({} if r.val_loss is None else {"val_loss": r.val_loss}))
-    except TrainingDiverged as e:
-        error = str(e)
-    # a stop signal from here on is kept for the exit code: the save goes on
-    with interrupt_between_steps() as late:
+    with interrupt_between_steps() as interrupt:  # held through the save: it goes on
+        try:
+            # the engine checks each step for NaN and inf itself: NumPy's warnings would repeat it
+            with np.errstate(all="ignore"):
+                for _ in range(args.iterations):
+                    if interrupt.is_set():
+                        break
+                    t0 = time.perf_counter()
+                    r = trainer.step(stop=interrupt.is_set)
+                    seconds += time.perf_counter() - t0
+                    if r.samples is None:
+                        continue
+                    shown = [display_name(n) for n in r.samples]
+                    say(f"Iteration: {r.iteration}, Loss: {r.smooth:f} "
+                        f"(per character {r.smooth_char:.4f}), "
+                        f"{(trainer.state.total_chars - chars0) / max(seconds, 1e-9):,.0f} chars/s")
+                    if r.val_loss is not None:
+                        say(f"held-out loss per character {r.val_loss:.4f} "
+                            f"(best {trainer.state.best_val:.4f} at iteration "
+                            f"{trainer.state.best_iteration})")
+                    say("\n".join(shown) + "\n", interrupt)
+                    if log:
+                        log.write({"iteration": r.iteration, "loss": r.loss,
+                                   "loss_per_char": r.loss / r.chars,
+                                   "smoothed_loss": r.smooth,
+                                   "smoothed_loss_per_char": r.smooth_char,
+                                   "samples": shown}
+                                  | ({} if r.val_loss is None else {"val_loss": r.val_loss}))
+        except TrainingDiverged as e:
+            error = str(e)
         trainer.state.seconds += seconds
         chars = trainer.state.total_chars - chars0
         if log:
@@ -221,8 +220,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if error is not None:
         print(f"dinogui: error: {error}", file=sys.stderr)
         return 2
-    stopped = interrupt if interrupt.is_set() else late
-    return stopped.exit_code() if stopped.is_set() else 0
+    return interrupt.exit_code() if interrupt.is_set() else 0
 
 
 def cmd_sample(args: argparse.Namespace) -> int:

@@ -192,14 +192,14 @@ def test_a_save_failing_after_training_writes_a_rescue_copy(capsys, tiny_corpus,
     assert checkpoint.load(rescued[0]).iteration == 40
 
 
-def test_the_window_and_the_cli_share_the_data_folder(monkeypatch, tmp_path):
-    from PySide6.QtCore import QCoreApplication, QStandardPaths
+def test_the_window_and_the_cli_share_the_data_folder(qapp, monkeypatch, tmp_path):
+    from PySide6.QtCore import QStandardPaths
 
     from dinogui import settings
     from dinogui.datadir import default_data_dir
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
-    app = QCoreApplication.instance() or QCoreApplication([])
+    app = qapp
     names = app.organizationName(), app.applicationName()
     app.setOrganizationName(settings.ORGANIZATION)
     app.setApplicationName(settings.APPLICATION)
