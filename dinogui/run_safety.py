@@ -34,7 +34,7 @@ STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP")
                      if hasattr(signal, n))
 
 
-class _Stop:
+class StopFlag:
     """Set by Ctrl-C, SIGTERM or SIGHUP; the loop reads it between steps."""
 
     def __init__(self) -> None:
@@ -53,7 +53,7 @@ class _Stop:
 @contextlib.contextmanager
 def interrupt_between_steps():
     """Stop signals set a flag the loop reads between steps, so a step is never saved half-done."""
-    stop = _Stop()
+    stop = StopFlag()
     if threading.current_thread() is not threading.main_thread():
         yield stop
         return
@@ -79,7 +79,7 @@ class Printer:
         self.dead = False
         self.escaping = False
 
-    def __call__(self, text: str, stop: _Stop | None = None) -> None:
+    def __call__(self, text: str, stop: StopFlag | None = None) -> None:
         lines = text.split("\n")
         for i in range(0, len(lines), 1000):  # a huge report stays interruptible
             if self.dead or (stop is not None and stop.is_set() and i):
