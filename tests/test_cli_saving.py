@@ -192,6 +192,31 @@ def test_a_save_failing_after_training_writes_a_rescue_copy(capsys, tiny_corpus,
     assert checkpoint.load(rescued[0]).iteration == 40
 
 
+def test_when_the_rescue_fails_too_the_message_says_so(capsys, tiny_corpus, tmp_path,
+                                                       monkeypatch):
+    (tmp_path / "file.txt").write_text("x")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "file.txt"))  # no folder can go there
+    target = tmp_path / "out.npz"
+    fail_replace_onto(monkeypatch, target)
+    code, _, err = run(capsys, "train", "--corpus", tiny_corpus, "--iterations", "5",
+                       "--save", target)
+    assert code == 2
+    line = one_error_line(err)
+    assert line.startswith(f"dinogui: error: --save {target}: could not be written (No space "
+                           f"left on device), nor a rescue copy {tmp_path / 'file.txt'}")
+    assert line.endswith("the trained model is lost")
+
+
+def test_a_save_onto_a_pipe_or_device_is_refused(capsys, tiny_corpus, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    code, out, err = run(capsys, "train", "--corpus", tiny_corpus, "--save", fifo)
+    assert code == 2 and "trained to" not in out
+    assert one_error_line(err) == (f"dinogui: error: --save {fifo}: is not a regular file; "
+                                   "give a file name")
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
 def test_the_window_and_the_cli_share_the_data_folder(qapp, monkeypatch, tmp_path):
     from PySide6.QtCore import QStandardPaths
 
