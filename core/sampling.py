@@ -41,7 +41,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from . import rnn
-from .corpus import END, Vocab
+from .corpus import END, Vocab, escape_controls
 from .models import MODELS, softmax_last
 from .novelty import NearestNames
 from .scoring import Inspection, NameScore, inspect_name, loglik_per_char, score_names
@@ -106,8 +106,12 @@ def sample_names_batched(model, vocab: Vocab, count: int, seed: int = 0,
 
 
 def display_name(name: str) -> str:
-    """The seed prints the first letter upper-case."""
-    return name[:1].upper() + name[1:]
+    """The seed prints the first letter upper-case; control characters are shown escaped.
+
+    A corpus cannot hold them (core.corpus refuses them), but a checkpoint from
+    elsewhere might: printed raw, they could move the cursor or set the title.
+    """
+    return escape_controls(name[:1].upper() + name[1:])
 
 
 # -- constrained sampling -----------------------------------------------------
