@@ -76,8 +76,8 @@ class TrainConfig:
             problems.append("learning rate must be a positive number")
         if not (math.isfinite(self.clip) and self.clip > 0):
             problems.append("gradient clip must be a positive number")
-        if self.seed < 0:
-            problems.append("seed must be zero or more")
+        if not 0 <= self.seed <= sampling.MAX_SEED:
+            problems.append(f"seed must be 0 to {sampling.MAX_SEED}")
         if self.sample_every < 1:
             problems.append("report interval must be at least 1")
         if self.samples < 0:
@@ -167,7 +167,7 @@ class Trainer:
         if config.preset == "classic":
             # the seed: np.random.seed(1) before the init, np.random.seed(0) before the shuffle
             self._classic = rnn.PackedRNN.from_params(
-                rnn.init_params(config.hidden, V, np.random.RandomState(config.seed + 1)))
+                rnn.init_params(config.hidden, V, np.random.RandomState((config.seed + 1) % 2**32)))
             self.params = self._classic.params
             order = self.train_rows.copy()
             np.random.RandomState(config.seed).shuffle(order)
