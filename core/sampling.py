@@ -371,14 +371,14 @@ def draw_constrained(model, vocab: Vocab, count: int, seed: int, spec: SampleSpe
                 found += 1
             if found == count or tally.drawn == budget:
                 break
+            if len(names) == chunk:
+                yield names
+                names = []
         block += 1
         if deterministic and not found:
             raise ConstraintsUnmet(_unmet_deterministic(name, spec), names, tally.drawn)
         if not found and tally.drawn >= MIN_DRAWS:
             break  # under 1 in 2048 meet them: `count` names would need far over the budget
-        if len(names) >= chunk:
-            yield names
-            names = []
     if found < count:
         raise ConstraintsUnmet(_unmet(spec, count, found, tally.drawn, tally.not_new,
                                       tally.wrong_ending), names, tally.drawn)
@@ -496,8 +496,10 @@ class NameSampler:
 
     def stream(self, count: int, seed: int = 0, spec: SampleSpec | None = None,
                known: Collection[str] | None = None, max_draws: int | None = None,
-               block: int = STREAM_BLOCK) -> NameStream:
-        """The names draw() returns, in lists of up to `block`: any count in bounded memory.
+               block: int | None = None) -> NameStream:
+        """The names draw() returns, in lists of up to `block` (default STREAM_BLOCK).
+
+        Any count runs in bounded memory.
 
         Everything is checked before this returns (ConstraintError); the
         stream's tally counts the candidates as the blocks are drawn.
@@ -511,7 +513,7 @@ class NameSampler:
         if spec.new_only and known is None:
             raise ConstraintError("new names only needs the corpus names to compare with")
         spec = spec.checked(self.vocab, self.max_len)
-        block = max(1, min(block, count))
+        block = max(1, min(block or STREAM_BLOCK, count))
         if spec.constrained:
             tally = Drawn([], 0, spec=spec)
             blocks = draw_constrained(self.batched_model(), self.vocab, count, seed, spec,
