@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
-from . import rnn, sampling, validation
+from . import memory, rnn, sampling, validation
 from .batching import EncodedNames, bucketed_order
 from .corpus import Corpus
 from .history import History
@@ -158,6 +158,7 @@ class Trainer:
     """Owns parameters, optimizer and state for one corpus; no I/O, no printing."""
 
     def __init__(self, corpus: Corpus, config: TrainConfig) -> None:
+        memory.check_fits(config, corpus)  # ModelTooLarge before anything is allocated
         self.corpus = corpus
         self.config = config
         self.vocab = corpus.vocab
