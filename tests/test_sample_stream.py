@@ -245,3 +245,15 @@ def test_weights_too_large_to_use_give_one_error_and_no_warnings(capsys, key, tm
             code, out, err = run(capsys, "sample", "--checkpoint", path, *extra)
             assert code == 2 and out == "", err
             assert err.count("\n") == 1 and "overflow" in err
+
+
+def test_the_windows_sample_count_is_bounded(qtbot):
+    """The window draws at most 1,000 names at once, whatever the settings file says."""
+    from PySide6.QtGui import QAction
+
+    from dinogui.widgets.samples_panel import SamplesPanel
+
+    panel = SamplesPanel(QAction("s"), QAction("c"), QAction("e"))
+    qtbot.addWidget(panel)
+    panel.set_values({"count": 10**9})
+    assert panel.request().count == panel.count.maximum() == 1000
