@@ -472,7 +472,11 @@ class NameSampler:
         if self.preset == "classic":
             return sample_names_classic(self.params, self.vocab, count, seed, max_len, temperature)
         model = MODELS[self.cell](self.params)
-        return sample_names_batched(model, self.vocab, count, seed, max_len, temperature)
+        # in blocks of rows (the same names): a huge report holds its names, not their arrays
+        return [name for first in range(0, count, STREAM_BLOCK)
+                for name in sample_names_batched(model, self.vocab, count, seed, max_len,
+                                                 temperature,
+                                                 range(first, min(first + STREAM_BLOCK, count)))]
 
     def batched_model(self):
         """The model behind start_state/step (a classic RNN in batched form, same math)."""

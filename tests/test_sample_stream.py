@@ -297,3 +297,20 @@ def test_a_checkpoint_holding_control_characters_prints_them_escaped(capsys, tmp
             assert err.count("\n") == 1 and err.startswith("dinogui: error:")
         else:
             assert code == 0 and "\\x1b" in out  # the escapes are shown
+
+
+def test_large_reports_are_drawn_in_blocks_with_the_same_names(trainers, monkeypatch):
+    s = trainers["default"].sampler()
+    whole = s.sample(50, seed=3)
+    monkeypatch.setattr(sampling, "STREAM_BLOCK", 16)
+    sizes = []
+    draw = sampling.sample_names_batched
+
+    def counted(*args, **kwargs):
+        names = draw(*args, **kwargs)
+        sizes.append(len(names))
+        return names
+
+    monkeypatch.setattr(sampling, "sample_names_batched", counted)
+    assert s.sample(50, seed=3) == whole
+    assert sizes == [16, 16, 16, 2]
