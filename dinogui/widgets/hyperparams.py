@@ -9,13 +9,16 @@ reset a trained model first).
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
+    QLabel,
     QSpinBox,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -40,8 +43,46 @@ CELL_TIPS = {"rnn": "tanh RNN (the seed's cell)", "gru": "gated recurrent unit",
              "lstm": "long short-term memory"}
 
 
+class _RangeChecked:
+    """A spin box that lets a number outside its range be typed, then refuses it out loud.
+
+    Qt's own boxes swallow the keystroke or clamp the value without a word;
+    these keep the previous value and emit `refused` with a message that
+    gives the range (the panel shows it).
+    """
+
+    def _typed_number(self, text: str) -> float | None:
+        text = text.strip()
+        if self.specialValueText() and text == self.specialValueText():
+            return None
+        locale = self.locale()
+        number, ok = locale.toDouble(text.replace(locale.groupSeparator(), ""))
+        return number if ok else None
+
+    def validate(self, text: str, pos: int):  # noqa: D102 (Qt's)
+        state = super().validate(text, pos)
+        if state[0] != QValidator.State.Acceptable and (
+                text.strip() in ("-", "+") or self._typed_number(text) is not None):
+            return QValidator.State.Intermediate, text, pos  # out of range: judged at Enter
+        return state
+
+    def fixup(self, text: str) -> str:  # noqa: D102 (Qt's): editing ended on a bad value
+        number = self._typed_number(text)
+        if number is not None and not self.minimum() <= number <= self.maximum():
+            self.refused.emit(number)
+        return super().fixup(text)
+
+
+class CheckedSpinBox(_RangeChecked, QSpinBox):
+    refused = Signal(float)  # the out-of-range number typed (the value is kept)
+
+
+class CheckedDoubleSpinBox(_RangeChecked, QDoubleSpinBox):
+    refused = Signal(float)
+
+
 def _spin(lo: int, hi: int, tip: str, step: int = 1) -> QSpinBox:
-    box = QSpinBox()
+    box = CheckedSpinBox()
     box.setRange(lo, hi)
     box.setSingleStep(step)
     box.setGroupSeparatorShown(True)
@@ -51,7 +92,7 @@ def _spin(lo: int, hi: int, tip: str, step: int = 1) -> QSpinBox:
 
 
 def _real(lo: float, hi: float, decimals: int, tip: str) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
+    box = CheckedDoubleSpinBox()
     box.setRange(lo, hi)
     box.setDecimals(decimals)
     box.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
@@ -105,27 +146,33 @@ class HyperparamsPanel(QWidget):
         model = QGroupBox("Model")
         model.setToolTip("Changing these needs a fresh model")
         self._model_form = form = QFormLayout(model)
-        form.addRow("Preset:", self.preset)
-        form.addRow("Cell:", self.cell)
-        form.addRow("Layers:", self.layers)
-        form.addRow("Hidden units:", self.hidden)
-        form.addRow("Optimizer:", self.optimizer)
-        form.addRow("Batch size:", self.batch_size)
-        form.addRow("Seed:", self.seed)
         training = QGroupBox("Training")
         training.setToolTip("These apply from the next step, even while training")
         tform = QFormLayout(training)
-        tform.addRow("Learning rate:", self.lr)
-        tform.addRow("Gradient clip:", self.clip)
-        tform.addRow("Report every:", self.sample_every)
-        tform.addRow("Names per report:", self.samples)
-        tform.addRow("Iterations:", self.budget)
+        # Alt+letter mnemonics (QFormLayout makes each label the field's buddy), unique in
+        # the window together with the menus (F T A V H) and the Sample panel (U E M K R W)
+        self.labels: dict[str, str] = {}
+        for f, name, text in ((form, "preset", "&Preset"), (form, "cell", "&Cell"),
+                              (form, "layers", "La&yers"), (form, "hidden", "Hi&dden units"),
+                              (form, "optimizer", "Optimi&zer"),
+                              (form, "batch_size", "&Batch size"), (form, "seed", "&Seed"),
+                              (tform, "lr", "&Learning rate"), (tform, "clip", "&Gradient clip"),
+                              (tform, "sample_every", "Rep&ort every"),
+                              (tform, "samples", "&Names per report"),
+                              (tform, "budget", "&Iterations")):
+            f.addRow(text + ":", getattr(self, name))
+            self.labels[name] = text.replace("&", "")
         for f in (form, tform):
             f.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.problem = QLabel()  # why a typed value was refused
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color: #c0392b;")
+        self.problem.setVisible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(model)
         layout.addWidget(training)
+        layout.addWidget(self.problem)
 
         self.set_config(TrainConfig.for_preset("default"))  # the batched choices' defaults
         self.set_config(TrainConfig())
@@ -138,6 +185,21 @@ class HyperparamsPanel(QWidget):
             box = getattr(self, name)
             box.valueChanged.connect(lambda v, name=name: self.live_changed.emit({name: v}))
         self.budget.valueChanged.connect(lambda _v: self.budget_changed.emit(self.budget_value()))
+        for name in self.labels:
+            box = getattr(self, name)
+            if isinstance(box, _RangeChecked):
+                box.refused.connect(lambda v, name=name: self._refuse(name, v))
+                box.valueChanged.connect(lambda _v: self.problem.setVisible(False))
+
+    def _refuse(self, name: str, typed: float) -> None:
+        """Say that a typed value is out of range, and which values the field takes."""
+        box = getattr(self, name)
+        self.problem.setText(f"{self.labels[name]} {box.locale().toString(typed, 'g', 12)} is "
+                             f"out of range: it takes {range_text(box)}. Kept "
+                             f"{box.textFromValue(box.value())}.")
+        self.problem.setVisible(True)
+        if box.isVisible():
+            QToolTip.showText(box.mapToGlobal(box.rect().bottomLeft()), self.problem.text(), box)
 
     def _model_edited(self, *_args) -> None:
         self._show_preset_rows()
@@ -209,6 +271,19 @@ class HyperparamsPanel(QWidget):
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
                     getattr(self, name).setValue(value)
         self._show_preset_rows()
+
+
+def range_text(box: QAbstractSpinBox) -> str:
+    """'0.00001 to 100': the box's ends as a user would type them."""
+    def shown(v: float) -> str:
+        if isinstance(box, QDoubleSpinBox):
+            return f"{v:,.{box.decimals()}f}".rstrip("0").rstrip(".")
+        return f"{v:,}"
+
+    low = shown(box.minimum())
+    if box.specialValueText():
+        low += f" ({box.specialValueText()})"
+    return f"{low} to {shown(box.maximum())}"
 
 
 class _Quiet:
