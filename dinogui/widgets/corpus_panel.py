@@ -41,7 +41,7 @@ class CorpusPanel(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Corpus", parent)
         self.summary: CorpusSummary | None = None
-        self.title = QLabel("no corpus loaded")
+        self.title = QLabel("No corpus loaded")
         font = self.title.font()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.15)
@@ -64,6 +64,7 @@ class CorpusPanel(QGroupBox):
         self.histogram.setFixedHeight(110)
         self.histogram.setMinimumWidth(150)
         self.histogram.setMouseEnabled(x=False, y=False)
+        self.histogram.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # nothing to do with the keyboard
         self.histogram.hideButtons()
         self.histogram.setMenuEnabled(False)
         item = self.histogram.getPlotItem()
@@ -94,7 +95,7 @@ class CorpusPanel(QGroupBox):
     def show_summary(self, summary: CorpusSummary | None) -> None:
         self.summary = summary
         if summary is None:
-            self.title.setText("no corpus loaded")
+            self.title.setText("No corpus loaded")
             self.title.setToolTip("")
             for label in self.fields.values():
                 label.setText("—")

@@ -78,6 +78,14 @@ class BelowLegend(pg.LegendItem):
         item.layout.addItem(self, 4, 1)  # below the bottom axis (row 3) under the view
         item.legend = self  # so plot(name=...) adds its curve here
 
+    def updateSize(self) -> None:  # noqa: N802 (pyqtgraph's name)
+        """Ask the plot's layout for room; pyqtgraph's own would move the legend to (0, 0)."""
+        self.layout.activate()
+        hint = self.layout.preferredSize()
+        self.setMinimumHeight(hint.height())
+        self.setMaximumHeight(hint.height())
+        self.updateGeometry()
+
     def mouseDragEvent(self, ev) -> None:  # noqa: N802 (pyqtgraph's name)
         ev.ignore()  # the layout places it
 

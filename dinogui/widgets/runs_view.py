@@ -170,6 +170,7 @@ class RunsView(QWidget):
         item.getViewBox().sigResized.connect(self._place_placeholder)
 
         self.table_title = QLabel()
+        self.table_title.setWordWrap(True)  # a narrow pane wraps the hint instead of cutting it
         self.table = QTableWidget(0, 0)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

@@ -104,7 +104,7 @@ class _Row(QTreeWidgetItem):
             for col in range(1, len(COLUMNS)):
                 self.setForeground(col, QBrush(KNOWN_COLOR))
             for col in (COL_NAME, COL_NEAREST):
-                self.setToolTip(col, "This name is already in the corpus")
+                self.setToolTip(col, f"{sampled.display}: already in the corpus")
         else:
             self.setToolTip(COL_NAME, sampled.display)
             self.setToolTip(COL_NEAREST, f"{sampled.distance} edit"
@@ -143,6 +143,8 @@ def _name_list() -> QTreeWidget:
     tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
     tree.setSortingEnabled(True)
     tree.sortByColumn(COL_INDEX, Qt.SortOrder.AscendingOrder)
+    # a long name loses its middle, not its end: the nearest name keeps its "(edits)"
+    tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
     header = tree.header()
     header.setStretchLastSection(False)
     header.setMinimumSectionSize(18)
@@ -151,7 +153,7 @@ def _name_list() -> QTreeWidget:
     fm = tree.fontMetrics()
     for col, widest in ((COL_STAR, "★"), (COL_INDEX, "1000"), (COL_SCORE, "Log-lik")):
         header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-        tree.setColumnWidth(col, fm.horizontalAdvance(widest) + 16)
+        tree.setColumnWidth(col, fm.horizontalAdvance(widest) + 12)
     header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Interactive)
     header.setSectionResizeMode(COL_NEAREST, QHeaderView.ResizeMode.Stretch)
     tree.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
@@ -216,10 +218,11 @@ class SamplesPanel(QGroupBox):
         grid = QGridLayout()
         grid.setHorizontalSpacing(6)
         grid.setVerticalSpacing(4)
-        rows = [("&Count:", self.count, "S&eed:", self.seed),
+        # Alt+letter mnemonics, unique in the window with the menus and the left panel
+        rows = [("Co&unt:", self.count, "S&eed:", self.seed),
                 ("Te&mperature:", self.temperature, "Top-&k:", self.top_k),
-                ("Min length:", self.min_len, "Max length:", self.max_len),
-                ("Starts &with:", self.prefix, "E&nds with:", self.suffix)]
+                ("Min length:", self.min_len, "Ma&x length:", self.max_len),
+                ("Sta&rts with:", self.prefix, "Ends &with:", self.suffix)]
         for r, (la, a, lb, b) in enumerate(rows):
             for c, (text, box) in enumerate(((la, a), (lb, b))):
                 label = QLabel(text)
