@@ -186,8 +186,10 @@ class InspectorView(QWidget):
         self.name_edit.setToolTip("Any name: each character's probability appears below, "
                                   "as the model predicted it from the letters before it")
         self.name_edit.textChanged.connect(self.reinspect)
+        self.name_edit.textChanged.connect(self._fit_name_part)  # after reinspect's new text
         self.strip = ProbabilityStrip()
         self.strip.selected_changed.connect(self._show_alternatives)
+        self.strip.selected_changed.connect(self._fit_name_part)
         self.strip_scroll = QScrollArea()
         self.strip_scroll.setWidget(self.strip)
         self.strip_scroll.setWidgetResizable(False)
@@ -221,7 +223,7 @@ class InspectorView(QWidget):
         header.setFixedHeight(rows)
         self.alternatives.setFixedHeight(3 * rows + 2 * self.alternatives.frameWidth())
         self.alternatives.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        one = QGroupBox("Inspect a name")
+        self.name_part = one = QGroupBox("Inspect a name")
         one_layout = QVBoxLayout(one)
         one_layout.addWidget(self.name_edit)
         one_layout.addWidget(self.strip_scroll)
@@ -311,6 +313,17 @@ class InspectorView(QWidget):
         table.setAlternatingRowColors(True)
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         table.horizontalHeader().setStretchLastSection(True)
+
+    def _fit_name_part(self, *_args) -> None:
+        """Keep the name's part as tall as its wrapped text needs: a splitter (and the scroll
+        area around it) asks only for the minimum, and would squeeze the strip onto the text."""
+        part = self.name_part
+        need = part.heightForWidth(part.width()) if part.width() > 0 else -1
+        part.setMinimumHeight(max(need, part.minimumSizeHint().height()))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit_name_part()
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
         super().changeEvent(event)

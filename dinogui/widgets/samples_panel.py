@@ -229,6 +229,9 @@ class SamplesPanel(QGroupBox):
                 label.setBuddy(box)
                 grid.addWidget(label, r, 2 * c)
                 grid.addWidget(box, r, 2 * c + 1)
+        for box in (self.count, self.seed, self.temperature, self.top_k, self.min_len,
+                    self.max_len, self.prefix, self.suffix):
+            box.setMinimumWidth(56)  # a narrow panel narrows the fields, never cuts the labels
         grid.addWidget(self.new_only, len(rows), 0, 1, 2)
         grid.addWidget(self.best, len(rows), 2, 1, 2)
         grid.setColumnStretch(1, 1)
@@ -276,6 +279,11 @@ class SamplesPanel(QGroupBox):
         layout.addLayout(buttons)
         layout.addWidget(self.split, 1)
         self._show_favourites()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        for tree in (self.list, self.fav_list):
+            _fit_names(tree)
 
     def add_favourite_actions(self, toggle: QAction, export: QAction) -> None:
         """Ctrl+D and Export Favourites…, in both lists' context menus and by the favourites."""
@@ -415,9 +423,13 @@ class SamplesPanel(QGroupBox):
 
 
 def _fit_names(tree: QTreeWidget) -> None:
-    """Names as wide as they are, but a long one leaves room for its nearest corpus name."""
+    """Names as wide as they are, but a long one leaves room for its nearest corpus name and
+    its edit distance (a narrow panel elides the names' middles first)."""
     tree.resizeColumnToContents(COL_NAME)
-    cap = max(110, int(0.38 * tree.viewport().width()))
+    fixed = sum(tree.columnWidth(c) for c in (COL_STAR, COL_INDEX, COL_SCORE))
+    nearest = tree.fontMetrics().horizontalAdvance("Abcdef…ghi (10)") + 12
+    cap = max(70, min(int(0.38 * tree.viewport().width()),
+                      tree.viewport().width() - fixed - nearest))
     if tree.columnWidth(COL_NAME) > cap:
         tree.setColumnWidth(COL_NAME, cap)  # elided; the whole name is in the tooltip
 
