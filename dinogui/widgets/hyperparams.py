@@ -61,8 +61,11 @@ class _RangeChecked:
 
     def validate(self, text: str, pos: int):  # noqa: D102 (Qt's)
         state = super().validate(text, pos)
-        if state[0] != QValidator.State.Acceptable and (
-                text.strip() in ("-", "+") or self._typed_number(text) is not None):
+        if state[0] == QValidator.State.Acceptable:
+            return state
+        number = self._typed_number(text)
+        if text.strip() in ("-", "+") or (
+                number is not None and not self.minimum() <= number <= self.maximum()):
             return QValidator.State.Intermediate, text, pos  # out of range: judged at Enter
         return state
 
@@ -196,7 +199,7 @@ class HyperparamsPanel(QWidget):
         box = getattr(self, name)
         self.problem.setText(f"{self.labels[name]} {box.locale().toString(typed, 'g', 12)} is "
                              f"out of range: it takes {range_text(box)}. Kept "
-                             f"{box.textFromValue(box.value())}.")
+                             f"{value_text(box, box.value())}.")
         self.problem.setVisible(True)
         if box.isVisible():
             QToolTip.showText(box.mapToGlobal(box.rect().bottomLeft()), self.problem.text(), box)
@@ -273,17 +276,21 @@ class HyperparamsPanel(QWidget):
         self._show_preset_rows()
 
 
-def range_text(box: QAbstractSpinBox) -> str:
-    """'0.00001 to 100': the box's ends as a user would type them."""
-    def shown(v: float) -> str:
-        if isinstance(box, QDoubleSpinBox):
-            return f"{v:,.{box.decimals()}f}".rstrip("0").rstrip(".")
-        return f"{v:,}"
+def value_text(box: QAbstractSpinBox, value: float) -> str:
+    """A value as a user would type it: 0.00001, 1,000 (not 0.01000 or 1e-05)."""
+    if isinstance(box, QDoubleSpinBox):
+        return f"{value:,.{box.decimals()}f}".rstrip("0").rstrip(".")
+    if value == box.minimum() and box.specialValueText():
+        return box.specialValueText()
+    return f"{value:,}"
 
-    low = shown(box.minimum())
+
+def range_text(box: QAbstractSpinBox) -> str:
+    """'0.00001 to 100', '0 (unlimited) to 100,000,000': the values the box takes."""
+    low = f"{box.minimum():,}" if isinstance(box, QSpinBox) else value_text(box, box.minimum())
     if box.specialValueText():
         low += f" ({box.specialValueText()})"
-    return f"{low} to {shown(box.maximum())}"
+    return f"{low} to {value_text(box, box.maximum())}"
 
 
 class _Quiet:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QFont, QGuiApplication
+from PySide6.QtGui import QAction, QBrush, QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -43,7 +43,6 @@ from dinogui.favourites import Favourites, Sampled
 
 KNOWN_COLOR = QColor(130, 130, 130)
 STAR_COLOR = QColor(214, 160, 0)
-PROBLEM_STYLE = "color: #a4490c;"
 STAR, UNSTAR = "★", "☆"
 IN_CORPUS = "✓ in corpus"
 COLUMNS = ("★", "#", "Name", "Log-lik", "Nearest (edits)")
@@ -57,6 +56,12 @@ HEADER_TIPS = {
     COL_NEAREST: "The closest corpus name and its edit distance (letters inserted, deleted "
                  "or changed), or \"✓ in corpus\" when the corpus holds the name itself",
 }
+
+
+def problem_style(palette: QPalette) -> str:
+    """Dark orange on a light background, light orange on a dark one."""
+    dark = palette.color(QPalette.ColorRole.Base).lightness() < 128
+    return f"color: {'#f0a060' if dark else '#a4490c'};"
 
 
 @dataclass(frozen=True)
@@ -347,7 +352,7 @@ class SamplesPanel(QGroupBox):
         if problem:
             text = f"{problem}\n{text}"
         self.summary.setText(text)
-        self.summary.setStyleSheet(PROBLEM_STYLE if problem else "")
+        self.summary.setStyleSheet(problem_style(self.palette()) if problem else "")
 
     def clear(self) -> None:
         self._rows = []
