@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -41,8 +41,15 @@ from PySide6.QtWidgets import (
 )
 
 from dinogui.core.novelty import NearestNames
-from dinogui.core.sampling import NameSampler
-from dinogui.core.scoring import Inspection, encode_for_scoring
+from dinogui.core.scoring import Inspection
+from dinogui.widgets.name_scores import (
+    ModelSnapshot,
+    ScoredRow,
+    nearest_names,
+    nearest_text,
+    read_name_list,
+    score_list,
+)
 from dinogui.widgets.probability_strip import (
     CELL_H,
     END_SHOWN,
@@ -57,75 +64,6 @@ from dinogui.widgets.probability_strip import (
 TOP = 5  # alternatives listed at the selected position
 MAX_LIST = 100_000  # names scored from one list
 NEAREST_CHUNK = 50  # names per nearest-name search task (long random names take ~10 ms each)
-
-
-@dataclass(frozen=True)
-class ModelSnapshot:
-    """The model's weights at one iteration, and what scoring compares with."""
-
-    sampler: NameSampler  # with copied parameters: training leaves it alone
-    iteration: int
-    generation: int  # which attached model (the window's count)
-    lowercase: bool  # the corpus was lower-cased, so typed capitals are too
-    corpus_names: Sequence[str] = field(repr=False)
-    known: frozenset[str] = field(repr=False)
-
-
-@dataclass(frozen=True)
-class ScoredRow:
-    name: str  # as scored (lower-cased when the corpus is)
-    loglik: float | None  # per character; None when the name cannot be scored
-    in_corpus: bool = False
-    nearest: str = ""
-    distance: int = 0
-    problem: str = ""
-    typed: str = ""  # as the user wrote it (their capitals), when that differs from name
-
-    @property
-    def shown(self) -> str:
-        return self.typed or self.name
-
-
-def read_name_list(text: str) -> tuple[list[str], int]:
-    """The non-blank lines, stripped and without repeats, and how many repeats were dropped."""
-    lines = [line.strip() for line in text.splitlines()]
-    names = [n for n in lines if n]
-    unique = list(dict.fromkeys(names))
-    return unique, len(names) - len(unique)
-
-
-def score_list(snapshot: ModelSnapshot, names: list[str]) -> list[ScoredRow]:
-    """Rows sorted by log-likelihood per character (best first); unscorable names last.
-
-    Only the likelihoods (one batched forward pass): nearest corpus names come
-    after, in chunks (nearest_names), since each is an edit-distance search.
-    """
-    sampler = snapshot.sampler
-    typed: dict[str, str] = {}  # scored form -> the first way the user wrote it
-    for n in names:
-        typed.setdefault(n.lower() if snapshot.lowercase else n, n)
-    names = list(typed)
-    good, bad = [], []
-    for n in names:
-        try:
-            encode_for_scoring(sampler.vocab, n)
-            good.append(n)
-        except ValueError:
-            missing = "".join(dict.fromkeys(c for c in n if c not in sampler.vocab.chars))
-            bad.append(ScoredRow(n, None, problem="not among the model's characters: "
-                                 + ", ".join(repr(c) for c in missing), typed=typed[n]))
-    ll = sampler.loglik_per_char(good) if good else np.zeros(0)
-    rows = [ScoredRow(n, float(v), n in snapshot.known, typed=typed[n])
-            for n, v in zip(good, ll, strict=True)]
-    rows.sort(key=lambda r: -r.loglik)
-    return rows + bad
-
-
-def nearest_names(index: NearestNames | None, corpus_names: Sequence[str],
-                  names: list[str]) -> tuple[NearestNames, list]:
-    """The corpus's nearest-name index (built on first use) and each name's nearest."""
-    index = NearestNames(corpus_names) if index is None else index
-    return index, index.nearest_many(names)
 
 
 class InspectorView(QWidget):
@@ -526,7 +464,7 @@ class InspectorView(QWidget):
             self._index = (snap.corpus_names, index)  # built once per corpus
             for i, near in zip(chunk, found, strict=True):
                 self.rows[i] = replace(self.rows[i], nearest=near.name, distance=near.distance)
-                self.scores.setItem(i, 3, QTableWidgetItem(_nearest_text(self.rows[i])))
+                self.scores.setItem(i, 3, QTableWidgetItem(nearest_text(self.rows[i])))
             self._find_nearest(batch, snap, start + len(chunk))
 
         self.run_task(lambda: nearest_names(cached, snap.corpus_names, names), got)
@@ -562,7 +500,7 @@ class InspectorView(QWidget):
             else:
                 items = [QTableWidgetItem(row.shown), QTableWidgetItem(f"{row.loglik:.3f}"),
                          QTableWidgetItem("yes" if row.in_corpus else ""),
-                         QTableWidgetItem(_nearest_text(row))]
+                         QTableWidgetItem(nearest_text(row))]
                 items[1].setBackground(QBrush(prob_color(math.exp(row.loglik))))
                 items[1].setForeground(QBrush(INK))  # dark on the light colour, any palette
                 if row.in_corpus:
@@ -574,14 +512,6 @@ class InspectorView(QWidget):
     def score_column(self) -> np.ndarray:
         """The log-likelihoods shown, top to bottom (NaN for names that could not be scored)."""
         return np.array([np.nan if r.loglik is None else r.loglik for r in self.rows])
-
-
-def _nearest_text(row: ScoredRow) -> str:
-    if row.in_corpus:
-        return "—"
-    if not row.nearest:
-        return "…"  # still being searched
-    return f"{row.nearest} ({row.distance})"
 
 
 def _escape(text: str) -> str:
