@@ -46,6 +46,7 @@ from dinogui.widgets.corpus_panel import CorpusPanel, CorpusSummary
 from dinogui.widgets.hyperparams import (
     LIVE_FIELDS,
     HyperparamsPanel,
+    apply_live,
     live_change_text,
     plain_settings,
 )
@@ -561,7 +562,7 @@ class MainWindow(QMainWindow):
         trace = live_change_text(self.config, changes)  # widgets: lr/clip changes leave a trace
         self.config = replace(self.config, **changes)
         self.settings_changed = True
-        self.worker.ask(lambda t: (t.set_live(**changes), t.iteration)[1],
+        self.worker.ask(lambda t: apply_live(t, changes),
                         lambda it, error: self._live_applied(trace, it, error))
         self._update_title()
 

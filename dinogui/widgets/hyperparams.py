@@ -332,3 +332,10 @@ def plain_settings(changed: list[str]) -> str:
         return SETTING_NAMES["preset"]
     names = [SETTING_NAMES.get(k, "the " + k.replace("_", " ")) for k in changed]
     return " and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def apply_live(trainer, changes: dict) -> int:
+    """Give the trainer the changed live settings (on the worker, between steps); returns the
+    iteration they take effect at, for the trace."""
+    trainer.set_live(**changes)
+    return trainer.iteration
