@@ -52,7 +52,7 @@ from dinogui.widgets.novelty_plot import NoveltyPlot
 from dinogui.widgets.report_log import ReportLog
 from dinogui.widgets.runs_view import RunsView
 from dinogui.widgets.samples_panel import SamplesPanel
-from dinogui.widgets.status import TrainingStatus
+from dinogui.widgets.status import MessageBar, TrainingStatus
 from dinogui.worker import WorkerThread
 
 DEFAULT_SIZE = QSize(1360, 840)  # the first launch's size, on a screen that holds it
@@ -168,6 +168,7 @@ class MainWindow(QMainWindow):
         self.left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.left_scroll.setMinimumWidth(LEFT_MIN_WIDTH)
         self.left_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.left_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the fields
 
         self.loss_plot = LossPlot()
         self.log = ReportLog()
@@ -198,6 +199,7 @@ class MainWindow(QMainWindow):
         right.setWidgetResizable(True)
         right.setMinimumWidth(RIGHT_MIN_WIDTH)
         right.setFrameShape(QScrollArea.Shape.NoFrame)
+        right.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the fields
         self.loss_plot.caption.setWordWrap(True)  # a long caption wraps, not widens the window
         self.loss_plot.caption.setMinimumWidth(120)  # (its width-for-height is known late)
 
@@ -210,6 +212,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(2, 0)
         self.splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.splitter)
+        self.setStatusBar(MessageBar())  # messages elide before the state labels
         self.status = TrainingStatus(self.statusBar())
 
     def _build_menus_and_toolbar(self) -> None:

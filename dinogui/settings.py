@@ -15,9 +15,8 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 from dinogui.core.corpus import bundled_corpus_path
+from dinogui.datadir import APPLICATION, ORGANIZATION, default_data_dir  # noqa: F401 (re-exported)
 
-ORGANIZATION = "dinogui"
-APPLICATION = "dinogui"
 MAX_RECENT = 8
 AUTOSAVE_NAME = "autosave.npz"
 
@@ -33,12 +32,6 @@ def inside_the_app(folder: Path) -> bool:
     folder = folder.resolve()
     app_folders = {bundled_corpus_path().parent.resolve(), Path(__file__).resolve().parent}
     return any(folder == f or f in folder.parents for f in app_folders)
-
-
-def default_data_dir() -> Path:
-    """The user's data folder for dinogui (QStandardPaths AppDataLocation)."""
-    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    return Path(location or Path.home() / ".dinogui")
 
 
 INT32 = (-(2**31), 2**31 - 1)  # what a Qt spin box holds; anything beyond is not a choice made

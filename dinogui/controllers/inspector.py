@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer
 
 from dinogui.core.trainer import Trainer
-from dinogui.widgets.inspector import InspectorView, ModelSnapshot
+from dinogui.widgets.inspector import InspectorView
+from dinogui.widgets.name_scores import ModelSnapshot
 
 if TYPE_CHECKING:
     from dinogui.main_window import MainWindow

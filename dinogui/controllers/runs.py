@@ -84,6 +84,7 @@ class RunRecorder(QObject):
     def begin(self) -> None:
         """Training a fresh model starts a run (each model once, even after a deletion)."""
         s = self.w.session
+        self.view.set_training(True)  # the live run's row says "(training)"
         if s.iteration != 0 or self._generation == s.generation:
             return
         self._generation = generation = s.generation
@@ -103,6 +104,7 @@ class RunRecorder(QObject):
             self.view.extend_live(batch.iterations, batch.smooth_char, batch.val_points)
 
     def stopped(self) -> None:
+        self.view.set_training(False)  # a paused run is not "(training)"
         self.timer.stop()
         self.save_current()
 

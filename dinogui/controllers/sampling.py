@@ -147,6 +147,7 @@ class SamplingController(QObject):
 
     def update_actions(self) -> None:
         a, samples = self.w.actions_, self.w.samples
+        self.w.status.set_favourites(len(samples.favourites))  # on every star
         a.export_favourites.setEnabled(len(samples.favourites) > 0)
         a.toggle_favourite.setEnabled(bool(samples.names()) or len(samples.favourites) > 0)
 

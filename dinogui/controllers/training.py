@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject
 
 from dinogui.core.trainer import LIVE_FIELDS, TrainConfig, Trainer
 from dinogui.messages import ProgressBatch, Stopped
+from dinogui.widgets.hyperparams import apply_live, live_change_text, plain_settings
 
 if TYPE_CHECKING:
     from dinogui.main_window import MainWindow
@@ -60,7 +61,7 @@ class TrainingController(QObject):
             return
         changed = [k for k, v in wanted.to_dict().items()
                    if k not in LIVE_FIELDS and v != getattr(current, k)]
-        what = f"Changing {', '.join(c.replace('_', ' ') for c in changed)} needs a fresh model."
+        what = f"Changing {plain_settings(changed)} needs a fresh model."
         if not self.s.may_discard_silently():  # unsaved progress: Save (the default) first
             ok = self.w.may_discard("start the new model", why=what + "\n\n")
         elif self.s.iteration > 0:  # all of it is in a file: nothing is lost
@@ -74,16 +75,26 @@ class TrainingController(QObject):
         if not ok:
             self.w.hyperparams.set_config(self.s.config)
             return
-        self._rebuild(wanted, f"New model for the changed {', '.join(changed)}")
+        self._rebuild(wanted, f"New model after changing {plain_settings(changed)}")
         self.save_hyperparameters()
 
     def on_live_settings(self, changes: dict) -> None:
         self.save_hyperparameters()
         if self.s.trainer is None:
             return
+        trace = live_change_text(self.s.config, changes)  # lr and clip changes leave a trace
         self.s.live_changed(changes)
-        self.w.worker.ask(lambda t: t.set_live(**changes), self._answer_ignored)
+        self.w.worker.ask(lambda t: apply_live(t, changes),
+                          lambda it, error: self._live_applied(trace, it, error))
         self.w.update_title()
+
+    def _live_applied(self, trace: tuple[str, str] | None, iteration, error) -> None:
+        """A learning-rate or clip change, in the log and on the loss plot."""
+        if error is not None or trace is None or iteration == 0:
+            self._answer_ignored(None, error)
+            return
+        self.w.log.note(f"Changed the {trace[0]} from iteration {iteration:,}")
+        self.w.loss_plot.mark(iteration, trace[1])
 
     def on_budget(self, budget: int | None) -> None:
         self.save_hyperparameters()
@@ -159,6 +170,7 @@ class TrainingController(QObject):
         self.s.training = False
         self.s.progressed(stopped.iteration)
         self.w.status.iteration = stopped.iteration
+        self.w.status.forget_speed()  # no stale speed or ETA after a pause
         text = {"paused": f"Paused at iteration {stopped.iteration:,}",
                 "budget": f"Reached the budget: {stopped.iteration:,} iterations",
                 "step": f"Stepped to iteration {stopped.iteration:,}",
