@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QRect, QSize, Qt, Slot
+from PySide6.QtCore import QSize, Qt, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -53,18 +53,14 @@ from dinogui.widgets.report_log import ReportLog
 from dinogui.widgets.runs_view import RunsView
 from dinogui.widgets.samples_panel import SamplesPanel
 from dinogui.widgets.status import MessageBar, TrainingStatus
+from dinogui.window_geometry import (
+    LEFT_MIN_WIDTH,
+    RIGHT_MIN_WIDTH,
+    fit_to_screen,
+    restore_layout,
+    save_layout,
+)
 from dinogui.worker import WorkerThread
-
-DEFAULT_SIZE = QSize(1360, 840)  # the first launch's size, on a screen that holds it
-FRAME = QSize(16, 48)  # room left for the window manager's frame and title bar
-LEFT_MIN_WIDTH = 250  # the settings panel: with the others, the window fits 1024 pixels
-RIGHT_MIN_WIDTH = 270  # the sampling panel (it scrolls when narrower than it wants)
-
-
-def fits(geometry: QRect, available: QRect) -> bool:
-    """The window (its client area, plus room for a frame) lies within the screen's space."""
-    return available.contains(geometry.adjusted(0, -FRAME.height() + 8, 0, 0)) \
-        and geometry.width() + FRAME.width() <= available.width() + 8
 
 
 class MainWindow(QMainWindow):
@@ -104,7 +100,8 @@ class MainWindow(QMainWindow):
         self.termination = TerminationWatch(self.terminate, self)
         self._connect()
         self.files.fill_recent_menu()
-        self._restore_layout()
+        restore_layout(self)
+        self._fitted = False  # checked against the screen when first shown
         self.hyperparams.set_values(self.settings.hyperparameters())
         self.status.set_budget(self.hyperparams.budget_value())
         self.samples.set_values(self.settings.sampling())
@@ -316,30 +313,6 @@ class MainWindow(QMainWindow):
                 self.views.setCurrentIndex(i)
         focus.setFocus()
 
-    def _restore_layout(self) -> None:
-        geometry = self.settings.blob("geometry")
-        if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(DEFAULT_SIZE)
-        self._fitted = False  # checked against the screen when first shown
-        for key, widget in (("state", self), ("splitter", self.splitter),
-                            ("center", self.center)):
-            blob = self.settings.blob(key)
-            if blob is not None:
-                widget.restoreState(blob)
-        if self.settings.blob("splitter") is None:
-            self.splitter.setSizes([280, 680, 400])
-            self.center.setSizes([520, 240])
-
-    def _save_layout(self) -> None:
-        s = self.settings
-        s.set_blob("geometry", self.saveGeometry())
-        s.set_blob("state", self.saveState())
-        s.set_blob("splitter", self.splitter.saveState())
-        s.set_blob("center", self.center.saveState())
-        s.set_hyperparameters(self.hyperparams.values())
-        s.set_sampling(self.samples.values())
-        s.sync()
-
     # == state shown ==================================================================
     def update_title(self) -> None:
         self.setWindowTitle(self.session.title())
@@ -471,30 +444,17 @@ class MainWindow(QMainWindow):
         self.tasks.wait()
         if self.session.busy:
             QApplication.restoreOverrideCursor()
-        self._save_layout()
+        save_layout(self)
+        self.settings.set_hyperparameters(self.hyperparams.values())
+        self.settings.set_sampling(self.samples.values())
+        self.settings.sync()
         event.accept()
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
         if not self._fitted:
             self._fitted = True
-            self.fit_to_screen()
-
-    def fit_to_screen(self) -> None:
-        """Keep the restored (or default) size if the screen holds it, else shrink to the
-        screen's free space (down to the minimum size, which fits 1024x768) and center."""
-        available = self.screen().availableGeometry()
-        if fits(self.geometry(), available):
-            return
-        self.layout().activate()  # the minimum size as it is once shown
-        size = QSize(min(self.width(), available.width() - FRAME.width()),
-                     min(self.height(), available.height() - FRAME.height()))
-        self.resize(size.expandedTo(self.minimumSizeHint()))
-        self.move(available.center() - self.rect().center())
-        if self.settings.blob("splitter") is None:  # the side panels as wide as they want
-            right = min(self.right_scroll.widget().sizeHint().width(), 400)
-            left = self.left_scroll.minimumWidth()
-            self.splitter.setSizes([left, self.width() - left - right, right])
+            fit_to_screen(self)
 
     # == drag and drop, about =========================================================
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
