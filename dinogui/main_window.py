@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
         self.session = Session()
         self.closing = False  # set once the close is decided: late answers are dropped
+        self._ask_on_close = True  # False when a signal closes the window: nobody may answer
 
         self.worker_thread = WorkerThread()
         self.worker = self.worker_thread.worker
@@ -422,7 +423,7 @@ class MainWindow(QMainWindow):
     # == closing ======================================================================
     def terminate(self, signum: int) -> None:
         """SIGTERM/SIGHUP: close as Quit does, without questions (nobody may be there)."""
-        self._asked_on_close = False
+        self._ask_on_close = False
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
@@ -430,8 +431,7 @@ class MainWindow(QMainWindow):
             event.accept()
             return
         self.worker.pause()
-        ask = getattr(self, "_asked_on_close", True)
-        self._asked_on_close = True
+        ask, self._ask_on_close = self._ask_on_close, True
         if not self.autosaver.write_on_close(ask=ask):
             event.ignore()  # the user stays: nothing was closed
             self.note("Still open: the unsaved training is in the model")

@@ -473,3 +473,14 @@ def test_the_window_fits_the_screen_and_a_bigger_remembered_size_is_not_restored
     # the minimum size fits a 1024x768 screen, with room for a frame and a taskbar
     mw, mh = result["first"]["minimum"]
     assert mw <= 1024 - 16 and mh <= 768 - 80
+
+
+def test_a_signal_close_that_cannot_write_the_autosave_asks_nobody_and_closes(
+        qtbot, tmp_path, tiny_corpus, capfd):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 30)
+    unwritable_autosave(w)
+    w.terminate(signal.SIGTERM)  # as the self-pipe delivers it: logout does not wait
+    assert not w.isVisible() and not w.worker_thread.thread.isRunning()
+    assert w.dialogs.options == []
+    assert f"could not write the autosave: {w.autosave_path}" in capfd.readouterr().out
