@@ -234,11 +234,11 @@ def test_a_crafted_checkpoint_is_refused_whole_and_the_window_keeps_its_model(
     train(qtbot, w, 40)
     before = (w.generation, w.iteration, w.loss_plot.points, w.windowTitle(), w.config)
     trainer = w.worker.call(lambda t: t)
-    w.dialogs.choices = [1]  # discard the unsaved 40 iterations
     w.open_checkpoint_path(bad)
     qtbot.waitUntil(lambda: bool(w.dialogs.errors), timeout=20_000)
     title, text = w.dialogs.errors[-1]
     assert title == "Cannot open checkpoint" and str(bad) in text and "kept the current" in text
+    assert w.dialogs.options == []  # refused before any question about the unsaved 40
     wait_ready(qtbot, w)
     assert (w.generation, w.iteration, w.loss_plot.points, w.windowTitle(), w.config) == before
     assert w.worker.call(lambda t: t) is trainer  # the worker trains the model shown

@@ -200,8 +200,9 @@ def test_replacing_unsaved_training_offers_save_first_and_counts_since_the_last_
     w.dialogs.save_paths = [None]
     w.dialogs.open_paths = [str(path)]
     w.actions_.open_checkpoint.trigger()
+    qtbot.waitUntil(lambda: not w.dialogs.save_paths and not w.busy, timeout=20_000)
     assert "10 iterations of training that no file" in w.dialogs.asked[-2][1]
-    assert w.iteration == 10 and not w.busy and w.isWindowModified()  # nothing replaced
+    assert w.iteration == 10 and w.isWindowModified()  # nothing replaced
 
     w.dialogs.choices = [0]
     w.dialogs.save_paths = [str(tmp_path / "new.npz")]

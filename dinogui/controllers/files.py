@@ -199,15 +199,16 @@ class FileFlows(QObject):
             self.open_checkpoint_path(path)
 
     def open_checkpoint_path(self, path: str | Path) -> None:
-        """Load a saved model with its corpus, settings, loss curve and iteration."""
+        """Load a saved model with its corpus, settings, loss curve and iteration: read and
+        checked first, then (if the current model has unsaved training) Save / Discard."""
         w = self.w
         if w.session.busy or w.closing:
             return
         path = Path(path)
-        if not w.may_discard("open another model"):
-            return
 
         def adopt(trainer: Trainer, summary: CorpusSummary) -> None:
+            if not w.may_discard(f"open {path.name}"):
+                return
             w.adopt(trainer, summary, path, trainer.iteration)
             self._remember(path)
             w.note(f"Opened {path.name}: {summary.title}, iteration "
