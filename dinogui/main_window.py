@@ -393,6 +393,7 @@ class MainWindow(QMainWindow):
         """Show a new trainer (checked by session.check_for_views, not yet stepped by anyone)
         and hand it to the worker."""
         self.runs.finish()  # the old model's run keeps its last steps
+        self.steering.model_changed()
         s = self.session
         old_preset = s.config.preset if s.config is not None else None
         st = trainer.state
@@ -445,7 +446,7 @@ class MainWindow(QMainWindow):
         if self.session.busy:
             QApplication.restoreOverrideCursor()
         save_layout(self)
-        self.settings.set_hyperparameters(self.hyperparams.values())
+        self.steering.save_hyperparameters()
         self.settings.set_sampling(self.samples.values())
         self.settings.sync()
         event.accept()

@@ -17,7 +17,14 @@ from dinogui import qt_guard
 from dinogui.core import checkpoint
 from dinogui.main_window import MainWindow
 from dinogui.widgets.loss_plot import COST_RATIO, MAX_REDRAW_MS, LossPlot
-from tests.gui_support import ScriptedDialogs, open_window, settings_at, train, wait_ready
+from tests.gui_support import (
+    ScriptedDialogs,
+    open_window,
+    set_panel,
+    settings_at,
+    train,
+    wait_ready,
+)
 
 pytest.importorskip("pytestqt")
 
@@ -484,3 +491,18 @@ def test_a_signal_close_that_cannot_write_the_autosave_asks_nobody_and_closes(
     assert not w.isVisible() and not w.worker_thread.thread.isRunning()
     assert w.dialogs.options == []
     assert f"could not write the autosave: {w.autosave_path}" in capfd.readouterr().out
+
+
+def test_a_budget_raised_to_train_on_stays_with_that_model(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 100)
+    w.dialogs.confirms = [True]  # Train on to 1,100
+    w.actions_.start.trigger()
+    qtbot.waitUntil(lambda: not w.training and w.iteration == 1100, timeout=20_000)
+    assert w.settings.hyperparameters()["budget"] == 100  # not remembered as the user's
+    w.dialogs.choices = [1]  # Discard the unsaved training
+    set_panel(w, hidden=20)  # a new model
+    qtbot.waitUntil(lambda: w.config.hidden == 20 and not w.busy, timeout=20_000)
+    assert w.hyperparams.budget_value() == 100 and w.status.budget == 100
+    w.close()
+    assert settings_at(tmp_path).hyperparameters()["budget"] == 100

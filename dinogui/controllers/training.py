@@ -24,8 +24,16 @@ class TrainingController(QObject):
         self.w = window
         self.s = window.session
         self._status_shown = 0.0  # when the status bar was last refreshed
+        self._own_budget: int | None = None  # the budget before "Train on to ..." raised it
 
-    # -- models: reset and settings ---================================================
+    def model_changed(self) -> None:
+        """Another model: a budget raised to train the last one on goes back to the user's."""
+        if self._own_budget is not None:
+            self.w.hyperparams.set_budget(self._own_budget)
+            self.w.status.set_budget(self._own_budget)
+            self._own_budget = None
+
+    # -- models: reset and settings ------------------------------------------------
     def reset_model(self) -> None:
         if self.s.trainer is None or self.s.busy:
             return
@@ -97,15 +105,19 @@ class TrainingController(QObject):
         self.w.loss_plot.mark(iteration, trace[1])
 
     def on_budget(self, budget: int | None) -> None:
+        self._own_budget = None  # the user set it: it is theirs now
         self.save_hyperparameters()
         self.w.status.set_budget(budget)
         if self.s.training:
             self.w.worker.set_until(budget)
 
     def save_hyperparameters(self) -> None:
-        self.w.settings.set_hyperparameters(self.w.hyperparams.values())
+        values = self.w.hyperparams.values()
+        if self._own_budget is not None:
+            values["budget"] = self._own_budget
+        self.w.settings.set_hyperparameters(values)
 
-    # -- training ---==================================================================
+    # -- training ------------------------------------------------------------------
     def start(self) -> None:
         if self.w.trainer is None or self.w.training or self.w.busy:
             return
@@ -118,9 +130,10 @@ class TrainingController(QObject):
                     f"The model has reached the budget of {budget:,} iterations. "
                     f"Train on to {target:,}?", yes=f"Train to {target:,}", no="Cancel"):
                 return
-            self.w.hyperparams.set_budget(target)
+            if self._own_budget is None:  # the user's budget, for the next model
+                self._own_budget = budget
+            self.w.hyperparams.set_budget(target)  # this model's only: not remembered
             self.w.status.set_budget(target)
-            self.save_hyperparameters()
             budget = target
         self._begin(until=budget)
 
