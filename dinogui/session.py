@@ -13,6 +13,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from dinogui.core.history import COLUMNS
 from dinogui.core.trainer import TrainConfig, Trainer
 
 if TYPE_CHECKING:  # a Qt widget module; the session only carries the value
@@ -133,6 +136,9 @@ def check_for_views(trainer: Trainer) -> None:
         raise ValueError("its iteration count is not a whole number of zero or more")
     if len(trainer.history) != st.iteration:
         raise ValueError("its loss history does not match its iteration count")
+    for name in COLUMNS:
+        if not np.isfinite(trainer.history.column(name)).all():
+            raise ValueError(f"its loss history ({name}) holds NaN or infinite values")
     if len(st.val_iterations) != len(st.val_losses):
         raise ValueError("its held-out curve has more iterations than losses (or fewer)")
     for i, loss in zip(st.val_iterations, st.val_losses, strict=True):

@@ -173,3 +173,11 @@ def test_the_title_names_the_checkpoint_once_there_is_one_else_the_corpus():
     assert s.title() == "tiny[*] — dinogui"
     s.saved(Path("/somewhere/dinos-h100.npz"), 0)
     assert s.title() == "dinos-h100.npz[*] — dinogui"
+
+
+def test_a_history_with_nan_is_refused_before_the_plot_gets_it():
+    t = trainer("default", val_fraction=0.25, val_every=2)
+    t.run(5)
+    t.history.column("smooth")[2] = math.inf
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        check_for_views(t)
