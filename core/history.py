@@ -105,7 +105,7 @@ class History:
         if len(kept) == n_old:
             return
         order = np.r_[kept, np.arange(n_old, self.size)]
-        for k, arr in self.data.items():
+        for arr in self.data.values():
             arr[: len(order)] = arr[order]
         self.size = len(order)
 
@@ -159,6 +159,20 @@ class History:
             buf[:n] = arrays[k]
             h.data[k] = buf
         return h
+
+    @classmethod
+    def from_every_step(cls, arrays: dict[str, np.ndarray]) -> History:
+        """A history from one row per iteration (without `iteration`: the row's index),
+        thinned as if recorded step by step (checkpoints of version 1 held every step)."""
+        n = len(arrays["loss"])
+        if any(k not in arrays or len(arrays[k]) != n for k in COLUMNS if k != "iteration"):
+            raise ValueError("history columns differ in length")
+        full = {**arrays, "iteration": np.arange(n, dtype=np.int64)}
+        below = thinned_below(n)
+        kept = np.r_[keep_rows(full["iteration"][:below], full["loss"][:below],
+                               full["chars"][:below], full["names"][:below],
+                               bucket_for(below)), np.arange(below, n)]
+        return cls.from_arrays({k: np.asarray(full[k])[kept] for k in COLUMNS}, steps=n)
 
     def copy(self) -> History:
         return History(self.size, self.steps, {k: v.copy() for k, v in self.data.items()})

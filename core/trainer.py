@@ -156,7 +156,7 @@ class TrainState:
 
 @dataclass
 class TrainerParts:
-    """What a trainer is made of besides its corpus and config: a fresh model's, or a saved one's."""
+    """What a trainer is made of besides corpus and config: a fresh model's or a saved one's."""
 
     params: dict[str, np.ndarray]
     optimizer: Optimizer | None  # None for classic (plain SGD in the packed step)
