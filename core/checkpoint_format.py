@@ -46,7 +46,8 @@ class Entry:
 
 
 def strict_json(text: str | bytes, what: str):
-    """JSON without duplicate keys, NaN or infinities; Damaged otherwise (and when too deep)."""
+    """JSON without duplicate keys or NaN (infinities are kept: a diverged held-out loss is
+    one); Damaged otherwise, and when nested too deeply."""
 
     def pairs(items):
         d = {}
@@ -57,7 +58,9 @@ def strict_json(text: str | bytes, what: str):
         return d
 
     def constant(name):
-        raise Damaged(f"{what} holds {name}")
+        if name == "NaN":
+            raise Damaged(f"{what} holds NaN")
+        return float(name)
 
     try:
         return json.loads(text, object_pairs_hook=pairs, parse_constant=constant)

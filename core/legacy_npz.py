@@ -36,7 +36,8 @@ class Pickled(Damaged):
 class LegacyNpz:
     """An .npz checkpoint opened for reading: `entries` (name -> Entry), then read()."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, known: re.Pattern = KNOWN) -> None:
+        """known: the member names ever opened (others are skipped unread)."""
         self._archive_size = path.stat().st_size
         try:
             self._zip = zipfile.ZipFile(path)
@@ -49,7 +50,7 @@ class LegacyNpz:
             self.entries: dict[str, Entry] = {}
             self._members: dict[str, tuple[zipfile.ZipInfo, int]] = {}
             for info in self._zip.infolist():
-                if KNOWN.fullmatch(info.filename):
+                if known.fullmatch(info.filename):
                     self._add(info)
         except BaseException:
             self._zip.close()

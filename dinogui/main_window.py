@@ -10,12 +10,10 @@ background pool, so a 100,000-name corpus loads while the window stays live.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
@@ -942,13 +940,14 @@ class MainWindow(QMainWindow):
         self._run_save_timer.timeout.connect(self._runs_save)
         store = self.run_store
 
-        def loaded(runs, error) -> None:
+        def loaded(scan, error) -> None:
             if error is not None:
                 self._note(f"Could not read the runs folder: {error}")
-                runs = []
-            self.runs_view.set_runs(runs)
+            elif scan.note():
+                self._note(scan.note())  # one damaged file; the other runs still show
+            self.runs_view.set_runs([] if error is not None else scan.runs)
 
-        self.tasks.run(store.runs, loaded)
+        self.tasks.run(store.scan, loaded)
 
     def _runs_begin(self) -> None:
         """Training a fresh model starts a run (each model once, even after a deletion)."""
@@ -1194,11 +1193,7 @@ def _dropped_file(event) -> Path | None:
 def _autosave_info(path: Path) -> str:
     """'iteration 12,000 on dinosaurs' from the file's metadata, without loading the model."""
     try:
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(z["meta"].tobytes().decode("utf-8"))
-        iteration = meta["state"]["iteration"]
-        corpus = Path(meta["corpus"]["source"]).stem
-        return f"iteration {iteration:,} on {corpus}"
-    except Exception:  # a damaged file is reported when it is opened
+        return checkpoint.describe(path)
+    except checkpoint.CheckpointError:  # a damaged file is reported when it is opened
         return "details unreadable"
 
