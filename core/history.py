@@ -145,9 +145,12 @@ class History:
         old = slice(0, n - len(recent))
         if np.any(it[old] < 0) or np.any(np.diff(it[old]) <= 0) or np.any(it[old] >= below):
             raise ValueError("history iterations are out of order")
+        losses = [np.asarray(arrays[k], dtype=np.float64) for k in ("loss", "smooth",
+                                                                      "smooth_char")]
         if np.any(arrays["chars"] <= 0) or np.any(arrays["names"] <= 0) \
-                or not np.all(np.isfinite(arrays["loss"])):
-            raise ValueError("history holds impossible steps")
+                or not all(np.all(np.isfinite(v) & (v >= 0)) for v in losses):
+            raise ValueError("it holds impossible steps (a count below 1, or a loss that is "
+                             "negative, NaN or infinite)")
         kept = keep_rows(it[old], np.asarray(arrays["loss"][old], dtype=np.float64),
                          arrays["chars"][old], arrays["names"][old], bucket_for(below))
         if len(kept) != len(it[old]):

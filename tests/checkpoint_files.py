@@ -17,9 +17,10 @@ def read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
         return meta, {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (not a dict)
 
 
-def write(path: Path, meta: dict, arrays: dict[str, np.ndarray], **header: str) -> Path:
+def write(path: Path, meta: dict | str, arrays: dict[str, np.ndarray], **header: str) -> Path:
+    """meta: the metadata, or its JSON text as it is (to write what json.dumps cannot)."""
     header = {"format": "dinogui-checkpoint", "version": "2", **header,
-              "dinogui": json.dumps(meta)}
+              "dinogui": meta if isinstance(meta, str) else json.dumps(meta)}
     path.write_bytes(save({k: np.ascontiguousarray(v) for k, v in arrays.items()}, header))
     return path
 
@@ -30,8 +31,9 @@ def read_npz(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
     return json.loads(arrays.pop("meta").tobytes()), arrays
 
 
-def write_npz(path: Path, meta: dict, arrays: dict[str, np.ndarray]) -> Path:
-    np.savez(path, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
+def write_npz(path: Path, meta: dict | str, arrays: dict[str, np.ndarray]) -> Path:
+    text = meta if isinstance(meta, str) else json.dumps(meta)
+    np.savez(path, meta=np.frombuffer(text.encode(), dtype=np.uint8), **arrays)
     return path
 
 
