@@ -5,8 +5,8 @@ decompression that fills memory. So: only members with known names are ever
 opened (others are skipped unread); encrypted members and compression methods
 other than stored/deflate are refused; each member's .npy header is read before
 its data, object dtypes are refused (they would need unpickling), and the
-declared size must agree with the member's size, which itself must be possible
-for its compressed size; the data is then read to its end, so the zip's CRC is
+declared size must agree with the member's size, which itself must be plausible
+for its compressed size (no zip bombs); the data is then read to its end, so the zip's CRC is
 checked. The caller judges each array's declared dtype and shape before
 reading it.
 """
@@ -26,7 +26,10 @@ MAGIC = b"PK\x03\x04"
 KNOWN = re.compile(r"(meta|names|state/[a-z_]+|(param|best|hist)/[A-Za-z_0-9]+"
                    r"|opt/[a-z]+/[A-Za-z_0-9]+)\.npy")
 MAX_NPY_HEADER = 10_000
-DEFLATE_RATIO = 1032  # deflate's largest expansion: a larger declared size is a lie
+# a deflated member may inflate to 64 MB, or 50 times its size: float arrays deflate by
+# far less, so a larger ratio is a zip bomb (deflate itself allows 1032)
+MAX_INFLATED = 64 * 2**20
+DEFLATE_RATIO = 50
 
 
 class Pickled(Damaged):
@@ -74,9 +77,11 @@ class LegacyNpz:
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise Damaged(f"its member {name!r} uses compression method {info.compress_type}, "
                           "which dinogui never writes")
-        ratio = 1 if info.compress_type == zipfile.ZIP_STORED else DEFLATE_RATIO
-        if info.file_size > ratio * info.compress_size + 64 \
-                or info.compress_size > self._archive_size:
+        if info.compress_type == zipfile.ZIP_STORED:
+            limit = info.compress_size
+        else:  # dinogui stored its members; a re-zipped file may deflate them
+            limit = max(MAX_INFLATED, DEFLATE_RATIO * info.compress_size)
+        if info.file_size > limit or info.compress_size > self._archive_size:
             raise Damaged(f"its member {name!r} declares an impossible size")
         with self._open(info) as f:
             entry, header_len = _npy_header(f, name)

@@ -121,6 +121,10 @@ def test_declared_sizes_are_judged_before_any_data_is_read(tmp_path, monkeypatch
     refused(path, "not the size its header declares|impossible size")
 
 
+def test_a_member_claiming_more_than_its_stored_bytes_is_refused(tmp_path):
+    refused(patched(tmp_path, 24, struct.pack("<I", 2**31)), "impossible size")
+
+
 def test_unknown_members_are_never_opened(tmp_path):
     """A member dinogui does not know is skipped unread, whatever it holds."""
     meta, arrays = read_npz(FIXTURE)
