@@ -34,18 +34,13 @@ from .history import COLUMNS, History
 from .legacy_npz import MAGIC as NPZ_MAGIC
 from .legacy_npz import LegacyNpz, Pickled
 from .optim import Optimizer
-from .trainer import TrainConfig, Trainer, TrainState
+from .trainer import Trainer, TrainState
 from .validation import split_indices
 
 FORMAT = "dinogui-checkpoint"
 VERSION = 2  # safetensors; 1 was the .npz archive
 SUFFIX = ".safetensors"  # what file dialogs propose; any name loads and saves the same
 MAX_META_BYTES = 100 * 2**20
-# TrainState fields every checkpoint made so far holds; a field added later takes its
-# default when an older file lacks it
-STATE_FIELDS_V1 = ("iteration", "smooth", "smooth_char", "total_chars", "order", "a_prev",
-                   "rng_state", "epoch", "cursor", "seconds", "val_iterations", "val_losses",
-                   "best_val", "best_iteration")
 
 
 class CheckpointError(ValueError):
@@ -74,7 +69,7 @@ def to_arrays(trainer: Trainer) -> dict[str, np.ndarray]:
     for f in fields(TrainState):
         if f.type in schema.ARRAY_DTYPES and getattr(st, f.name) is not None:
             arrays[f"state/{f.name}"] = np.asarray(getattr(st, f.name),
-                                                   dtype=schema.ARRAY_DTYPES[f.type])
+                                                   dtype=schema.array_dtype(f.name, f.type))
     arrays.update({f"param/{k}": v for k, v in trainer.params.items()})
     if trainer.best_params is not None:
         arrays.update({f"best/{k}": v for k, v in trainer.best_params.items()})
@@ -254,12 +249,12 @@ def _rebuild(src: _Source) -> Trainer:
         if key not in m:
             raise Invalid(f"its metadata has no {key}")
     config = schema.config_from(m["config"])
-    vocab = _vocab(m["vocab"])
+    vocab = schema.vocab_from(m["vocab"])
     corpus_fields = m["corpus"]
     if not (isinstance(corpus_fields, dict) and isinstance(corpus_fields.get("source"), str)
             and isinstance(corpus_fields.get("lowercase"), bool)):
         raise Invalid("its corpus fields (source, lowercase) are malformed")
-    state = _state(m["state"], config)
+    state = schema.state_from(m["state"], config)
     optimizer = schema.optimizer_from(m["optimizer"], config)
 
     names = _names(src, vocab)
@@ -268,12 +263,13 @@ def _rebuild(src: _Source) -> Trainer:
         train_rows, _ = split_indices(len(names), config.val_fraction, config.seed)
     except ValueError as e:
         raise Invalid(f"its names cannot be split as its settings say ({e})") from None
-    _check_declared(src, config, vocab.size, state, optimizer, len(train_rows))
+    schema.check_declared(src.entries, src.legacy, config, vocab.size, state, optimizer,
+                          len(train_rows))
     _, array_fields = schema.state_fields()
     for name in array_fields:
         if f"state/{name}" in src.entries:
             setattr(state, name, src.read(f"state/{name}"))
-    _check_state_arrays(state, config, train_rows)
+    schema.check_state_arrays(state, config, train_rows)
     state.val_iterations = state.val_iterations.tolist()
     state.val_losses = state.val_losses.tolist()
 
@@ -289,104 +285,6 @@ def _rebuild(src: _Source) -> Trainer:
     return Trainer.restore(corpus, config, params, optimizer, state, history, best)
 
 
-def _vocab(chars) -> Vocab:
-    if not isinstance(chars, str) or not 2 <= len(chars) <= 100_000:
-        raise Invalid("its vocabulary is malformed")
-    try:
-        return Vocab(tuple(chars))
-    except ValueError as e:
-        raise Invalid(f"its vocabulary is malformed ({e})") from None
-
-
-def _state(d, config: TrainConfig) -> TrainState:
-    if not isinstance(d, dict):
-        raise Invalid("its training state is malformed")
-    meta_fields, _ = schema.state_fields()
-    values = {}
-    for name in meta_fields:
-        if name not in d:
-            if name in STATE_FIELDS_V1:
-                raise Invalid(f"its training state has no {name}")
-            continue
-        values[name] = schema.state_rule(name)(d[name], f"its {name.replace('_', ' ')}")
-    st = TrainState(**values)
-    classic = config.preset == "classic"
-    if (st.rng_state is None) != classic:
-        raise Invalid("its random generator state does not fit its preset")
-    if classic and (st.epoch or st.cursor):
-        raise Invalid("its epoch or cursor is set, which a classic model never does")
-    if (st.best_val is None) != (st.best_iteration is None):
-        raise Invalid("its best held-out loss and its iteration disagree")
-    if st.total_chars < st.iteration:
-        raise Invalid("its character count is below its iteration count")
-    return st
-
-
-def _check_declared(src: _Source, config: TrainConfig, V: int, state: TrainState,
-                    optimizer: Optimizer | None, n_train: int) -> None:
-    """Every array's dtype and shape, before any is read: nothing unexpected, none missing."""
-    e = src.entries
-    params = {k[len("param/"):]: v for k, v in e.items() if k.startswith("param/")}
-    declared = sum(int(np.prod(v.shape)) for v in params.values())
-    floor = schema.param_floor(V, config.hidden, config.layers)
-    shapes = schema.param_shapes(config, V) if declared >= floor else None
-    if shapes is None or {k: v.shape for k, v in params.items()} != shapes:
-        layered = config.preset != "classic" and config.layers > 1
-        stack = f"{config.layers}-layer " if layered else ""
-        raise Invalid(f"its parameters do not fit a {stack}{config.cell} with "
-                      f"{config.hidden} hidden units and {V} characters")
-    dtype = schema.param_dtype(config)
-    want: dict[str, tuple[np.dtype, tuple | None]] = {
-        f"param/{k}": (dtype, s) for k, s in shapes.items()}
-    if state.best_val is not None:
-        want.update({f"best/{k}": (dtype, s) for k, s in shapes.items()})
-    if optimizer is not None and optimizer.t > 0:
-        for slot in schema.slot_names(optimizer.kind):
-            want.update({f"opt/{slot}/{k}": (dtype, s) for k, s in shapes.items()})
-    want["state/order"] = (np.dtype(np.int64), (n_train,))
-    if config.preset == "classic":
-        want["state/a_prev"] = (np.dtype(np.float64), (config.hidden, 1))
-    n_val = e["state/val_iterations"].shape if "state/val_iterations" in e else None
-    want["state/val_iterations"] = (np.dtype(np.int64), None)
-    want["state/val_losses"] = (np.dtype(np.float64), n_val)
-    n_hist = e["hist/loss"].shape if "hist/loss" in e else None
-    if n_hist is not None and len(n_hist) != 1:
-        raise Invalid("its loss history is not a list of steps")
-    for col, t in schema.HISTORY_DTYPES.items():
-        if not (src.legacy and col == "iteration"):
-            want[f"hist/{col}"] = (t, n_hist)
-    want["names"] = (np.dtype(np.uint8), None)
-
-    for name in e:
-        if name not in want:
-            if name.startswith("opt/"):
-                raise Invalid(f"its optimizer state {name[4:]} does not fit a {config.optimizer} "
-                              f"optimizer that has taken {optimizer.t if optimizer else 0} steps")
-            if name.startswith("best/"):
-                raise Invalid("it holds best parameters but no best held-out loss")
-            raise Invalid(f"it holds an unexpected array {name!r}")
-    for name, (dtype, shape) in want.items():
-        entry = e.get(name)
-        if entry is None:
-            if name.startswith("opt/"):
-                raise Invalid(f"its optimizer state {name[4:]} is missing (resuming without "
-                              "it would not continue the run exactly)")
-            raise Invalid(f"it is incomplete: the array {name} is missing")
-        if entry.dtype != dtype:
-            raise Invalid(f"its array {name} holds {entry.dtype}, not {dtype}")
-        if len(entry.shape) != 1 and shape is None or shape is not None and entry.shape != shape:
-            what = {"state/a_prev": "its carried hidden state",
-                    "state/order": "its example order"}.get(name, f"its array {name}")
-            raise Invalid(f"{what} has the shape {entry.shape}, not {shape or '(n,)'}")
-    rows = e["hist/loss"].shape[0]
-    if (rows != state.iteration) if src.legacy else rows > schema.max_history_rows(
-            state.iteration):
-        raise Invalid(f"its loss history ({rows:,} rows) does not match its iteration count "
-                      f"({state.iteration:,})")
-    if n_val[0] > state.iteration:
-        raise Invalid("it holds more held-out measurements than iterations")
-
-
 def _names(src: _Source, vocab: Vocab) -> list[str]:
     e = src.entries.get("names")
     if e is None or e.dtype != np.uint8 or len(e.shape) != 1:
@@ -400,24 +298,6 @@ def _names(src: _Source, vocab: Vocab) -> list[str]:
     if not all(names) or vocab.missing("".join(names)):
         raise Invalid("its names do not match its vocabulary")
     return names
-
-
-def _check_state_arrays(st: TrainState, config: TrainConfig, train_rows: np.ndarray) -> None:
-    if not np.array_equal(np.sort(st.order), train_rows):
-        raise Invalid("its example order does not match its names")
-    if config.preset != "classic" and not st.cursor < len(st.order):
-        raise Invalid("its cursor is beyond its example order")
-    if st.a_prev is not None and not np.isfinite(st.a_prev).all():
-        raise Invalid("its carried hidden state holds NaN or infinite values")
-    vi, vl = st.val_iterations, st.val_losses
-    if len(vi) and (vi[0] < 0 or vi[-1] >= st.iteration or (np.diff(vi) <= 0).any()):
-        raise Invalid("its held-out iterations are out of order or range")
-    if np.isnan(vl).any() or (vl < 0).any():
-        raise Invalid("its held-out losses hold NaN or negative values")
-    if st.best_val is not None:
-        at = np.flatnonzero(vi == st.best_iteration)
-        if len(at) != 1 or vl[at[0]] != st.best_val:
-            raise Invalid("its best held-out loss is not one of its held-out measurements")
 
 
 def _finite_arrays(src: _Source, prefix: str, what: str) -> dict[str, np.ndarray]:

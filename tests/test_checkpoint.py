@@ -351,3 +351,28 @@ def test_deep_or_huge_metadata_is_refused_cleanly(tiny_corpus, tmp_path):
     nan = rewrite(good, tmp_path / "nan", edit_meta=_meta("state", smooth=math.nan))
     with pytest.raises(CheckpointError, match="holds NaN"):
         checkpoint.load(nan)
+
+
+def test_every_train_state_field_is_stored_and_checked():
+    """Serialisation follows TrainState's fields: a new field is saved, and needs a rule."""
+    from dataclasses import fields
+
+    from dinogui.core import checkpoint_schema as schema
+    from dinogui.core.trainer import TrainState
+
+    in_meta, as_arrays = schema.state_fields()
+    assert sorted(in_meta + as_arrays) == sorted(f.name for f in fields(TrainState))
+    assert {"order", "a_prev", "val_iterations", "val_losses"} <= set(as_arrays)
+    for name in in_meta:
+        assert callable(schema.state_rule(name)), name  # KeyError: an annotation with no rule
+
+
+def test_a_loaded_trainer_is_built_like_a_fresh_one(tiny_corpus, tmp_path):
+    """One construction path: the same attributes, none created lazily later."""
+    for preset in ("classic", "default"):
+        fresh = make(tiny_corpus, preset)
+        loaded = checkpoint.load(checkpoint.save(fresh, tmp_path / preset))
+        assert vars(loaded).keys() == vars(fresh).keys()
+        fresh.run(3)
+        loaded.run(3)
+        assert vars(loaded).keys() == vars(fresh).keys() == vars(make(tiny_corpus, preset)).keys()
