@@ -33,6 +33,7 @@ from .corpus import MAX_CORPUS_BYTES, Corpus, Vocab
 from .history import COLUMNS, History
 from .legacy_npz import MAGIC as NPZ_MAGIC
 from .legacy_npz import LegacyNpz, Pickled
+from .models import current_name
 from .optim import Optimizer
 from .trainer import Trainer, TrainState
 from .validation import split_indices
@@ -220,7 +221,8 @@ def _check_version(path: Path, found, wanted) -> None:
 
 
 def _from_v1(meta: dict, z: LegacyNpz):
-    """Version 1 as version 2: held-out points were JSON lists, the history had every step."""
+    """Version 1 as version 2: held-out points were JSON lists, the history had every step,
+    some parameters had other names."""
     state = meta.get("state")
     lists = {}
     if isinstance(state, dict):
@@ -234,11 +236,13 @@ def _from_v1(meta: dict, z: LegacyNpz):
                 lists[f"state/{name}"] = np.array(values, dtype=kind)
             except OverflowError:
                 raise Invalid(f"its {name.replace('_', ' ')} are out of range") from None
-    entries = {k: v for k, v in z.entries.items() if k != "meta"}
+    # one-layer rnn parameters were renamed since (W_xh -> W_x, ...): today's names
+    stored = {current_name(k): k for k in z.entries if k != "meta"}
+    entries = {k: z.entries[old] for k, old in stored.items()}
     entries.update({k: Entry(v.dtype, v.shape) for k, v in lists.items()})
 
     def read(name: str) -> np.ndarray:
-        return lists[name].copy() if name in lists else z.read(name)
+        return lists[name].copy() if name in lists else z.read(stored[name])
 
     return meta, entries, read
 
