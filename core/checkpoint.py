@@ -267,8 +267,8 @@ def _rebuild(src: _Source) -> Trainer:
         train_rows, _ = split_indices(len(names), config.val_fraction, config.seed)
     except ValueError as e:
         raise Invalid(f"its names cannot be split as its settings say ({e})") from None
-    schema.check_declared(src.entries, src.legacy, config, vocab.size, state, optimizer,
-                          len(train_rows))
+    stored = schema.check_declared(src.entries, src.legacy, config, vocab.size, state,
+                                   optimizer, len(train_rows))
     _, array_fields = schema.state_fields()
     for name in array_fields:
         if f"state/{name}" in src.entries:
@@ -277,10 +277,11 @@ def _rebuild(src: _Source) -> Trainer:
     state.val_iterations = state.val_iterations.tolist()
     state.val_losses = state.val_losses.tolist()
 
-    params = _finite_arrays(src, "param/", "parameter")
-    best = _finite_arrays(src, "best/", "best parameter") if state.best_val is not None else None
+    params = _finite_arrays(src, stored, "param/", "parameter")
+    best = _finite_arrays(src, stored, "best/", "best parameter") if state.best_val is not None \
+        else None
     if optimizer is not None:
-        optimizer.state = _finite_arrays(src, "opt/", "optimizer state")
+        optimizer.state = _finite_arrays(src, stored, "opt/", "optimizer state")
         for k, v in optimizer.state.items():
             if not k.startswith("m/") and (v < 0).any():
                 raise Invalid(f"its optimizer state {k} holds negative values (it is a sum "
@@ -304,9 +305,10 @@ def _names(src: _Source, vocab: Vocab) -> list[str]:
     return names
 
 
-def _finite_arrays(src: _Source, prefix: str, what: str) -> dict[str, np.ndarray]:
+def _finite_arrays(src: _Source, names: list[str], prefix: str,
+                   what: str) -> dict[str, np.ndarray]:
     out = {}
-    for name in src.entries:
+    for name in names:
         if name.startswith(prefix):
             v = src.read(name)
             if not np.isfinite(v).all():

@@ -240,8 +240,9 @@ def state_from(d, config: TrainConfig) -> TrainState:
 
 
 def check_declared(e: dict[str, Entry], legacy: bool, config: TrainConfig, V: int,
-                   state: TrainState, optimizer: Optimizer | None, n_train: int) -> None:
+                   state: TrainState, optimizer: Optimizer | None, n_train: int) -> list[str]:
     """Every array's dtype and shape, before any is read: nothing unexpected, none missing.
+    Returns the arrays' names, parameters in the model's own order.
 
     legacy: a version 1 file (its history has no iteration column and every step).
     """
@@ -304,6 +305,7 @@ def check_declared(e: dict[str, Entry], legacy: bool, config: TrainConfig, V: in
                       f"({state.iteration:,})")
     if n_val[0] > state.iteration:
         raise Invalid("it holds more held-out measurements than iterations")
+    return list(want)
 
 
 def check_state_arrays(st: TrainState, config: TrainConfig, train_rows: np.ndarray) -> None:

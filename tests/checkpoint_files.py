@@ -46,3 +46,14 @@ def rewrite(path: Path, out: Path, edit_meta=None, edit_arrays=None) -> Path:
     if edit_arrays:
         edit_arrays(arrays)
     return (write_npz if legacy else write)(out, meta, arrays)
+
+
+def as_version_1(meta: dict, arrays: dict[str, np.ndarray]) -> tuple[dict, dict]:
+    """A version 2 checkpoint's contents laid out as version 1 had them (for write_npz)."""
+    meta = {**meta, "format": "dinogui-checkpoint", "version": 1,
+            "state": dict(meta["state"])}
+    arrays = dict(arrays)
+    for name in ("val_iterations", "val_losses"):
+        meta["state"][name] = arrays.pop(f"state/{name}").tolist()
+    arrays.pop("hist/iteration")  # version 1 kept every step
+    return meta, arrays
