@@ -385,3 +385,16 @@ def test_a_loaded_trainer_is_built_like_a_fresh_one(tiny_corpus, tmp_path):
         fresh.run(3)
         loaded.run(3)
         assert vars(loaded).keys() == vars(fresh).keys() == vars(make(tiny_corpus, preset)).keys()
+
+
+def test_cli_save_writes_exactly_the_given_path(tiny_corpus, tmp_path):
+    from dinogui import cli
+
+    for name in ("model.npz", "model"):
+        out = tmp_path / "out" / name
+        out.parent.mkdir(exist_ok=True)
+        assert cli.main(["train", "--corpus", str(tiny_corpus), "--iterations", "3", "--quiet",
+                         "--save", str(out)]) == 0
+        assert out.read_bytes()[8:9] == b"{"  # safetensors, whatever the name says
+        assert checkpoint.load(out).iteration == 3
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["model", "model.npz"]
