@@ -140,7 +140,7 @@ def config_from(d) -> TrainConfig:
             values[f.name] = v
         elif kind in ("int", "float") and not isinstance(v, bool) and (
                 isinstance(v, int) if kind == "int" else isinstance(v, (int, float))):
-            if not (-MAX_COUNT < v < MAX_COUNT):
+            if kind == "int" and not -MAX_COUNT < v < MAX_COUNT:
                 raise Invalid(f"its setting {f.name} is out of range ({_show(v)})")
             values[f.name] = float(v) if kind == "float" else v
         else:

@@ -398,3 +398,11 @@ def test_cli_save_writes_exactly_the_given_path(tiny_corpus, tmp_path):
         assert out.read_bytes()[8:9] == b"{"  # safetensors, whatever the name says
         assert checkpoint.load(out).iteration == 3
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["model", "model.npz"]
+
+
+def test_extreme_but_valid_settings_load(tiny_corpus, tmp_path):
+    """Only what TrainConfig refuses is refused: a huge learning rate is a setting."""
+    t = make(tiny_corpus, "default")
+    t.set_live(lr=1e39, clip=1e300)
+    back = checkpoint.load(checkpoint.save(t, tmp_path / "c"))
+    assert (back.config.lr, back.config.clip, back.optimizer.lr) == (1e39, 1e300, 1e39)
