@@ -54,3 +54,19 @@ def test_an_opened_long_run_is_drawn_whole_at_its_iterations(qtbot, tmp_path, ti
     assert drawn[0] == 0 and drawn[-1] == n - 1
     assert per_name.max() == plot.data.column("step_name").max()
     w.grab().save(str(tmp_path / "long-run.png"))
+
+
+def test_a_damaged_run_record_is_skipped_with_a_note(qtbot, tmp_path, tiny_corpus):
+    from dinogui.core.corpus import corpus_from_names
+    from dinogui.core.runs import Run, RunStore
+
+    store = RunStore(tmp_path / "data" / "runs")
+    t = Trainer(corpus_from_names(["ada", "bob", "cy"]), TrainConfig(hidden=4))
+    t.run(5)
+    good = store.save(Run.start(t))
+    (store.folder / "run-0000damaged.safetensors").write_bytes(good.read_bytes()[:-9])
+    w = open_window(qtbot, tmp_path)
+    qtbot.waitUntil(lambda: w.runs_view.loaded, timeout=WAIT_MS)
+    assert [r.iterations for r in w.runs_view.runs.values()] == [5]  # the good one shows
+    log = w.log.toPlainText()
+    assert "Skipped a damaged run record: run-0000damaged.safetensors: it is" in log
