@@ -143,7 +143,7 @@ def _refusal(p: Path, e: Exception) -> Exception:
         return CheckpointError(f"{p}: damaged checkpoint: it declares more data than fits "
                                "in memory")
     if isinstance(e, (ValueError, TypeError, KeyError, IndexError, AttributeError,
-                      ArithmeticError, RecursionError, struct.error, zlib.error)):
+                      ArithmeticError, RuntimeError, struct.error, zlib.error)):
         return CheckpointError(f"{p}: damaged checkpoint ({type(e).__name__}: {str(e)[:120]})")
     return e
 
@@ -238,6 +238,8 @@ def _from_v1(meta: dict, z: LegacyNpz):
                 raise Invalid(f"its {name.replace('_', ' ')} are out of range") from None
     # one-layer rnn parameters were renamed since (W_xh -> W_x, ...): today's names
     stored = {current_name(k): k for k in z.entries if k != "meta"}
+    if len(stored) != len(z.entries) - ("meta" in z.entries):
+        raise Invalid("it holds a parameter under both its former and its current name")
     entries = {k: z.entries[old] for k, old in stored.items()}
     entries.update({k: Entry(v.dtype, v.shape) for k, v in lists.items()})
 
