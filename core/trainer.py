@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
-from . import sampling, validation
+from . import memory, sampling, validation
 from .batching import EncodedNames, bucketed_order
 from .corpus import Corpus
 from .guard import StepGuard
@@ -81,8 +81,8 @@ class TrainConfig:
             problems.append("learning rate must be a positive number")
         if not (math.isfinite(self.clip) and self.clip > 0):
             problems.append("gradient clip must be a positive number")
-        if self.seed < 0:
-            problems.append("seed must be zero or more")
+        if not 0 <= self.seed <= sampling.MAX_SEED:
+            problems.append(f"seed must be 0 to {sampling.MAX_SEED}")
         if self.sample_every < 1:
             problems.append("report interval must be at least 1")
         if self.samples < 0:
@@ -176,6 +176,8 @@ class Trainer:
     def __init__(self, corpus: Corpus, config: TrainConfig,
                  parts: TrainerParts | None = None) -> None:
         """A fresh model from config's seed, or (parts given) one that continues exactly."""
+        if parts is None:
+            memory.check_fits(config, corpus)  # ModelTooLarge before anything is allocated
         self.corpus = corpus
         self.config = config
         self.vocab = corpus.vocab
@@ -205,7 +207,8 @@ class Trainer:
         smooth = -math.log(1.0 / V) * SEED_NAMES
         if config.preset == "classic":
             # the seed: np.random.seed(1) before the init, np.random.seed(0) before the shuffle
-            params = classic.init_params(config.hidden, V, np.random.RandomState(config.seed + 1))
+            params = classic.init_params(config.hidden, V,
+                                         np.random.RandomState((config.seed + 1) % 2**32))
             order = self.train_rows.copy()
             np.random.RandomState(config.seed).shuffle(order)
             state = TrainState(order=order, a_prev=np.zeros((config.hidden, 1)), smooth=smooth)

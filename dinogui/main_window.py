@@ -41,14 +41,20 @@ from dinogui.icon import app_icon
 from dinogui.settings import AUTOSAVE_NAME, AppSettings, default_data_dir
 from dinogui.tasks import TaskRunner
 from dinogui.widgets.corpus_panel import CorpusPanel, CorpusSummary
-from dinogui.widgets.hyperparams import LIVE_FIELDS, HyperparamsPanel
+from dinogui.widgets.hyperparams import (
+    LIVE_FIELDS,
+    HyperparamsPanel,
+    apply_live,
+    live_change_text,
+    plain_settings,
+)
 from dinogui.widgets.inspector import InspectorView, ModelSnapshot
 from dinogui.widgets.loss_plot import LossPlot
 from dinogui.widgets.novelty_plot import NoveltyPlot
 from dinogui.widgets.report_log import ReportLog
 from dinogui.widgets.runs_view import RunsView
 from dinogui.widgets.samples_panel import SamplesPanel
-from dinogui.widgets.status import TrainingStatus
+from dinogui.widgets.status import MessageBar, TrainingStatus
 from dinogui.worker import Answer, ProgressBatch, Stopped, WorkerThread
 
 AUTOSAVE_MS = 3 * 60 * 1000  # autosave every three minutes while there is unsaved progress
@@ -133,6 +139,7 @@ class MainWindow(QMainWindow):
         self.left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.left_scroll.setMinimumWidth(250)
         self.left_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.left_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # widgets: Tab goes to the fields
 
         self.loss_plot = LossPlot()
         self.log = ReportLog()
@@ -167,6 +174,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(2, 0)
         self.splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.splitter)
+        self.setStatusBar(MessageBar())  # widgets: messages elide before the state labels
         self.status = TrainingStatus(self.statusBar())
 
     def _build_menus_and_toolbar(self) -> None:
@@ -535,24 +543,34 @@ class MainWindow(QMainWindow):
         if self.iteration > 0:
             ok = self.dialogs.confirm(
                 "New model needed",
-                f"Changing {', '.join(c.replace('_', ' ') for c in changed)} needs a fresh "
+                f"Changing {plain_settings(changed)} needs a fresh "  # widgets: plain words
                 f"model. Reset the model and discard its {self.iteration:,} iterations"
                 + (" (unsaved)" if self.modified else "") + "?",
                 yes="Reset Model", no="Keep Model")
             if not ok:
                 self.hyperparams.set_config(self.config)
                 return
-        self._rebuild(wanted, f"New model for the changed {', '.join(changed)}")
+        self._rebuild(wanted, f"New model after changing {plain_settings(changed)}")  # widgets
         self._save_hyperparameters()
 
     def _on_live_settings(self, changes: dict) -> None:
         self._save_hyperparameters()
         if self.trainer is None:
             return
+        trace = live_change_text(self.config, changes)  # widgets: lr/clip changes leave a trace
         self.config = replace(self.config, **changes)
         self.settings_changed = True
-        self.worker.ask(lambda t: t.set_live(**changes), self._answer_ignored)
+        self.worker.ask(lambda t: apply_live(t, changes),
+                        lambda it, error: self._live_applied(trace, it, error))
         self._update_title()
+
+    def _live_applied(self, trace: tuple[str, str] | None, iteration, error) -> None:
+        """widgets: a learning-rate or clip change, in the log and on the loss plot."""
+        if error is not None or trace is None or iteration == 0:
+            self._answer_ignored(None, error)
+            return
+        self.log.note(f"Changed the {trace[0]} from iteration {iteration:,}")
+        self.loss_plot.mark(iteration, trace[1])
 
     def _on_budget(self, budget: int | None) -> None:
         self._save_hyperparameters()
@@ -637,6 +655,7 @@ class MainWindow(QMainWindow):
         self.training = False
         self.iteration = stopped.iteration
         self.status.iteration = stopped.iteration
+        self.status.forget_speed()  # widgets: no stale speed or ETA after a pause
         text = {"paused": f"Paused at iteration {stopped.iteration:,}",
                 "budget": f"Reached the budget: {stopped.iteration:,} iterations",
                 "step": f"Stepped to iteration {stopped.iteration:,}",
@@ -951,6 +970,7 @@ class MainWindow(QMainWindow):
 
     def _runs_begin(self) -> None:
         """Training a fresh model starts a run (each model once, even after a deletion)."""
+        self.runs_view.set_training(True)  # widgets: the live run's row says "(training)"
         if self.iteration != 0 or self._run_generation == self.generation:
             return
         self._run_generation = generation = self.generation
@@ -970,6 +990,7 @@ class MainWindow(QMainWindow):
             self.runs_view.extend_live(batch.iterations, batch.smooth_char, batch.val_points)
 
     def _runs_stopped(self) -> None:
+        self.runs_view.set_training(False)  # widgets: a paused run is not "(training)"
         self._run_save_timer.stop()
         self._runs_save()
 
@@ -1120,6 +1141,7 @@ class MainWindow(QMainWindow):
         if not hasattr(self, "_nearest"):
             return  # still building
         a = self.actions_
+        self.status.set_favourites(len(self.samples.favourites))  # widgets: on every star
         a.export_favourites.setEnabled(len(self.samples.favourites) > 0)
         a.toggle_favourite.setEnabled(bool(self.samples.names())
                                       or len(self.samples.favourites) > 0)

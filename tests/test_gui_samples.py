@@ -222,7 +222,9 @@ def test_scores_and_nearest_names_match_the_engine_and_every_column_sorts(qtbot,
     rows = w.samples.rows()
     raw = [r.name for r in rows]
     sampler = w.worker.call(lambda t: t.sampler(copy_params=True))
-    assert raw == sampler.sample(40, 1)  # unconstrained: the model's own scheme
+    assert raw == sampler.draw(40, 1).names and "" not in raw  # as `dinogui sample` draws
+    own = sampler.sample(40, 1)  # unconstrained: the model's own scheme, empty names redrawn
+    assert [n for n, o in zip(raw, own, strict=True) if o] == [o for o in own if o]
     np.testing.assert_allclose([r.loglik_per_char for r in rows],
                                sampler.loglik_per_char(raw), rtol=0, atol=1e-12)
     corpus = load_corpus(tiny_corpus).names

@@ -178,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bench_quality: {e}", file=sys.stderr)
             return 2
         if len(corpus.names) < 2:
-            print(f"bench_quality: {path}: needs at least two names", file=sys.stderr)
+            print(f"bench_quality: {path}: needs at least 2 names (one to train on, one held "
+                  f"out); it has {len(corpus.names)}", file=sys.stderr)
             return 2
         n_val = int(round(held_out_fraction(len(corpus.names)) * len(corpus.names)))
         print(f"{title}: {len(corpus.names)} names, {n_val} held out", file=sys.stderr)

@@ -13,8 +13,8 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QColor
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QAction, QBrush, QColor, QTextOption
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -33,7 +33,13 @@ from PySide6.QtWidgets import (
 
 from dinogui.core.history import room_for
 from dinogui.core.runs import Run, differing_settings
-from dinogui.widgets.plot_style import style_plot
+from dinogui.widgets.plot_style import (
+    RESTYLE_EVENTS,
+    PlotColors,
+    apply_colors,
+    new_plot,
+    scaled_pen,
+)
 
 REDRAW_MS = 500  # the live run's curve redraws at most twice a second
 COLORS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14),
@@ -56,6 +62,10 @@ def setting_text(value) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return "—" if value is None else str(value)
+
+
+_CENTERED = QTextOption(Qt.AlignmentFlag.AlignHCenter)
+_CENTERED.setWrapMode(QTextOption.WrapMode.WordWrap)
 
 
 class LiveCurve:
@@ -124,6 +134,7 @@ class RunsView(QWidget):
         self.live: tuple[str, LiveCurve] | None = None
         self.curves: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
         self.loaded = False
+        self.training = False  # the live run is being trained now (else it is paused)
         self._dirty = False
 
         self.list = QTreeWidget()
@@ -165,18 +176,17 @@ class RunsView(QWidget):
         top_layout.addWidget(self.list, 1)
         top_layout.addLayout(buttons)
 
-        self.plot = pg.PlotWidget(background="w")
+        self.plot = new_plot("smoothed loss per character (nats)")
         self.plot.setMinimumHeight(120)
         item = self.plot.getPlotItem()
-        style_plot(item, "smoothed loss per character (nats)")
-        item.setMenuEnabled(False)
-        self.legend = item.addLegend(offset=(-10, 10), labelTextColor=(60, 60, 60),
-                                     brush=pg.mkBrush(255, 255, 255, 210))
-        self.placeholder = pg.TextItem("", color=(120, 120, 120), anchor=(0.5, 0.5))
+        # many runs make a long legend: it stays in the view, and can be dragged aside
+        self.legend = item.addLegend(offset=(-10, 10))
+        self.placeholder = pg.TextItem("", anchor=(0.5, 0.5))
         self.placeholder.setParentItem(item.getViewBox())
         item.getViewBox().sigResized.connect(self._place_placeholder)
 
         self.table_title = QLabel()
+        self.table_title.setWordWrap(True)  # a narrow pane wraps the hint instead of cutting it
         self.table = QTableWidget(0, 0)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -205,7 +215,22 @@ class RunsView(QWidget):
         layout.addWidget(split)
 
         self._next_live = 0.0  # perf_counter() time from which the live curve redraws
+        self.colors = self.restyle()
         self._refresh()
+
+    def restyle(self) -> PlotColors:
+        """Colours from the palette; the curves' pens follow at the next refresh."""
+        self.colors = c = apply_colors(self.plot, self.palette(), self.legend)
+        self.legend.setBrush(pg.mkBrush(c.fill))
+        self.placeholder.setColor(c.muted)
+        if self.curves:
+            self._refresh()
+        return c
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() in RESTYLE_EVENTS:
+            self.restyle()
 
     # -- the list ---------------------------------------------------------------------
     def set_runs(self, runs: list[Run]) -> None:
@@ -245,6 +270,12 @@ class RunsView(QWidget):
                 self.live = None
         self._refresh()
 
+    def set_training(self, training: bool) -> None:
+        """The live run is being trained (True) or paused: its row says which."""
+        self.training = training
+        if self.live is not None and self.live[0] in self.runs:
+            self._fill_row(self._item(self.live[0]), self.runs[self.live[0]])
+
     def end_live(self) -> None:
         """The run stopped being trained here (another model was opened)."""
         if self.live is not None:
@@ -272,7 +303,8 @@ class RunsView(QWidget):
         last = f"{run.smooth_char[-1]:.4f}" if len(run.smooth_char) else "—"
         best = "—" if run.best_val is None else f"{run.best_val:.4f}"
         live = self.live is not None and self.live[0] == run.run_id
-        texts = [f"#{n}" + (" (training)" if live else ""), run.corpus, model_text(run.config),
+        state = (" (training)" if self.training else " (current)") if live else ""
+        texts = [f"#{n}{state}", run.corpus, model_text(run.config),
                  time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started)),
                  f"{run.iterations:,}", last, best]
         for c, text in enumerate(texts):
@@ -280,7 +312,7 @@ class RunsView(QWidget):
             if c >= 4:
                 item.setTextAlignment(c, RIGHT)
         item.setForeground(0, QBrush(self.color(run.run_id)))
-        item.setToolTip(0, run.label)
+        item.setToolTip(0, run.label + ("\nThe model in the window" if live else ""))
         self.list.blockSignals(was)
 
     def _item(self, run_id: str) -> QTreeWidgetItem | None:
@@ -347,17 +379,19 @@ class RunsView(QWidget):
             item.removeItem(val)
         self.curves.clear()
         self.legend.clear()
+        dpr = self.plot.devicePixelRatioF()
         for run_id in ticked:
             color = self.color(run_id)
             n = self.numbers[run_id]
             run = self.runs[run_id]
             x, y, vx, vy = self._run_curves(run_id)
-            main = item.plot(x, y, pen=pg.mkPen(color, width=2),
+            main = item.plot(x, y, pen=scaled_pen(color, 2, dpr),
                              name=f"#{n} {run.corpus} · {model_text(run.config)}")
-            main.setDownsampling(auto=True, method="subsample")
+            # peak: a subsample could drop the highest point, and the auto-range would cut it
+            main.setDownsampling(auto=True, method="peak")
             main.setClipToView(True)
-            val = item.plot(vx, vy, pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine),
-                            symbol="o", symbolSize=5, symbolBrush=color, symbolPen=None)
+            val = item.plot(vx, vy, pen=scaled_pen(color, 1.5, dpr, style=Qt.PenStyle.DashLine),
+                            symbol="o", symbolSize=5 * dpr, symbolBrush=color, symbolPen=None)
             if len(vx):
                 self.legend.addItem(val, f"#{n} held-out")
             self.curves[run_id] = (main, val)
@@ -410,6 +444,8 @@ class RunsView(QWidget):
 
     def _place_placeholder(self) -> None:
         rect = self.plot.getPlotItem().getViewBox().boundingRect()
+        self.placeholder.setTextWidth(max(80.0, rect.width() - 24))  # wrapped to fit the plot
+        self.placeholder.textItem.document().setDefaultTextOption(_CENTERED)
         self.placeholder.setPos(rect.center())
 
     # -- the live run --------------------------------------------------------------------
