@@ -50,6 +50,10 @@ class Run:
     # thinned selection of older ones (core/history.py)
     curve_x: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
+    def __post_init__(self) -> None:
+        if len(self.curve_x) != len(self.smooth_char):  # not given: every step from 0
+            self.curve_x = np.arange(len(self.smooth_char), dtype=np.int64)
+
     @property
     def label(self) -> str:
         stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.started))
