@@ -13,6 +13,7 @@ import dinogui.main_window as main_window
 from dinogui.core import checkpoint
 from dinogui.core.corpus import load_corpus
 from dinogui.core.trainer import Trainer
+from dinogui.settings import AUTOSAVE_NAME
 from tests.gui_support import (
     ScriptedDialogs,
     open_window,
@@ -201,35 +202,37 @@ def test_the_window_remembers_settings_corpus_and_recent_files(qtbot, tmp_path, 
     assert [a.text() for a in again.recent_menu.actions()][0] == "tiny.txt"
 
 
-def crafted(tmp_path, tiny_corpus, name: str, **state):
-    """A checkpoint of a real model whose metadata says something else about its state."""
-    import io
+def crafted(tmp_path, tiny_corpus, name: str, state=None, arrays=None):
+    """A checkpoint of a real model whose metadata (state) or arrays say something else."""
     import json
 
+    from dinogui.core.checkpoint_format import to_safetensors
     from dinogui.core.trainer import TrainConfig
 
     t = Trainer(load_corpus(tiny_corpus), TrainConfig.for_preset("default", hidden=8,
                                                                  val_fraction=0.25, val_every=5))
     t.run(20)
-    arrays = checkpoint.to_arrays(t)
-    meta = json.loads(arrays["meta"].tobytes())
-    meta["state"].update(state)
-    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    meta = checkpoint.to_meta(t)
+    meta["state"].update(state or {})
+    tensors = checkpoint.to_arrays(t)
+    for key, change in (arrays or {}).items():
+        tensors[key] = change(tensors[key])
     path = tmp_path / name
-    path.write_bytes(buf.getvalue())
+    path.write_bytes(to_safetensors(tensors, {
+        "format": checkpoint.FORMAT, "version": str(checkpoint.VERSION),
+        "dinogui": json.dumps(meta, default=str)}))
     return path
 
 
-@pytest.mark.parametrize("state", [
-    {"val_losses": [2.0]},  # fewer losses than iterations on the held-out curve
-    {"val_losses": ["x", "y", "z", "w", "v"]},
-    {"smooth": "NaN"},
-], ids=["short-curve", "strings", "smooth"])
+@pytest.mark.parametrize("damage", [
+    {"arrays": {"state/val_losses": lambda a: a[:1]}},  # fewer losses than held-out points
+    {"state": {"smooth": "NaN"}},
+    {"state": {"best_iteration": 10**9}},
+    {"arrays": {"hist/smooth": lambda a: np.full_like(a, np.inf)}},
+], ids=["short-curve", "smooth", "best", "inf-history"])
 def test_a_crafted_checkpoint_is_refused_whole_and_the_window_keeps_its_model(
-        qtbot, tmp_path, tiny_corpus, state):
-    bad = crafted(tmp_path, tiny_corpus, "bad.npz", **state)
+        qtbot, tmp_path, tiny_corpus, damage):
+    bad = crafted(tmp_path, tiny_corpus, "bad.safetensors", **damage)
     w = open_window(qtbot, tmp_path, tiny_corpus)
     train(qtbot, w, 40)
     before = (w.generation, w.iteration, w.loss_plot.points, w.windowTitle(), w.config)
@@ -249,7 +252,8 @@ def test_a_crafted_checkpoint_is_refused_whole_and_the_window_keeps_its_model(
 def test_a_crafted_autosave_is_refused_set_aside_and_changes_nothing(qtbot, tmp_path,
                                                                     tiny_corpus):
     (tmp_path / "data").mkdir()
-    autosave = crafted(tmp_path / "data", tiny_corpus, "autosave.npz", val_losses=[1.0])
+    autosave = crafted(tmp_path / "data", tiny_corpus, AUTOSAVE_NAME,
+                       arrays={"state/val_losses": lambda a: a[:1]})
     w = open_window(qtbot, tmp_path, tiny_corpus)
     before = (w.generation, w.iteration, w.config)
     assert w.offer_restore()

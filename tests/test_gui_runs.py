@@ -190,15 +190,19 @@ def test_a_damaged_run_file_is_skipped_with_a_note_and_the_others_show(qtbot, tm
     qtbot.waitUntil(saved_at(tmp_path, [30, 20]), timeout=WAIT_MS)
     w.close()
     folder = tmp_path / "data" / "runs"
-    good = sorted(folder.glob("run-*.npz"))
-    damaged = folder / "run-20990101-000000-damaged.npz"
+    good = sorted(folder.glob("run-*"))
+    assert len(good) == 2
+    damaged = folder / f"run-0000-damaged{good[0].suffix}"
     damaged.write_bytes(good[0].read_bytes()[:200])  # cut short, as by a full disk
-    (folder / "run-20990101-000001-empty.npz").write_bytes(b"")
+    empty = folder / "run-0001-empty.npz"
+    empty.write_bytes(b"")
 
     again = open_window(qtbot, tmp_path)
     qtbot.waitUntil(lambda: again.runs_view.loaded, timeout=WAIT_MS)
     assert sorted(r.iterations for r in again.runs_view.runs.values()) == [20, 30]
-    note = again.runs.skipped_note
-    assert not note.isHidden() and "Skipped 2 damaged run files" in note.text()
-    assert damaged.name in note.text() and str(damaged) in note.toolTip()
+    note = again.runs.skipped_note  # over the Runs list
+    assert not note.isHidden()
+    assert note.text().startswith(f"Skipped a damaged run record (and 1 more): {damaged.name}")
+    assert str(damaged) in note.toolTip() and str(empty) in note.toolTip()
+    assert note.text() in again.log.toPlainText()  # and in the Reports log
     assert not again.dialogs.errors  # a note, not a dialog at every launch

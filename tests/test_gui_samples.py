@@ -353,7 +353,8 @@ def test_favourites_outlive_resampling_and_export_reproduces_them(qtbot, tmp_pat
     entries = record["favourites"]
     assert [e["name"] for e in entries] == [f.display for f in favs]
     assert [e["iteration"] for e in entries] == [150, 150, 400]
-    assert {e["checkpoint"] for e in entries} == {"best-names-150.npz", "best-names-400.npz"}
+    assert {e["checkpoint"] for e in entries} == {"best-names-150.safetensors",
+                                                  "best-names-400.safetensors"}
     assert entries[2]["sampling"] == {"count": 5, "seed": 9, "temperature": 1.3, "top_k": 3,
                                       "prefix": "", "suffix": "", "min_len": 2, "max_len": 50,
                                       "new_only": True, "index": starred.index}

@@ -111,7 +111,7 @@ def test_a_trained_model_passes_the_view_check():
     (lambda st: setattr(st, "seconds", "3"), "seconds"),
     (lambda st: setattr(st, "total_chars", -1), "character count"),
     (lambda st: setattr(st, "best_iteration", 99), "best iteration"),
-    (lambda st: setattr(st, "iteration", 6), "loss history"),
+    (lambda st: setattr(st, "iteration", 4), "loss history"),  # more steps than it took
 ])
 def test_a_crafted_state_is_refused_before_anything_switches(damage, says):
     t = trainer("default", val_fraction=0.25, val_every=2)

@@ -119,7 +119,9 @@ def bench_one(title: str, corpus: Corpus, contender: Contender, seconds: float,
         if done:
             break
     n_train = len(trainer.train_rows)
-    names_seen = sum(trainer.history.column("names"))
+    st = trainer.state  # the history keeps only some steps: count from the order's cursor
+    names_seen = trainer.iteration if trainer.config.preset == "classic" else (
+        st.epoch * len(st.order) + st.cursor)
     return Result(corpus=title, contender=contender, best_val=best, best_at=best_at,
                   iterations=trainer.iteration, epochs=names_seen / n_train,
                   chars_per_second=trainer.state.total_chars / trained,

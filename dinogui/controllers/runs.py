@@ -4,13 +4,12 @@ trains, and the Runs tab lists every readable record (a damaged one is skipped, 
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QLabel
 
-from dinogui.core.runs import Run, RunStore
+from dinogui.core.runs import Run, RunScan, RunStore
 from dinogui.core.trainer import Trainer
 from dinogui.messages import ProgressBatch
 from dinogui.widgets.runs_view import RunsView
@@ -19,18 +18,6 @@ if TYPE_CHECKING:
     from dinogui.main_window import MainWindow
 
 RUN_SAVE_MS = 30_000  # the run being trained is written to the runs folder this often
-
-
-def read_runs(store: RunStore) -> tuple[list[Run], list[Path]]:
-    """Every readable run (oldest first), and the run files that could not be read: one
-    damaged file, whatever its damage, never hides the others."""
-    runs, skipped = [], []
-    for path in sorted(store.folder.glob("run-*.npz")):
-        try:
-            runs.append(store.load(path))
-        except Exception:  # noqa: BLE001 (truncated, empty, not a zip, wrong fields...)
-            skipped.append(path)
-    return sorted(runs, key=lambda r: r.started), skipped
 
 
 def updated_run(run: Run, trainer: Trainer) -> Run:
@@ -59,26 +46,23 @@ class RunRecorder(QObject):
         self.timer.timeout.connect(self.save_current)
         store = self.store
 
-        def loaded(result, error) -> None:
-            runs, skipped = ([], []) if error is not None else result
+        def loaded(scan: RunScan | None, error) -> None:
             if error is not None:
                 window.note(f"Could not read the runs folder: {error}")
-            self.view.set_runs(runs)
-            self._show_skipped(skipped)
+            self.view.set_runs([] if scan is None else scan.runs)
+            if scan is not None:
+                self._show_skipped(scan)
 
-        window.tasks.run(lambda: read_runs(store), loaded)
+        window.tasks.run(store.scan, loaded)
 
-    def _show_skipped(self, skipped: list[Path]) -> None:
-        if not skipped:
-            self.skipped_note.hide()
+    def _show_skipped(self, scan: RunScan) -> None:
+        """One damaged file is skipped, not fatal: said over the list and in the log."""
+        text = scan.note()
+        self.skipped_note.setVisible(text is not None)
+        if text is None:
             return
-        names = ", ".join(p.name for p in skipped[:3]) + (
-            f" and {len(skipped) - 3} more" if len(skipped) > 3 else "")
-        text = (f"Skipped {len(skipped)} damaged run file{'s' if len(skipped) > 1 else ''} "
-                f"in {self.store.folder}: {names}")
         self.skipped_note.setText(text)
-        self.skipped_note.setToolTip("\n".join(str(p) for p in skipped))
-        self.skipped_note.show()
+        self.skipped_note.setToolTip("\n".join(f"{p}: {why}" for p, why in scan.skipped))
         self.w.note(text)
 
     def begin(self) -> None:

@@ -96,8 +96,8 @@ class CurveData:
 
     def load(self, history: History) -> None:
         self.clear()
-        n = len(history)
-        self.extend(np.arange(n), history.column("loss"), history.column("chars"),
+        # every recent step, a thinned selection of older ones: each with its iteration
+        self.extend(history.column("iteration"), history.column("loss"), history.column("chars"),
                     history.column("names"), history.column("smooth"),
                     history.column("smooth_char"))
 

@@ -69,11 +69,18 @@ _CENTERED.setWrapMode(QTextOption.WrapMode.WordWrap)
 
 
 class LiveCurve:
-    """The run in training: its saved curve plus the steps reported since, growable."""
+    """The run in training: its saved curve plus the steps reported since, growable.
+
+    A saved curve holds every recent step and a thinned selection of older ones (see
+    core/history.py), so each point keeps its iteration.
+    """
 
     def __init__(self, run: Run) -> None:
-        self.smooth = np.empty(max(4096, 2 * len(run.smooth_char)))
-        self.n = 0
+        size = max(4096, 2 * len(run.smooth_char))
+        self.x = np.empty(size, dtype=np.int64)
+        self.smooth = np.empty(size)
+        self.n = 0  # points held
+        self.next = 0  # the iteration the next reported step must have
         self.val_x: list[int] = []
         self.val_y: list[float] = []
         self.reset(run)
@@ -81,18 +88,25 @@ class LiveCurve:
     def reset(self, run: Run) -> None:
         """Take a saved record (the trainer's own history) as the truth so far."""
         self.n = 0
-        self._put(np.arange(len(run.smooth_char)), run.smooth_char)
+        self._append(np.asarray(run.curve_x), run.smooth_char)
+        self.next = run.iterations
         self.val_x, self.val_y = list(map(int, run.val_iterations)), list(run.val_losses)
 
-    def _put(self, iterations: np.ndarray, values: np.ndarray) -> None:
-        keep = iterations >= self.n  # steps already held are not added twice
-        iterations, values = iterations[keep], values[keep]
-        if not len(values) or iterations[0] != self.n:
-            return  # a gap: wait for the next saved record
+    def _append(self, iterations: np.ndarray, values: np.ndarray) -> None:
         need = self.n + len(values)
+        self.x = room_for(self.x, self.n, need)
         self.smooth = room_for(self.smooth, self.n, need)
+        self.x[self.n : need] = iterations
         self.smooth[self.n : need] = values
         self.n = need
+
+    def _put(self, iterations: np.ndarray, values: np.ndarray) -> None:
+        keep = iterations >= self.next  # steps already held are not added twice
+        iterations, values = iterations[keep], values[keep]
+        if not len(values) or iterations[0] != self.next:
+            return  # a gap: wait for the next saved record
+        self._append(iterations, values)
+        self.next = int(iterations[-1]) + 1
 
     def extend(self, iterations: np.ndarray, smooth_char: np.ndarray,
                val_points: list[tuple[int, float]]) -> None:
@@ -102,8 +116,10 @@ class LiveCurve:
                 self.val_x.append(int(it))
                 self.val_y.append(float(loss))
 
-    def curves(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return self.smooth[: self.n], np.array(self.val_x), np.array(self.val_y)
+    def curves(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(x, smoothed loss, held-out x, held-out loss)."""
+        return (self.x[: self.n], self.smooth[: self.n], np.array(self.val_x),
+                np.array(self.val_y))
 
 
 class RunsView(QWidget):
@@ -346,11 +362,12 @@ class RunsView(QWidget):
             self.delete_requested.emit(ids)
 
     # -- the plot and the table ---------------------------------------------------------
-    def _run_curves(self, run_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _run_curves(self, run_id: str
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         if self.live is not None and self.live[0] == run_id:
             return self.live[1].curves()
         run = self.runs[run_id]
-        return run.smooth_char, run.val_iterations, run.val_losses
+        return run.curve_x, run.smooth_char, run.val_iterations, run.val_losses
 
     def _refresh(self) -> None:
         """Redraw the ticked runs' curves and the settings table."""
@@ -367,8 +384,8 @@ class RunsView(QWidget):
             color = self.color(run_id)
             n = self.numbers[run_id]
             run = self.runs[run_id]
-            y, vx, vy = self._run_curves(run_id)
-            main = item.plot(np.arange(len(y)), y, pen=scaled_pen(color, 2, dpr),
+            x, y, vx, vy = self._run_curves(run_id)
+            main = item.plot(x, y, pen=scaled_pen(color, 2, dpr),
                              name=f"#{n} {run.corpus} · {model_text(run.config)}")
             # peak: a subsample could drop the highest point, and the auto-range would cut it
             main.setDownsampling(auto=True, method="peak")
@@ -450,22 +467,22 @@ class RunsView(QWidget):
         curves = self.curves.get(self.live[0])
         if curves is None:
             return
-        y, vx, vy = self.live[1].curves()
+        x, y, vx, vy = self.live[1].curves()
         main, val = curves
-        main.setData(np.arange(len(y)), y)
-        self._show_live_row(y, vy)
+        main.setData(x, y)
+        self._show_live_row(x, y, vy)
         drawn = 0 if val.xData is None else len(val.xData)
         if len(vx) != drawn:
             if drawn == 0:  # the first held-out point
                 self.legend.addItem(val, f"#{self.numbers[self.live[0]]} held-out")
             val.setData(vx, vy)
 
-    def _show_live_row(self, y: np.ndarray, vy: np.ndarray) -> None:
+    def _show_live_row(self, x: np.ndarray, y: np.ndarray, vy: np.ndarray) -> None:
         item = self._item(self.live[0])
         if item is None or not len(y):
             return
         was = self.list.blockSignals(True)
-        item.setText(4, f"{len(y):,}")
+        item.setText(4, f"{x[-1] + 1:,}")
         item.setText(5, f"{y[-1]:.4f}")
         if len(vy):
             item.setText(6, f"{np.min(vy):.4f}")
