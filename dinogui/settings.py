@@ -18,7 +18,8 @@ from dinogui.core.corpus import bundled_corpus_path
 from dinogui.datadir import APPLICATION, ORGANIZATION, default_data_dir  # noqa: F401 (re-exported)
 
 MAX_RECENT = 8
-AUTOSAVE_NAME = "autosave.npz"
+AUTOSAVE_NAME = "autosave.safetensors"  # a checkpoint like any other
+LEGACY_AUTOSAVE_NAME = "autosave.npz"  # what versions before safetensors wrote
 
 
 def documents_folder() -> Path:

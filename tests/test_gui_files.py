@@ -260,7 +260,7 @@ def test_a_crafted_autosave_is_refused_set_aside_and_changes_nothing(qtbot, tmp_
     qtbot.waitUntil(lambda: not autosave.exists(), timeout=20_000)
     assert w.dialogs.errors[-1][0] == "Cannot restore the autosaved training"
     assert not w.dialogs.asked  # nothing offered that could not be restored
-    assert (autosave.parent / "autosave-discarded.npz").exists()  # kept for a rescue by hand
+    assert (autosave.parent / "autosave-discarded.safetensors").exists()  # for a rescue
     assert (w.generation, w.iteration, w.config) == before
 
 

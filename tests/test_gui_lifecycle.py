@@ -62,7 +62,7 @@ def test_the_next_launch_offers_to_restore_the_autosave(qtbot, tmp_path, tiny_co
     assert third.offer_restore()  # there is one to offer: read, asked, discarded
     qtbot.waitUntil(lambda: not third.autosave_path.exists(), timeout=20_000)
     assert not third.dialogs.confirms and third.trainer is None  # asked, and nothing restored
-    assert (third.autosave_path.parent / "autosave-discarded.npz").exists()
+    assert (third.autosave_path.parent / "autosave-discarded.safetensors").exists()
     assert not third.offer_restore()  # asked once only
 
 
@@ -299,7 +299,7 @@ def test_the_app_starts_trains_and_closes_cleanly_with_exit_status_0(tmp_path, t
         app.kill()
     assert app.returncode == 0, err
     assert "QThread" not in err and "Traceback" not in err, err
-    autosave = home / "data" / "dinogui" / "dinogui" / "autosave.npz"
+    autosave = home / "data" / "dinogui" / "dinogui" / "autosave.safetensors"
     assert checkpoint.load(autosave).iteration >= 50
     assert (home / "config" / "dinogui" / "dinogui.conf").exists()  # QSettings remembered
 
@@ -317,7 +317,7 @@ def test_a_termination_signal_writes_the_autosave_before_exiting(tmp_path, tiny_
         app.kill()
     assert app.returncode == 0, err
     assert "Traceback" not in err, err
-    autosave = home / "data" / "dinogui" / "dinogui" / "autosave.npz"
+    autosave = home / "data" / "dinogui" / "dinogui" / "autosave.safetensors"
     assert checkpoint.load(autosave).iteration >= 50
 
 
@@ -506,3 +506,21 @@ def test_a_budget_raised_to_train_on_stays_with_that_model(qtbot, tmp_path, tiny
     assert w.hyperparams.budget_value() == 100 and w.status.budget == 100
     w.close()
     assert settings_at(tmp_path).hyperparameters()["budget"] == 100
+
+
+def test_an_autosave_left_by_an_older_version_is_still_offered(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 40)
+    w.close()
+    new = w.autosave_path
+    legacy = new.with_name("autosave.npz")  # the name before safetensors
+    new.replace(legacy)
+    dialogs = ScriptedDialogs()
+    dialogs.confirms = [True]
+    again = open_window(qtbot, tmp_path, dialogs=dialogs)
+    assert again.offer_restore()
+    qtbot.waitUntil(lambda: again.iteration == 40 and not again.busy, timeout=20_000)
+    again.dialogs.save_paths = [str(tmp_path / "kept.safetensors")]
+    again.actions_.save.trigger()
+    qtbot.waitUntil(lambda: not again.isWindowModified(), timeout=20_000)
+    assert not legacy.exists() and not new.exists()  # saved: no autosave of either name

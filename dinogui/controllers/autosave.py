@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer
 
 from dinogui.core import checkpoint
-from dinogui.settings import AUTOSAVE_NAME
+from dinogui.settings import AUTOSAVE_NAME, LEGACY_AUTOSAVE_NAME
 
 if TYPE_CHECKING:
     from dinogui.main_window import MainWindow
 
 AUTOSAVE_MS = 3 * 60 * 1000  # autosave every three minutes while there is unsaved progress
-DISCARDED_NAME = "autosave-discarded.npz"  # the last refused autosave, kept for a rescue by hand
+DISCARDED_STEM = "autosave-discarded"  # the last refused autosave, kept for a rescue by hand
 
 
 class Autosaver(QObject):
@@ -51,19 +51,24 @@ class Autosaver(QObject):
 
         w.worker.ask(lambda t: (checkpoint.save(t, path), t.iteration)[1], done)
 
+    @property
+    def legacy_path(self) -> Path:
+        return self.w.data_dir / LEGACY_AUTOSAVE_NAME
+
     def discard(self) -> None:
         """The model is in a file (or there is none): the autosave has nothing to keep."""
-        try:
-            self.path.unlink(missing_ok=True)
-        except OSError as e:  # a folder in its place, a read-only disk: only the note fails
-            self.w.note(f"Could not remove the old autosave {self.path}: {e.strerror or e}")
+        for path in (self.path, self.legacy_path):
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as e:  # a folder in its place, a read-only disk: only the note fails
+                self.w.note(f"Could not remove the old autosave {path}: {e.strerror or e}")
 
     # -- the next launch -----------------------------------------------------------------
     def offer_restore(self) -> bool:
         """At launch: if the last session left unsaved training, read it (in the background)
         and offer to bring it back. True when there is an autosave to offer."""
-        path = self.path
-        if not path.is_file():
+        path = next((p for p in (self.path, self.legacy_path) if p.is_file()), None)
+        if path is None:
             return False
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
         self.w.files.load_checkpoint(path, "Cannot restore the autosaved training",
@@ -86,14 +91,15 @@ class Autosaver(QObject):
             self._set_aside(path, "discarded")
 
     def _set_aside(self, path: Path, why: str) -> None:
-        """Keep a refused autosave as autosave-discarded.npz: one last chance, by hand."""
+        """Keep a refused autosave as autosave-discarded.*: one last chance, by hand."""
+        kept = path.with_name(DISCARDED_STEM + path.suffix)
         try:
-            path.replace(path.with_name(DISCARDED_NAME))
+            path.replace(kept)
         except OSError as e:
             self.w.note(f"Could not move the autosave aside: {e.strerror or e}")
             return
         self.w.note(f"{'Discarded' if why == 'discarded' else 'Set aside the damaged'} "
-                    f"autosaved training (kept as {DISCARDED_NAME})")
+                    f"autosaved training (kept as {kept.name})")
 
     # -- closing ---------------------------------------------------------------------------
     def write_on_close(self, ask: bool = True) -> bool:
