@@ -102,7 +102,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self.files.fill_recent_menu()
         restore_layout(self)
-        self._fitted = False  # checked against the screen when first shown
+        self.fit_on_show = True  # the size is checked against the screen when first shown
         self.hyperparams.set_values(self.settings.hyperparameters())
         self.status.set_budget(self.hyperparams.budget_value())
         self.samples.set_values(self.settings.sampling())
@@ -453,8 +453,8 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
-        if not self._fitted:
-            self._fitted = True
+        if self.fit_on_show:
+            self.fit_on_show = False
             fit_to_screen(self)
 
     # == drag and drop, about =========================================================
