@@ -369,11 +369,11 @@ class MainWindow(QMainWindow):
         if s.may_discard_silently():
             return True
         n = s.unsaved_iterations
-        since = " since it was last saved" if s.saved_iteration else ""
+        unsaved = "since it was last saved" if s.saved_iteration else "that no file holds"
         choice = self.dialogs.choose(
             "Unsaved training",
-            f"{why}The model has {n:,} iteration{'s' if n != 1 else ''} of training{since} "
-            f"that no file holds. Save before you {doing}?", ["Save", "Discard"])
+            f"{why}The model has trained {n:,} iteration{'s' if n != 1 else ''} {unsaved}. "
+            f"Save it before you {doing}?", ["Save", "Discard"])
         if choice == 0:
             return self.files.save_now()
         return choice == 1

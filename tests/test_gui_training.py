@@ -192,7 +192,7 @@ def test_replacing_unsaved_training_offers_save_first_and_counts_since_the_last_
     qtbot.waitUntil(lambda: w.iteration == 0 and not w.busy, timeout=20_000)
     assert w.dialogs.options[-1] == ["Save", "Discard"]  # Save first: the default
     text = w.dialogs.asked[-1][1]
-    assert "20 iterations of training since it was last saved" in text
+    assert "trained 20 iterations since it was last saved" in text
     assert checkpoint.load(path).iteration == 50  # saved, then reset
 
     train(qtbot, w, 10)  # a new model no file holds: Save asks where, Cancel keeps it
@@ -201,7 +201,7 @@ def test_replacing_unsaved_training_offers_save_first_and_counts_since_the_last_
     w.dialogs.open_paths = [str(path)]
     w.actions_.open_checkpoint.trigger()
     qtbot.waitUntil(lambda: not w.dialogs.save_paths and not w.busy, timeout=20_000)
-    assert "10 iterations of training that no file" in w.dialogs.asked[-2][1]
+    assert "trained 10 iterations that no file holds" in w.dialogs.asked[-2][1]
     assert w.iteration == 10 and w.isWindowModified()  # nothing replaced
 
     w.dialogs.choices = [0]
