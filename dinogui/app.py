@@ -30,23 +30,32 @@ def run_app(argv: list[str] | None = None, open_file: str | None = None) -> int:
     pg.setConfigOptions(antialias=False)  # the smoothed curve turns it on for itself
     window = MainWindow()
     window.show()
+    window.watch_termination()  # logout or `kill`: the autosave is written before exiting
     QTimer.singleShot(0, lambda: start(window, open_file))  # once the window is up
     return app.exec()
 
 
 def start(window, open_file: str | None) -> None:
-    """Once the last corpus has loaded: offer to restore unsaved training, then open the
-    file asked for, if any.
+    """Once the last corpus is in: offer to restore unsaved training, then, once that is
+    settled, open the file asked for, if any.
 
-    The window's background tasks run and answer in the order given, so a task queued now
-    answers after the initial corpus; a restore asked for before that would find the
-    window busy. The file opens last, so a file that cannot be used leaves the window on
-    that model, with the message the File menu gives.
+    Each waits for the window to be free (no load or build under way, no question open):
+    a restored model adopted before the initial corpus's model was built would be replaced
+    by it. A file that cannot be used leaves the window on the model it has, with the
+    message the File menu gives.
     """
 
-    def then(_result, _error) -> None:
+    def when_free(then) -> None:
+        if window.closing:
+            return
+        if window.busy or window.tasks.busy or QApplication.activeModalWidget() is not None:
+            QTimer.singleShot(50, lambda: when_free(then))
+            return
+        then()
+
+    def restore_then_open() -> None:
         window.offer_restore()
         if open_file is not None:
-            window.open_file(open_file)
+            when_free(lambda: window.open_path(open_file))
 
-    window.tasks.run(lambda: None, then)
+    when_free(restore_then_open)

@@ -4,13 +4,11 @@ training and sampling with a subcommand."""
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
+
+import numpy as np
 
 from dinogui import __version__, bench
 from dinogui.arguments import (
@@ -20,17 +18,31 @@ from dinogui.arguments import (
     max_len,
     positive_float,
     positive_int,
+    seed,
+    temperature,
 )
 from dinogui.core import checkpoint
 from dinogui.core.checkpoint import CheckpointError
 from dinogui.core.corpus import CorpusError, bundled_corpus_path, load_corpus
-from dinogui.core.models import MODELS
+from dinogui.core.models import MAX_LAYERS, MODELS
 from dinogui.core.novelty import NearestNames
 from dinogui.core.optim import Optimizer
-from dinogui.core.sampling import SampleSpec, display_name
-from dinogui.core.stacked import MAX_LAYERS
+from dinogui.core.sampling import (
+    MAX_SEED,
+    MAX_TEMPERATURE,
+    MIN_TEMPERATURE,
+    SampleSpec,
+    display_name,
+)
 from dinogui.core.threads import training_threads
-from dinogui.core.trainer import PRESETS, TrainConfig, Trainer, TrainingDiverged
+from dinogui.core.trainer import LIVE_FIELDS, PRESETS, TrainConfig, Trainer, TrainingDiverged
+from dinogui.run_safety import (
+    JsonLog,
+    Printer,
+    check_targets,
+    interrupt_between_steps,
+    save_or_rescue,
+)
 
 DEFAULT_ITERATIONS = 35_000  # the exercise's num_iterations
 COMMANDS = ("train", "sample", "bench")
@@ -68,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--hidden", type=positive_int, help="hidden units (default 50)")
     t.add_argument("--lr", type=positive_float, help="learning rate (default 0.01)")
     t.add_argument("--clip", type=positive_float, help="clip gradients to [-X, X] (default 5)")
-    t.add_argument("--seed", type=count, help="RNG seed (default 0, the seed's own seeding)")
+    t.add_argument("--seed", type=seed,
+                   help=f"RNG seed, 0 to {MAX_SEED} (default 0, the seed's own seeding)")
     t.add_argument("--batch-size", type=positive_int, help="names per step (default preset)")
     t.add_argument("--cell", choices=sorted(MODELS), help="recurrent cell (default preset)")
     t.add_argument("--layers", type=positive_int,
@@ -94,8 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample", help="draw names from a checkpoint")
     s.add_argument("--checkpoint", required=True, metavar="CKPT")
     s.add_argument("--count", type=positive_int, default=10)
-    s.add_argument("--seed", type=count, default=0)
-    s.add_argument("--temperature", type=positive_float, default=1.0)
+    s.add_argument("--seed", type=seed, default=0, help=f"0 to {MAX_SEED} (default 0)")
+    s.add_argument("--temperature", type=temperature, default=1.0,
+                   help=f"{MIN_TEMPERATURE:g} to {MAX_TEMPERATURE:g} (default 1)")
     s.add_argument("--max-len", type=max_len, default=None, help="default 50, at most 1000")
     s.add_argument("--best", action="store_true",
                    help="use the parameters with the best held-out loss (when validated)")
@@ -153,8 +167,7 @@ def _resumed(args: argparse.Namespace) -> Trainer:
     if given:
         raise UsageError(f"{', '.join(given)} cannot change when resuming "
                          "(the checkpoint holds its corpus and model)")
-    trainer.set_live(lr=args.lr, clip=args.clip, sample_every=args.sample_every,
-                     samples=args.samples, val_every=args.val_every, patience=args.patience)
+    trainer.set_live(**{k: getattr(args, k) for k in LIVE_FIELDS})
     return trainer
 
 
@@ -164,38 +177,16 @@ def _check_patience(trainer: Trainer) -> None:
                          "preset holds out 0.1; classic none)")
 
 
-@contextlib.contextmanager
-def _interrupt_between_steps():
-    """Ctrl-C sets a flag the loop reads between steps, so a step is never saved half-done."""
-    flag = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield flag
-        return
-    previous = signal.signal(signal.SIGINT, lambda *_: flag.set())
-    try:
-        yield flag
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def _check_save_path(path: Path) -> None:
-    """Refuse an unusable --save before training, not after it."""
-    if path.is_dir():
-        raise UsageError(f"--save {path}: that is a folder; give a file name")
-    if not path.parent.is_dir():
-        raise UsageError(f"--save {path}: the folder {path.parent} does not exist")
-
-
 def cmd_train(args: argparse.Namespace) -> int:
-    if args.save:
-        _check_save_path(Path(args.save))
+    check_targets(args)
     if args.resume:
         trainer = _resumed(args)
     else:
         corpus = load_corpus(args.corpus or bundled_corpus_path(), not args.no_lowercase)
         trainer = Trainer(corpus, _config_for(args))
     _check_patience(trainer)
-    say = (lambda *a: None) if args.quiet else print
+    out = Printer()
+    say = (lambda *a, **k: None) if args.quiet else out
     st = trainer.corpus.stats()
     cfg = trainer.config
     say(f"corpus {trainer.corpus.title}: {st.names} names, {st.characters} characters, "
@@ -207,65 +198,65 @@ def cmd_train(args: argparse.Namespace) -> int:
     say(f"preset {cfg.preset}: {model}hidden {cfg.hidden}, lr {cfg.lr}, clip {cfg.clip}, "
         f"seed {cfg.seed}, starting at iteration {trainer.iteration}")
 
-    log = open(args.log_jsonl, "w", encoding="utf-8") if args.log_jsonl else None
-    chars0, seconds, interrupted, error = trainer.state.total_chars, 0.0, False, None
+    log = JsonLog(args.log_jsonl) if args.log_jsonl else None
+    chars0, seconds, error = trainer.state.total_chars, 0.0, None
     start = trainer.iteration
     stopped = "iterations"  # or why training ended before them: patience, interrupted, diverged
-    try:
-        with _interrupt_between_steps() as interrupt:
-            for _ in range(args.iterations):
-                if interrupt.is_set():
-                    raise KeyboardInterrupt
-                if stopped != "iterations":  # the step before used up the patience
-                    break
-                t0 = time.perf_counter()
-                r = trainer.step()
-                seconds += time.perf_counter() - t0
-                if r.stopped is not None:  # its report (if any) is still printed
-                    stopped = r.stopped
-                if r.samples is None:
-                    continue
-                shown = [display_name(n) for n in r.samples]
-                say(f"Iteration: {r.iteration}, Loss: {r.smooth:f} "
-                    f"(per character {r.smooth_char:.4f}), "
-                    f"{(trainer.state.total_chars - chars0) / max(seconds, 1e-9):,.0f} chars/s")
-                if r.val_loss is not None:
-                    say(f"held-out loss per character {r.val_loss:.4f} "
-                        f"(best {trainer.state.best_val:.4f} at iteration "
-                        f"{trainer.state.best_iteration})")
-                say("\n".join(shown) + "\n")
-                if log:
-                    log.write(json.dumps({"iteration": r.iteration, "loss": r.loss,
-                                          "loss_per_char": r.loss / r.chars,
-                                          "smoothed_loss": r.smooth,
-                                          "smoothed_loss_per_char": r.smooth_char,
-                                          "samples": shown}
-                                         | ({} if r.val_loss is None else {"val_loss": r.val_loss})
-                                         ) + "\n")
-                    log.flush()
-    except KeyboardInterrupt:
-        interrupted, stopped = True, "interrupted"
-    except TrainingDiverged as e:
-        error, stopped = e, "diverged"
-    trainer.state.seconds += seconds
-    chars = trainer.state.total_chars - chars0
-    if log:
-        log.write(json.dumps({"event": "done", "iterations": trainer.iteration - start,
-                              "chars": chars, "seconds": seconds,
-                              "chars_per_s": chars / seconds if seconds else 0.0,
-                              "stopped": stopped}) + "\n")
-        log.close()
-    why = f" ({trainer.patience_message()})" if stopped == "patience" else ""
-    print(f"trained to iteration {trainer.iteration}: {chars:,} characters in {seconds:.2f} s "
-          f"({chars / seconds if seconds else 0:,.0f} chars/s), smoothed loss "
-          f"{trainer.state.smooth:f}, per character {trainer.state.smooth_char:.4f}; "
-          f"stopped: {stopped}{why}")
-    if args.save:
-        checkpoint.save(trainer, args.save)
-        print(f"saved {args.save}")
+    with interrupt_between_steps() as interrupt:  # held through the save: it goes on
+        try:
+            # the engine checks each step for NaN and inf itself: NumPy's warnings would repeat it
+            with np.errstate(all="ignore"):
+                for _ in range(args.iterations):
+                    if interrupt.is_set() or stopped != "iterations":  # patience: the step before
+                        break
+                    t0 = time.perf_counter()
+                    r = trainer.step(stop=interrupt.is_set)
+                    seconds += time.perf_counter() - t0
+                    if r.stopped is not None:  # its report (if any) is still printed
+                        stopped = r.stopped
+                    if r.samples is None:
+                        continue
+                    shown = [display_name(n) for n in r.samples]
+                    say(f"Iteration: {r.iteration}, Loss: {r.smooth:f} "
+                        f"(per character {r.smooth_char:.4f}), "
+                        f"{(trainer.state.total_chars - chars0) / max(seconds, 1e-9):,.0f} chars/s")
+                    if r.val_loss is not None:
+                        say(f"held-out loss per character {r.val_loss:.4f} "
+                            f"(best {trainer.state.best_val:.4f} at iteration "
+                            f"{trainer.state.best_iteration})")
+                    say("\n".join(shown) + "\n", interrupt)
+                    if log:
+                        log.write({"iteration": r.iteration, "loss": r.loss,
+                                   "loss_per_char": r.loss / r.chars,
+                                   "smoothed_loss": r.smooth,
+                                   "smoothed_loss_per_char": r.smooth_char,
+                                   "samples": shown}
+                                  | ({} if r.val_loss is None else {"val_loss": r.val_loss}))
+        except TrainingDiverged as e:
+            error, stopped = str(e), "diverged"
+        if interrupt.is_set() and stopped == "iterations":
+            stopped = "interrupted"
+        trainer.state.seconds += seconds
+        chars = trainer.state.total_chars - chars0
+        if log:
+            log.write({"event": "done", "iterations": trainer.iteration - start,
+                       "chars": chars, "seconds": seconds,
+                       "chars_per_s": chars / seconds if seconds else 0.0, "stopped": stopped})
+            log.close()
+        why = f" ({trainer.patience_message()})" if stopped == "patience" else ""
+        out(f"trained to iteration {trainer.iteration}: {chars:,} characters in {seconds:.2f} s "
+            f"({chars / seconds if seconds else 0:,.0f} chars/s), smoothed loss "
+            f"{trainer.state.smooth:f}, per character {trainer.state.smooth_char:.4f}; "
+            f"stopped: {stopped}{why}")
+        if args.save:
+            problem = save_or_rescue(trainer, args.save, out)
+            if error is not None and problem is None:
+                problem = f"{args.save} holds the last good weights"
+            error = "; ".join(e for e in (error, problem) if e) or None
     if error is not None:
-        raise error
-    return 130 if interrupted else 0
+        print(f"dinogui: error: {error}", file=sys.stderr)
+        return 2
+    return interrupt.exit_code() if interrupt.is_set() else 0
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -273,23 +264,26 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise UsageError("--corpus is used only with --new-only or --scores")
     trainer = checkpoint.load(args.checkpoint)
     lower = trainer.corpus.lowercase  # the model knows lower-case names only: match them
-    fold = str.lower if lower else str
-    spec = SampleSpec(temperature=args.temperature, top_k=args.top_k, prefix=fold(args.prefix),
-                      suffix=fold(args.suffix), min_len=args.min_len, max_len=args.max_len,
-                      new_only=args.new_only)
+    spec = SampleSpec(temperature=args.temperature, top_k=args.top_k, prefix=args.prefix,
+                      suffix=args.suffix, min_len=args.min_len, max_len=args.max_len,
+                      new_only=args.new_only).for_corpus(lower)
     corpus = load_corpus(args.corpus, lower).names if args.corpus else trainer.corpus.names
     sampler = trainer.sampler(best=args.best)
-    drawn = sampler.draw(args.count, args.seed, spec, known=frozenset(corpus))
+    # drawn and printed block by block, so any --count runs in bounded memory
+    stream = sampler.stream(args.count, args.seed, spec, known=frozenset(corpus))
+    nearest = NearestNames(corpus) if args.scores else None
+    for names in stream:
+        if nearest is None:
+            print("\n".join(display_name(n) for n in names))
+            continue
+        print("\n".join(f"{display_name(s.name)}\t{s.loglik_per_char:.4f}\t"
+                        f"{display_name(s.nearest)}" for s in sampler.scores(names, nearest)))
     if args.new_only or args.suffix:
+        drawn = stream.tally
         kept = [f"dropped {drawn.not_new} names already in the corpus"] if args.new_only else []
         if args.suffix:
             kept.append(f"rejected {drawn.wrong_ending} not ending in {spec.suffix!r}")
         print(f"{'; '.join(kept)} ({drawn.drawn} drawn for {args.count})", file=sys.stderr)
-    if not args.scores:
-        print("\n".join(display_name(n) for n in drawn.names))
-        return 0
-    for s in sampler.scores(drawn.names, NearestNames(corpus)):
-        print(f"{display_name(s.name)}\t{s.loglik_per_char:.4f}\t{display_name(s.nearest)}")
     return 0
 
 
@@ -355,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head`, say: not an error
         sys.stderr.close()
         return 0
+    except KeyboardInterrupt:  # Ctrl-C before training started: nothing to save
+        return 130
     except (UsageError, CorpusError, CheckpointError, TrainingDiverged, ValueError,
             OSError) as e:
         msg = str(e) if not isinstance(e, OSError) else f"{e.filename or ''}: {e.strerror or e}"

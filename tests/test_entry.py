@@ -17,10 +17,10 @@ from PySide6.QtCore import qVersion
 from PySide6.QtGui import QGuiApplication, QImage
 
 from dinogui import __version__, app, cli, desktop
+from dinogui.controllers.files import is_checkpoint
 from dinogui.core import checkpoint
 from dinogui.core.corpus import load_corpus
 from dinogui.core.trainer import TrainConfig, Trainer
-from dinogui.file_kind import looks_like_checkpoint
 from dinogui.main_window import MainWindow
 from tests.conftest import REPO
 from tests.gui_support import WAIT_MS, ScriptedDialogs, settings_at
@@ -33,7 +33,7 @@ def saved(tmp_path, tiny_corpus) -> Path:
     """A checkpoint of a classic model trained 40 iterations on the tiny corpus."""
     t = Trainer(load_corpus(tiny_corpus), TrainConfig())
     t.run(40)
-    path = tmp_path / "model.npz"
+    path = tmp_path / "model.safetensors"
     checkpoint.save(t, path)
     return path
 
@@ -86,21 +86,14 @@ def test_help_names_the_file_and_the_commands(capsys):
     assert "[FILE | {train,sample,bench} ...]" in out and "--install-desktop" in out
 
 
-def test_checkpoints_are_told_by_content_not_name(tmp_path, saved, tiny_corpus):
+def test_checkpoints_are_told_by_name_or_content(tmp_path, saved, tiny_corpus):
     renamed = tmp_path / "model.txt"
     renamed.write_bytes(saved.read_bytes())
-    assert looks_like_checkpoint(saved) and looks_like_checkpoint(renamed)
-    header = b'{"__metadata__":{}}'  # the safetensors layout: u64 length, JSON header
-    st = tmp_path / "weights.bin"
-    st.write_bytes(len(header).to_bytes(8, "little") + header)
-    assert looks_like_checkpoint(st)
-    st.write_bytes((10**6).to_bytes(8, "little") + header)  # a length beyond the file
-    assert not looks_like_checkpoint(st)
-    for text in (tiny_corpus, tmp_path / "missing.npz"):
-        assert not looks_like_checkpoint(text)
+    assert is_checkpoint(saved) and is_checkpoint(renamed)
+    assert not is_checkpoint(tiny_corpus) and not is_checkpoint(tmp_path / "missing.txt")
     odd = tmp_path / "odd.txt"
     odd.write_text("abcdefgh{name\n", encoding="utf-8")  # 8 bytes and a brace: not a header
-    assert not looks_like_checkpoint(odd)
+    assert not is_checkpoint(odd)
 
 
 # -- the window on a file -----------------------------------------------------------------
@@ -175,9 +168,9 @@ def test_a_bad_file_gets_the_menu_s_message_and_the_window_still_opens(qtbot, tm
     assert w.isVisible() and w.summary.title == "dinosaurs" and w.actions_.start.isEnabled()
 
 
-def test_unsaved_training_is_offered_back_first_then_the_file(qtbot, tmp_path, saved,
-                                                              tiny_corpus):
-    first = launch(qtbot, tmp_path, tiny_corpus)  # train 25 unsaved iterations and close
+def leave_unsaved_training(qtbot, tmp_path, corpus) -> None:
+    """A session that trains 25 iterations on `corpus` (then its last corpus) and closes."""
+    first = launch(qtbot, tmp_path, corpus)
     qtbot.waitUntil(lambda: first.summary is not None and first.summary.title == "tiny",
                     timeout=WAIT_MS)
     settle(qtbot, first)
@@ -187,8 +180,25 @@ def test_unsaved_training_is_offered_back_first_then_the_file(qtbot, tmp_path, s
     first.close()
     assert first.autosave_path.is_file()
 
+
+def test_a_restored_model_is_not_replaced_by_the_last_corpus(qtbot, tmp_path, tiny_corpus):
+    """At launch the last corpus loads and gets a model; a restore must come after it."""
+    leave_unsaved_training(qtbot, tmp_path, tiny_corpus)
     dialogs = ScriptedDialogs()
-    dialogs.confirms = [True, False]  # restore it; then keep it rather than open the file
+    dialogs.confirms = [True]
+    w = launch(qtbot, tmp_path, None, dialogs=dialogs)
+    qtbot.waitUntil(lambda: len(dialogs.asked) == 1, timeout=WAIT_MS)
+    settle(qtbot, w)
+    assert w.iteration == 25 and w.isWindowModified() and w.summary.title == "tiny"
+
+
+def test_unsaved_training_is_offered_back_first_then_the_file(qtbot, tmp_path, saved,
+                                                              tiny_corpus):
+    leave_unsaved_training(qtbot, tmp_path, tiny_corpus)
+
+    dialogs = ScriptedDialogs()
+    dialogs.confirms = [True]  # restore it
+    dialogs.choices = [None]  # then Cancel opening the file: it would replace the restored model
     w = launch(qtbot, tmp_path, saved, dialogs=dialogs)
     qtbot.waitUntil(lambda: len(dialogs.asked) == 2, timeout=WAIT_MS)
     settle(qtbot, w)

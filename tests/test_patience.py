@@ -236,7 +236,7 @@ def test_the_train_on_prompt_does_not_carry_its_budget_into_a_new_model(qtbot, t
     assert w.hyperparams.budget.value() == 2000  # this model's extension is shown
     assert w.settings.hyperparameters()["budget"] == 1000  # the user's budget is remembered
 
-    w.dialogs.confirms = [True]  # discard the unsaved 2,000 iterations for the other preset
+    w.dialogs.choices = [1]  # Discard the unsaved 2,000 iterations for the other preset
     set_panel(w, preset="default")
     qtbot.waitUntil(lambda: w.config.preset == "default" and not w.busy, timeout=WAIT_MS)
     assert w.iteration == 0 and w.hyperparams.budget.value() == 1000
