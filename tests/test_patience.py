@@ -244,3 +244,19 @@ def test_the_train_on_prompt_does_not_carry_its_budget_into_a_new_model(qtbot, t
     w.actions_.start.trigger()  # a fresh model stops at the user's budget, not at 2,000
     qtbot.waitUntil(lambda: not w.training and w.iteration > 0, timeout=WAIT_MS)
     assert w.iteration == 1000 and not w.dialogs.confirms
+
+
+def test_the_patience_field_has_its_mnemonic_and_tooltip(qtbot, tmp_path):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLabel
+
+    w = open_window(qtbot, tmp_path, bundled_corpus_path(), preset=None)
+    hp = w.hyperparams
+    label = next(x for x in w.findChildren(QLabel) if x.buddy() is hp.patience)
+    assert label.text() == "&Quiet checks:"
+    assert "Patience (early stopping)" in hp.patience.toolTip()
+    assert hp.patience.specialValueText() == "off" and hp.patience.minimum() == 0
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=WAIT_MS)
+    qtbot.keyClick(w, Qt.Key.Key_Q, Qt.KeyboardModifier.AltModifier)
+    assert hp.patience.hasFocus()

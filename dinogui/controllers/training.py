@@ -188,7 +188,7 @@ class TrainingController(QObject):
                 "budget": f"Reached the budget: {stopped.iteration:,} iterations",
                 "step": f"Stepped to iteration {stopped.iteration:,}",
                 "patience": f"Stopped at iteration {stopped.iteration:,}: {stopped.message}. "
-                            "Sample From the best, or raise the stale checks and Resume",
+                            "Sample From the best, or raise Quiet checks and Resume",
                 "diverged": f"Training stopped at iteration {stopped.iteration:,}: "
                             "the loss diverged",
                 "failed": f"Training stopped at iteration {stopped.iteration:,}: "

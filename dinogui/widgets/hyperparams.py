@@ -56,7 +56,7 @@ class _RangeChecked:
     """
 
     def _typed_number(self, text: str) -> float | None:
-        text = text.strip().removeprefix(self.prefix()).removesuffix(self.suffix()).strip()
+        text = text.strip()
         if self.specialValueText() and text == self.specialValueText():
             return None
         locale = self.locale()
@@ -151,13 +151,13 @@ class HyperparamsPanel(QWidget):
         self.budget = _spin(0, 100_000_000, "Train until this iteration, then stop; "
                             "'unlimited' trains until you pause (the seed: 35,000)", step=1000)
         self.budget.setSpecialValueText("unlimited")
-        self.patience = _spin(0, 1000, "Patience (early stopping): stop when this many held-out "
-                              "checks in a row (one every 500 iterations and at each report) "
-                              "bring no better held-out loss. 'off' trains to the iterations.\n"
+        self.patience = _spin(0, 1000, "Patience (early stopping): stop after this many quiet "
+                              "checks in a row, held-out checks (one every 500 iterations and at "
+                              "each report) that bring no better held-out loss. 'off' trains "
+                              "to the iterations.\n"
                               "Applies at the next check, even while training; the best "
                               "weights are kept for sampling (From the best).")
         self.patience.setSpecialValueText("off")
-        self.patience.setSuffix(" checks")
 
         model = QGroupBox("Model")
         model.setToolTip("Changing these needs a fresh model")
@@ -176,8 +176,8 @@ class HyperparamsPanel(QWidget):
                               (tform, "sample_every", "Rep&ort every"),
                               (tform, "samples", "&Names per report"),
                               (tform, "budget", "&Iterations"),
-                              # patience: every letter of the word is taken
-                              (tform, "patience", "Ma&x stale checks")):
+                              # the patience: every other letter is taken
+                              (tform, "patience", "&Quiet checks")):
             f.addRow(text + ":", getattr(self, name))
             self.labels[name] = text.replace("&", "")
         for f in (form, tform):
