@@ -342,7 +342,8 @@ class Trainer:
 
     def patience_message(self) -> str:
         st = self.state
-        return (f"no better held-out loss for {self.checks_since_best} checks (best "
+        n = self.checks_since_best
+        return (f"no better held-out loss for {n} check{'' if n == 1 else 's'} (best "
                 f"{st.best_val:.4f} at iteration {st.best_iteration:,})")
 
     @limits_blas

@@ -59,7 +59,7 @@ def test_patience_stops_after_exactly_n_checks_without_a_new_best(dinosaurs, ref
     st = t.state
     assert st.val_iterations[-1] == t.iteration - 1  # it stopped right after a check
     assert min(st.val_losses[:-patience]) == st.best_val < min(st.val_losses[-patience:])
-    assert f"for {patience} checks" in t.patience_message()
+    assert f"for {patience} check{'' if patience == 1 else 's'} (" in t.patience_message()
 
 
 def test_the_stopping_step_says_why_and_earlier_steps_do_not(dinosaurs):
@@ -123,7 +123,7 @@ def run(capsys, *argv):
     return code, out, err
 
 
-@pytest.mark.parametrize("patience", [2, 3])
+@pytest.mark.parametrize("patience", [1, 3])
 def test_train_patience_stops_and_says_so(capsys, tmp_path, reference, patience):
     log = tmp_path / "log.jsonl"
     code, out, err = run(capsys, "train", *SMALL_FLAGS, "--patience", str(patience),
@@ -132,7 +132,8 @@ def test_train_patience_stops_and_says_so(capsys, tmp_path, reference, patience)
     stop = expected_stop(reference, patience)
     done = out.splitlines()[-1]
     assert done.startswith(f"trained to iteration {stop}:")
-    assert f"stopped: patience (no better held-out loss for {patience} checks" in done
+    checks = "1 check " if patience == 1 else f"{patience} checks "
+    assert f"stopped: patience (no better held-out loss for {checks}" in done
     event = json.loads(log.read_text().splitlines()[-1])
     assert event["event"] == "done" and event["stopped"] == "patience"
     assert event["iterations"] == stop

@@ -195,7 +195,7 @@ class TrainingController(QObject):
                           f"{stopped.message}"}[stopped.reason]
         self.w.status.set_state({"diverged": "Diverged", "failed": "Stopped by an error",
                                  "patience": "Stopped: no better held-out loss for "
-                                             f"{self.s.config.patience} checks"}.get(
+                                             f"{_checks(self.s.config.patience)}"}.get(
             stopped.reason, self.s.idle_state()))
         self.w.status.refresh()
         self.w.loss_plot.redraw()
@@ -223,3 +223,5 @@ class TrainingController(QObject):
             self.w.note(f"Could not apply the setting: {error}")
 
 
+def _checks(n: int) -> str:
+    return f"{n} check" if n == 1 else f"{n} checks"
