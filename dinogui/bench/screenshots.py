@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="train this far before the 'during' shot")
     parser.add_argument("--preset", default="default", choices=("classic", "default"))
     parser.add_argument("--name", default="screenshot")
+    parser.add_argument("--size", default="1280x800", help="window size, WxH")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -59,14 +60,17 @@ def main(argv: list[str] | None = None) -> int:
         panel.set_budget(None if args.preset == "default" else 35_000)
         window.status.set_budget(panel.budget_value())
         window.open_corpus_path(args.corpus or bundled_corpus_path(), ask=False)
-        window.resize(1360, 840)
+        window.fit_on_show = False  # this size, whatever the (offscreen) screen says
+        width, height = (int(v) for v in args.size.lower().split("x"))
+        window.resize(width, height)
         window.show()
         wait(lambda: window.trainer is not None and not window.busy)
         wait(lambda: False, 0.5)
         start, during = out / f"{args.name}-start.png", out / f"{args.name}.png"
         window.grab().save(str(start))
         window.actions_.start.trigger()
-        wait(lambda: window.iteration >= args.iterations)
+        # the default preset may stop by itself first (patience)
+        wait(lambda: window.iteration >= args.iterations or not window.training)
         window.actions_.sample.trigger()
         wait(lambda: bool(window.samples.names()))
         wait(lambda: False, 1.5)  # a plot redraw or two
