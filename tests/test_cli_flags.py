@@ -33,9 +33,9 @@ def run(capsys, *argv) -> tuple[int, str, str]:
     return code, out, err
 
 
-def train(capsys, tmp_path: Path, *argv) -> tuple[Trainer, str]:
-    """`dinogui train ARGV --save`: the saved trainer and what was printed."""
-    ckpt = tmp_path / f"t{len(list(tmp_path.iterdir()))}.ckpt"
+def train(capsys, folder: Path, *argv, save: str = "t") -> tuple[Trainer, str]:
+    """`dinogui train ARGV --save FOLDER/SAVE.ckpt`: the saved trainer and what was printed."""
+    ckpt = folder / f"{save}.ckpt"
     code, out, err = run(capsys, "train", *argv, "--save", ckpt)
     assert code == 0, err
     return checkpoint.load(ckpt), out
@@ -91,7 +91,8 @@ def test_iterations(capsys, tmp_path, names_txt, n):
     t, out = train(capsys, tmp_path, "--corpus", names_txt, "--iterations", n)
     assert t.iteration == n and len(t.history) == n
     assert f"trained to iteration {n}:" in out
-    again, out = train(capsys, tmp_path, "--resume", tmp_path / "t0.ckpt", "--iterations", 3)
+    again, out = train(capsys, tmp_path, "--resume", tmp_path / "t.ckpt", "--iterations", 3,
+                       save="again")
     assert again.iteration == n + 3 and f"trained to iteration {n + 3}:" in out
 
 
@@ -216,9 +217,9 @@ def test_save_resume_and_live_flags_on_resume(capsys, tmp_path, names_txt):
     """--resume continues the saved run; --lr --clip --sample-every --samples --val-every
     change it from the next step on."""
     first, _ = train(capsys, tmp_path, "--corpus", names_txt, "--preset", "default",
-                     "--val-fraction", 0.25, "--iterations", 5)
+                     "--val-fraction", 0.25, "--iterations", 5, save="first")
     log = tmp_path / "r.jsonl"
-    t, out = train(capsys, tmp_path, "--resume", tmp_path / "t0.ckpt", "--iterations", 7,
+    t, out = train(capsys, tmp_path, "--resume", tmp_path / "first.ckpt", "--iterations", 7,
                    "--lr", 0.02, "--clip", 3, "--sample-every", 3, "--samples", 2,
                    "--val-every", 2, "--log-jsonl", log)
     assert "starting at iteration 5" in out and t.iteration == 12
@@ -338,7 +339,7 @@ def test_suffix(capsys, models):
 def test_new_only_and_corpus(capsys, tmp_path, names_txt):
     t, _ = train(capsys, tmp_path, "--corpus", names_txt, "--preset", "default", "--hidden", 32,
                  "--lr", 0.05, "--val-fraction", 0, "--iterations", 40)  # learns many by heart
-    path, known = tmp_path / "t0.ckpt", set(t.corpus.names)
+    path, known = tmp_path / "t.ckpt", set(t.corpus.names)
     code, out, err = run(capsys, "sample", "--checkpoint", path, "--count", 10, "--new-only")
     assert code == 0, err
     dropped, drawn = int(err.split("dropped ")[1].split()[0]), int(err.split("(")[1].split()[0])
@@ -383,7 +384,7 @@ def test_best(capsys, tmp_path, names_txt):
                  "--batch-size", 4, "--val-fraction", 0.25, "--val-every", 3, "--lr", 0.05,
                  "--hidden", 16, "--iterations", 90)
     assert t.state.best_iteration < 87
-    path = tmp_path / "t0.ckpt"
+    path = tmp_path / "t.ckpt"
     best = sample(capsys, path, "--count", 12, "--best", "--seed", 2)
     latest = sample(capsys, path, "--count", 12, "--seed", 2)
     assert best == shown(t.vocab.decode(n) for n in plain.batched_scheme(t.best_params, 2, 12))
