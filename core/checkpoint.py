@@ -23,7 +23,7 @@ import numpy as np
 from .atomic import write_atomic
 from .corpus import Corpus, Vocab
 from .history import COLUMNS, History
-from .models import MODELS
+from .models import MODELS, current_name
 from .optim import Optimizer
 from .trainer import TrainConfig, Trainer, TrainState
 
@@ -144,6 +144,7 @@ def load(path: str | os.PathLike) -> Trainer:
 
 
 def _rebuild(arrays: dict[str, np.ndarray], meta: dict) -> Trainer:
+    arrays = {current_name(k): v for k, v in arrays.items()}  # files from before the rename
     config = TrainConfig.from_dict(meta["config"])
     vocab = Vocab(tuple(meta["vocab"]))
     names = arrays["names"].tobytes().decode("utf-8").split("\n")

@@ -20,7 +20,7 @@ class Optimizer:
     eps: float = 1e-8
     t: int = 0  # updates done, for Adam's bias correction
     state: dict[str, np.ndarray] = field(default_factory=dict)  # "m/Wax", "v/Wax", ...
-    # update_packed's flat slots, whose per-name views are the entries of `state`
+    # the flat slots, whose per-name views are the entries of `state`
     _flat: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False,
                                          compare=False)
 
@@ -31,41 +31,12 @@ class Optimizer:
             kinds = ", ".join(self.KINDS)
             raise ValueError(f"unknown optimizer {self.kind!r} (choose from {kinds})")
 
-    def _slot(self, name: str, like: np.ndarray) -> np.ndarray:
-        slot = self.state.get(name)
-        if slot is None:
-            slot = self.state[name] = np.zeros_like(like)
-        return slot
-
-    def update(self, params: Params, grads: Params) -> None:
-        self.t += 1
-        lr = self.lr
-        if self.kind == "sgd":
-            for k, g in grads.items():
-                params[k] -= lr * g
-        elif self.kind == "adagrad":
-            for k, g in grads.items():
-                mem = self._slot("mem/" + k, g)
-                mem += g * g
-                params[k] -= lr * g / np.sqrt(mem + self.eps)
-        else:
-            b1, b2 = self.beta1, self.beta2
-            step = self._adam_step()  # bias correction folded into the step size
-            for k, g in grads.items():
-                m = self._slot("m/" + k, g)
-                v = self._slot("v/" + k, g)
-                m *= b1
-                m += (1.0 - b1) * g
-                v *= b2
-                v += (1.0 - b2) * (g * g)
-                params[k] -= step * m / (np.sqrt(v) + self.eps)
-
     def update_packed(self, pack) -> None:
-        """update() on a core.packing.ParamPack: one call per operation for the whole model.
+        """One step on a core.packing.ParamPack's parameters, in place, from its gradients.
 
-        Element for element the same arithmetic as update(), so the two give
-        identical numbers; the state stays keyed per parameter name (views into
-        flat slots), so checkpoints do not change.
+        One NumPy call per operation for the whole model; the state stays keyed
+        per parameter name ("m/W_x", ...: views into flat slots), as checkpoints
+        store it.
         """
         self.t += 1
         p, g, lr = pack.flat, pack.grad, self.lr

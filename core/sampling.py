@@ -40,18 +40,17 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from . import rnn
 from .corpus import END, Vocab
-from .models import MODELS, softmax_last
+from .models import MODELS, as_batched, classic
+from .models.ops import softmax
 from .novelty import NearestNames
 from .scoring import Inspection, NameScore, inspect_name, loglik_per_char, score_names
 from .threads import limits_blas
-from .validation import as_batched
 
 MAX_LEN = 50  # the seed's cap on drawn characters
 
 
-def sample_classic(params: rnn.Params, seed: int, max_len: int = MAX_LEN,
+def sample_classic(params: classic.Params, seed: int, max_len: int = MAX_LEN,
                    temperature: float = 1.0) -> list[int]:
     """The seed's sample(): indices of one name, ending with newline (0).
 
@@ -65,7 +64,7 @@ def sample_classic(params: rnn.Params, seed: int, max_len: int = MAX_LEN,
     a_prev = np.zeros((n_a, 1))
     x, idx, counter, indices = -1, -1, 0, []
     while idx != 0 and counter < max_len:
-        p, a_prev = rnn.step_probs(params, x, a_prev, temperature)
+        p, a_prev = classic.step_probs(params, x, a_prev, temperature)
         idx = int(np.random.RandomState(counter + seed).choice(vocab_size, p=p))
         indices.append(idx)
         x = idx
@@ -76,7 +75,7 @@ def sample_classic(params: rnn.Params, seed: int, max_len: int = MAX_LEN,
     return indices
 
 
-def sample_names_classic(params: rnn.Params, vocab: Vocab, count: int, seed: int = 0,
+def sample_names_classic(params: classic.Params, vocab: Vocab, count: int, seed: int = 0,
                          max_len: int = MAX_LEN, temperature: float = 1.0) -> list[str]:
     """`count` names with seeds seed, seed+1, ... as the seed's report loop draws them."""
     return [vocab.decode(sample_classic(params, seed + i, max_len, temperature))
@@ -93,10 +92,8 @@ def sample_names_batched(model, vocab: Vocab, count: int, seed: int = 0,
     alive = np.ones(count, dtype=bool)
     for t in range(max_len):
         logits, h = model.step(x, h)
-        p = softmax_last(logits.astype(np.float64) / temperature)
-        u = rng.random(count)
-        # inverse-CDF draw per row; min() guards u landing past a rounded total
-        x = np.minimum((p.cumsum(axis=1) < u[:, None]).sum(axis=1), p.shape[1] - 1)
+        p = softmax(logits.astype(np.float64) / temperature)
+        x = inverse_cdf(p, rng.random(count))
         x[~alive] = 0
         out[:, t] = x
         alive &= x != 0
@@ -252,7 +249,7 @@ def shaped_probs(logits: np.ndarray, spec: SampleSpec, position: int) -> np.ndar
     if spec.top_k is not None and spec.top_k < z.shape[1]:
         drop = np.argsort(-z, axis=1, kind="stable")[:, spec.top_k:]
         np.put_along_axis(z, drop, -np.inf, axis=1)
-    return softmax_last(z)
+    return softmax(z)
 
 
 def draw_block(model, vocab: Vocab, spec: SampleSpec, start, U: np.ndarray) -> list[str]:
@@ -373,7 +370,7 @@ class NameSampler:
 
     def batched_model(self):
         """The model behind start_state/step (a classic RNN in batched form, same math)."""
-        return as_batched(self.preset, self.cell, self.params, MODELS)
+        return as_batched(self.preset, self.cell, self.params)
 
     @limits_blas
     def draw(self, count: int, seed: int = 0, spec: SampleSpec | None = None,

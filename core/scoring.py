@@ -7,7 +7,7 @@ divided by len(name) + 1, so it is minus the loss per character that training
 reports (in nats; -ln(vocabulary size) is a uniform guess). Scores use the
 model itself: temperature 1, no top-k.
 
-Any model with start_state(B) and step(x, state) -> (logits, state) works; a
+Any core.models batched model works (its logits(X)); a
 classic RNN comes in batched form (NameSampler.batched_model()).
 """
 
@@ -18,15 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .batching import EncodedNames
 from .corpus import Vocab
+from .models.ops import log_softmax
 from .novelty import NearestNames
 
 SCORE_BATCH = 512  # names per forward pass
-
-
-def log_softmax(z: np.ndarray) -> np.ndarray:
-    z = z.astype(np.float64) - z.max(axis=-1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
 
 
 def encode_for_scoring(vocab: Vocab, name: str) -> np.ndarray:
@@ -40,42 +37,26 @@ def encode_for_scoring(vocab: Vocab, name: str) -> np.ndarray:
 
 
 def step_log_probs(model, inputs: np.ndarray):
-    """Yield (t, log-probabilities (B, V)) of the next character for inputs (T, B).
-
-    Models with a whole-sequence forward (logits(X), the stacked cells) run it
-    once; others step through time.
-    """
-    T, B = inputs.shape
-    whole = getattr(model, "logits", None)
-    if whole is not None:
-        for t, z in enumerate(whole(inputs)):  # (T, B, V)
-            yield t, log_softmax(z)
-        return
-    state = model.start_state(B)
-    for t in range(T):
-        logits, state = model.step(inputs[t], state)
-        yield t, log_softmax(logits)
+    """Yield (t, log-probabilities (B, V)) of the next character for inputs (T, B)."""
+    for t, z in enumerate(model.logits(inputs)):  # (T, B, V)
+        yield t, log_softmax(z.astype(np.float64))
 
 
 def log_likelihoods(model, vocab: Vocab, names: Sequence[str]) -> np.ndarray:
     """(N,) total log-likelihood of each name, its end symbol included."""
     encoded = [encode_for_scoring(vocab, n) for n in names]
     out = np.zeros(len(names))
-    order = np.argsort([len(e) for e in encoded], kind="stable")  # similar lengths batch well
+    if not encoded:
+        return out
+    padded = EncodedNames.from_arrays(encoded)
+    order = np.argsort(padded.lengths, kind="stable")  # similar lengths batch well
     for start in range(0, len(order), SCORE_BATCH):
         rows = order[start : start + SCORE_BATCH]
-        lengths = np.array([len(encoded[i]) for i in rows])
-        T, B = int(lengths.max()) + 1, len(rows)
-        X = np.zeros((T, B), dtype=np.int64)  # inputs: the start symbol, then the letters
-        Y = np.zeros((T, B), dtype=np.int64)  # targets: the letters, then the end (0)
-        X[0] = -1
-        for b, i in enumerate(rows):
-            X[1 : lengths[b] + 1, b] = encoded[i]
-            Y[: lengths[b], b] = encoded[i]
+        X, Y, mask = padded.pad_batch(rows, bool)  # mask: a letter or the end is predicted
+        B = len(rows)
         total = np.zeros(B)
         for t, logp in step_log_probs(model, X):
-            real = t <= lengths  # position t predicts a letter or the end
-            total += np.where(real, logp[np.arange(B), Y[t]], 0.0)
+            total += np.where(mask[t], logp[np.arange(B), Y[t]], 0.0)
         out[rows] = total
     return out
 

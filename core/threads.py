@@ -1,13 +1,10 @@
 """How many threads BLAS may use while training: one, set only for as long as training runs.
 
-Chosen from measurement on the project's 2-core machine. The issue's probes:
-a second OpenBLAS thread gave nothing at one name per step, +20-30% only at
-256 names per step, and made one run at hidden 128 and 64 names per step 28x
-slower. `dinogui bench` (its "BLAS threads" table, README.md) measured two
-threads at 0.01-0.25x of one while other jobs shared the machine: a thread
-that waits for a core another process holds stalls every small product.
-Training's products are small, so one thread is about the fastest and never
-the catastrophe; everything outside training keeps the process's own setting.
+Training's matrix products are small, so a second BLAS thread gains little
+even on an idle machine, and on a busy one it stalls every product while it
+waits for a core another process holds. One thread is about the fastest and
+never much slower (README.md, "BLAS threads", has `dinogui bench`'s figures);
+everything outside training keeps the process's own setting.
 
     with training_threads():   # BLAS limited to TRAINING_THREADS inside
         trainer.run(1000)

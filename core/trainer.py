@@ -12,18 +12,19 @@ Two presets:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
-from . import rnn, sampling, validation
+from . import sampling, validation
 from .batching import EncodedNames, bucketed_order
 from .corpus import Corpus
+from .guard import StepGuard
 from .history import History
-from .models import MODELS
+from .models import MAX_LAYERS, MODELS, as_batched, classic
 from .optim import Optimizer
 from .packing import ParamPack
-from .stacked import MAX_LAYERS
 from .threads import limits_blas
 
 PRESETS = ("classic", "default")
@@ -31,17 +32,21 @@ DROPOUT_STREAM = 0xD809  # keeps dropout's random numbers apart from the other s
 # the seed's dino_names: its smoothed loss starts at the uniform-guess loss of 7 names, whatever
 # number of names a report draws here
 SEED_NAMES = 7
+REPORT_BLOCK = 128  # a report's names are drawn this many at a time (see Trainer.step's stop)
 # what each preset changes from TrainConfig's field defaults (which are the seed's)
 PRESET_DEFAULTS: dict[str, dict] = {
     "classic": {},
-    # 48 names per step: ~1.2x the characters per second of 32, and a held-out loss
-    # still ahead of PyTorch's at the same batch size (64 was faster but level with it)
+    # 48 names per step: the best held-out loss for the training time (README.md,
+    # "Settings chosen for the default preset")
     "default": {"val_fraction": 0.1, "batch_size": 48},
 }
 
 
 class TrainingDiverged(ArithmeticError):
-    """The loss or a gradient became NaN or infinite; parameters were left as they were."""
+    """The loss, a gradient or an updated weight became NaN or infinite.
+
+    The parameters and the optimizer's state are left as they were before the step.
+    """
 
 
 @dataclass(frozen=True)
@@ -166,8 +171,8 @@ class Trainer:
         V = self.vocab.size
         if config.preset == "classic":
             # the seed: np.random.seed(1) before the init, np.random.seed(0) before the shuffle
-            self._classic = rnn.PackedRNN.from_params(
-                rnn.init_params(config.hidden, V, np.random.RandomState(config.seed + 1)))
+            self._classic = classic.PackedRNN.from_params(
+                classic.init_params(config.hidden, V, np.random.RandomState(config.seed + 1)))
             self.params = self._classic.params
             order = self.train_rows.copy()
             np.random.RandomState(config.seed).shuffle(order)
@@ -205,7 +210,7 @@ class Trainer:
         self.best_params = best_params
         self._prepare_names()
         if config.preset == "classic":
-            self._classic = rnn.PackedRNN.from_params(params)
+            self._classic = classic.PackedRNN.from_params(params)
             self.model, self.params = None, self._classic.params
         else:
             self.model = MODELS[config.cell](params)
@@ -234,8 +239,12 @@ class Trainer:
         return 1 if self.config.preset == "classic" else self.config.batch_size
 
     @limits_blas
-    def step(self) -> StepResult:
-        """One update. Raises TrainingDiverged (nothing changed) on a NaN or inf."""
+    def step(self, stop: Callable[[], bool] | None = None) -> StepResult:
+        """One update. Raises TrainingDiverged (nothing changed) on a NaN or inf.
+
+        stop: asked between blocks of a report's names; once it says True the
+        report keeps the names drawn so far (the step itself is complete).
+        """
         if self.config.preset == "classic":
             loss, chars, names = self._classic_step()
             keep, take = 0.999, 0.001  # the seed's smooth(); 1 - 0.999 is not 0.001 in floats
@@ -252,10 +261,23 @@ class Trainer:
                             smooth=st.smooth, smooth_char=st.smooth_char)
         res = StepResult(j, loss, chars, names, st.smooth, st.smooth_char)
         if j % cfg.sample_every == 0:  # a report, with no names when samples is 0
-            res.samples = self.sample(cfg.samples, seed=0) if cfg.samples else []
+            res.samples = self._report_names(cfg.samples, stop)
         if self._evaluator is not None and (j % cfg.val_every == 0 or j % cfg.sample_every == 0):
             res.val_loss = self.validate()
         return res
+
+    def _report_names(self, count: int, stop: Callable[[], bool] | None) -> list[str]:
+        """A report's names in blocks, so a huge count can be stopped (and needs no huge batch).
+
+        Block b draws with seed b * REPORT_BLOCK: for classic, exactly the seed's
+        names (name i has seed i); for default, the first block is the one-shot draw.
+        """
+        sampler, names = self.sampler(), []
+        for start in range(0, count, REPORT_BLOCK):
+            if stop is not None and stop():
+                break
+            names += sampler.sample(min(REPORT_BLOCK, count - start), seed=start)
+        return names
 
     @limits_blas
     def validate(self) -> float:
@@ -263,7 +285,7 @@ class Trainer:
         if self._evaluator is None:
             raise ValueError("no names are held out (the validation fraction is 0)")
         st = self.state
-        model = validation.as_batched(self.config.preset, self.config.cell, self.params, MODELS)
+        model = as_batched(self.config.preset, self.config.cell, self.params)
         loss = self._evaluator.loss_per_char(model)
         st.val_iterations.append(st.iteration - 1)
         st.val_losses.append(loss)
@@ -287,7 +309,7 @@ class Trainer:
     def _classic_step(self) -> tuple[float, int, int]:
         st, cfg, net = self.state, self.config, self._classic
         if not net.owns(self.params):  # an array was replaced: pack the new values
-            net = self._classic = rnn.PackedRNN.from_params(self.params)
+            net = self._classic = classic.PackedRNN.from_params(self.params)
             self.params = net.params
         # Y = the name's indices + [newline]; X = [None] + the name's indices
         ys = self._encoded.targets(st.order[st.iteration % len(st.order)])
@@ -295,7 +317,11 @@ class Trainer:
         if not (math.isfinite(loss) and net.grads_finite()):
             raise TrainingDiverged(DIVERGED)
         net.clip_grads(cfg.clip)
+        guard = self._guard_for(net.flat, None)
+        guard.before(cfg.lr, cfg.clip)
         net.sgd(cfg.lr)
+        if not guard.after():  # the update overflowed: undone, the weights stay the last good
+            raise TrainingDiverged(DIVERGED_WEIGHTS)
         st.a_prev = net.last_state()
         return loss, len(ys), 1
 
@@ -316,7 +342,11 @@ class Trainer:
         chars = int(mask.sum())
         pack.grad *= chars / self._typical_batch_chars()
         pack.clip_grads(cfg.clip)
+        guard = self._guard_for(pack.flat, self.optimizer)
+        guard.before(self.optimizer.lr, cfg.clip)
         self.optimizer.update_packed(pack)
+        if not guard.after():  # the update overflowed: undone, the weights stay the last good
+            raise TrainingDiverged(DIVERGED_WEIGHTS)
         st.cursor += len(rows)
         if st.cursor >= len(st.order):  # epoch done: a fresh shuffle
             rng = np.random.default_rng()
@@ -334,6 +364,13 @@ class Trainer:
             pack = self._pack = ParamPack(self.params)
             self.params.update(pack.params)  # the model reads its dict on every call
         return pack
+
+    def _guard_for(self, weights: np.ndarray, optimizer: Optimizer | None) -> StepGuard:
+        """The overflow guard of this flat parameter buffer (a new one if it was repacked)."""
+        guard = getattr(self, "_guard", None)
+        if guard is None or guard.weights is not weights or guard.optimizer is not optimizer:
+            guard = self._guard = StepGuard(weights, optimizer)
+        return guard
 
     def _typical_batch_chars(self) -> float:
         """Characters a batch of batch_size training names holds on average."""
@@ -370,3 +407,5 @@ class Trainer:
 
 DIVERGED = ("the loss became NaN or infinite (is the learning rate too high?); "
             "the parameters were kept as they were before this step")
+DIVERGED_WEIGHTS = ("the update made the weights infinite (is the learning rate too high?); "
+                    "the parameters were kept as they were before this step")

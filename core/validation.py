@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .models import VanillaRNN
+from .batching import EncodedNames
 
 EVAL_BATCH = 512  # names per forward pass; bounds memory on large corpora
 
@@ -32,31 +32,6 @@ def split_indices(n_names: int, fraction: float, seed: int) -> tuple[np.ndarray,
     return np.sort(perm[n_val:]), np.sort(perm[:n_val])
 
 
-def pad_names(encoded: list[np.ndarray], dtype=np.float64):
-    """(X, Y, mask), each (T, B), for names given as index arrays, padded at the end."""
-    T = max(len(s) for s in encoded) + 1
-    B = len(encoded)
-    X = np.zeros((T, B), dtype=np.int64)
-    Y = np.zeros((T, B), dtype=np.int64)
-    mask = np.zeros((T, B), dtype=dtype)
-    X[0] = -1  # the seed's zero input
-    for b, s in enumerate(encoded):
-        L = len(s)
-        X[1 : L + 1, b] = s
-        Y[:L, b] = s
-        mask[: L + 1, b] = 1.0
-    return X, Y, mask
-
-
-def as_batched(preset: str, cell: str, params: dict[str, np.ndarray], models: dict):
-    """The model in batched form; a classic RNN becomes the same math, row-major."""
-    if preset == "classic":
-        return VanillaRNN({"W_xh": params["Wax"].T, "W_hh": params["Waa"].T,
-                           "W_hy": params["Wya"].T, "b_h": params["b"][:, 0],
-                           "b_y": params["by"][:, 0]})
-    return models[cell](params)
-
-
 @dataclass
 class Evaluator:
     """Pre-padded validation batches, so each evaluation is forward passes only."""
@@ -68,19 +43,14 @@ class Evaluator:
     def for_names(cls, encoded: list[np.ndarray]) -> Evaluator | None:
         if not encoded:
             return None
-        # sorting by length keeps padding small
-        encoded = sorted(encoded, key=len)
-        batches = [pad_names(encoded[i : i + EVAL_BATCH])
-                   for i in range(0, len(encoded), EVAL_BATCH)]
-        return cls(batches, int(sum(len(s) + 1 for s in encoded)))
+        names = EncodedNames.from_arrays(encoded)
+        order = np.argsort(names.lengths, kind="stable")  # similar lengths: little padding
+        batches = [names.pad_batch(order[i : i + EVAL_BATCH], np.float64)
+                   for i in range(0, len(order), EVAL_BATCH)]
+        return cls(batches, int((names.lengths + 1).sum()))
 
     def loss_per_char(self, model) -> float:
-        total = 0.0
-        for X, Y, mask in self.batches:
-            loss_fn = getattr(model, "loss", None)
-            if loss_fn is not None:
-                total += loss_fn(X, Y, mask)
-            else:
-                total += model.loss_and_grads(X, Y, mask)[0]
+        """The model's (core.models) loss per character over the held-out names."""
+        total = sum(model.loss(X, Y, mask) for X, Y, mask in self.batches)
         value = total / self.n_chars
         return value if math.isfinite(value) else float("inf")

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
-import signal
 import sys
-import threading
 import time
-from pathlib import Path
+
+import numpy as np
 
 from dinogui import __version__, bench
 from dinogui.arguments import (
@@ -23,13 +20,19 @@ from dinogui.arguments import (
 from dinogui.core import checkpoint
 from dinogui.core.checkpoint import CheckpointError
 from dinogui.core.corpus import CorpusError, bundled_corpus_path, load_corpus
-from dinogui.core.models import MODELS
+from dinogui.core.models import MAX_LAYERS, MODELS
 from dinogui.core.novelty import NearestNames
 from dinogui.core.optim import Optimizer
 from dinogui.core.sampling import SampleSpec, display_name
-from dinogui.core.stacked import MAX_LAYERS
 from dinogui.core.threads import training_threads
 from dinogui.core.trainer import PRESETS, TrainConfig, Trainer, TrainingDiverged
+from dinogui.run_safety import (
+    JsonLog,
+    Printer,
+    check_targets,
+    interrupt_between_steps,
+    save_or_rescue,
+)
 
 DEFAULT_ITERATIONS = 35_000  # the exercise's num_iterations
 
@@ -145,37 +148,15 @@ def _resumed(args: argparse.Namespace) -> Trainer:
     return trainer
 
 
-@contextlib.contextmanager
-def _interrupt_between_steps():
-    """Ctrl-C sets a flag the loop reads between steps, so a step is never saved half-done."""
-    flag = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield flag
-        return
-    previous = signal.signal(signal.SIGINT, lambda *_: flag.set())
-    try:
-        yield flag
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def _check_save_path(path: Path) -> None:
-    """Refuse an unusable --save before training, not after it."""
-    if path.is_dir():
-        raise UsageError(f"--save {path}: that is a folder; give a file name")
-    if not path.parent.is_dir():
-        raise UsageError(f"--save {path}: the folder {path.parent} does not exist")
-
-
 def cmd_train(args: argparse.Namespace) -> int:
-    if args.save:
-        _check_save_path(Path(args.save))
+    check_targets(args)
     if args.resume:
         trainer = _resumed(args)
     else:
         corpus = load_corpus(args.corpus or bundled_corpus_path(), not args.no_lowercase)
         trainer = Trainer(corpus, _config_for(args))
-    say = (lambda *a: None) if args.quiet else print
+    out = Printer()
+    say = (lambda *a, **k: None) if args.quiet else out
     st = trainer.corpus.stats()
     cfg = trainer.config
     say(f"corpus {trainer.corpus.title}: {st.names} names, {st.characters} characters, "
@@ -187,57 +168,58 @@ def cmd_train(args: argparse.Namespace) -> int:
     say(f"preset {cfg.preset}: {model}hidden {cfg.hidden}, lr {cfg.lr}, clip {cfg.clip}, "
         f"seed {cfg.seed}, starting at iteration {trainer.iteration}")
 
-    log = open(args.log_jsonl, "w", encoding="utf-8") if args.log_jsonl else None
-    chars0, seconds, interrupted, error = trainer.state.total_chars, 0.0, False, None
+    log = JsonLog(args.log_jsonl) if args.log_jsonl else None
+    chars0, seconds, error = trainer.state.total_chars, 0.0, None
     start = trainer.iteration
-    try:
-        with _interrupt_between_steps() as interrupt:
-            for _ in range(args.iterations):
-                if interrupt.is_set():
-                    raise KeyboardInterrupt
-                t0 = time.perf_counter()
-                r = trainer.step()
-                seconds += time.perf_counter() - t0
-                if r.samples is None:
-                    continue
-                shown = [display_name(n) for n in r.samples]
-                say(f"Iteration: {r.iteration}, Loss: {r.smooth:f} "
-                    f"(per character {r.smooth_char:.4f}), "
-                    f"{(trainer.state.total_chars - chars0) / max(seconds, 1e-9):,.0f} chars/s")
-                if r.val_loss is not None:
-                    say(f"held-out loss per character {r.val_loss:.4f} "
-                        f"(best {trainer.state.best_val:.4f} at iteration "
-                        f"{trainer.state.best_iteration})")
-                say("\n".join(shown) + "\n")
-                if log:
-                    log.write(json.dumps({"iteration": r.iteration, "loss": r.loss,
-                                          "loss_per_char": r.loss / r.chars,
-                                          "smoothed_loss": r.smooth,
-                                          "smoothed_loss_per_char": r.smooth_char,
-                                          "samples": shown}
-                                         | ({} if r.val_loss is None else {"val_loss": r.val_loss})
-                                         ) + "\n")
-                    log.flush()
-    except KeyboardInterrupt:
-        interrupted = True
-    except TrainingDiverged as e:
-        error = e
-    trainer.state.seconds += seconds
-    chars = trainer.state.total_chars - chars0
-    if log:
-        log.write(json.dumps({"event": "done", "iterations": trainer.iteration - start,
-                              "chars": chars, "seconds": seconds,
-                              "chars_per_s": chars / seconds if seconds else 0.0}) + "\n")
-        log.close()
-    print(f"trained to iteration {trainer.iteration}: {chars:,} characters in {seconds:.2f} s "
-          f"({chars / seconds if seconds else 0:,.0f} chars/s), smoothed loss "
-          f"{trainer.state.smooth:f}, per character {trainer.state.smooth_char:.4f}")
-    if args.save:
-        checkpoint.save(trainer, args.save)
-        print(f"saved {args.save}")
+    with interrupt_between_steps() as interrupt:  # held through the save: it goes on
+        try:
+            # the engine checks each step for NaN and inf itself: NumPy's warnings would repeat it
+            with np.errstate(all="ignore"):
+                for _ in range(args.iterations):
+                    if interrupt.is_set():
+                        break
+                    t0 = time.perf_counter()
+                    r = trainer.step(stop=interrupt.is_set)
+                    seconds += time.perf_counter() - t0
+                    if r.samples is None:
+                        continue
+                    shown = [display_name(n) for n in r.samples]
+                    say(f"Iteration: {r.iteration}, Loss: {r.smooth:f} "
+                        f"(per character {r.smooth_char:.4f}), "
+                        f"{(trainer.state.total_chars - chars0) / max(seconds, 1e-9):,.0f} chars/s")
+                    if r.val_loss is not None:
+                        say(f"held-out loss per character {r.val_loss:.4f} "
+                            f"(best {trainer.state.best_val:.4f} at iteration "
+                            f"{trainer.state.best_iteration})")
+                    say("\n".join(shown) + "\n", interrupt)
+                    if log:
+                        log.write({"iteration": r.iteration, "loss": r.loss,
+                                   "loss_per_char": r.loss / r.chars,
+                                   "smoothed_loss": r.smooth,
+                                   "smoothed_loss_per_char": r.smooth_char,
+                                   "samples": shown}
+                                  | ({} if r.val_loss is None else {"val_loss": r.val_loss}))
+        except TrainingDiverged as e:
+            error = str(e)
+        trainer.state.seconds += seconds
+        chars = trainer.state.total_chars - chars0
+        if log:
+            log.write({"event": "done", "iterations": trainer.iteration - start,
+                       "chars": chars, "seconds": seconds,
+                       "chars_per_s": chars / seconds if seconds else 0.0})
+            log.close()
+        out(f"trained to iteration {trainer.iteration}: {chars:,} characters in {seconds:.2f} s "
+            f"({chars / seconds if seconds else 0:,.0f} chars/s), smoothed loss "
+            f"{trainer.state.smooth:f}, per character {trainer.state.smooth_char:.4f}")
+        if args.save:
+            problem = save_or_rescue(trainer, args.save, out)
+            if error is not None and problem is None:
+                problem = f"{args.save} holds the last good weights"
+            error = "; ".join(e for e in (error, problem) if e) or None
     if error is not None:
-        raise error
-    return 130 if interrupted else 0
+        print(f"dinogui: error: {error}", file=sys.stderr)
+        return 2
+    return interrupt.exit_code() if interrupt.is_set() else 0
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -282,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head`, say: not an error
         sys.stderr.close()
         return 0
+    except KeyboardInterrupt:  # Ctrl-C before training started: nothing to save
+        return 130
     except (UsageError, CorpusError, CheckpointError, TrainingDiverged, ValueError,
             OSError) as e:
         msg = str(e) if not isinstance(e, OSError) else f"{e.filename or ''}: {e.strerror or e}"

@@ -11,18 +11,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
+from PySide6.QtCore import QByteArray, QSettings
 
-ORGANIZATION = "dinogui"
-APPLICATION = "dinogui"
+from dinogui.datadir import APPLICATION, ORGANIZATION, default_data_dir  # noqa: F401 (re-exported)
+
 MAX_RECENT = 8
 AUTOSAVE_NAME = "autosave.npz"
-
-
-def default_data_dir() -> Path:
-    """The user's data folder for dinogui (QStandardPaths AppDataLocation)."""
-    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    return Path(location or Path.home() / ".dinogui")
 
 
 class AppSettings:

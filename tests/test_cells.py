@@ -1,7 +1,6 @@
-"""GRU, LSTM and stacked layers: gradients against finite differences, the fused
-batched math against a plain per-name transcription, stepping against the full
-forward pass, float32 against float64, and training and resuming through the
-Trainer and checkpoints."""
+"""GRU, LSTM and stacked layers beyond their parity with the reference (tests/test_models.py):
+dropout, padding, float32 against float64, rebuilding from saved parameters, and
+training and resuming through the Trainer and checkpoints."""
 
 import numpy as np
 import pytest
@@ -9,12 +8,10 @@ import pytest
 from dinogui.core import checkpoint
 from dinogui.core.checkpoint import CheckpointError
 from dinogui.core.corpus import corpus_from_names
-from dinogui.core.gru import GRU
-from dinogui.core.lstm import LSTM
-from dinogui.core.models import MODELS, VanillaRNN
-from dinogui.core.stacked import StackedModel, StackedRNN, drop
+from dinogui.core.models import MODELS
+from dinogui.core.models.batched import GRU, LSTM, RNN, drop
 from dinogui.core.trainer import TrainConfig, Trainer
-from tests.test_gradients import numeric_grad
+from tests.test_models import batch, numeric_grad
 
 NAMES = ["ada", "bob", "cyrus", "dan", "eve", "finnegan", "gus", "hal", "ivy", "jo",
          "kim", "lou", "max", "ned", "otto", "pia", "quinn", "rex", "sal", "tom"]
@@ -22,21 +19,6 @@ NAMES = ["ada", "bob", "cyrus", "dan", "eve", "finnegan", "gus", "hal", "ivy", "
 # every cell at every depth that goes through the stacked code
 STACKS = [("gru", 1), ("lstm", 1), ("rnn", 2), ("gru", 2), ("lstm", 2),
           ("rnn", 3), ("gru", 3), ("lstm", 3)]
-
-
-def batch(seed=0, V=6, T=6, B=3):
-    """Inputs with the zero input at t = 0 and two names shorter than the batch."""
-    rng = np.random.default_rng(seed)
-    X = rng.integers(1, V, (T, B))
-    X[0] = -1
-    Y = np.roll(X, -1, axis=0)
-    Y[-1] = 0
-    mask = np.ones((T, B))
-    for b, length in ((1, 3), (2, 5)):  # positions past a name's end are padding
-        Y[length - 1, b] = 0
-        mask[length:, b] = 0
-        Y[length:, b] = 0
-    return X, Y, mask
 
 
 def model_for(cell, layers, seed=0, V=6, H=4, scale=0.5, dtype=np.float64):
@@ -47,88 +29,7 @@ def model_for(cell, layers, seed=0, V=6, H=4, scale=0.5, dtype=np.float64):
     return model
 
 
-# -- the plain transcription: one name, one character, one gate at a time -------
-def sig(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def plain_rnn(x, state, p):
-    h = np.tanh(x @ p["W_x"] + p["b"] + state[0] @ p["W_h"])
-    return h, (h,)
-
-
-def plain_gru(x, state, p):
-    (h,) = state
-    H = h.shape[0]
-    Wx = {g: p["W_x"][:, k * H:(k + 1) * H] for k, g in enumerate("rzn")}
-    Wh = {g: p["W_h"][:, k * H:(k + 1) * H] for k, g in enumerate("rzn")}
-    b = {g: p["b"][k * H:(k + 1) * H] for k, g in enumerate("rzn")}
-    r = sig(x @ Wx["r"] + h @ Wh["r"] + b["r"])
-    z = sig(x @ Wx["z"] + h @ Wh["z"] + b["z"])
-    n = np.tanh(x @ Wx["n"] + b["n"] + r * (h @ Wh["n"] + p["b_hn"]))
-    h = (1 - z) * n + z * h
-    return h, (h,)
-
-
-def plain_lstm(x, state, p):
-    h, c = state
-    H = h.shape[0]
-    a = {g: x @ p["W_x"][:, k * H:(k + 1) * H] + h @ p["W_h"][:, k * H:(k + 1) * H]
-         + p["b"][k * H:(k + 1) * H] for k, g in enumerate("ifog")}
-    i, f, o, g = sig(a["i"]), sig(a["f"]), sig(a["o"]), np.tanh(a["g"])
-    c = f * c + i * g
-    h = o * np.tanh(c)
-    return h, (h, c)
-
-
-PLAIN = {"rnn": (plain_rnn, 1), "gru": (plain_gru, 1), "lstm": (plain_lstm, 2)}
-
-
-def plain_name_loss(model: StackedModel, xs, ys):
-    """-sum log p(y_t) for one name from a zero state, with one-hot inputs."""
-    cell, parts = PLAIN[model.cell]
-    V, H = model.params["b_y"].shape[0], model.hidden
-    states = [tuple(np.zeros(H) for _ in range(parts)) for _ in range(model.layers)]
-    loss = 0.0
-    for x, y in zip(xs, ys, strict=True):
-        inp = np.zeros(V)
-        if x >= 0:
-            inp[x] = 1.0
-        for layer in range(model.layers):
-            inp, states[layer] = cell(inp, states[layer], model.layer_params(layer))
-        logits = inp @ model.params["W_hy"] + model.params["b_y"]
-        p = np.exp(logits - logits.max())
-        loss -= np.log(p[y] / p.sum())
-    return loss
-
-
 # -- the math ------------------------------------------------------------------
-@pytest.mark.parametrize(("cell", "layers"), STACKS)
-def test_batched_loss_equals_the_plain_per_name_transcription(cell, layers):
-    model = model_for(cell, layers, seed=2)
-    X, Y, mask = batch(seed=2)
-    want = 0.0
-    for b in range(X.shape[1]):
-        n = int(mask[:, b].sum())
-        want += plain_name_loss(model, X[:n, b], Y[:n, b])
-    loss, _ = model.loss_and_grads(X, Y, mask)
-    assert loss == pytest.approx(want, rel=1e-12)
-    assert model.loss(X, Y, mask) == pytest.approx(want, rel=1e-12)
-
-
-@pytest.mark.parametrize(("cell", "layers"), STACKS)
-def test_gradients_match_finite_differences(cell, layers):
-    model = model_for(cell, layers)
-    X, Y, mask = batch()
-    n = mask.sum()
-    _, grads = model.loss_and_grads(X, Y, mask)
-    assert grads.keys() == model.params.keys()
-    for k, p in model.params.items():
-        num = numeric_grad(lambda: model.loss_and_grads(X, Y, mask)[0] / n, p)
-        np.testing.assert_allclose(grads[k], num, rtol=1e-5, atol=1e-8,
-                                   err_msg=f"{cell} x{layers} {k}")
-
-
 @pytest.mark.parametrize(("cell", "layers"), [("gru", 1), ("lstm", 2), ("rnn", 2), ("gru", 3)])
 def test_gradients_with_dropout_match_finite_differences(cell, layers):
     model = model_for(cell, layers, seed=6)
@@ -179,25 +80,6 @@ def test_padding_never_reaches_the_loss_or_the_gradients(cell, layers):
 
 
 @pytest.mark.parametrize(("cell", "layers"), [*STACKS, ("rnn", 1)])
-def test_stepping_gives_the_full_forward_pass(cell, layers):
-    model = model_for(cell, layers, seed=4, V=7, H=5)
-    X, Y, mask = batch(seed=4, V=7, T=7, B=4)
-    state = model.start_state(X.shape[1])
-    stepped = []
-    for t in range(X.shape[0]):
-        logits, state = model.step(X[t], state)
-        stepped.append(logits)
-    stepped = np.stack(stepped)  # (T, B, V)
-    z = stepped - stepped.max(axis=-1, keepdims=True)
-    logp = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
-    picked = np.take_along_axis(logp, Y[..., None], axis=-1)[..., 0]
-    loss, _ = model.loss_and_grads(X, Y, mask)
-    assert -(picked * mask).sum() == pytest.approx(loss, rel=1e-12)
-    if isinstance(model, StackedModel):
-        np.testing.assert_allclose(stepped, model.logits(X), rtol=0, atol=1e-12)
-
-
-@pytest.mark.parametrize(("cell", "layers"), [*STACKS, ("rnn", 1)])
 def test_float32_agrees_with_float64(cell, layers):
     m64 = model_for(cell, layers, seed=5, V=9, H=16, scale=0.3)
     m32 = MODELS[cell]({k: v.astype(np.float32) for k, v in m64.params.items()})
@@ -228,22 +110,12 @@ def test_models_rebuild_from_their_parameters_alone(cell, layers):
     assert again.start_state(3).shape[0] == 3
 
 
-def test_registry_keeps_the_tuned_vanilla_rnn_for_one_layer():
+def test_registry_names_one_class_per_cell():
     rng = np.random.default_rng(0)
-    assert isinstance(MODELS["rnn"].create(5, 4, rng), VanillaRNN)
-    assert isinstance(MODELS["rnn"].create(5, 4, rng, layers=2), StackedRNN)
-    assert isinstance(MODELS["gru"].create(5, 4, rng, layers=2), GRU)
-    assert isinstance(MODELS["lstm"].create(5, 4, rng), LSTM)
+    assert [MODELS[c] for c in ("rnn", "gru", "lstm")] == [RNN, GRU, LSTM]
+    assert MODELS["rnn"].create(5, 4, rng, layers=2).layers == 2
     with pytest.raises(ValueError, match="layers"):
         GRU.create(5, 4, rng, layers=4)
-
-
-def test_lstm_starts_remembering():
-    model = LSTM.create(5, 4, np.random.default_rng(0), layers=2)
-    for layer in range(2):
-        b = model.layer_params(layer)["b"]
-        np.testing.assert_array_equal(b[4:8], 1.0)  # the forget block of [i | f | o | g]
-        np.testing.assert_array_equal(np.delete(b, np.s_[4:8]), 0.0)
 
 
 def test_the_lstm_state_carries_h_and_c_per_layer():

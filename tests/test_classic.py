@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
+from dinogui.bench import reference as ref
 from dinogui.core.corpus import bundled_corpus_path, load_corpus
 from dinogui.core.trainer import TrainConfig, Trainer, TrainingDiverged
-from tests import reference_seed as ref
+from tests.conftest import shared_file
 
 SEED_REPORT_0 = ["nkzxwtdmfqoeyhsqwasjkjvu", "kneb", "kzxwtdmfqoeyhsqwasjkjvu", "neb",
                  "zxwtdmfqoeyhsqwasjkjvu", "eb", "xwtdmfqoeyhsqwasjkjvu"]
@@ -29,20 +30,29 @@ def test_classic_equals_reference_on_the_bundled_corpus():
         assert r.samples == names
 
 
-def test_seed_reference_numbers(dinos_txt):
-    trainer = Trainer(load_corpus(dinos_txt), TrainConfig())
-    reports = trainer.run(4001)
-    assert [r.iteration for r in reports] == [0, 2000, 4000]
-    assert round(reports[0].smooth, 6) == 23.087336
-    assert reports[0].samples == SEED_REPORT_0
-    assert round(reports[1].smooth, 6) == 27.884160
+@pytest.fixture(scope="module")
+def classic_and_seed_on_dinos():
+    """One run of each on the exercise's dinos.txt, 4001 iterations, shared by the tests below."""
+    return run_both(shared_file("dinos.txt"), 4001, 2000)
 
 
-def test_seed_reference_at_4000_against_the_transcription(dinos_txt):
-    trainer, reports, _, ours = run_both(dinos_txt, 4001, 2000)
+def test_seed_reference_numbers(classic_and_seed_on_dinos):
+    _, reports, _, ours = classic_and_seed_on_dinos
+    assert [r.iteration for r in ours] == [j for j, _, _ in reports] == [0, 2000, 4000]
+    assert round(ours[0].smooth, 6) == 23.087336
+    assert ours[0].samples == SEED_REPORT_0
+    assert round(ours[1].smooth, 6) == 27.884160
     for r, (_, smooth, names) in zip(ours, reports, strict=True):
         assert abs(r.smooth - smooth) < 1e-6
-        assert r.samples == names
+        assert r.samples == names  # the seed's sampling, draw for draw
+
+
+def test_classic_losses_track_the_seed_step_by_step(classic_and_seed_on_dinos):
+    trainer, _, losses, _ = classic_and_seed_on_dinos
+    ours = trainer.history.column("loss")
+    # the same math in another summation order: equal to rounding for thousands of steps
+    np.testing.assert_allclose(ours[:2000], losses[:2000], rtol=1e-12)
+    np.testing.assert_allclose(ours, losses, rtol=1e-9)
 
 
 def test_classic_does_not_touch_numpys_global_rng(tiny_corpus):

@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dinogui.bench import reference as ref
 from dinogui.cli import build_parser, main
 from dinogui.core import checkpoint
 from dinogui.core.corpus import load_corpus
 from dinogui.core.trainer import TrainConfig, Trainer
 from tests import plain_rnn as plain
-from tests import reference_seed as ref
 
 NAMES = ["Ada", "Bob", "Cyrus", "Dan", "Eve", "Finnegan", "Gus", "Hal", "Ivy", "Jo",
          "Kim", "Lou", "Max", "Ned", "Otto", "Pia", "Quinn", "Rex", "Sal", "Tom"]

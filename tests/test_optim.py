@@ -15,27 +15,18 @@ GRADS = [np.array([[0.5, -1.0], [2.0, 0.0]]), np.array([[-0.25, 0.5], [1.0, 3.0]
 START = np.array([[1.0, 2.0], [-1.0, 0.5]])
 
 
-def run(kind, lr, packed=False, **kw):
-    """Three updates, per named array (update) or on one flat buffer (update_packed)."""
+def run(kind, lr, **kw):
+    """Three updates of two named arrays packed in one flat buffer."""
     opt = Optimizer(kind, lr, **kw)
-    params = {"W": START.copy(), "b": START[0].copy()}
-    pack = ParamPack(params) if packed else None
+    pack = ParamPack({"W": START.copy(), "b": START[0].copy()})
     for g in GRADS:
-        grads = {"W": g.copy(), "b": g[1].copy()}
-        if packed:
-            pack.gather(grads)
-            opt.update_packed(pack)
-        else:
-            opt.update(params, grads)
-    return (pack.params if packed else params), opt
+        pack.gather({"W": g.copy(), "b": g[1].copy()})
+        opt.update_packed(pack)
+    return pack.params, opt
 
 
-both_paths = pytest.mark.parametrize("packed", [False, True], ids=["update", "update_packed"])
-
-
-@both_paths
-def test_sgd_is_a_plain_step_down_the_gradient(packed):
-    params, opt = run("sgd", 0.1, packed)
+def test_sgd_is_a_plain_step_down_the_gradient():
+    params, opt = run("sgd", 0.1)
     np.testing.assert_allclose(params["W"], START - 0.1 * sum(GRADS), rtol=0, atol=1e-15)
     np.testing.assert_allclose(params["b"], START[0] - 0.1 * sum(g[1] for g in GRADS),
                                rtol=0, atol=1e-15)
@@ -43,9 +34,8 @@ def test_sgd_is_a_plain_step_down_the_gradient(packed):
     assert not any(k.startswith(("m/", "v/", "mem/")) for k in opt.state)  # SGD keeps none
 
 
-@both_paths
-def test_adagrad_divides_by_the_root_of_summed_squares(packed):
-    params, opt = run("adagrad", 0.1, packed, eps=1e-8)
+def test_adagrad_divides_by_the_root_of_summed_squares():
+    params, opt = run("adagrad", 0.1, eps=1e-8)
     W, mem = START.copy(), np.zeros_like(START)
     for g in GRADS:  # min-char-rnn: mem += g*g; p -= lr * g / sqrt(mem + 1e-8)
         mem = mem + g**2
@@ -56,10 +46,9 @@ def test_adagrad_divides_by_the_root_of_summed_squares(packed):
     assert params["W"][1, 1] != START[1, 1]
 
 
-@both_paths
-def test_adam_follows_kingma_and_ba_algorithm_1(packed):
+def test_adam_follows_kingma_and_ba_algorithm_1():
     lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-8
-    params, opt = run("adam", lr, packed, beta1=b1, beta2=b2, eps=eps)
+    params, opt = run("adam", lr, beta1=b1, beta2=b2, eps=eps)
     W, m, v = START.copy(), np.zeros_like(START), np.zeros_like(START)
     for t, g in enumerate(GRADS, start=1):
         m = b1 * m + (1 - b1) * g
@@ -75,18 +64,19 @@ def test_adam_follows_kingma_and_ba_algorithm_1(packed):
 
 def test_adam_first_step_moves_every_weight_by_about_lr():
     """Bias correction: the first step is lr * sign(g), whatever the gradient's size."""
-    opt = Optimizer("adam", 0.01)
-    params = {"W": np.zeros(4)}
-    opt.update(params, {"W": np.array([1e-3, -5.0, 200.0, -0.1])})
-    np.testing.assert_allclose(params["W"], [-0.01, 0.01, -0.01, 0.01], rtol=1e-3)
+    pack = ParamPack({"W": np.zeros(4)})
+    pack.gather({"W": np.array([1e-3, -5.0, 200.0, -0.1])})
+    Optimizer("adam", 0.01).update_packed(pack)
+    np.testing.assert_allclose(pack.params["W"], [-0.01, 0.01, -0.01, 0.01], rtol=1e-3)
 
 
 def test_updates_are_in_place_and_keep_the_dtype():
     for kind in Optimizer.KINDS:
-        W = np.ones((2, 3), dtype=np.float32)
-        params = {"W": W}
-        Optimizer(kind, 0.1).update(params, {"W": np.full((2, 3), 0.5, dtype=np.float32)})
-        assert params["W"] is W and W.dtype == np.float32 and (W < 1).all(), kind
+        pack = ParamPack({"W": np.ones((2, 3), dtype=np.float32)})
+        W = pack.params["W"]
+        pack.gather({"W": np.full((2, 3), 0.5, dtype=np.float32)})
+        Optimizer(kind, 0.1).update_packed(pack)
+        assert pack.params["W"] is W and W.dtype == np.float32 and (W < 1).all(), kind
 
 
 def test_unknown_optimizer_is_refused():

@@ -7,22 +7,25 @@ import random
 import numpy as np
 import pytest
 
+from dinogui.bench import reference as ref
+from dinogui.bench.nearest_dp import NumpyNearestNames, levenshtein_many
 from dinogui.cli import main
-from dinogui.core import checkpoint, rnn
+from dinogui.core import checkpoint
+from dinogui.core.batching import EncodedNames
 from dinogui.core.corpus import corpus_from_names
-from dinogui.core.novelty import NearestNames, levenshtein, levenshtein_many, novelty_rate
+from dinogui.core.models import classic
+from dinogui.core.novelty import QUERY_BLOCK, NearestNames, novelty_rate
 from dinogui.core.sampling import (
     BLOCK,
     ConstraintError,
     ConstraintsUnmet,
     SampleSpec,
     display_name,
+    inverse_cdf,
     shortest_with,
 )
 from dinogui.core.trainer import TrainConfig, Trainer
-from dinogui.core.validation import pad_names
 from tests import plain_rnn
-from tests import reference_seed as ref
 
 NAMES = ["ada", "bob", "cyrus", "dan", "eve", "finnegan", "gus", "hal", "ivy", "jasper",
          "kai", "leonidas", "mae", "nikolaus", "oda", "pia", "quinn", "rufus", "saurus"]
@@ -89,15 +92,15 @@ def ref_edit_distance(a: str, b: str) -> int:
 def next_probs_loop(trainer: Trainer):
     """A function text -> next-character probabilities, one character at a time.
 
-    Classic models go through the seed's rnn.step_probs; batched ones through
+    Classic models go through the seed's classic.step_probs; batched ones through
     model.step with a batch of one and a plain softmax.
     """
     if trainer.config.preset == "classic":
         def probs(text):
             a = np.zeros((trainer.config.hidden, 1))
-            p, a = rnn.step_probs(trainer.params, -1, a)
+            p, a = classic.step_probs(trainer.params, -1, a)
             for ch in text:
-                p, a = rnn.step_probs(trainer.params, trainer.vocab.stoi[ch], a)
+                p, a = classic.step_probs(trainer.params, trainer.vocab.stoi[ch], a)
             return p
     else:
         model = trainer.sampler().batched_model()
@@ -395,7 +398,7 @@ def test_scores_agree_with_the_training_loss(trainers, key):
     s = t.sampler()
     model = s.batched_model()
     ll = s.loglik_per_char(NAMES)
-    X, Y, mask = pad_names([np.array(t.vocab.encode(n)) for n in NAMES])
+    X, Y, mask = EncodedNames.encode(t.vocab, NAMES).pad_batch(np.arange(len(NAMES)), np.float64)
     total = (ll * np.array([len(n) + 1 for n in NAMES])).sum()
     assert total == pytest.approx(-model.loss(X, Y, mask), rel=1e-5)
 
@@ -448,13 +451,6 @@ def random_words(rng: random.Random, n: int, letters: str = "abcd", longest: int
             for _ in range(n)]
 
 
-def test_edit_distance_equals_the_textbook_dp():
-    rng = random.Random(0)
-    for _ in range(400):
-        a, b = random_words(rng, 2, "abc")
-        assert levenshtein(a, b) == ref_edit_distance(a, b)
-
-
 def test_vectorised_distances_equal_the_textbook_dp():
     rng = random.Random(1)
     codes = {ch: i for i, ch in enumerate("abcde")}
@@ -473,16 +469,26 @@ def test_vectorised_distances_equal_the_textbook_dp():
         np.testing.assert_array_equal(np.minimum(bounded, 3), np.minimum(want, 3))
 
 
-def test_nearest_name_equals_brute_force_with_the_earliest_on_ties():
+@pytest.mark.parametrize("kind", [NearestNames, NumpyNearestNames])
+def test_nearest_name_equals_brute_force_with_the_earliest_on_ties(kind):
+    """The app's search (rapidfuzz) and the bench's NumPy DP give the same answers."""
     rng = random.Random(2)
     for _ in range(150):
         corpus = random_words(rng, rng.randint(1, 60), "abcd", 7)
-        index = NearestNames(corpus)
+        index = kind(corpus)
         unique = list(dict.fromkeys(corpus))
         for q in random_words(rng, 6, "abcde", 9):
             want = min(range(len(unique)), key=lambda i: (ref_edit_distance(q, unique[i]), i))
             got = index.nearest(q)
             assert (got.name, got.distance) == (unique[want], ref_edit_distance(q, unique[want]))
+
+
+def test_nearest_many_answers_each_query_as_nearest_does():
+    rng = random.Random(4)
+    index = NearestNames(random_words(rng, 300, "abcd", 7))
+    queries = random_words(rng, 2 * QUERY_BLOCK + 5, "abcde", 9) + index.names[:3]
+    assert index.nearest_many(queries) == [index.nearest(q) for q in queries]
+    assert index.nearest_many(queries)[-1].distance == 0
 
 
 def test_nearest_name_on_a_real_corpus(dinos_txt):
@@ -491,6 +497,35 @@ def test_nearest_name_on_a_real_corpus(dinos_txt):
     rng = random.Random(3)
     for q in rng.sample(names, 5) + ["tyrannosaurux", "brontosaurs", "xq", "aaaaaaaaaaaaaaaaa"]:
         got = index.nearest(q)
-        want = min(range(len(index.names)), key=lambda i: (levenshtein(q, index.names[i]), i))
+        want = min(range(len(index.names)),
+                   key=lambda i: (ref_edit_distance(q, index.names[i]), i))
         assert (got.name, got.distance) == (index.names[want],
-                                            levenshtein(q, index.names[want]))
+                                            ref_edit_distance(q, index.names[want]))
+
+
+def test_inverse_cdf_edge_rule():
+    """The first index whose cumulative probability exceeds u; never a zero-probability index."""
+    p = np.array([[0.0, 0.5, 0.0, 0.5]] * 5)
+    u = np.array([0.0, 0.4999, 0.5, 0.9999, 1.0])  # 1.0: past a total rounded down
+    np.testing.assert_array_equal(inverse_cdf(p, u), [1, 1, 3, 3, 3])
+    rng = np.random.default_rng(0)
+    p = rng.random((200, 7)) * (rng.random((200, 7)) > 0.3)
+    p[:, 2] += 1e-3
+    p /= p.sum(axis=1, keepdims=True)
+    u = rng.random(200)
+    got = inverse_cdf(p, u)
+    want = [np.searchsorted(np.cumsum(row), x, side="right") for row, x in zip(p, u, strict=True)]
+    np.testing.assert_array_equal(got, want)
+    assert (p[np.arange(200), got] > 0).all()
+
+
+def test_sampling_bench_prints_both_nearest_name_searches(capsys):
+    from dinogui.bench.sampling import bench_nearest, spliced_corpus
+
+    rng = random.Random(5)
+    corpus = spliced_corpus(NAMES, 60, rng)
+    assert len(corpus) == 60 and corpus[: len(NAMES)] == list(dict.fromkeys(NAMES))
+    bench_nearest(corpus, ["adax", "bobby", "zed", "eve"], report=3)
+    out = capsys.readouterr().out
+    assert "rapidfuzz" in out and "NumPy DP" in out and "per 3-name report" in out
+    assert "same nearest name and distance for 4 of 4 queries" in out

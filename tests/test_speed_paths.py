@@ -1,29 +1,20 @@
-"""The fast training paths against plain references (never against the clock).
+"""The fast training paths end to end (the math is in tests/test_models.py; never the clock).
 
-- classic: the packed kernel against tests/reference_seed.py, step by step and
-  at the seed's reports (iterations 0, 2000, 4000 on dinos.txt);
-- default: batched float64 gradients against the seed's per-name math, the
-  vectorised padding against a plain loop, the flat optimizer against the
-  per-parameter one, and length bucketing through checkpoints;
-- BLAS threads limited during training and restored after;
-- the benchmark's own copy of the seed's step against the tests' one.
+- default: reused work arrays, the vectorised padding against a plain loop,
+  replaced parameter arrays, and length bucketing through checkpoints;
+- BLAS threads limited during training and restored after; the benchmark's table.
 """
 
 import numpy as np
 import pytest
 
-from dinogui.bench import reference as bench_reference
 from dinogui.cli import main
-from dinogui.core import checkpoint, rnn
+from dinogui.core import checkpoint
 from dinogui.core.batching import EncodedNames, bucketed_order, padding_fraction
 from dinogui.core.corpus import corpus_from_names, load_corpus
-from dinogui.core.models import VanillaRNN
-from dinogui.core.optim import Optimizer
-from dinogui.core.packing import ParamPack
+from dinogui.core.models import RNN
 from dinogui.core.threads import TRAINING_THREADS, blas_threads, training_threads
 from dinogui.core.trainer import TrainConfig, Trainer
-from tests import reference_seed as ref
-from tests.conftest import shared_file
 
 SYLLABLES = ["ka", "ro", "sau", "rus", "ti", "no", "don", "pte", "ryx", "a", "lo", "mi", "x"]
 
@@ -41,127 +32,11 @@ def varied_corpus(tmp_path):
     return path
 
 
-# -- classic ---------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def classic_and_seed_on_dinos():
-    """One run of each, 4001 iterations, shared by the tests below (~4 s)."""
-    path = shared_file("dinos.txt")
-    data = path.read_text(encoding="utf-8").lower()
-    examples = [x.lower().strip() for x in path.read_text(encoding="utf-8").splitlines()]
-    _, reports, losses = ref.model(data, examples, 4001, report_every=2000)
-    trainer = Trainer(load_corpus(path), TrainConfig(sample_every=2000))
-    ours = trainer.run(4001)
-    return trainer, reports, np.array(losses), ours
-
-
-def test_classic_reports_at_0_2000_4000_equal_the_seed(classic_and_seed_on_dinos):
-    _, reports, _, ours = classic_and_seed_on_dinos
-    assert [r.iteration for r in ours] == [j for j, _, _ in reports] == [0, 2000, 4000]
-    for r, (_, smooth, names) in zip(ours, reports, strict=True):
-        assert abs(r.smooth - smooth) < 1e-6
-        assert r.samples == names  # the seed's sampling, draw for draw
-    assert round(ours[0].smooth, 6) == 23.087336
-    assert round(ours[1].smooth, 6) == 27.884160
-
-
-def test_classic_losses_track_the_seed_step_by_step(classic_and_seed_on_dinos):
-    trainer, _, losses, _ = classic_and_seed_on_dinos
-    ours = trainer.history.column("loss")
-    # the same math in another summation order: equal to rounding for thousands of steps
-    np.testing.assert_allclose(ours[:2000], losses[:2000], rtol=1e-12)
-    np.testing.assert_allclose(ours, losses, rtol=1e-9)
-
-
-def test_packed_kernel_grads_equal_the_seed_for_long_names_and_carried_state():
-    rng = np.random.RandomState(4)
-    V, n_a = 11, 7
-    params = {k: rng.randn(*v.shape) * 0.4 for k, v in rnn.init_params(n_a, V, rng).items()}
-    net = rnn.PackedRNN.from_params(params)
-    a_prev = rng.randn(n_a, 1) * 0.5
-    for T in (2, 5, 40, 3, 70):  # 40 and 70 outgrow the workspace; 3 reuses a smaller view
-        ys = np.concatenate((rng.randint(1, V, T - 1), [0]))
-        loss = net.backprop(ys[:-1], ys, a_prev)
-        X, Y = [None, *ys[:-1].tolist()], ys.tolist()
-        ref_loss, cache = ref.rnn_forward(X, Y, a_prev, params, V)
-        ref_grads, a = ref.rnn_backward(X, Y, params, cache)
-        assert loss == pytest.approx(ref_loss, rel=1e-12)
-        for k in rnn.PARAM_NAMES:
-            np.testing.assert_allclose(net.grads[k], ref_grads["d" + k], rtol=0, atol=1e-10)
-        np.testing.assert_allclose(net.last_state(), a[T - 1], atol=1e-13)
-        a_prev = net.last_state()
-
-
-def test_packed_sgd_and_clip_equal_the_seed_update_bit_for_bit():
-    rng = np.random.RandomState(0)
-    params = {k: rng.randn(*v.shape) for k, v in rnn.init_params(6, 5, rng).items()}
-    net = rnn.PackedRNN.from_params(params)
-    grads = {k: rng.randn(*v.shape) * 8 for k, v in params.items()}  # some beyond the clip
-    for k, g in grads.items():
-        net.grads[k][...] = g
-    ref.update_parameters(params, ref.clip({"d" + k: g for k, g in grads.items()}, 5), 0.01)
-    net.clip_grads(5.0)
-    net.sgd(0.01)
-    for k in rnn.PARAM_NAMES:
-        assert np.array_equal(net.params[k], params[k]), k
-
-
-def test_seed_views_are_the_seed_arrays():
-    """step_probs, checkpoints and the GUI see the seed's shapes, and writes go through."""
-    net = rnn.PackedRNN.from_params(rnn.init_params(5, 4, np.random.RandomState(1)))
-    assert {k: v.shape for k, v in net.params.items()} == {
-        "Wax": (5, 4), "Waa": (5, 5), "Wya": (4, 5), "b": (5, 1), "by": (4, 1)}
-    net.params["Waa"][2, 3] = 7.0
-    assert net.flat[2 * net.width + 3] == 7.0
-    assert net.grads_finite()  # zeros
-    net.grad_flat[3] = np.nan
-    assert not net.grads_finite()
-    net.grad_flat[3] = np.inf
-    assert not net.grads_finite()
-    net.grad_flat[3] = 1e308  # finite, and the sum overflows: still finite
-    net.grad_flat[4] = 1e308
-    with np.errstate(over="ignore"):
-        assert net.grads_finite()
-
-
-# -- default: batched float64 against the seed's per-name math ------------------------------
-def test_batched_float64_gradients_equal_the_seed_per_name(varied_corpus):
-    corpus = load_corpus(varied_corpus)
-    names = EncodedNames.encode(corpus.vocab, corpus.names)
-    V, H = corpus.vocab.size, 9
-    rng = np.random.default_rng(3)
-    model = VanillaRNN.create(V, H, rng, np.float64)
-    for k, v in model.params.items():  # larger than the init, so every term matters
-        model.params[k] = rng.standard_normal(v.shape) * 0.4
-    rows = rng.choice(len(names), 12, replace=False)
-    X, Y, mask = names.pad_batch(rows, np.float64)
-    assert mask.min() == 0  # the batch really is padded
-    loss, grads = model.loss_and_grads(X, Y, mask)
-
-    p = model.params
-    seed = {"Wax": p["W_xh"].T, "Waa": p["W_hh"].T, "Wya": p["W_hy"].T,
-            "b": p["b_h"][:, None], "by": p["b_y"][:, None]}
-    total_loss, total = 0.0, {k: np.zeros_like(v) for k, v in seed.items()}
-    for r in rows:
-        ix = names[r].tolist()
-        Xn, Yn = [None, *ix], [*ix, 0]
-        name_loss, cache = ref.rnn_forward(Xn, Yn, np.zeros((H, 1)), seed, V)
-        g, _ = ref.rnn_backward(Xn, Yn, seed, cache)
-        total_loss += name_loss
-        for k in seed:
-            total[k] += g["d" + k]
-    n = mask.sum()
-    assert loss == pytest.approx(total_loss, rel=1e-12)
-    assert model.loss(X, Y, mask) == pytest.approx(total_loss, rel=1e-12)
-    want = {"W_xh": total["Wax"].T, "W_hh": total["Waa"].T, "W_hy": total["Wya"].T,
-            "b_h": total["b"][:, 0], "b_y": total["by"][:, 0]}
-    for k, w in want.items():
-        np.testing.assert_allclose(grads[k], w / n, rtol=0, atol=1e-10, err_msg=k)
-
-
+# -- default ---------------------------------------------------------------------------------
 def test_batched_model_reuses_its_buffers_and_returns_fresh_gradients(varied_corpus):
     corpus = load_corpus(varied_corpus)
     names = EncodedNames.encode(corpus.vocab, corpus.names)
-    model = VanillaRNN.create(corpus.vocab.size, 8, np.random.default_rng(0), np.float64)
+    model = RNN.create(corpus.vocab.size, 8, np.random.default_rng(0), np.float64)
     a = names.pad_batch(np.arange(0, 10), np.float64)
     b = names.pad_batch(np.arange(10, 30), np.float64)
     loss_a, grads_a = model.loss_and_grads(*a)
@@ -201,33 +76,11 @@ def test_encoding_refuses_unknown_characters():
         EncodedNames.encode(corpus.vocab, ["abz"])
 
 
-@pytest.mark.parametrize("kind", ["sgd", "adagrad", "adam"])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_flat_optimizer_equals_the_per_parameter_one_bit_for_bit(kind, dtype):
-    rng = np.random.default_rng(0)
-    shapes = {"W": (4, 3), "b": (3,), "U": (3, 5)}
-    start = {k: rng.standard_normal(s).astype(dtype) for k, s in shapes.items()}
-    plain_params = {k: v.copy() for k, v in start.items()}
-    pack = ParamPack(start)
-    plain, flat = Optimizer(kind, 0.01), Optimizer(kind, 0.01)
-    for _ in range(5):
-        grads = {k: rng.standard_normal(s).astype(dtype) for k, s in shapes.items()}
-        plain.update(plain_params, grads)
-        pack.gather(grads)
-        flat.update_packed(pack)
-    for k in shapes:
-        assert pack.params[k].dtype == dtype
-        assert np.array_equal(pack.params[k], plain_params[k]), k
-    assert set(flat.state) == set(plain.state)
-    for k in plain.state:  # per-name state, as checkpoints store it
-        assert np.array_equal(flat.state[k], plain.state[k]), k
-
-
 @pytest.mark.parametrize("preset", ["classic", "default"])
 def test_a_replaced_parameter_array_is_trained_not_the_stale_copy(varied_corpus, preset):
     trainer = Trainer(load_corpus(varied_corpus), TrainConfig(preset=preset, batch_size=8))
     trainer.run(2)
-    name = "Waa" if preset == "classic" else "W_hh"
+    name = "Waa" if preset == "classic" else "W_h"
     fresh = trainer.params[name] * 0.5
     trainer.params[name] = fresh  # e.g. a caller loading weights
     trainer.run(1)
@@ -319,22 +172,6 @@ def test_training_limits_blas_threads_and_restores_them(tiny_corpus):
 
 
 # -- the benchmark ----------------------------------------------------------------------
-def test_bench_reference_is_the_seed_step_bit_for_bit():
-    rng = np.random.RandomState(2)
-    V, n_a = 9, 6
-    p_ref = ref.initialize_parameters(n_a, V, V)
-    p_bench = bench_reference.initialize_parameters(n_a, V, V)
-    a_ref = a_bench = np.zeros((n_a, 1))
-    for _ in range(20):
-        ix = rng.randint(1, V, rng.randint(1, 9)).tolist()
-        X, Y = [None, *ix], [*ix, 0]
-        l_ref, _, a_ref = ref.optimize(X, Y, a_ref, p_ref, V)
-        l_bench, _, a_bench = bench_reference.optimize(X, Y, a_bench, p_bench, V)
-        assert l_ref == l_bench
-    for k in p_ref:
-        assert np.array_equal(p_ref[k], p_bench[k]), k
-
-
 def test_bench_prints_its_table(capsys, varied_corpus):
     code = main(["bench", "--corpus", str(varied_corpus), "--seconds", "0.2",
                  "--sections", "speed", "--no-torch", "--seeds", "2"])

@@ -5,12 +5,12 @@ import json
 import numpy as np
 import pytest
 
+from dinogui.bench import reference as ref
 from dinogui.cli import main
 from dinogui.core import checkpoint
 from dinogui.core.corpus import corpus_from_names, load_corpus
 from dinogui.core.trainer import TrainConfig, Trainer
 from dinogui.core.validation import split_indices
-from tests import reference_seed as ref
 
 NAMES = ["ada", "bob", "cyrus", "dan", "eve", "finnegan", "gus", "hal", "ivy", "jo",
          "kim", "lou", "max", "ned", "otto", "pia", "quinn", "rex", "sal", "tom"]

@@ -1,10 +1,12 @@
-"""The seed's training step, plain, as the yardstick `dinogui bench` measures against.
+"""The seed's algorithm, transcribed plainly: the yardstick of the tests and of `dinogui bench`.
 
-A copy of tests/reference_seed.py's training math (one-hot column vectors,
-one NumPy call per operation, per time step, as the exercise writes it),
-shipped in the package because the benchmark runs from an installed copy too.
-tests/test_speed_paths.py checks that the two give bit-identical steps. Only
-the exercise's global RNG is replaced by a private RandomState (same draws).
+Kept close to the exercise line by line (one-hot column vectors, dict-held
+parameters, one NumPy call per operation per time step). The tests check the
+classic preset against it bit for bit; the benchmark measures it as the
+seed's speed, so it ships in the package. What differs from the exercise:
+the vocabulary size is a parameter instead of 27, the corpus is passed in,
+and its global RNG is replaced by private RandomStates seeded the same way
+(the same draws, without touching NumPy's global generator).
 """
 
 from __future__ import annotations
@@ -93,3 +95,62 @@ def optimize(X: list, Y: list, a_prev: np.ndarray, parameters: Params, vocab_siz
     gradients = clip(gradients, 5)
     parameters = update_parameters(parameters, gradients, learning_rate)
     return loss, gradients, a[len(X) - 1]
+
+
+def sample(parameters: Params, char_to_ix: dict[str, int], seed: int) -> list[int]:
+    Waa, Wax, Wya, by, b = (parameters[k] for k in ("Waa", "Wax", "Wya", "by", "b"))
+    vocab_size = by.shape[0]
+    n_a = Waa.shape[1]
+    x = np.zeros((vocab_size, 1))
+    a_prev = np.zeros((n_a, 1))
+    indices = []
+    idx = -1
+    counter = 0
+    newline_character = char_to_ix["\n"]
+    while idx != newline_character and counter < 50:
+        a = np.tanh(np.dot(Wax, x) + np.dot(Waa, a_prev) + b)
+        z = np.dot(Wya, a) + by
+        y = softmax(z)
+        rng = np.random.RandomState(counter + seed)  # the seed's np.random.seed(counter + seed)
+        idx = rng.choice(list(range(vocab_size)), p=y.ravel())
+        indices.append(idx)
+        x = np.zeros((vocab_size, 1))
+        x[idx] = 1
+        a_prev = a
+        seed += 1
+        counter += 1
+    if counter == 50:
+        indices.append(char_to_ix["\n"])
+    return indices
+
+
+def model(data: str, examples: list[str], num_iterations: int, n_a: int = 50,
+          dino_names: int = 7, report_every: int = 2000):
+    """Train as the seed does; returns (parameters, reports, losses).
+
+    reports: [(j, smoothed loss, [sampled names])]; losses: every step's loss.
+    """
+    chars = sorted(set(data))
+    char_to_ix = {ch: i for i, ch in enumerate(chars)}
+    ix_to_char = {i: ch for i, ch in enumerate(chars)}
+    vocab_size = len(chars)
+    parameters = initialize_parameters(n_a, vocab_size, vocab_size)
+    loss = -np.log(1.0 / vocab_size) * dino_names
+    examples = list(examples)
+    np.random.RandomState(0).shuffle(examples)  # the seed's np.random.seed(0); shuffle
+    a_prev = np.zeros((n_a, 1))
+    reports, losses = [], []
+    for j in range(num_iterations):
+        index = j % len(examples)
+        X = [None] + [char_to_ix[ch] for ch in examples[index]]
+        Y = X[1:] + [char_to_ix["\n"]]
+        curr_loss, gradients, a_prev = optimize(X, Y, a_prev, parameters, vocab_size)
+        losses.append(curr_loss)
+        loss = loss * 0.999 + curr_loss * 0.001
+        if j % report_every == 0:
+            names = []
+            for seed in range(dino_names):
+                ix = sample(parameters, char_to_ix, seed)
+                names.append("".join(ix_to_char[i] for i in ix).strip("\n"))
+            reports.append((j, loss, names))
+    return parameters, reports, losses

@@ -46,7 +46,7 @@ from dinogui.bench import reference as ref
 from dinogui.core import checkpoint
 from dinogui.core.batching import EncodedNames, bucketed_order
 from dinogui.core.corpus import Corpus, bundled_corpus_path, load_corpus
-from dinogui.core.models import VanillaRNN
+from dinogui.core.models import RNN, classic
 from dinogui.core.threads import training_threads
 from dinogui.core.trainer import TrainConfig, Trainer
 
@@ -57,7 +57,7 @@ EVAL_CHARS = 5_000  # score the held-out names at least this often (trained char
 MEMORY_NAMES = 100_000
 HIDDEN_SIZES = (50, 100, 200, 400)
 
-Weights = dict[str, np.ndarray]  # W_xh (V, H), W_hh (H, H), b_h, W_hy (H, V), b_y
+Weights = dict[str, np.ndarray]  # W_x (V, H), W_h (H, H), b, W_hy (H, V), b_y
 
 
 # -- held-out scoring -------------------------------------------------------------------
@@ -84,18 +84,12 @@ class HeldOutScorer:
         self.batches = [names.pad_batch(by_length[i : i + batch], np.float64)
                         for i in range(0, len(names), batch)]
         self.chars = sum(float(m.sum()) for _, _, m in self.batches)
-        self.model = VanillaRNN({})
+        self.model = RNN({})
 
     def __call__(self, w: Weights) -> float:
         # one model, its work arrays reused: scoring allocates nothing after the first time
         self.model.params = {k: np.asarray(v, dtype=np.float64) for k, v in w.items()}
         return sum(self.model.loss(X, Y, m) for X, Y, m in self.batches) / self.chars
-
-
-def seed_layout_weights(p: dict[str, np.ndarray]) -> Weights:
-    """The seed's column-vector parameters as a batch-first RNN's."""
-    return {"W_xh": p["Wax"].T, "W_hh": p["Waa"].T, "b_h": p["b"][:, 0],
-            "W_hy": p["Wya"].T, "b_y": p["by"][:, 0]}
 
 
 # -- contenders -------------------------------------------------------------------------
@@ -126,7 +120,7 @@ def reference_contender(split: Split, hidden: int) -> Contender:
             chars += len(X)
         return chars
 
-    return Contender("seed (plain reference)", advance, lambda: seed_layout_weights(params),
+    return Contender("seed (plain reference)", advance, lambda: classic.to_reference(params),
                      "batch 1, SGD 0.01, float64")
 
 
@@ -137,7 +131,7 @@ def trainer_contender(name: str, trainer: Trainer, steps: int, note: str) -> Con
         return trainer.state.total_chars - before
 
     if trainer.config.preset == "classic":
-        weights = lambda: seed_layout_weights(trainer.params)  # noqa: E731
+        weights = lambda: classic.to_reference(trainer.params)  # noqa: E731
     else:
         weights = lambda: dict(trainer.params)  # noqa: E731
     return Contender(name, advance, weights, note)
@@ -192,9 +186,9 @@ def torch_contender(split: Split, config: TrainConfig, threads: int) -> Contende
 
     def weights() -> Weights:
         with torch.no_grad():
-            return {"W_xh": rnn.weight_ih_l0.T.numpy().copy(),
-                    "W_hh": rnn.weight_hh_l0.T.numpy().copy(),
-                    "b_h": (rnn.bias_ih_l0 + rnn.bias_hh_l0).numpy().copy(),
+            return {"W_x": rnn.weight_ih_l0.T.numpy().copy(),
+                    "W_h": rnn.weight_hh_l0.T.numpy().copy(),
+                    "b": (rnn.bias_ih_l0 + rnn.bias_hh_l0).numpy().copy(),
                     "W_hy": head.weight.T.numpy().copy(), "b_y": head.bias.numpy().copy()}
 
     return Contender(f"PyTorch {torch.__version__}, {threads} thread{'s' * (threads > 1)}",

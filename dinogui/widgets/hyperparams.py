@@ -20,9 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dinogui.core.models import MODELS
+from dinogui.core.models import MAX_LAYERS, MODELS
 from dinogui.core.optim import Optimizer
-from dinogui.core.stacked import MAX_LAYERS
 from dinogui.core.trainer import PRESETS, TrainConfig
 
 DEFAULT_BUDGET = 35_000  # the exercise's num_iterations

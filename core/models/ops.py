@@ -1,50 +1,53 @@
-"""Building blocks shared by the mini-batched models.
+"""The numerical primitives every model shares, each written once.
 
-A batch is a (T, B) block of names, padded at the end. Inputs use -1 for the
-zero vector the seed feeds at t = 0; padding positions carry mask 0. Padding
-sits after each name's end, so it never reaches a real position's hidden state
-and contributes nothing to the loss or the gradients.
-
-Two kinds of helpers: plain ones that return new arrays (embed_rows,
-scatter_rows, output_grads, softmax_last), and the in-place ones the fast paths
-use (Scratch, softmax_xent_), which write into preallocated buffers: a
-training step that allocates its (T, B, H) temporaries afresh makes glibc hand
-memory back and fault it in again every step, which cost up to 40%.
+Plain functions return new arrays (softmax, log_softmax, sigmoid, one_hot);
+the in-place ones (Scratch, softmax_xent_, clip_) write into buffers that
+live from step to step, because a training step that allocates its (T, B, H)
+temporaries afresh makes the allocator return memory to the system and fault
+it in again on every step.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
-def softmax_last(z: np.ndarray) -> np.ndarray:
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis, shifted by the maximum so exp never overflows."""
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def embed_rows(W_in: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """Rows of W_in (V, H) for each index in X, zeros where X is -1."""
-    out = W_in[np.maximum(X, 0)]
+def log_softmax(z: np.ndarray) -> np.ndarray:
+    """log softmax over the last axis (no log(0) where a probability underflows)."""
+    z = z - z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Logistic function via tanh: no overflow warnings for large |x| in float32."""
+    return 0.5 * np.tanh(0.5 * x) + 0.5
+
+
+def one_hot(X: np.ndarray, size: int, dtype) -> np.ndarray:
+    """(..., size) rows: 1 at each index of X, all zeros where X is -1 (the start input)."""
+    out = np.zeros((*X.shape, size), dtype=dtype)
+    np.put_along_axis(out, np.maximum(X, 0)[..., None], 1.0, axis=-1)
     out[X < 0] = 0.0
     return out
 
 
-def scatter_rows(dW_in: np.ndarray, X: np.ndarray, dZ: np.ndarray) -> None:
-    """The transpose of embed_rows: add dZ[t, b] into dW_in[X[t, b]]."""
-    keep = X >= 0
-    np.add.at(dW_in, X[keep], dZ[keep])
+def all_finite(a: np.ndarray) -> bool:
+    """Whether every entry is finite."""
+    # a finite sum means every entry is finite; only an overflowing sum needs the full scan
+    return math.isfinite(float(a.sum())) or bool(np.isfinite(a).all())
 
 
-def output_grads(P: np.ndarray, Y: np.ndarray, mask: np.ndarray, scale: float):
-    """Cross-entropy: (loss summed over real positions, dlogits (T, B, V))."""
-    T, B = Y.shape
-    t_idx, b_idx = np.indices((T, B))
-    picked = P[t_idx, b_idx, Y]
-    loss = -(np.log(picked) * mask).sum()
-    dlogits = P
-    dlogits[t_idx, b_idx, Y] -= 1.0
-    dlogits *= (mask * scale)[..., None]
-    return float(loss), dlogits
+def clip_(a: np.ndarray, max_value: float) -> None:
+    """Clip by value, in place: every entry into [-max_value, max_value] (the seed's clip)."""
+    np.clip(a, -max_value, max_value, out=a)
 
 
 class Scratch:
@@ -109,12 +112,12 @@ class Scratch:
 
 def softmax_xent_(logits: np.ndarray, targets: np.ndarray, mask: np.ndarray, scale: float,
                   scratch: Scratch) -> float:
-    """In place: logits (V, N), one column per position, become dloss/dlogits.
+    """Softmax cross-entropy in place: logits (V, N), one column per position, become dloss/dlogits.
 
     targets (N,) ints; mask (N,) 0/1. Returns sum(mask * -log softmax[target])
     and leaves (softmax - onehot(target)) * mask * scale in `logits`. Columns,
     not rows: NumPy reduces over the leading axis of a (V, N) array several
-    times faster than over the 27-wide rows of an (N, V) one.
+    times faster than over the short rows of an (N, V) one.
     """
     V, N = logits.shape
     dt = logits.dtype

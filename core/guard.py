@@ -1,0 +1,115 @@
+"""Undoing an optimizer step that made a weight (or the optimizer's state) infinite or NaN.
+
+A finite loss and finite gradients do not make a finite update: with `--lr 1e39`
+Adam's step overflows float32 and writes inf into every weight. Checking and
+copying the weights at every step would cost a scan and a copy each; instead
+the guard keeps upper bounds on |weight| and on the optimizer's slots, grown
+step by step by the most one update can add (gradients are clipped to
+[-clip, clip] first):
+
+  sgd:      |dw| <= lr * clip
+  adagrad:  |dw| <= lr * max(1, clip)   (g / sqrt(mem) <= 1, and lr * g must not overflow)
+            mem  <= mem + clip^2
+  adam:     |dw| <= step * max|m| / eps  (sqrt(v) + eps >= eps; step = the bias-corrected lr)
+            |m|  <= max(|m|, clip),  v <= max(v, clip^2)
+
+While every bound stays far below the largest float of the weights' dtype, no
+value can overflow and the step runs as it always did. Only when a bound gets
+close are the buffers measured again (one scan each) and, if still close, copied
+before the step and checked after it: a non-finite result is then undone.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .optim import Optimizer
+
+
+class StepGuard:
+    """Call before() ahead of an update and after() once it is done."""
+
+    def __init__(self, weights: np.ndarray, optimizer: Optimizer | None = None) -> None:
+        self.weights = weights  # the flat buffer every parameter is a view of
+        self.optimizer = optimizer  # None: the classic path's plain SGD
+        self.limit = float(np.finfo(weights.dtype).max) / 4  # headroom for rounding
+        self._bounds: dict[str, float] | None = None  # "w", and the optimizer's slot kinds
+        self._saved: tuple | None = None  # (weights, state, t) while a risky step runs
+        self.copies = 0  # risky steps so far (for tests and benchmarks)
+        self.kind = "sgd" if optimizer is None else optimizer.kind
+
+    def before(self, lr: float, clip: float) -> None:
+        b = self._bounds
+        if b is not None and self.optimizer is None:  # the classic step: three float operations
+            w = b["w"] + lr * clip
+            if w < self.limit:
+                b["w"] = w
+                return
+        nxt = self._grown(b, lr, clip) if b is not None else None
+        if nxt is None or not self._safe(nxt):
+            nxt = self._grown(self._measure(), lr, clip)
+        if self._safe(nxt):
+            self._bounds, self._saved = nxt, None
+        else:
+            self._bounds, self._saved = None, self._snapshot()
+            self.copies += 1
+
+    def after(self) -> bool:
+        """True when the step may stand; False when it was undone (everything as before)."""
+        if self._saved is None:
+            return True
+        ok = bool(np.isfinite(self.weights).all()) and all(
+            bool(np.isfinite(s).all()) for s in self._state().values())
+        if not ok:
+            self._restore()
+        self._saved = None
+        return ok
+
+    # -- bounds ------------------------------------------------------------------
+    def _grown(self, b: dict[str, float], lr: float, clip: float) -> dict[str, float]:
+        """The bounds after one more update."""
+        kind = self.kind
+        if kind == "sgd":
+            return {"w": b["w"] + lr * clip}
+        if kind == "adagrad":
+            return {"w": b["w"] + lr * max(1.0, clip), "mem": b["mem"] + clip * clip}
+        opt = self.optimizer
+        t = opt.t + 1
+        step = lr * math.sqrt(1.0 - opt.beta2**t) / (1.0 - opt.beta1**t)
+        m, v = max(b["m"], clip), max(b["v"], clip * clip)
+        return {"w": b["w"] + step * m / opt.eps, "m": m, "v": v}
+
+    def _safe(self, bounds: dict[str, float]) -> bool:
+        return all(x < self.limit for x in bounds.values())  # False for NaN and inf too
+
+    def _measure(self) -> dict[str, float]:
+        """The bounds as they are now: the largest magnitude in each buffer."""
+        bounds = {"w": _largest(self.weights)}
+        slots = {"adagrad": ("mem",), "adam": ("m", "v")}.get(self.kind, ())
+        state = self._state()
+        for slot in slots:
+            bounds[slot] = max((_largest(a) for k, a in state.items()
+                                if k.startswith(slot + "/")), default=0.0)
+        return bounds
+
+    # -- the copy, for risky steps only -----------------------------------------------
+    def _state(self) -> dict[str, np.ndarray]:
+        return {} if self.optimizer is None else self.optimizer.state
+
+    def _snapshot(self) -> tuple:
+        t = None if self.optimizer is None else self.optimizer.t
+        return (self.weights.copy(), {k: a.copy() for k, a in self._state().items()}, t)
+
+    def _restore(self) -> None:
+        weights, state, t = self._saved
+        self.weights[...] = weights
+        for k, a in self._state().items():  # slots the step created start again from zero
+            a[...] = state.get(k, 0)
+        if self.optimizer is not None:
+            self.optimizer.t = t
+
+
+def _largest(a: np.ndarray) -> float:
+    return float(np.abs(a).max()) if a.size else 0.0

@@ -1,0 +1,43 @@
+"""The character models, and the registry the trainer, checkpoints and CLI pick them from.
+
+  reference.py   rnn, gru and lstm written out plainly in float64: the definition
+  classic.py     the seed's rnn, one name at a time (the `classic` preset)
+  batched.py     mini-batched, stacked rnn, gru and lstm layers (the `default` preset)
+  ops.py         softmax, cross-entropy and the other primitives, once each
+
+Every batched model offers the same small interface:
+  MODELS[cell].create(vocab_size, hidden, rng, dtype, layers)   a fresh model
+  MODELS[cell](params)          a model around saved parameters (layers read from the names)
+  params                        dict of named arrays (checkpointed)
+  loss_and_grads(X, Y, mask)    (loss summed over real positions, gradients of the mean)
+  start_state(B), step(x, state)   one step at a time, for sampling and scoring
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import classic
+from .batched import GRU, LSTM, RNN, StackedModel
+from .reference import MAX_LAYERS
+
+__all__ = ["MAX_LAYERS", "MODELS", "as_batched", "current_name"]
+
+MODELS: dict[str, type[StackedModel]] = {"rnn": RNN, "gru": GRU, "lstm": LSTM}
+
+# one-layer rnn checkpoints written before the models shared the reference's names
+LEGACY_NAMES = {"W_xh": "W_x", "W_hh": "W_h", "b_h": "b"}
+
+
+def current_name(key: str) -> str:
+    """A stored array's key ("param/W_xh", "opt/m/W_hh", ...) under today's parameter names."""
+    head, _, last = key.rpartition("/")
+    new = LEGACY_NAMES.get(last)
+    return key if new is None else f"{head}/{new}" if head else new
+
+
+def as_batched(preset: str, cell: str, params: dict[str, np.ndarray]) -> StackedModel:
+    """The model in batched form; a classic rnn becomes the same math in the row layout."""
+    if preset == "classic":
+        return RNN(classic.to_reference(params))
+    return MODELS[cell](params)

@@ -1,0 +1,437 @@
+"""Mini-batched models of 1 to 3 stacked layers: the `default` preset's fast path.
+
+The same numbers as core.models.reference (same parameter names, same
+initialisation), computed for a whole (T, B) batch at once:
+
+  Zx_0 = W_x[x_t] + b            layer 0 looks rows up (x_t = -1: zeros)
+  Zx_l = h^{l-1}_t W_x + b       l >= 1, the layer below's outputs
+  h^l_t = cell(Zx_l[t], h^l_{t-1})
+  logits_t = h^top_t W_hy + b_y
+
+A cell (RNN, GRU, LSTM below) only supplies its
+recurrence over the precomputed input projections Zx (T, B, G*H), G being its
+number of gate blocks, fused so that each time step costs one (B, H) @ (H, G*H)
+product. The input projections, the stacking, the head and its softmax
+cross-entropy live here once, with their work arrays kept in a Scratch.
+
+Training may drop a fraction of the non-recurrent connections (into layers
+above the first and into the head; Zaremba et al. 2014), which lets a larger
+model train longer before it starts to memorise the names.
+
+For sampling, a model's state is one (B, layers * K * H) array, K = 1 for
+cells that carry h and 2 for the LSTM's h and c, so callers can slice, copy and
+index it whatever the cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from . import reference
+from .ops import Scratch, sigmoid, softmax_xent_
+from .reference import MAX_LAYERS, layer_count, layer_key
+
+Params = dict[str, np.ndarray]
+
+__all__ = ["GRU", "LSTM", "MAX_LAYERS", "RNN", "StackedModel", "drop"]
+
+
+def drop(H: np.ndarray, p: float, rng) -> tuple[np.ndarray, np.ndarray | None]:
+    """Inverted dropout: (H with a fraction p zeroed and the rest scaled by 1/(1-p), the scale)."""
+    if p == 0:
+        return H, None
+    keep = (rng.random(H.shape, dtype=H.dtype) >= p) * H.dtype.type(1.0 / (1.0 - p))
+    return H * keep, keep
+
+
+@dataclass
+class Buffers:
+    """One layer's work arrays in the model's Scratch; contents are stale until written."""
+
+    scratch: Scratch
+    layer: int
+    dtype: np.dtype
+
+    def __call__(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        return self.scratch.get(f"l{self.layer}/{name}", shape, self.dtype)
+
+    def rows(self, name: str, shape: tuple[int, ...]) -> tuple[np.ndarray, list]:
+        return self.scratch.rows(f"l{self.layer}/{name}", shape, self.dtype)
+
+
+@dataclass
+class StackedModel:
+    """The body every cell shares. A subclass sets `cell` and implements three methods.
+
+    `params` is read afresh on every call: the trainer swaps in views of one
+    flat buffer (core.packing), and callers may replace or edit its arrays.
+    """
+
+    params: Params
+    scratch: Scratch = field(default_factory=Scratch, init=False, repr=False, compare=False)
+
+    cell: ClassVar[str]
+
+    # -- what each cell provides ---------------------------------------------
+    def forward_layer(self, p: Params, Zx: np.ndarray, buf: Buffers) -> tuple[np.ndarray, object]:
+        """Zx (T, B, G*H) -> (hidden outputs (T, B, H), cache for backward_layer)."""
+        raise NotImplementedError
+
+    def backward_layer(self, p: Params, cache, dHout: np.ndarray,
+                       buf: Buffers) -> tuple[np.ndarray, Params]:
+        """dL/dHout (T, B, H) -> (dL/dZx (T, B, G*H), grads of W_h and any extras).
+
+        dHout is a work array the layer may overwrite.
+        """
+        raise NotImplementedError
+
+    def step_layer(self, p: Params, zx: np.ndarray,
+                   state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """zx (B, G*H), state (B, K*H) -> (h (B, H), new state (B, K*H))."""
+        raise NotImplementedError
+
+    # -- building ------------------------------------------------------------
+    @classmethod
+    def create(cls, vocab_size: int, hidden: int, rng: np.random.Generator,
+               dtype=np.float32, layers: int = 1) -> StackedModel:
+        p = reference.init_params(cls.cell, vocab_size, hidden, layers, rng)
+        return cls({k: np.asarray(v, dtype=dtype) for k, v in p.items()})
+
+    @property
+    def state_parts(self) -> int:
+        return reference.STATE_PARTS[self.cell]
+
+    @property
+    def layers(self) -> int:
+        return layer_count(self.params)
+
+    @property
+    def hidden(self) -> int:
+        return self.params["W_hy"].shape[0]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.params["W_hy"].dtype
+
+    def layer_params(self, layer: int) -> Params:
+        return reference.layer_params(self.params, layer)
+
+    # -- training and scoring ------------------------------------------------
+    def _input_projection(self, layer: int, p: Params, inp: np.ndarray,
+                          buf: Buffers) -> np.ndarray:
+        """Zx = inp W_x + b (T, B, G*H); layer 0's inp is the (T, B) indices."""
+        shape = (*inp.shape[:2], p["W_x"].shape[1])
+        Zx = buf("Zx", shape)
+        if layer == 0:  # rows of W_x: what a one-hot product gives, without the product
+            np.take(p["W_x"], inp, axis=0, out=Zx, mode="clip")
+            start = inp < 0  # the seed's zero input
+            if start.any():
+                Zx[start] = 0.0
+        else:
+            np.matmul(inp, p["W_x"], out=Zx)
+        Zx += p["b"]
+        return Zx
+
+    def _forward(self, X: np.ndarray, dropout: float = 0.0, rng=None):
+        """Per layer: (its input, its cache, its input's dropout scale or None);
+        the head's input (T, B, H) and its dropout scale."""
+        inp, tape = X, []
+        for layer in range(self.layers):
+            p, buf = self.layer_params(layer), Buffers(self.scratch, layer, self.dtype)
+            keep = None
+            if layer > 0:
+                inp, keep = drop(inp, dropout, rng)
+            Zx = self._input_projection(layer, p, inp, buf)
+            Hout, cache = self.forward_layer(p, Zx, buf)  # (T, B, H)
+            tape.append((inp, cache, keep))
+            inp = Hout
+        top, keep = drop(inp, dropout, rng)
+        return tape, top, keep
+
+    def _head_logits(self, Htop: np.ndarray) -> np.ndarray:
+        """Logits for all steps at once, transposed: (V, T * B), in the scratch.
+
+        Transposed because the cross-entropy reduces over columns (see softmax_xent_).
+        """
+        p = self.params
+        T, B, H = Htop.shape
+        LT = self.scratch.get("logits", (p["b_y"].shape[0], T * B), self.dtype)
+        np.dot(p["W_hy"].T, Htop.reshape(-1, H).T, out=LT)
+        LT += p["b_y"][:, None]
+        return LT
+
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        """Next-character logits (T, B, V) for inputs X (T, B)."""
+        _, Htop, _ = self._forward(X)
+        return Htop @ self.params["W_hy"] + self.params["b_y"]
+
+    def loss(self, X: np.ndarray, Y: np.ndarray, mask: np.ndarray) -> float:
+        """Cross-entropy summed over real positions, forward only (for validation)."""
+        LT = self._head_logits(self._forward(X)[1])
+        return softmax_xent_(LT, Y.reshape(-1), mask.reshape(-1).astype(LT.dtype, copy=False),
+                             0.0, self.scratch)
+
+    def loss_and_grads(self, X: np.ndarray, Y: np.ndarray, mask: np.ndarray,
+                       dropout: float = 0.0, rng: np.random.Generator | None = None):
+        """X, Y: (T, B) ints; mask: (T, B) 0/1. Gradients are of the mean per character.
+
+        dropout: the fraction of the connections between layers (and into the
+        head) to drop, fresh from `rng` on every call; never the recurrent ones.
+        """
+        p, s = self.params, self.scratch
+        T, B = X.shape
+        H, TB = self.hidden, X.size
+        tape, Htop, keep_top = self._forward(X, dropout, rng)
+        dlT = self._head_logits(Htop)  # becomes dloss/dlogits, (V, T * B)
+        dt = dlT.dtype
+        m = mask.reshape(-1).astype(dt, copy=False)
+        loss = softmax_xent_(dlT, Y.reshape(-1), m, 1.0 / m.sum(), s)
+        ones = s.ones(TB, dt)
+
+        g = {"W_hy": Htop.reshape(TB, H).T @ dlT.T, "b_y": dlT @ ones}
+        dH = s.get("dH", (TB, H), dt)  # into the top layer's outputs
+        np.dot(dlT.T, p["W_hy"].T, out=dH)
+        dH = dH.reshape(T, B, H)
+        if keep_top is not None:
+            dH *= keep_top
+        L = self.layers
+        for layer in range(L - 1, -1, -1):
+            lp = self.layer_params(layer)
+            inp, cache, keep = tape[layer]
+            buf = Buffers(s, layer, dt)
+            dZx, lg = self.backward_layer(lp, cache, dH, buf)  # (T, B, G*H)
+            dZ = dZx.reshape(TB, -1)
+            lg["b"] = ones @ dZ
+            if layer == 0:
+                lg["W_x"] = _input_grad(inp, dZ, lp["W_x"].shape[0], s)
+            else:
+                lg["W_x"] = inp.reshape(TB, -1).T @ dZ
+                dH = dZx @ lp["W_x"].T  # (T, B, H): into the layer below
+                if keep is not None:
+                    dH *= keep
+            for k, v in lg.items():
+                g[layer_key(layer, k, L)] = v
+        return loss, g
+
+    # -- one step at a time, for sampling --------------------------------------
+    def start_state(self, batch: int) -> np.ndarray:
+        width = self.layers * self.state_parts * self.hidden
+        return np.zeros((batch, width), dtype=self.dtype)
+
+    def step(self, x: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """x (B,) ints (-1: zero input) -> (logits (B, V), next state)."""
+        w = self.state_parts * self.hidden
+        new_state = np.empty_like(state)
+        inp = x
+        for layer in range(self.layers):
+            p = self.layer_params(layer)
+            if layer == 0:
+                zx = p["W_x"][np.maximum(x, 0)]  # (B, G*H)
+                zx[x < 0] = 0.0
+                zx += p["b"]
+            else:
+                zx = inp @ p["W_x"] + p["b"]
+            cols = slice(layer * w, (layer + 1) * w)
+            inp, layer_state = self.step_layer(p, zx, state[:, cols])  # (B, H), (B, K*H)
+            new_state[:, cols] = layer_state
+        return inp @ self.params["W_hy"] + self.params["b_y"], new_state
+
+
+def _input_grad(X: np.ndarray, dZ: np.ndarray, V: int, scratch: Scratch) -> np.ndarray:
+    """dW_x (V, G*H) of layer 0: each row of dZ (T * B, G*H) added into its input's row.
+
+    A one-hot (T * B, V) matrix, kept all zeros between calls, turns the
+    scatter into one product, many times faster than np.add.at.
+    """
+    TB = X.size
+    onehot = scratch.get("onehot", (TB, V), dZ.dtype, zeros=True)
+    x = X.reshape(-1)
+    hot = scratch.arange(TB) * V + x
+    hot = hot[x >= 0]
+    flat = onehot.reshape(-1)
+    flat[hot] = 1.0
+    try:
+        return onehot.T @ dZ
+    finally:
+        flat[hot] = 0.0
+
+
+@dataclass
+class RNN(StackedModel):
+    """tanh layers, h_t = tanh(Zx_t + h_{t-1} W_h): three NumPy calls per step each way."""
+
+    cell = "rnn"
+
+    def forward_layer(self, p, Zx, buf):
+        T, B, H = Zx.shape
+        Hs, h = buf.rows("Hs", (T + 1, B, H))  # h[t + 1] = h_t (B, H), h[0] = 0
+        h[0][...] = 0.0
+        W_h = np.ascontiguousarray(p["W_h"])
+        zx = buf.rows("Zx", (T, B, H))[1]
+        dot, tanh = np.dot, np.tanh
+        for t in range(T):
+            h_t = h[t + 1]
+            dot(h[t], W_h, out=h_t)
+            h_t += zx[t]
+            tanh(h_t, out=h_t)
+        return Hs[1:], Hs
+
+    def backward_layer(self, p, Hs, dHout, buf):
+        T, B, H = dHout.shape
+        dZ, dz = dHout, list(dHout)  # dL/dH becomes dL/dZ in place
+        D, d = buf.rows("D", (T, B, H))
+        np.multiply(Hs[1:], Hs[1:], out=D)
+        np.subtract(1.0, D, out=D)  # tanh' = 1 - h^2
+        W_hT = p["W_h"].T
+        dh = buf("dh", (B, H))  # from step t + 1 back into h_t
+        dot = np.dot
+        dz[T - 1] *= d[T - 1]
+        for t in range(T - 2, -1, -1):
+            dot(dz[t + 1], W_hT, out=dh)
+            dz_t = dz[t]
+            dz_t += dh
+            dz_t *= d[t]
+        return dZ, {"W_h": Hs[:-1].reshape(-1, H).T @ dZ.reshape(-1, H)}
+
+    def step_layer(self, p, zx, state):
+        h = np.tanh(zx + state @ p["W_h"])
+        return h, h
+
+
+@dataclass
+class GRU(StackedModel):
+    """A mini-batched GRU (the cuDNN/PyTorch form, which needs one h-product per step).
+
+    Per step, with gate blocks [r | z | n] fused in W_x (n_in, 3H) and W_h (H, 3H):
+
+      a   = h_{t-1} W_h                          (B, 3H)
+      r   = sigmoid(Zx_r + a_r)                  reset gate
+      z   = sigmoid(Zx_z + a_z)                  update gate: how much of h_{t-1} to keep
+      n   = tanh(Zx_n + r * (a_n + b_hn))        candidate
+      h_t = (1 - z) * n + z * h_{t-1}
+    """
+
+    cell = "gru"
+
+    def forward_layer(self, p, Zx, buf):
+        T, B, H3 = Zx.shape
+        H = H3 // 3
+        W_h, b_hn = p["W_h"], p["b_hn"]
+        Hs = buf("Hs", (T + 1, B, H))
+        Hs[0] = 0.0  # h_{-1}
+        G = buf("G", (T, B, 3 * H))  # gate values [r | z | n]
+        An = buf("An", (T, B, H))  # a_n + b_hn, for r's gradient
+        for t in range(T):
+            h = Hs[t]  # (B, H)
+            a = h @ W_h  # (B, 3H)
+            rz = G[t, :, : 2 * H]
+            rz[...] = sigmoid(Zx[t, :, : 2 * H] + a[:, : 2 * H])
+            r, z = rz[:, :H], rz[:, H:]
+            An[t] = a[:, 2 * H :] + b_hn
+            n = G[t, :, 2 * H :]
+            n[...] = np.tanh(Zx[t, :, 2 * H :] + r * An[t])
+            Hs[t + 1] = n + z * (h - n)  # (1 - z) n + z h
+        return Hs[1:], (Hs, G, An)
+
+    def backward_layer(self, p, cache, dHout, buf):
+        Hs, G, An = cache
+        T, B, H = dHout.shape
+        W_hT = p["W_h"].T  # (3H, H)
+        dZx = buf("dZx", (T, B, 3 * H))  # d pre-activations [r | z | n]
+        dA = buf("dA", (T, B, 3 * H))  # d a = d(h W_h); differs from dZx in the n block
+        dh_next = np.zeros((B, H), dtype=dHout.dtype)
+        for t in range(T - 1, -1, -1):
+            h = Hs[t]
+            r, z, n = G[t, :, :H], G[t, :, H : 2 * H], G[t, :, 2 * H :]
+            dh = dHout[t] + dh_next  # (B, H)
+            dn_pre = dh * (1.0 - z) * (1.0 - n * n)  # through n = tanh(.)
+            dr = dn_pre * An[t]
+            dZx[t, :, :H] = dr * r * (1.0 - r)
+            dZx[t, :, H : 2 * H] = dh * (h - n) * z * (1.0 - z)
+            dZx[t, :, 2 * H :] = dn_pre
+            dA[t, :, : 2 * H] = dZx[t, :, : 2 * H]
+            dA[t, :, 2 * H :] = dn_pre * r
+            dh_next = dh * z + dA[t] @ W_hT
+        grads = {
+            "W_h": Hs[:-1].reshape(-1, H).T @ dA.reshape(-1, 3 * H),
+            "b_hn": dA[:, :, 2 * H :].sum(axis=(0, 1)),
+        }
+        return dZx, grads
+
+    def step_layer(self, p, zx, h):
+        H = h.shape[1]
+        a = h @ p["W_h"]  # (B, 3H)
+        rz = sigmoid(zx[:, : 2 * H] + a[:, : 2 * H])
+        r, z = rz[:, :H], rz[:, H:]
+        n = np.tanh(zx[:, 2 * H :] + r * (a[:, 2 * H :] + p["b_hn"]))
+        h = n + z * (h - n)
+        return h, h
+
+
+@dataclass
+class LSTM(StackedModel):
+    """A mini-batched LSTM.
+
+    Per step, with gate blocks [i | f | o | g] fused in W_x (n_in, 4H) and W_h (H, 4H):
+
+      a   = Zx_t + h_{t-1} W_h                   (B, 4H)
+      i, f, o = sigmoid(a_i), sigmoid(a_f), sigmoid(a_o)
+      g   = tanh(a_g)
+      c_t = f * c_{t-1} + i * g
+      h_t = o * tanh(c_t)
+
+    The sampling state holds [h | c] per layer.
+    """
+
+    cell = "lstm"
+
+    def forward_layer(self, p, Zx, buf):
+        T, B, H4 = Zx.shape
+        H = H4 // 4
+        W_h = p["W_h"]
+        Hs, Cs = buf("Hs", (T + 1, B, H)), buf("Cs", (T + 1, B, H))
+        Hs[0] = Cs[0] = 0.0  # h_{-1}, c_{-1}
+        G = buf("G", (T, B, 4 * H))  # gate values [i | f | o | g]
+        TC = buf("TC", (T, B, H))  # tanh(c_t)
+        for t in range(T):
+            a = Zx[t] + Hs[t] @ W_h  # (B, 4H)
+            G[t, :, : 3 * H] = sigmoid(a[:, : 3 * H])
+            G[t, :, 3 * H :] = np.tanh(a[:, 3 * H :])
+            i, f, o, g = (G[t, :, k * H : (k + 1) * H] for k in range(4))
+            Cs[t + 1] = f * Cs[t] + i * g
+            TC[t] = np.tanh(Cs[t + 1])
+            Hs[t + 1] = o * TC[t]
+        return Hs[1:], (Hs, Cs, G, TC)
+
+    def backward_layer(self, p, cache, dHout, buf):
+        Hs, Cs, G, TC = cache
+        T, B, H = dHout.shape
+        W_hT = p["W_h"].T  # (4H, H)
+        dA = buf("dA", (T, B, 4 * H))  # d pre-activations [i | f | o | g]
+        dh_next = np.zeros((B, H), dtype=dHout.dtype)
+        dc_next = np.zeros((B, H), dtype=dHout.dtype)
+        for t in range(T - 1, -1, -1):
+            i, f, o, g = (G[t, :, k * H : (k + 1) * H] for k in range(4))
+            tc = TC[t]
+            dh = dHout[t] + dh_next
+            dc = dc_next + dh * o * (1.0 - tc * tc)
+            dA[t, :, :H] = dc * g * i * (1.0 - i)
+            dA[t, :, H : 2 * H] = dc * Cs[t] * f * (1.0 - f)
+            dA[t, :, 2 * H : 3 * H] = dh * tc * o * (1.0 - o)
+            dA[t, :, 3 * H :] = dc * i * (1.0 - g * g)
+            dc_next = dc * f
+            dh_next = dA[t] @ W_hT
+        return dA, {"W_h": Hs[:-1].reshape(-1, H).T @ dA.reshape(-1, 4 * H)}
+
+    def step_layer(self, p, zx, state):
+        H = state.shape[1] // 2
+        h, c = state[:, :H], state[:, H:]
+        a = zx + h @ p["W_h"]  # (B, 4H)
+        i, f, o = (sigmoid(a[:, k * H : (k + 1) * H]) for k in range(3))
+        g = np.tanh(a[:, 3 * H :])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        return h, np.concatenate([h, c], axis=1)
