@@ -15,7 +15,10 @@ def row_major(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     if "Wax" in params:  # classic: the seed's column layout
         p = {"W_xh": params["Wax"].T, "W_hh": params["Waa"].T, "b_h": params["b"][:, 0],
              "W_hy": params["Wya"].T, "b_y": params["by"][:, 0]}
-    else:
+    elif "W_x" in params:  # the default preset's one-layer rnn
+        p = {"W_xh": params["W_x"], "W_hh": params["W_h"], "b_h": params["b"],
+             "W_hy": params["W_hy"], "b_y": params["b_y"]}
+    else:  # the same, as checkpoints before dinogui.core.models named it
         p = {k: params[k] for k in ("W_xh", "W_hh", "b_h", "W_hy", "b_y")}
     return {k: np.asarray(v, dtype=np.float64) for k, v in p.items()}
 

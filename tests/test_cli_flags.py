@@ -102,7 +102,7 @@ def test_hidden(capsys, tmp_path, names_txt, preset, hidden):
     t, out = train(capsys, tmp_path, "--corpus", names_txt, "--preset", preset, "--hidden",
                    hidden, "--iterations", 1)
     assert t.config.hidden == hidden and f"hidden {hidden}," in out
-    W = t.params["Waa"] if preset == "classic" else t.params["W_hh"]
+    W = t.params["Waa"] if preset == "classic" else t.params["W_h"]
     assert W.shape == (hidden, hidden)
 
 
@@ -137,7 +137,7 @@ def test_seed(capsys, tmp_path, names_txt):
         for k in direct.params:
             np.testing.assert_array_equal(t.params[k], direct.params[k])
     other = Trainer(corpus, TrainConfig.for_preset("default", seed=5))
-    assert not np.array_equal(t.params["W_hh"], other.params["W_hh"])
+    assert not np.array_equal(t.params["W_h"], other.params["W_h"])
 
 
 @pytest.mark.parametrize("batch", [1, 4, 5])
@@ -158,7 +158,7 @@ def test_cell_and_layers(capsys, tmp_path, names_txt, cell, layers):
     prefixes = {k.split("/")[0] for k in t.params if "/" in k}
     assert prefixes == ({f"l{i}" for i in range(layers)} if layers > 1 else set())
     # a gru layer has 3 gate blocks, an lstm 4, a tanh rnn 1: the recurrent weights say which
-    W_h = next(v for k, v in t.params.items() if k.endswith(("W_h", "W_hh")))
+    W_h = next(v for k, v in t.params.items() if k.endswith("W_h"))
     assert W_h.shape == (6, 6 * {"rnn": 1, "gru": 3, "lstm": 4}[cell])
 
 
