@@ -1,76 +1,76 @@
-"""Checkpoints: one .npz of named arrays plus JSON metadata, never pickled.
+"""Checkpoints: a safetensors file of named arrays plus JSON metadata; never pickled.
 
-Layout of the archive:
-  meta              uint8 bytes of a JSON object (format, config, vocab, state)
-  names             uint8 bytes of the training names joined by newlines
-  param/<name>      model parameters
-  opt/<slot>        optimizer state (Adam's m and v, Adagrad's memory)
-  hist/<column>     per-iteration loss history
-  best/<name>       parameters at the best validation loss, when validation ran
-  state/order       example order;  state/a_prev  the carried hidden state (classic)
+Arrays (see core/checkpoint_schema.py for the rules each meets):
+  names               uint8: the training names, UTF-8, joined by newlines
+  param/<name>        model parameters;  best/<name>  those at the lowest held-out loss
+  opt/<slot>/<name>   optimizer state (Adam's m and v, Adagrad's mem), once it has stepped
+  state/<field>       TrainState's arrays and lists (order, a_prev, val_iterations, ...)
+  hist/<column>       the bounded loss history (core/history.py)
+The header's __metadata__ holds format, version and `dinogui`: a JSON object with
+the config, vocabulary, corpus fields, TrainState's other fields and the optimizer's
+settings. The .npz archives of version 1 are still read (core/legacy_npz.py).
+
+Loading checks everything before building a trainer, so a file either loads whole
+or is refused with one message naming it; the format is told by content, not name.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import zipfile
+import struct
+import zlib
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 
+from . import checkpoint_schema as schema
 from .atomic import write_atomic
-from .corpus import Corpus, Vocab
+from .checkpoint_format import Damaged, Entry, SafetensorsFile, strict_json, to_safetensors
+from .checkpoint_schema import Invalid
+from .corpus import MAX_CORPUS_BYTES, Corpus, Vocab
 from .history import COLUMNS, History
-from .models import MODELS, current_name
+from .legacy_npz import MAGIC as NPZ_MAGIC
+from .legacy_npz import LegacyNpz, Pickled
+from .models import current_name
 from .optim import Optimizer
-from .trainer import TrainConfig, Trainer, TrainState
+from .trainer import Trainer, TrainState
+from .validation import split_indices
 
 FORMAT = "dinogui-checkpoint"
-VERSION = 1
+VERSION = 2  # safetensors; 1 was the .npz archive
+SUFFIX = ".safetensors"  # what file dialogs propose; any name loads and saves the same
+MAX_META_BYTES = 100 * 2**20
 
 
 class CheckpointError(ValueError):
     """A checkpoint that cannot be read, with a message fit for the user."""
 
 
-def _json_bytes(obj) -> np.ndarray:
-    return np.frombuffer(json.dumps(obj).encode("utf-8"), dtype=np.uint8)
+# == writing ========================================================================
+def to_meta(trainer: Trainer) -> dict:
+    st, opt = trainer.state, trainer.optimizer
+    meta_fields, _ = schema.state_fields()
+    return {
+        "config": trainer.config.to_dict(),
+        "vocab": "".join(trainer.vocab.chars),
+        "corpus": {"source": trainer.corpus.source, "lowercase": trainer.corpus.lowercase},
+        "state": {k: getattr(st, k) for k in meta_fields},
+        "optimizer": None if opt is None else {
+            f.name: getattr(opt, f.name) for f in fields(Optimizer)
+            if f.init and f.name != "state"},
+    }
 
 
 def to_arrays(trainer: Trainer) -> dict[str, np.ndarray]:
     st = trainer.state
-    meta = {
-        "format": FORMAT,
-        "version": VERSION,
-        "config": trainer.config.to_dict(),
-        "vocab": "".join(trainer.vocab.chars),
-        "corpus": {"source": trainer.corpus.source, "lowercase": trainer.corpus.lowercase},
-        "state": {
-            "iteration": st.iteration,
-            "smooth": st.smooth,
-            "smooth_char": st.smooth_char,
-            "total_chars": st.total_chars,
-            "epoch": st.epoch,
-            "cursor": st.cursor,
-            "seconds": st.seconds,
-            "rng_state": st.rng_state,
-            "val_iterations": st.val_iterations,
-            "val_losses": st.val_losses,
-            "best_val": st.best_val,
-            "best_iteration": st.best_iteration,
-        },
-        "optimizer": None if trainer.optimizer is None else {
-            "kind": trainer.optimizer.kind, "lr": trainer.optimizer.lr, "t": trainer.optimizer.t},
-    }
-    arrays = {
-        "meta": _json_bytes(meta),
-        "names": np.frombuffer("\n".join(trainer.corpus.names).encode("utf-8"), dtype=np.uint8),
-        "state/order": st.order,
-    }
-    if st.a_prev is not None:
-        arrays["state/a_prev"] = st.a_prev
+    arrays = {"names": np.frombuffer("\n".join(trainer.corpus.names).encode("utf-8"),
+                                     dtype=np.uint8)}
+    for f in fields(TrainState):
+        if f.type in schema.ARRAY_DTYPES and getattr(st, f.name) is not None:
+            arrays[f"state/{f.name}"] = np.asarray(getattr(st, f.name),
+                                                   dtype=schema.array_dtype(f.name, f.type))
     arrays.update({f"param/{k}": v for k, v in trainer.params.items()})
     if trainer.best_params is not None:
         arrays.update({f"best/{k}": v for k, v in trainer.best_params.items()})
@@ -80,127 +80,250 @@ def to_arrays(trainer: Trainer) -> dict[str, np.ndarray]:
     return arrays
 
 
+def to_bytes(trainer: Trainer) -> bytes:
+    """The trainer as a checkpoint file's bytes (run between steps)."""
+    meta = json.dumps(to_meta(trainer), default=_plain, allow_nan=True)
+    return to_safetensors(to_arrays(trainer),
+                          {"format": FORMAT, "version": str(VERSION), "dinogui": meta})
+
+
+def _plain(v):
+    if isinstance(v, np.generic):
+        return v.item()
+    raise TypeError(f"{type(v).__name__} is not JSON")
+
+
 def save(trainer: Trainer, path: str | os.PathLike) -> Path:
-    """Write atomically: a crash mid-save leaves any previous file intact."""
+    """Write exactly `path` (whatever its extension), atomically: a crash mid-save leaves
+    any previous file intact."""
     path = Path(path)
-    buf = io.BytesIO()
-    np.savez(buf, **to_arrays(trainer))
-    write_atomic(path, buf.getbuffer())
+    write_atomic(path, to_bytes(trainer))
     return path
 
 
-def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+# == reading ========================================================================
+def load(path: str | os.PathLike) -> Trainer:
+    """Rebuild a trainer that continues exactly where the saved one stopped."""
+    path = Path(path)
+    try:
+        with _open(path) as source:
+            return _rebuild(source)
+    except Exception as e:
+        raise _refusal(path, e) from None
+
+
+def describe(path: str | os.PathLike) -> str:
+    """'iteration 12,000 on dinosaurs' from the file's metadata, without loading the model."""
+    path = Path(path)
+    try:
+        with _open(path) as source:
+            state, corpus = source.meta.get("state"), source.meta.get("corpus")
+            if not isinstance(state, dict) or not isinstance(corpus, dict) \
+                    or not isinstance(corpus.get("source"), str):
+                raise Invalid("its metadata is incomplete")
+            iteration = schema.count(state.get("iteration"), "its iteration")
+            return f"iteration {iteration:,} on {Path(corpus['source']).stem}"
+    except Exception as e:
+        raise _refusal(path, e) from None
+
+
+def _refusal(p: Path, e: Exception) -> Exception:
+    """The one message for a failed read (unexpected errors: returned as they are)."""
+    if isinstance(e, CheckpointError):
+        return e
+    if isinstance(e, Pickled):
+        return CheckpointError(
+            f"{p}: holds pickled Python objects; refusing to load it "
+            "(checkpoints never need them, and unpickling can run code)")
+    if isinstance(e, (Damaged, Invalid)):
+        return CheckpointError(f"{p}: damaged checkpoint: {e}")
+    if isinstance(e, OSError):
+        return CheckpointError(f"{p}: cannot be read ({e.strerror or e})")
+    if isinstance(e, MemoryError):
+        return CheckpointError(f"{p}: damaged checkpoint: it declares more data than fits "
+                               "in memory")
+    if isinstance(e, (ValueError, TypeError, KeyError, IndexError, AttributeError,
+                      ArithmeticError, RuntimeError, struct.error, zlib.error)):
+        return CheckpointError(f"{p}: damaged checkpoint ({type(e).__name__}: {str(e)[:120]})")
+    return e
+
+
+class _Source:
+    """A checkpoint opened for reading: its metadata, its arrays' declarations, read()."""
+
+    def __init__(self, meta: dict, entries: dict[str, Entry], read, close,
+                 legacy: bool) -> None:
+        self.meta, self.entries, self.read, self.close, self.legacy = \
+            meta, entries, read, close, legacy
+
+    def __enter__(self) -> _Source:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _open(path: Path) -> _Source:
     if not path.exists():
         raise CheckpointError(f"{path}: no such file")
     if path.is_dir():
         raise CheckpointError(f"{path}: is a folder, not a checkpoint")
-    try:
-        with open(path, "rb") as f:
-            magic = f.read(4)
-    except OSError as e:
-        raise CheckpointError(f"{path}: cannot be read ({e.strerror or e})") from None
-    if magic != b"PK\x03\x04":  # every .npz is a zip archive
-        raise CheckpointError(f"{path}: is not a dinogui checkpoint (not an .npz archive)")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
-    except ValueError as e:
-        if "pickle" in str(e).lower():
-            raise CheckpointError(
-                f"{path}: holds pickled Python objects; refusing to load it "
-                "(checkpoints never need them, and unpickling can run code)") from None
-        raise CheckpointError(f"{path}: is not a dinogui checkpoint ({e})") from None
-    except (OSError, zipfile.BadZipFile, EOFError, KeyError) as e:
-        raise CheckpointError(f"{path}: is not a readable checkpoint ({e})") from None
+    with open(path, "rb") as f:
+        head = f.read(9)
+    if head.startswith(NPZ_MAGIC):
+        return _open_npz(path)
+    if len(head) == 9 and head[8:9] == SafetensorsFile.MAGIC_HINT:
+        return _open_safetensors(path)
+    raise CheckpointError(f"{path}: is not a dinogui checkpoint "
+                          "(neither a safetensors file nor an .npz archive)")
 
 
-def _meta(arrays: dict[str, np.ndarray], path: Path) -> dict:
-    if "meta" not in arrays or arrays["meta"].dtype != np.uint8:
-        raise CheckpointError(f"{path}: is not a dinogui checkpoint (no metadata)")
+def _open_safetensors(path: Path) -> _Source:
+    f = SafetensorsFile(path)
     try:
-        meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise CheckpointError(f"{path}: its metadata is damaged") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: is not a dinogui checkpoint")
-    if meta.get("version") != VERSION:
-        raise CheckpointError(
-            f"{path}: checkpoint format version {meta.get('version')} is not supported "
-            f"(this dinogui reads version {VERSION})")
-    return meta
-
-
-def load(path: str | os.PathLike) -> Trainer:
-    """Rebuild a trainer that continues exactly where the saved one stopped."""
-    path = Path(path)
-    arrays = _read_arrays(path)
-    meta = _meta(arrays, path)
-    try:
-        return _rebuild(arrays, meta)
-    except CheckpointError:
+        md = f.metadata
+        if md.get("format") != FORMAT:
+            raise CheckpointError(f"{path}: is a safetensors file but not a dinogui checkpoint")
+        _check_version(path, md.get("version"), str(VERSION))
+        meta = strict_json(md.get("dinogui", ""), "its metadata")
+        if not isinstance(meta, dict):
+            raise Damaged("its metadata is not a JSON object")
+        return _Source(meta, f.entries, f.read, f.close, legacy=False)
+    except BaseException:
+        f.close()
         raise
-    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as e:
-        raise CheckpointError(f"{path}: is incomplete or damaged ({e})") from None
 
 
-def _rebuild(arrays: dict[str, np.ndarray], meta: dict) -> Trainer:
-    arrays = {current_name(k): v for k, v in arrays.items()}  # files from before the rename
-    config = TrainConfig.from_dict(meta["config"])
-    vocab = Vocab(tuple(meta["vocab"]))
-    names = arrays["names"].tobytes().decode("utf-8").split("\n")
-    corpus = Corpus(names, vocab, meta["corpus"]["source"], meta["corpus"]["lowercase"])
-    if vocab.missing("".join(names)):  # a subset: a model may go on with other names
-        raise CheckpointError("its names do not match its vocabulary")
+def _open_npz(path: Path) -> _Source:
+    z = LegacyNpz(path)
+    try:
+        e = z.entries.get("meta")
+        if e is None:
+            raise CheckpointError(f"{path}: is not a dinogui checkpoint (an .npz archive "
+                                  "without dinogui's metadata)")
+        if e.dtype != np.uint8 or len(e.shape) != 1 or e.nbytes > MAX_META_BYTES:
+            raise Damaged("its metadata is not a block of text")
+        meta = strict_json(z.read("meta").tobytes(), "its metadata")
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise CheckpointError(f"{path}: is not a dinogui checkpoint")
+        _check_version(path, meta.get("version"), 1)
+        return _Source(*_from_v1(meta, z), z.close, legacy=True)
+    except BaseException:
+        z.close()
+        raise
 
-    params = {k[len("param/"):]: v for k, v in arrays.items() if k.startswith("param/")}
-    _check_shapes(params, config, vocab.size)
-    optimizer = None
-    if config.preset != "classic":
-        om = meta["optimizer"]
-        slots = {k[len("opt/"):]: v for k, v in arrays.items() if k.startswith("opt/")}
-        for name, slot in slots.items():  # "m/Wax": shaped like the parameter Wax
-            like = params.get(name.partition("/")[2])
-            if like is None or slot.shape != like.shape:
-                raise CheckpointError(f"its optimizer state {name} does not fit the parameters")
-        optimizer = Optimizer(om["kind"], om["lr"], t=om["t"], state=slots)
-    a_prev = arrays.get("state/a_prev")
-    if config.preset == "classic" and (a_prev is None or a_prev.shape != (config.hidden, 1)):
-        raise CheckpointError("its carried hidden state does not fit the model")
-    s = meta["state"]
-    state = TrainState(
-        iteration=s["iteration"], smooth=s["smooth"], smooth_char=s["smooth_char"],
-        total_chars=s["total_chars"], order=arrays["state/order"],
-        a_prev=a_prev, rng_state=s["rng_state"], epoch=s["epoch"],
-        cursor=s["cursor"], seconds=s["seconds"],
-        val_iterations=list(s["val_iterations"]), val_losses=list(s["val_losses"]),
-        best_val=s["best_val"], best_iteration=s["best_iteration"])
-    history = History.from_arrays({k: arrays[f"hist/{k}"] for k in COLUMNS})
-    if len(history) != state.iteration:
-        raise CheckpointError("its loss history does not match its iteration count")
-    order = state.order
-    if (order.ndim != 1 or not len(order) or len(np.unique(order)) != len(order)
-            or not 0 <= order.min() <= order.max() < len(names)):
-        raise CheckpointError("its example order does not match its names")
-    best = {k[len("best/"):]: v for k, v in arrays.items() if k.startswith("best/")} or None
-    if best is not None:
-        _check_shapes(best, config, vocab.size)
+
+def _check_version(path: Path, found, wanted) -> None:
+    if found != wanted:
+        shown = str(found)[:20]
+        raise CheckpointError(f"{path}: checkpoint format version {shown} is not supported "
+                              f"(this dinogui reads versions 1 and {VERSION})")
+
+
+def _from_v1(meta: dict, z: LegacyNpz):
+    """Version 1 as version 2: held-out points were JSON lists, the history had every step,
+    some parameters had other names."""
+    state = meta.get("state")
+    lists = {}
+    if isinstance(state, dict):
+        for name in ("val_iterations", "val_losses"):
+            values = state.pop(name, None)
+            if not isinstance(values, list) or not all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+                raise Invalid(f"its {name.replace('_', ' ')} are not a list of numbers")
+            kind = np.int64 if name == "val_iterations" else np.float64
+            try:
+                lists[f"state/{name}"] = np.array(values, dtype=kind)
+            except OverflowError:
+                raise Invalid(f"its {name.replace('_', ' ')} are out of range") from None
+    # one-layer rnn parameters were renamed since (W_xh -> W_x, ...): today's names
+    stored = {current_name(k): k for k in z.entries if k != "meta"}
+    if len(stored) != len(z.entries) - ("meta" in z.entries):
+        raise Invalid("it holds a parameter under both its former and its current name")
+    entries = {k: z.entries[old] for k, old in stored.items()}
+    entries.update({k: Entry(v.dtype, v.shape) for k, v in lists.items()})
+
+    def read(name: str) -> np.ndarray:
+        return lists[name].copy() if name in lists else z.read(stored[name])
+
+    return meta, entries, read
+
+
+def _rebuild(src: _Source) -> Trainer:
+    m = src.meta
+    for key in ("config", "vocab", "corpus", "state", "optimizer"):
+        if key not in m:
+            raise Invalid(f"its metadata has no {key}")
+    config = schema.config_from(m["config"])
+    vocab = schema.vocab_from(m["vocab"])
+    corpus_fields = m["corpus"]
+    if not (isinstance(corpus_fields, dict) and isinstance(corpus_fields.get("source"), str)
+            and isinstance(corpus_fields.get("lowercase"), bool)):
+        raise Invalid("its corpus fields (source, lowercase) are malformed")
+    state = schema.state_from(m["state"], config)
+    optimizer = schema.optimizer_from(m["optimizer"], config)
+
+    names = _names(src, vocab)
+    corpus = Corpus(names, vocab, corpus_fields["source"], corpus_fields["lowercase"])
+    try:
+        train_rows, _ = split_indices(len(names), config.val_fraction, config.seed)
+    except ValueError as e:
+        raise Invalid(f"its names cannot be split as its settings say ({e})") from None
+    stored = schema.check_declared(src.entries, src.legacy, config, vocab.size, state,
+                                   optimizer, len(train_rows))
+    _, array_fields = schema.state_fields()
+    for name in array_fields:
+        if f"state/{name}" in src.entries:
+            setattr(state, name, src.read(f"state/{name}"))
+    schema.check_state_arrays(state, config, train_rows)
+    state.val_iterations = state.val_iterations.tolist()
+    state.val_losses = state.val_losses.tolist()
+
+    params = _finite_arrays(src, stored, "param/", "parameter")
+    best = _finite_arrays(src, stored, "best/", "best parameter") if state.best_val is not None \
+        else None
+    if optimizer is not None:
+        optimizer.state = _finite_arrays(src, stored, "opt/", "optimizer state")
+        for k, v in optimizer.state.items():
+            if not k.startswith("m/") and (v < 0).any():
+                raise Invalid(f"its optimizer state {k} holds negative values (it is a sum "
+                              "of squares)")
+    history = _history(src, state.iteration)
     return Trainer.restore(corpus, config, params, optimizer, state, history, best)
 
 
-def _check_shapes(params: dict[str, np.ndarray], config: TrainConfig, V: int) -> None:
-    H = config.hidden
-    if config.preset == "classic":
-        expected = {"Wax": (H, V), "Waa": (H, H), "Wya": (V, H), "b": (H, 1), "by": (V, 1)}
-    else:
-        expected = {k: v.shape for k, v in MODELS[config.cell].create(
-            V, H, np.random.default_rng(0), layers=config.layers).params.items()}
-    got = {k: v.shape for k, v in params.items()}
-    if got != expected:
-        layered = config.preset != "classic" and config.layers > 1
-        stack = f"{config.layers}-layer " if layered else ""
-        raise CheckpointError(
-            f"its parameters do not fit a {stack}{config.cell} with {H} hidden units "
-            f"and {V} characters")
-    for k, v in params.items():
-        if not np.isfinite(v).all():
-            raise CheckpointError(f"its parameter {k} holds NaN or infinite values")
+def _names(src: _Source, vocab: Vocab) -> list[str]:
+    e = src.entries.get("names")
+    if e is None or e.dtype != np.uint8 or len(e.shape) != 1:
+        raise Invalid("its names are missing or malformed")
+    if e.nbytes > MAX_CORPUS_BYTES:
+        raise Invalid("its names are longer than any corpus dinogui reads")
+    try:
+        names = src.read("names").tobytes().decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        raise Invalid("its names are not UTF-8 text") from None
+    if not all(names) or vocab.missing("".join(names)):
+        raise Invalid("its names do not match its vocabulary")
+    return names
+
+
+def _finite_arrays(src: _Source, names: list[str], prefix: str,
+                   what: str) -> dict[str, np.ndarray]:
+    out = {}
+    for name in names:
+        if name.startswith(prefix):
+            v = src.read(name)
+            if not np.isfinite(v).all():
+                raise Invalid(f"its {what} {name[len(prefix):]} holds NaN or infinite values")
+            out[name[len(prefix):]] = v
+    return out
+
+
+def _history(src: _Source, steps: int) -> History:
+    cols = {k: src.read(f"hist/{k}") for k in COLUMNS if f"hist/{k}" in src.entries}
+    try:
+        if src.legacy:
+            return History.from_every_step(cols)
+        return History.from_arrays(cols, steps=steps)
+    except ValueError as e:
+        raise Invalid(f"its loss history is damaged ({e})") from None

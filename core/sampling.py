@@ -34,18 +34,19 @@ How each constraint is honoured:
 
 from __future__ import annotations
 
-import math
-from collections.abc import Collection
-from dataclasses import asdict, dataclass, field
+import contextlib
+import functools
+from collections.abc import Collection, Iterator
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from .corpus import END, Vocab
+from .corpus import END, Vocab, escape_controls
 from .models import MODELS, as_batched, classic
 from .models.ops import softmax
 from .novelty import NearestNames
 from .scoring import Inspection, NameScore, inspect_name, loglik_per_char, score_names
-from .threads import limits_blas
+from .threads import limits_blas, training_threads
 
 MAX_LEN = 50  # the seed's cap on drawn characters
 
@@ -65,7 +66,8 @@ def sample_classic(params: classic.Params, seed: int, max_len: int = MAX_LEN,
     x, idx, counter, indices = -1, -1, 0, []
     while idx != 0 and counter < max_len:
         p, a_prev = classic.step_probs(params, x, a_prev, temperature)
-        idx = int(np.random.RandomState(counter + seed).choice(vocab_size, p=p))
+        # seeds wrap at 2**32 (RandomState's range): the same draws wherever the seed's ran
+        idx = int(np.random.RandomState((counter + seed) % 2**32).choice(vocab_size, p=p))
         indices.append(idx)
         x = idx
         seed += 1
@@ -83,17 +85,29 @@ def sample_names_classic(params: classic.Params, vocab: Vocab, count: int, seed:
 
 
 def sample_names_batched(model, vocab: Vocab, count: int, seed: int = 0,
-                         max_len: int = MAX_LEN, temperature: float = 1.0) -> list[str]:
-    """`count` names drawn side by side from np.random.Generator(seed)."""
-    rng = np.random.default_rng(seed)
-    h = model.start_state(count)
-    x = np.full(count, -1)
-    out = np.zeros((count, max_len), dtype=np.int64)
-    alive = np.ones(count, dtype=bool)
+                         max_len: int = MAX_LEN, temperature: float = 1.0,
+                         rows: range | None = None) -> list[str]:
+    """`count` names drawn side by side from np.random.Generator(seed).
+
+    rows: only these of the `count` names (default all), the same names as in
+    the full draw: the generator jumps over the other rows' numbers (PCG64's
+    advance), so a long list can be drawn block by block in bounded memory.
+    """
+    rows = range(count) if rows is None else rows
+    n = len(rows)
+    bits = np.random.default_rng(seed).bit_generator
+    bits.advance(rows.start)  # row t of the full draw holds numbers t * count .. t * count + count
+    rng = np.random.Generator(bits)
+    h = model.start_state(n)
+    x = np.full(n, -1)
+    out = np.zeros((n, max_len), dtype=np.int64)
+    alive = np.ones(n, dtype=bool)
     for t in range(max_len):
         logits, h = model.step(x, h)
         p = softmax(logits.astype(np.float64) / temperature)
-        x = inverse_cdf(p, rng.random(count))
+        u = rng.random(n)
+        bits.advance(count - n)  # the other rows' numbers of this step
+        x = inverse_cdf(p, u)
         x[~alive] = 0
         out[:, t] = x
         alive &= x != 0
@@ -103,13 +117,23 @@ def sample_names_batched(model, vocab: Vocab, count: int, seed: int = 0,
 
 
 def display_name(name: str) -> str:
-    """The seed prints the first letter upper-case."""
-    return name[:1].upper() + name[1:]
+    """The seed prints the first letter upper-case; control characters are shown escaped.
+
+    A corpus cannot hold them (core.corpus refuses them), but a checkpoint from
+    elsewhere might: printed raw, they could move the cursor or set the title.
+    """
+    return escape_controls(name[:1].upper() + name[1:])
 
 
 # -- constrained sampling -----------------------------------------------------
 
 BLOCK = 64  # candidates per random block (and per batched forward pass)
+STREAM_BLOCK = 4096  # names per list when streaming a long draw
+MAX_SEED = 2**32 - 1  # seeds are 0 to 2**32 - 1, RandomState's range (the classic schemes')
+# below the minimum, logits / temperature can overflow; above the maximum every letter is
+# equally likely whatever the model says
+MIN_TEMPERATURE, MAX_TEMPERATURE = 0.001, 1000.0
+EMPTY_STREAM = 0xE7  # keeps the redraws of empty names apart from the candidates' numbers
 MIN_DRAWS = 2048  # candidates tried before constraints no candidate met are called unmet
 DRAWS_PER_NAME = 200  # the budget per name asked for, when some candidates do meet them
 
@@ -148,8 +172,9 @@ class SampleSpec:
 
     def __post_init__(self) -> None:
         problems = []
-        if not (math.isfinite(self.temperature) and self.temperature > 0):
-            problems.append("temperature must be a positive number")
+        if not MIN_TEMPERATURE <= self.temperature <= MAX_TEMPERATURE:
+            problems.append(f"temperature must be between {MIN_TEMPERATURE:g} and "
+                            f"{MAX_TEMPERATURE:g}")
         if self.top_k is not None and self.top_k < 1:
             problems.append("top-k must be at least 1")
         if self.min_len < 0:
@@ -161,6 +186,13 @@ class SampleSpec:
                             f"the maximum length {self.max_len}")
         if problems:
             raise ConstraintError("; ".join(problems))
+
+    def for_corpus(self, lowercase: bool) -> SampleSpec:
+        """This spec as it applies to a corpus: a lower-cased one holds lower-case names
+        only, so the beginning and the ending asked for are folded the same way."""
+        if not lowercase:
+            return self
+        return replace(self, prefix=self.prefix.lower(), suffix=self.suffix.lower())
 
     @property
     def constrained(self) -> bool:
@@ -288,37 +320,75 @@ def feed_prefix(model, vocab: Vocab, prefix: str):
     return state, logits
 
 
+def redraw_empty(model, vocab: Vocab, names: list[str], first: int, seed: int,
+                 spec: SampleSpec) -> list[str]:
+    """`names` (candidates first, first + 1, ...) with each empty one drawn again.
+
+    A name that ended before its first letter is replaced by a draw with the
+    end held back at the first position: the model's distribution given a
+    non-empty name, exactly (only the first position can make a name empty).
+    Candidate i's redraw uses its own numbers, default_rng([seed, i, EMPTY_STREAM]),
+    so it depends on nothing but the seed and i, like the candidate itself.
+    """
+    empty = [j for j, name in enumerate(names) if not name]
+    if not empty:
+        return names
+    spec = replace(spec, min_len=max(spec.min_len, 1))
+    U = np.stack([np.random.default_rng([seed, first + j, EMPTY_STREAM]).random(spec.max_len)
+                  for j in empty], axis=1)  # (max_len, empties)
+    redrawn = draw_block(model, vocab, spec, feed_prefix(model, vocab, spec.prefix), U)
+    out = list(names)
+    for j, name in zip(empty, redrawn, strict=True):
+        out[j] = name
+    return out
+
+
 def draw_constrained(model, vocab: Vocab, count: int, seed: int, spec: SampleSpec,
-                     known: Collection[str] | None = None,
-                     max_draws: int | None = None) -> Drawn:
-    """`count` names meeting `spec` (already checked) by the blocks scheme."""
+                     known: Collection[str] | None = None, max_draws: int | None = None,
+                     tally: Drawn | None = None, chunk: int | None = None) -> Iterator[list[str]]:
+    """`count` names meeting `spec` (already checked) by the blocks scheme, `chunk` at a time.
+
+    tally (if given) counts the candidates drawn and rejected as it goes.
+    Raises ConstraintsUnmet at the end when too few met the constraints; its
+    `found` holds the names of the chunk not yet handed out.
+    """
     known = known if spec.new_only else None
+    tally = Drawn([], 0, spec=spec) if tally is None else tally
+    chunk = chunk or count
     deterministic = spec.top_k == 1 or len(spec.prefix) == spec.max_len
     budget = max_draws or max(MIN_DRAWS, DRAWS_PER_NAME * count)
     start = feed_prefix(model, vocab, spec.prefix)
     names: list[str] = []
-    drawn = not_new = wrong = 0
+    found = 0  # names handed out plus those in `names`
     block = 0
-    while len(names) < count and drawn < budget:
+    while found < count and tally.drawn < budget:
         U = block_uniforms(seed, block, spec.max_len)
-        for name in draw_block(model, vocab, spec, start, U):
-            drawn += 1
+        candidates = redraw_empty(model, vocab, draw_block(model, vocab, spec, start, U),
+                                  block * BLOCK, seed, spec)
+        for name in candidates:
+            tally.drawn += 1
             if spec.suffix and not name.endswith(spec.suffix):
-                wrong += 1
+                tally.wrong_ending += 1
             elif known is not None and name in known:
-                not_new += 1
+                tally.not_new += 1
             else:
                 names.append(name)
-            if len(names) == count or drawn == budget:
+                found += 1
+            if found == count or tally.drawn == budget:
                 break
+            if len(names) == chunk:
+                yield names
+                names = []
         block += 1
-        if deterministic and not names:
-            raise ConstraintsUnmet(_unmet_deterministic(name, spec), names, drawn)
-        if not names and drawn >= MIN_DRAWS:
+        if deterministic and not found:
+            raise ConstraintsUnmet(_unmet_deterministic(name, spec), names, tally.drawn)
+        if not found and tally.drawn >= MIN_DRAWS:
             break  # under 1 in 2048 meet them: `count` names would need far over the budget
-    if len(names) < count:
-        raise ConstraintsUnmet(_unmet(spec, count, names, drawn, not_new, wrong), names, drawn)
-    return Drawn(names, drawn, not_new, wrong, "blocks", spec)
+    if found < count:
+        raise ConstraintsUnmet(_unmet(spec, count, found, tally.drawn, tally.not_new,
+                                      tally.wrong_ending), names, tally.drawn)
+    if names:
+        yield names
 
 
 def _unmet_deterministic(name: str, spec: SampleSpec) -> str:
@@ -330,7 +400,7 @@ def _unmet_deterministic(name: str, spec: SampleSpec) -> str:
     return f"{how} {name!r}, which {why}; {fix} or change the constraints"
 
 
-def _unmet(spec: SampleSpec, count: int, names: list[str], drawn: int, not_new: int,
+def _unmet(spec: SampleSpec, count: int, found: int, drawn: int, not_new: int,
            wrong: int) -> str:
     reasons = []
     if spec.suffix:
@@ -341,9 +411,50 @@ def _unmet(spec: SampleSpec, count: int, names: list[str], drawn: int, not_new: 
     if spec.suffix:
         tips.append("a shorter ending")
     tips.append("fewer names")
-    return (f"only {len(names)} of {count} names met the constraints in {drawn:,} draws "
+    return (f"only {found} of {count} names met the constraints in {drawn:,} draws "
             f"({', '.join(reasons)}); the model rarely makes such names: "
             f"try {', '.join(tips[:-1])} or {tips[-1]}")
+
+
+@dataclass
+class NameStream:
+    """Lists of drawn names (iterate), and what it took to draw them so far (tally)."""
+
+    blocks: Iterator[list[str]]
+    tally: Drawn
+
+    def __iter__(self) -> Iterator[list[str]]:
+        return self.blocks
+
+
+TOO_LARGE = ("the model's numbers overflow (its weights are too large: did its training "
+             "diverge?); nothing was drawn from it")
+
+
+@contextlib.contextmanager
+def numbers():
+    """An overflow or NaN while drawing or scoring becomes one ValueError, not a warning each.
+
+    With finite weights of sane size nothing overflows (softmax subtracts the
+    maximum, sigmoid goes through tanh); a checkpoint with huge weights would
+    otherwise print NumPy warnings and draw from NaN probabilities.
+    """
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            yield
+    except FloatingPointError:
+        raise ValueError(TOO_LARGE) from None
+
+
+def checked_numbers(method):
+    """Decorator: the method runs inside numbers()."""
+
+    @functools.wraps(method)
+    def checked(*args, **kwargs):
+        with numbers():
+            return method(*args, **kwargs)
+
+    return checked
 
 
 @dataclass
@@ -366,7 +477,11 @@ class NameSampler:
         if self.preset == "classic":
             return sample_names_classic(self.params, self.vocab, count, seed, max_len, temperature)
         model = MODELS[self.cell](self.params)
-        return sample_names_batched(model, self.vocab, count, seed, max_len, temperature)
+        # in blocks of rows (the same names): a huge report holds its names, not their arrays
+        return [name for first in range(0, count, STREAM_BLOCK)
+                for name in sample_names_batched(model, self.vocab, count, seed, max_len,
+                                                 temperature,
+                                                 range(first, min(first + STREAM_BLOCK, count)))]
 
     def batched_model(self):
         """The model behind start_state/step (a classic RNN in batched form, same math)."""
@@ -378,38 +493,87 @@ class NameSampler:
         """`count` names meeting `spec`; same arguments, same names.
 
         known: the corpus names, needed by spec.new_only. Without constraints
-        this is sample() (the seed's scheme on classic models). Raises
-        ConstraintError for impossible constraints, before drawing anything, and
-        ConstraintsUnmet when max_draws candidates (by default 200 per name,
-        at least 2048) yield too few, or the first 2048 yield none.
+        this is sample() (the seed's scheme on classic models) with every empty
+        name drawn again (see redraw_empty). Raises ConstraintError for
+        impossible constraints, before drawing anything, and ConstraintsUnmet
+        when max_draws candidates (by default 200 per name, at least 2048)
+        yield too few, or the first 2048 yield none.
+        """
+        stream = self.stream(count, seed, spec, known, max_draws, block=count)
+        stream.tally.names = [name for block in stream for name in block]  # all, or Unmet
+        return stream.tally
+
+    def stream(self, count: int, seed: int = 0, spec: SampleSpec | None = None,
+               known: Collection[str] | None = None, max_draws: int | None = None,
+               block: int | None = None) -> NameStream:
+        """The names draw() returns, in lists of up to `block` (default STREAM_BLOCK).
+
+        Any count runs in bounded memory.
+
+        Everything is checked before this returns (ConstraintError); the
+        stream's tally counts the candidates as the blocks are drawn.
+        ConstraintsUnmet comes at the end, after the names that were found.
         """
         spec = SampleSpec() if spec is None else spec
         if count < 1:
             raise ConstraintError("the number of names must be at least 1")
-        if seed < 0:
-            raise ConstraintError("the seed must be zero or more")
+        if not 0 <= seed <= MAX_SEED:
+            raise ConstraintError(f"the seed must be 0 to {MAX_SEED}")
         if spec.new_only and known is None:
             raise ConstraintError("new names only needs the corpus names to compare with")
         spec = spec.checked(self.vocab, self.max_len)
-        if not spec.constrained:
-            scheme = "seed" if self.preset == "classic" else "batched"
-            names = self.sample(count, seed, spec.temperature, spec.max_len)
-            return Drawn(names, count, scheme=scheme, spec=spec)
-        return draw_constrained(self.batched_model(), self.vocab, count, seed, spec, known,
-                                max_draws)
+        block = max(1, min(block or STREAM_BLOCK, count))
+        if spec.constrained:
+            tally = Drawn([], 0, spec=spec)
+            blocks = draw_constrained(self.batched_model(), self.vocab, count, seed, spec,
+                                      known, max_draws, tally, block)
+        else:
+            tally = Drawn([], 0, scheme="seed" if self.preset == "classic" else "batched",
+                          spec=spec)
+            blocks = self._unconstrained(count, seed, spec, tally, block)
+        return NameStream(self._quiet(blocks), tally)
+
+    def _unconstrained(self, count: int, seed: int, spec: SampleSpec, tally: Drawn,
+                       block: int) -> Iterator[list[str]]:
+        model = self.batched_model()
+        for first in range(0, count, block):
+            n = min(block, count - first)
+            if self.preset == "classic":  # name i has the seed's seed + i
+                names = sample_names_classic(self.params, self.vocab, n, seed + first,
+                                             spec.max_len, spec.temperature)
+            else:
+                names = sample_names_batched(MODELS[self.cell](self.params), self.vocab, count,
+                                             seed, spec.max_len, spec.temperature,
+                                             rows=range(first, first + n))
+            tally.drawn += n
+            yield redraw_empty(model, self.vocab, names, first, seed, spec)
+
+    @staticmethod
+    def _quiet(blocks: Iterator[list[str]]) -> Iterator[list[str]]:
+        """The blocks, each drawn with one BLAS thread and overflows as one error (see numbers)."""
+        while True:
+            with training_threads(), numbers():
+                try:
+                    block = next(blocks)
+                except StopIteration:
+                    return
+            yield block
 
     # -- scores (core.scoring) -------------------------------------------------
     @limits_blas
+    @checked_numbers
     def loglik_per_char(self, names: list[str]) -> np.ndarray:
         """Each name's log-likelihood per character (its letters and the end), in nats."""
         return loglik_per_char(self.batched_model(), self.vocab, names)
 
     @limits_blas
+    @checked_numbers
     def inspect(self, name: str, top: int = 5) -> Inspection:
         """Next-character probabilities along `name`, and the top alternatives."""
         return inspect_name(self.batched_model(), self.vocab, name, top)
 
     @limits_blas
+    @checked_numbers
     def scores(self, names: list[str], corpus: NearestNames | list[str]) -> list[NameScore]:
         """Log-likelihood per character and the nearest corpus name, per name."""
         return score_names(self.batched_model(), self.vocab, names, corpus)

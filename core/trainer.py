@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
-from . import sampling, validation
+from . import memory, sampling, validation
 from .batching import EncodedNames, bucketed_order
 from .corpus import Corpus
 from .guard import StepGuard
@@ -28,6 +28,11 @@ from .packing import ParamPack
 from .threads import limits_blas
 
 PRESETS = ("classic", "default")
+# the settings that may change between steps (Trainer.set_live); any other needs a new model
+LIVE_FIELDS = ("lr", "clip", "sample_every", "samples", "val_every")
+# each preset's smoothed losses: smooth = smooth * keep + loss * take. The seed's take is
+# 0.001, which is not 1 - 0.999 in floats; the batched preset takes ~35x fewer steps per epoch
+SMOOTHING: dict[str, tuple[float, float]] = {"classic": (0.999, 0.001), "default": (0.99, 0.01)}
 DROPOUT_STREAM = 0xD809  # keeps dropout's random numbers apart from the other streams
 # the seed's dino_names: its smoothed loss starts at the uniform-guess loss of 7 names, whatever
 # number of names a report draws here
@@ -81,8 +86,8 @@ class TrainConfig:
             problems.append("learning rate must be a positive number")
         if not (math.isfinite(self.clip) and self.clip > 0):
             problems.append("gradient clip must be a positive number")
-        if self.seed < 0:
-            problems.append("seed must be zero or more")
+        if not 0 <= self.seed <= sampling.MAX_SEED:
+            problems.append(f"seed must be 0 to {sampling.MAX_SEED}")
         if self.sample_every < 1:
             problems.append("report interval must be at least 1")
         if self.samples < 0:
@@ -159,72 +164,85 @@ class TrainState:
     best_iteration: int | None = None
 
 
+@dataclass
+class TrainerParts:
+    """What a trainer is made of besides corpus and config: a fresh model's or a saved one's."""
+
+    params: dict[str, np.ndarray]
+    optimizer: Optimizer | None  # None for classic (plain SGD in the packed step)
+    state: TrainState
+    history: History = field(default_factory=History)
+    best_params: dict[str, np.ndarray] | None = None  # at the lowest held-out loss
+
+
 class Trainer:
     """Owns parameters, optimizer and state for one corpus; no I/O, no printing."""
 
-    def __init__(self, corpus: Corpus, config: TrainConfig) -> None:
+    def __init__(self, corpus: Corpus, config: TrainConfig,
+                 parts: TrainerParts | None = None) -> None:
+        """A fresh model from config's seed, or (parts given) one that continues exactly."""
+        if parts is None:
+            memory.check_fits(config, corpus)  # ModelTooLarge before anything is allocated
         self.corpus = corpus
         self.config = config
         self.vocab = corpus.vocab
-        self.history = History()
-        self._prepare_names()
-        V = self.vocab.size
+        # derived from the names and config, never saved
+        self._encoded = EncodedNames.encode(self.vocab, corpus.names)  # list-like: views
+        self.train_rows, self.val_rows = validation.split_indices(
+            len(self._encoded), config.val_fraction, config.seed)
+        self._evaluator = validation.Evaluator.for_names([self._encoded[i] for i in self.val_rows])
+        self._pack: ParamPack | None = None  # the batched step's packed parameters
+        self._batch_chars: float | None = None  # characters in a typical batch
+        self._guard: StepGuard | None = None  # the step's overflow guard
+        if parts is None:
+            parts = self._fresh_parts()
+        if config.preset == "classic":
+            self._classic = classic.PackedRNN.from_params(parts.params)
+            self.model, self.params = None, self._classic.params
+        else:
+            self.model = MODELS[config.cell](parts.params)
+            self.params = self.model.params
+        self.optimizer = parts.optimizer
+        self.state = parts.state
+        self.history = parts.history
+        self.best_params = parts.best_params
+
+    def _fresh_parts(self) -> TrainerParts:
+        config, V = self.config, self.vocab.size
+        smooth = -math.log(1.0 / V) * SEED_NAMES
         if config.preset == "classic":
             # the seed: np.random.seed(1) before the init, np.random.seed(0) before the shuffle
-            self._classic = classic.PackedRNN.from_params(
-                classic.init_params(config.hidden, V, np.random.RandomState(config.seed + 1)))
-            self.params = self._classic.params
+            params = classic.init_params(config.hidden, V,
+                                         np.random.RandomState((config.seed + 1) % 2**32))
             order = self.train_rows.copy()
             np.random.RandomState(config.seed).shuffle(order)
-            self.model = None
-            self.optimizer = None
-            self.state = TrainState(order=order, a_prev=np.zeros((config.hidden, 1)),
-                                    smooth=-math.log(1.0 / V) * SEED_NAMES)
+            state = TrainState(order=order, a_prev=np.zeros((config.hidden, 1)), smooth=smooth)
+            optimizer = None
         else:
-            rng = np.random.default_rng(config.seed)
-            self.model = MODELS[config.cell].create(V, config.hidden, rng, np.dtype(config.dtype),
-                                                    layers=config.layers)
-            self.params = self.model.params
-            self.optimizer = Optimizer(config.optimizer, config.lr)
-            self.state = TrainState(order=self._epoch_order(rng),
-                                    rng_state=rng.bit_generator.state,
-                                    smooth=-math.log(1.0 / V) * SEED_NAMES)
-        self.state.smooth_char = math.log(V)
-        self.best_params: dict[str, np.ndarray] | None = None
-
-    def _prepare_names(self) -> None:
-        """Encoded names, the held-out split and its evaluator: all derived, never saved."""
-        self._encoded = EncodedNames.encode(self.vocab, self.corpus.names)  # list-like: views
-        self.train_rows, self.val_rows = validation.split_indices(
-            len(self._encoded), self.config.val_fraction, self.config.seed)
-        self._evaluator = validation.Evaluator.for_names([self._encoded[i] for i in self.val_rows])
+            rng = np.random.default_rng(config.seed)  # the init first, then the first order
+            params = MODELS[config.cell].create(V, config.hidden, rng, np.dtype(config.dtype),
+                                                layers=config.layers).params
+            state = TrainState(order=self._epoch_order(rng), rng_state=rng.bit_generator.state,
+                               smooth=smooth)
+            optimizer = Optimizer(config.optimizer, config.lr)
+        state.smooth_char = math.log(V)
+        return TrainerParts(params, optimizer, state)
 
     @classmethod
     def restore(cls, corpus: Corpus, config: TrainConfig, params: dict[str, np.ndarray],
                 optimizer: Optimizer | None, state: TrainState, history: History,
                 best_params: dict[str, np.ndarray] | None = None) -> Trainer:
         """A trainer from saved parts (see core.checkpoint), continuing exactly."""
-        self = cls.__new__(cls)
-        self.corpus, self.config, self.vocab = corpus, config, corpus.vocab
-        self.history, self.state, self.optimizer = history, state, optimizer
-        self.best_params = best_params
-        self._prepare_names()
-        if config.preset == "classic":
-            self._classic = classic.PackedRNN.from_params(params)
-            self.model, self.params = None, self._classic.params
-        else:
-            self.model = MODELS[config.cell](params)
-            self.params = self.model.params
-        return self
+        return cls(corpus, config, TrainerParts(params, optimizer, state, history, best_params))
 
     # -- settings that may change between steps -------------------------------
-    def set_live(self, *, lr: float | None = None, clip: float | None = None,
-                 sample_every: int | None = None, samples: int | None = None,
-                 val_every: int | None = None) -> None:
-        """Change what can change mid-run; it applies from the next step on."""
-        changes = {k: v for k, v in dict(lr=lr, clip=clip, sample_every=sample_every,
-                                        samples=samples, val_every=val_every).items()
-                   if v is not None}
+    def set_live(self, **changes) -> None:
+        """Change what can change mid-run (LIVE_FIELDS; None: unchanged); it applies from
+        the next step on."""
+        fixed = sorted(set(changes) - set(LIVE_FIELDS))
+        if fixed:
+            raise ValueError(f"{', '.join(fixed)} cannot change mid-run (it needs a new model)")
+        changes = {k: v for k, v in changes.items() if v is not None}
         self.config = replace(self.config, **changes)
         if self.optimizer is not None:
             self.optimizer.lr = self.config.lr
@@ -247,10 +265,9 @@ class Trainer:
         """
         if self.config.preset == "classic":
             loss, chars, names = self._classic_step()
-            keep, take = 0.999, 0.001  # the seed's smooth(); 1 - 0.999 is not 0.001 in floats
         else:
             loss, chars, names = self._batched_step()
-            keep, take = 0.99, 0.01  # ~35x fewer steps per epoch than classic
+        keep, take = SMOOTHING[self.config.preset]
         st, cfg = self.state, self.config
         j = st.iteration
         st.smooth = st.smooth * keep + (loss / names) * take
@@ -359,7 +376,7 @@ class Trainer:
 
     def _packed(self) -> ParamPack:
         """The model's parameters packed into one buffer (packed again if one was replaced)."""
-        pack = getattr(self, "_pack", None)
+        pack = self._pack
         if pack is None or any(self.params.get(k) is not v for k, v in pack.params.items()):
             pack = self._pack = ParamPack(self.params)
             self.params.update(pack.params)  # the model reads its dict on every call
@@ -367,14 +384,14 @@ class Trainer:
 
     def _guard_for(self, weights: np.ndarray, optimizer: Optimizer | None) -> StepGuard:
         """The overflow guard of this flat parameter buffer (a new one if it was repacked)."""
-        guard = getattr(self, "_guard", None)
+        guard = self._guard
         if guard is None or guard.weights is not weights or guard.optimizer is not optimizer:
             guard = self._guard = StepGuard(weights, optimizer)
         return guard
 
     def _typical_batch_chars(self) -> float:
         """Characters a batch of batch_size training names holds on average."""
-        typical = getattr(self, "_batch_chars", None)
+        typical = self._batch_chars
         if typical is None:
             lengths = self._encoded.lengths[self.train_rows] + 1  # + the newline
             typical = self._batch_chars = float(lengths.mean()) * self.config.batch_size

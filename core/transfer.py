@@ -10,10 +10,9 @@ on other names.
 
 from __future__ import annotations
 
-from dataclasses import replace
+import copy
 
 from .corpus import Corpus, Vocab
-from .history import History
 from .optim import Optimizer
 from .trainer import Trainer
 
@@ -47,18 +46,17 @@ def continue_on(trainer: Trainer, corpus: Corpus) -> Trainer:
     names = Corpus(list(corpus.names), trainer.vocab, corpus.source, corpus.lowercase,
                    list(corpus.duplicates))
     fresh = Trainer(names, trainer.config)  # a valid example order and split for these names
-    old = trainer.state
-    state = replace(
-        fresh.state, iteration=old.iteration, smooth=old.smooth, smooth_char=old.smooth_char,
-        total_chars=old.total_chars, seconds=old.seconds,
-        a_prev=None if old.a_prev is None else old.a_prev.copy(),
-        val_iterations=list(old.val_iterations), val_losses=list(old.val_losses),
-        best_val=None, best_iteration=None)
+    # the run carries on (every field, copied), from its place in the new names' order;
+    # the best weights were judged on other names
+    state = copy.deepcopy(trainer.state)
+    for name in ("order", "rng_state", "epoch", "cursor"):
+        setattr(state, name, getattr(fresh.state, name))
+    state.best_val = state.best_iteration = None
     optimizer = None
     if trainer.optimizer is not None:
         o = trainer.optimizer
         optimizer = Optimizer(o.kind, o.lr, o.beta1, o.beta2, o.eps, t=o.t,
                               state={k: v.copy() for k, v in o.state.items()})
     params = {k: v.copy() for k, v in trainer.params.items()}
-    history = History.from_arrays(trainer.history.to_arrays())
+    history = trainer.history.copy()
     return Trainer.restore(names, trainer.config, params, optimizer, state, history, None)

@@ -28,5 +28,6 @@ def run_app(argv: list[str] | None = None) -> int:
     pg.setConfigOptions(antialias=False)  # the smoothed curve turns it on for itself
     window = MainWindow()
     window.show()
+    window.watch_termination()  # logout or `kill`: the autosave is written before exiting
     QTimer.singleShot(0, window.offer_restore)  # once the window is up
     return app.exec()

@@ -6,6 +6,8 @@ import argparse
 import math
 from collections.abc import Callable
 
+from dinogui.core.sampling import MAX_SEED, MAX_TEMPERATURE, MIN_TEMPERATURE
+
 MAX_NAME_LEN = 1000  # as TrainConfig.max_len allows
 
 
@@ -31,3 +33,6 @@ max_len = number(int, lambda v: 1 <= v <= MAX_NAME_LEN, f"at least 1 and at most
 fraction = number(float, lambda v: 0 <= v <= 0.5, "between 0 and 0.5")
 dropout = number(float, lambda v: 0 <= v <= 0.9, "between 0 and 0.9")
 positive_float = number(float, lambda v: 0 < v < math.inf, "a positive number")
+seed = number(int, lambda v: 0 <= v <= MAX_SEED, f"0 to {MAX_SEED}")
+temperature = number(float, lambda v: MIN_TEMPERATURE <= v <= MAX_TEMPERATURE,
+                     f"between {MIN_TEMPERATURE:g} and {MAX_TEMPERATURE:g}")

@@ -16,6 +16,8 @@ from dinogui.arguments import (
     max_len,
     positive_float,
     positive_int,
+    seed,
+    temperature,
 )
 from dinogui.core import checkpoint
 from dinogui.core.checkpoint import CheckpointError
@@ -23,9 +25,15 @@ from dinogui.core.corpus import CorpusError, bundled_corpus_path, load_corpus
 from dinogui.core.models import MAX_LAYERS, MODELS
 from dinogui.core.novelty import NearestNames
 from dinogui.core.optim import Optimizer
-from dinogui.core.sampling import SampleSpec, display_name
+from dinogui.core.sampling import (
+    MAX_SEED,
+    MAX_TEMPERATURE,
+    MIN_TEMPERATURE,
+    SampleSpec,
+    display_name,
+)
 from dinogui.core.threads import training_threads
-from dinogui.core.trainer import PRESETS, TrainConfig, Trainer, TrainingDiverged
+from dinogui.core.trainer import LIVE_FIELDS, PRESETS, TrainConfig, Trainer, TrainingDiverged
 from dinogui.run_safety import (
     JsonLog,
     Printer,
@@ -62,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--hidden", type=positive_int, help="hidden units (default 50)")
     t.add_argument("--lr", type=positive_float, help="learning rate (default 0.01)")
     t.add_argument("--clip", type=positive_float, help="clip gradients to [-X, X] (default 5)")
-    t.add_argument("--seed", type=count, help="RNG seed (default 0, the seed's own seeding)")
+    t.add_argument("--seed", type=seed,
+                   help=f"RNG seed, 0 to {MAX_SEED} (default 0, the seed's own seeding)")
     t.add_argument("--batch-size", type=positive_int, help="names per step (default preset)")
     t.add_argument("--cell", choices=sorted(MODELS), help="recurrent cell (default preset)")
     t.add_argument("--layers", type=positive_int,
@@ -85,8 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample", help="draw names from a checkpoint")
     s.add_argument("--checkpoint", required=True, metavar="CKPT")
     s.add_argument("--count", type=positive_int, default=10)
-    s.add_argument("--seed", type=count, default=0)
-    s.add_argument("--temperature", type=positive_float, default=1.0)
+    s.add_argument("--seed", type=seed, default=0, help=f"0 to {MAX_SEED} (default 0)")
+    s.add_argument("--temperature", type=temperature, default=1.0,
+                   help=f"{MIN_TEMPERATURE:g} to {MAX_TEMPERATURE:g} (default 1)")
     s.add_argument("--max-len", type=max_len, default=None, help="default 50, at most 1000")
     s.add_argument("--best", action="store_true",
                    help="use the parameters with the best held-out loss (when validated)")
@@ -143,8 +153,7 @@ def _resumed(args: argparse.Namespace) -> Trainer:
     if given:
         raise UsageError(f"{', '.join(given)} cannot change when resuming "
                          "(the checkpoint holds its corpus and model)")
-    trainer.set_live(lr=args.lr, clip=args.clip, sample_every=args.sample_every,
-                     samples=args.samples, val_every=args.val_every)
+    trainer.set_live(**{k: getattr(args, k) for k in LIVE_FIELDS})
     return trainer
 
 
@@ -227,23 +236,26 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise UsageError("--corpus is used only with --new-only or --scores")
     trainer = checkpoint.load(args.checkpoint)
     lower = trainer.corpus.lowercase  # the model knows lower-case names only: match them
-    fold = str.lower if lower else str
-    spec = SampleSpec(temperature=args.temperature, top_k=args.top_k, prefix=fold(args.prefix),
-                      suffix=fold(args.suffix), min_len=args.min_len, max_len=args.max_len,
-                      new_only=args.new_only)
+    spec = SampleSpec(temperature=args.temperature, top_k=args.top_k, prefix=args.prefix,
+                      suffix=args.suffix, min_len=args.min_len, max_len=args.max_len,
+                      new_only=args.new_only).for_corpus(lower)
     corpus = load_corpus(args.corpus, lower).names if args.corpus else trainer.corpus.names
     sampler = trainer.sampler(best=args.best)
-    drawn = sampler.draw(args.count, args.seed, spec, known=frozenset(corpus))
+    # drawn and printed block by block, so any --count runs in bounded memory
+    stream = sampler.stream(args.count, args.seed, spec, known=frozenset(corpus))
+    nearest = NearestNames(corpus) if args.scores else None
+    for names in stream:
+        if nearest is None:
+            print("\n".join(display_name(n) for n in names))
+            continue
+        print("\n".join(f"{display_name(s.name)}\t{s.loglik_per_char:.4f}\t"
+                        f"{display_name(s.nearest)}" for s in sampler.scores(names, nearest)))
     if args.new_only or args.suffix:
+        drawn = stream.tally
         kept = [f"dropped {drawn.not_new} names already in the corpus"] if args.new_only else []
         if args.suffix:
             kept.append(f"rejected {drawn.wrong_ending} not ending in {spec.suffix!r}")
         print(f"{'; '.join(kept)} ({drawn.drawn} drawn for {args.count})", file=sys.stderr)
-    if not args.scores:
-        print("\n".join(display_name(n) for n in drawn.names))
-        return 0
-    for s in sampler.scores(drawn.names, NearestNames(corpus)):
-        print(f"{display_name(s.name)}\t{s.loglik_per_char:.4f}\t{display_name(s.nearest)}")
     return 0
 
 

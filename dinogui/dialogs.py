@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 CORPUS_FILTER = "Name lists (*.txt);;All files (*)"
-CHECKPOINT_FILTER = "dinogui checkpoints (*.npz);;All files (*)"
+CHECKPOINT_FILTER = "dinogui checkpoints (*.safetensors *.npz);;All files (*)"
 TEXT_FILTER = "Text files (*.txt);;All files (*)"
 
 

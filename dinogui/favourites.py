@@ -2,11 +2,11 @@
 
 A list of drawn names remembers the model that drew it as checkpoint bytes
 taken between two training steps, at the moment of drawing (the weights,
-optimizer state, loss history and iteration: core.checkpoint's own archive).
+optimizer state, loss history and iteration: core.checkpoint's own file).
 So a favourite starred minutes later, while training has moved on, is still
 exported with the very checkpoint, settings and seed that reproduce it:
 
-    dinogui sample --checkpoint <export>.npz --count N --seed S ...  -> line `index + 1`
+    dinogui sample --checkpoint <export>.safetensors --count N --seed S ...  -> line `index + 1`
 
 No Qt here: the panel shows these, the window fills them, and the export runs
 off the window's thread.
@@ -14,7 +14,6 @@ off the window's thread.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shlex
@@ -22,8 +21,6 @@ import threading
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from dinogui.core import checkpoint
 from dinogui.core.atomic import write_atomic
@@ -36,9 +33,7 @@ VERSION = 1
 
 def checkpoint_bytes(trainer) -> bytes:
     """The trainer as a checkpoint file's bytes, now (run between steps, on the worker)."""
-    buf = io.BytesIO()
-    np.savez(buf, **checkpoint.to_arrays(trainer))
-    return buf.getvalue()
+    return checkpoint.to_bytes(trainer)
 
 
 @dataclass(frozen=True)
@@ -222,7 +217,7 @@ class Favourites:
 def export(favourites: Iterable[Sampled], names_path: str | os.PathLike) -> list[Path]:
     """Write the names, a JSON record of each, and the checkpoint(s) that drew them.
 
-    names_path "x.txt" -> x.txt (the names), x.json, x.npz (or x-<iteration>.npz,
+    names_path "x.txt" -> x.txt (the names), x.json, x.safetensors (or x-<iteration>.safetensors,
     one per model state, when the favourites come from several). Returns the files written.
     """
     items = list(favourites)
@@ -238,12 +233,12 @@ def export(favourites: Iterable[Sampled], names_path: str | os.PathLike) -> list
     files: dict[int, Path] = {}
     for key, source in sources.items():
         if len(sources) == 1:
-            path = stem.with_name(f"{stem.name}.npz")
+            path = stem.with_name(f"{stem.name}{checkpoint.SUFFIX}")
         else:
-            path = stem.with_name(f"{stem.name}-{source.iteration}.npz")
+            path = stem.with_name(f"{stem.name}-{source.iteration}{checkpoint.SUFFIX}")
             n = 2
             while path in files.values():
-                path = stem.with_name(f"{stem.name}-{source.iteration}-{n}.npz")
+                path = stem.with_name(f"{stem.name}-{source.iteration}-{n}{checkpoint.SUFFIX}")
                 n += 1
         files[key] = path
     written = []

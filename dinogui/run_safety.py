@@ -206,7 +206,7 @@ def _unsavable(trainer: Trainer) -> str | None:
 def _rescue_path(target: Path) -> Path:
     folder = default_data_dir()
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    suffix = target.suffix or ".npz"
+    suffix = target.suffix or checkpoint.SUFFIX
     path, n = folder / f"rescue-{stamp}{suffix}", 2
     while path.exists():
         path, n = folder / f"rescue-{stamp}-{n}{suffix}", n + 1

@@ -9,14 +9,51 @@ temporary data folder, so they never touch the user's own.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
+from dinogui.core.corpus import bundled_corpus_path
 from dinogui.datadir import APPLICATION, ORGANIZATION, default_data_dir  # noqa: F401 (re-exported)
 
 MAX_RECENT = 8
-AUTOSAVE_NAME = "autosave.npz"
+AUTOSAVE_NAME = "autosave.safetensors"  # a checkpoint like any other
+LEGACY_AUTOSAVE_NAME = "autosave.npz"  # what versions before safetensors wrote
+
+
+def documents_folder() -> Path:
+    """The user's Documents folder (QStandardPaths), else the home folder."""
+    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(location) if location and Path(location).is_dir() else Path.home()
+
+
+def inside_the_app(folder: Path) -> bool:
+    """The bundled data folder, or any folder of the installed package."""
+    folder = folder.resolve()
+    app_folders = {bundled_corpus_path().parent.resolve(), Path(__file__).resolve().parent}
+    return any(folder == f or f in folder.parents for f in app_folders)
+
+
+INT32 = (-(2**31), 2**31 - 1)  # what a Qt spin box holds; anything beyond is not a choice made
+MAX_TEXT = 1000  # characters in a remembered text field
+
+
+def plain_values(values: dict) -> dict:
+    """The remembered choices a panel can take: booleans, short strings, and finite numbers
+    a spin box can hold (each panel then clamps to its own range). Anything else, as a
+    hand-edited or damaged settings file may hold, is left out: the panel keeps its default."""
+    kept = {}
+    for key, value in values.items():
+        if not isinstance(key, str):
+            continue
+        if isinstance(value, bool) or (isinstance(value, str) and len(value) <= MAX_TEXT):
+            kept[key] = value
+        elif isinstance(value, int) and INT32[0] <= value <= INT32[1]:
+            kept[key] = value
+        elif isinstance(value, float) and math.isfinite(value) and INT32[0] <= value <= INT32[1]:
+            kept[key] = value
+    return kept
 
 
 class AppSettings:
@@ -47,13 +84,13 @@ class AppSettings:
 
     # -- training and sampling choices ------------------------------------------
     def hyperparameters(self) -> dict:
-        return self._get_json("training/hyperparameters", {})
+        return plain_values(self._get_json("training/hyperparameters", {}))
 
     def set_hyperparameters(self, values: dict) -> None:
         self._set_json("training/hyperparameters", values)
 
     def sampling(self) -> dict:
-        return self._get_json("sampling/controls", {})
+        return plain_values(self._get_json("sampling/controls", {}))
 
     def set_sampling(self, values: dict) -> None:
         self._set_json("sampling/controls", values)
@@ -90,8 +127,13 @@ class AppSettings:
         self._set_json("files/recent", [])
 
     def last_folder(self) -> str:
+        """Where file dialogs start: the last folder used, else Documents; never a folder
+        inside the installed app (its bundled names are opened, not written to)."""
         value = self.q.value("files/last_folder")
-        return value if isinstance(value, str) else str(Path.home())
+        if isinstance(value, str) and value and Path(value).is_dir() \
+                and not inside_the_app(Path(value)):
+            return value
+        return str(documents_folder())
 
     def set_last_folder(self, path: str | Path) -> None:
         self.q.setValue("files/last_folder", str(Path(path).parent))

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
-from dinogui.worker import Answer
+from dinogui.messages import Answer
 
 
 class _Job(QRunnable):

@@ -22,81 +22,18 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 
-import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from dinogui import qt_guard
 from dinogui.core.threads import TRAINING_THREADS, training_threads
 from dinogui.core.trainer import StepResult, Trainer, TrainingDiverged
+from dinogui.messages import Answer, ProgressBatch, Stopped
 
 # seconds between progress signals: at most 4 a second. Each wakes the window's thread, which
 # then takes the GIL from the training thread; a hand-over costs training more than the
 # window's work (measured: 12.5 signals a second kept ~89% of the headless speed, 4 ~95%)
 EMIT_INTERVAL = 0.25
-
-
-@dataclass
-class Report:
-    """A report step: the names the trainer drew, as the seed prints them."""
-
-    iteration: int
-    smooth: float
-    smooth_char: float
-    samples: list[str]
-    val_loss: float | None = None
-
-
-@dataclass
-class ProgressBatch:
-    """Consecutive training steps, column by column (all arrays have the same length)."""
-
-    generation: int  # which attached trainer these steps belong to
-    iterations: np.ndarray  # (n,) the seed's 0-based j of each step
-    loss: np.ndarray  # (n,) summed over the step's names
-    chars: np.ndarray
-    names: np.ndarray
-    smooth: np.ndarray  # the seed's smoothed per-name loss after each step
-    smooth_char: np.ndarray
-    reports: list[Report] = field(default_factory=list)
-    val_points: list[tuple[int, float]] = field(default_factory=list)  # (iteration, loss)
-    iteration: int = 0  # steps taken after the batch
-    total_chars: int = 0
-    seconds: float = 0.0  # the trainer's training time so far
-    wall: float = 0.0  # time.perf_counter() when the batch left the worker
-
-    @classmethod
-    def from_steps(cls, generation: int, steps: list[StepResult], trainer: Trainer,
-                   wall: float) -> ProgressBatch:
-        def col(name: str, dtype) -> np.ndarray:
-            return np.fromiter((getattr(r, name) for r in steps), dtype=dtype, count=len(steps))
-
-        reports = [Report(r.iteration, r.smooth, r.smooth_char, list(r.samples), r.val_loss)
-                   for r in steps if r.samples is not None]
-        val = [(r.iteration, r.val_loss) for r in steps if r.val_loss is not None]
-        st = trainer.state
-        return cls(generation, col("iteration", np.int64), col("loss", np.float64),
-                   col("chars", np.int64), col("names", np.int64), col("smooth", np.float64),
-                   col("smooth_char", np.float64), reports, val, st.iteration,
-                   st.total_chars, st.seconds, wall)
-
-
-@dataclass(frozen=True)
-class Stopped:
-    """Why training stopped; `message` explains a divergence."""
-
-    generation: int
-    reason: str  # "paused", "budget", "step", "diverged", "failed" (an error in a step)
-    iteration: int
-    message: str = ""
-
-
-@dataclass
-class Answer:
-    callback: Callable
-    result: object = None
-    error: BaseException | None = None
 
 
 class TrainingWorker(QObject):

@@ -32,6 +32,7 @@ class ScriptedDialogs:
         self.save_paths: list[str] = []
         self.confirms: list[bool] = []
         self.choices: list[int | None] = []
+        self.options: list[list[str]] = []  # each choice's buttons, the default first
         self.asked: list[tuple[str, str]] = []
         self.errors: list[tuple[str, str]] = []
         self.infos: list[tuple[str, str]] = []
@@ -52,6 +53,7 @@ class ScriptedDialogs:
         return self._next(self.confirms, title, text)
 
     def choose(self, title: str, text: str, options: list[str]) -> int | None:
+        self.options.append(list(options))
         return self._next(self.choices, title, text)
 
     def inform(self, title: str, text: str) -> None:

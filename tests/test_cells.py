@@ -201,13 +201,9 @@ def test_resume_is_exact_to_the_last_bit(tmp_path, cell, layers, dropout):
 
 
 def test_a_checkpoint_with_other_layers_is_refused(tmp_path):
-    import json
-    path = checkpoint.save(make("gru", 2), tmp_path / "c.npz")
-    with np.load(path) as z:
-        arrays = {k: z[k] for k in z.files}
-    meta = json.loads(arrays["meta"].tobytes())
-    meta["config"]["layers"] = 1
-    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    np.savez(tmp_path / "bad.npz", **arrays)
+    from tests.checkpoint_files import rewrite
+    path = checkpoint.save(make("gru", 2), tmp_path / "c.safetensors")
+    bad = rewrite(path, tmp_path / "bad.safetensors",
+                  edit_meta=lambda m: m["config"].update(layers=1))
     with pytest.raises(CheckpointError, match="do not fit a gru"):
-        checkpoint.load(tmp_path / "bad.npz")
+        checkpoint.load(bad)

@@ -1,4 +1,5 @@
 import os
+import re
 
 import pytest
 
@@ -114,3 +115,162 @@ def test_bundled_corpus_is_not_a_copy_of_the_shared_reference():
     ref = shared_file("dinos.txt")
     assert bundled_corpus_path().read_bytes() != ref.read_bytes()
     assert os.path.getsize(bundled_corpus_path()) > 0
+
+
+# -- hostile and unlucky files (issue 9, items 4 and 5) -------------------------
+
+def _refused(path, match):
+    with pytest.raises(CorpusError, match=match) as info:
+        load_corpus(path)
+    assert str(info.value).startswith(f"{path}: "), "every refusal names the file"
+    return str(info.value)
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_with_a_byte_order_mark_is_decoded(tmp_path, codec):
+    p = tmp_path / "u16.txt"
+    p.write_bytes("\ufeffZoë\r\nBjörk\n".encode(codec))
+    assert load_corpus(p).names == ["zoë", "björk"]
+
+
+def test_utf16_without_a_mark_is_refused_with_what_to_do(tmp_path):
+    p = tmp_path / "u16.txt"
+    p.write_bytes("Anna\nBob\nCarl\n".encode("utf-16-le"))
+    assert "save it as UTF-8" in _refused(p, "UTF-16")
+
+
+def test_damaged_utf16_is_refused(tmp_path):
+    p = tmp_path / "u16.txt"
+    p.write_bytes(b"\xff\xfe" + "Anna\n".encode("utf-16-le") + b"\x00\xd8")  # lone surrogate
+    _refused(p, "UTF-16 with a damaged character at byte 12")
+
+
+def test_every_file_start_loses_its_byte_order_mark(tmp_path):
+    """Files joined with `cat` keep each one's mark at the start of a line."""
+    p = tmp_path / "joined.txt"
+    p.write_bytes("\ufeffAnna\nBob\n".encode() + "\ufeffCarl\r\n".encode() + b"\xef\xbb\xbfDan")
+    c = load_corpus(p)
+    assert c.names == ["anna", "bob", "carl", "dan"]
+    assert "\ufeff" not in c.vocab.chars
+
+
+@pytest.mark.parametrize("char, shown", [("\x1b", "U+001B ESC"), ("\x07", "U+0007 BEL"),
+                                         ("\x00", "U+0000 NUL"), ("\x7f", "U+007F DEL"),
+                                         ("\x9b", "U+009B"), ("\x85", "U+0085 NEL"),
+                                         ("\x0b", "U+000B VT"), ("\x0c", "U+000C FF"),
+                                         ("\u2028", "U+2028 LINE SEPARATOR")])
+def test_control_characters_are_refused_with_the_line_number(tmp_path, char, shown):
+    p = tmp_path / "c.txt"
+    text = f"anna\nbob\nca{char}rl\ndan\n"
+    # NUL only reaches the line check through UTF-16 (in UTF-8 it makes a binary file)
+    p.write_bytes(("\ufeff" + text).encode("utf-16-le") if char == "\x00" else text.encode())
+    msg = _refused(p, re.escape(f"line 3 holds the control character {shown};"))
+    assert "(and" not in msg
+
+
+def test_control_characters_at_a_line_end_are_refused_too(tmp_path):
+    """Whitespace-like controls are not stripped away silently: they are refused."""
+    p = tmp_path / "c.txt"
+    p.write_text("anna\nbob\x1c\nx\x1b\n", encoding="utf-8")
+    _refused(p, r"line 2 \(and 1 more line\) holds the control character U\+001C")
+
+
+def test_a_tab_inside_a_name_is_refused_but_tabs_around_it_are_stripped(tmp_path):
+    p = tmp_path / "t.txt"
+    p.write_text("\tanna\t\n bob \n", encoding="utf-8")
+    assert load_corpus(p).names == ["anna", "bob"]
+    p.write_text("anna\nbo\tb\nca\trl\n", encoding="utf-8")
+    _refused(p, r"line 2 \(and 1 more line\) has a tab inside a name")
+
+
+def test_names_longer_than_the_limit_are_refused_with_the_line_number(tmp_path):
+    from dinogui.core.corpus import MAX_NAME_CHARS
+
+    p = tmp_path / "long.txt"
+    p.write_text(f"anna\n  {'a' * MAX_NAME_CHARS}  \nbob\n", encoding="utf-8")
+    assert load_corpus(p).stats().longest == MAX_NAME_CHARS  # exactly the limit: accepted
+    p.write_text(f"anna\n{'a' * (MAX_NAME_CHARS + 1)}\n", encoding="utf-8")
+    _refused(p, "line 2 is 1,001 characters long; a name may have at most 1,000")
+
+
+def test_only_newline_carriage_return_and_crlf_end_a_line(tmp_path):
+    p = tmp_path / "n.txt"
+    p.write_bytes(b"anna\rbob\r\ncarl\n\ndan")
+    c = load_corpus(p)
+    assert c.names == ["anna", "bob", "carl", "dan"]
+
+
+def test_messages_escape_control_characters_in_the_file_name(tmp_path):
+    p = tmp_path / "evil\x1b]0;owned\x07.txt"
+    p.write_text("", encoding="utf-8")
+    with pytest.raises(CorpusError) as info:
+        load_corpus(p)
+    msg = str(info.value)
+    assert "\x1b" not in msg and "\x07" not in msg
+    assert "evil\\x1b]0;owned\\x07.txt: no names" in msg
+
+
+def test_dev_zero_is_refused_after_one_chunk():
+    if not os.path.exists("/dev/zero"):
+        pytest.skip("no /dev/zero on this system")
+    _refused("/dev/zero", "binary file")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need POSIX")
+def test_a_named_pipe_with_no_writer_does_not_hang(tmp_path, monkeypatch):
+    import dinogui.core.corpus as corpus_mod
+
+    monkeypatch.setattr(corpus_mod, "IDLE_SECONDS", 0.05)  # a timeout, 30 s in use
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    _refused(fifo, "is a pipe nothing wrote to in 0 s")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need POSIX")
+def test_an_endless_pipe_is_read_up_to_the_limit_only(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    import dinogui.core.corpus as corpus_mod
+
+    monkeypatch.setattr(corpus_mod, "MAX_CORPUS_BYTES", 3 * corpus_mod.CHUNK)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    # a writer that never stops (like `yes anna > pipe`); it dies of SIGPIPE once we close
+    writer = subprocess.Popen([sys.executable, "-c", "import sys\nf = open(sys.argv[1], 'w')\n"
+                               "while True: f.write('anna\\n' * 1000)", str(fifo)],
+                              stderr=subprocess.DEVNULL)
+    try:
+        msg = _refused(fifo, "more than 3 MB is too large for a name list")
+        assert "limit is 3 MB" in msg
+    finally:
+        writer.kill()
+        writer.wait()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need POSIX")
+def test_a_pipe_being_written_is_read_whole(tmp_path):
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    writer = subprocess.Popen([sys.executable, "-c", "import sys\nf = open(sys.argv[1], 'w')\n"
+                               "f.write('anna\\nbob\\n' * 50000)", str(fifo)])
+    try:  # whether the writer opens the pipe before or after load_corpus does
+        assert len(load_corpus(fifo).names) == 100_000
+    finally:
+        writer.kill()
+        writer.wait()
+
+
+def test_the_file_is_named_when_it_cannot_be_read(tmp_path):
+    p = tmp_path / "locked.txt"
+    p.write_text("anna\n", encoding="utf-8")
+    p.chmod(0)
+    try:
+        if os.access(p, os.R_OK):
+            pytest.skip("running as a user who reads any file")
+        _refused(p, "cannot be read")
+    finally:
+        p.chmod(0o644)

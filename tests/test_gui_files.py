@@ -8,10 +8,12 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication
 
+import dinogui.controllers.files as file_flows
 import dinogui.main_window as main_window
 from dinogui.core import checkpoint
 from dinogui.core.corpus import load_corpus
 from dinogui.core.trainer import Trainer
+from dinogui.settings import AUTOSAVE_NAME
 from tests.gui_support import (
     ScriptedDialogs,
     open_window,
@@ -30,8 +32,10 @@ def test_save_then_open_restores_the_model_curve_and_settings(qtbot, tmp_path, t
     train(qtbot, w, 150)
     path = tmp_path / "run.npz"
     w.dialogs.save_paths = [str(path)]
+    assert w.windowTitle() == "tiny[*] — dinogui" and w.isWindowModified()  # shown: tiny*
     w.actions_.save_as.trigger()  # Ctrl+Shift+S
     qtbot.waitUntil(lambda: not w.isWindowModified(), timeout=20_000)
+    assert w.windowTitle() == "run.npz[*] — dinogui"  # named after its file from now on
     saved_curve = w.loss_plot.data.series("char")[2].copy()
 
     w.actions_.reset.trigger()  # saved, so no question
@@ -47,7 +51,7 @@ def test_save_then_open_restores_the_model_curve_and_settings(qtbot, tmp_path, t
     assert (w.hyperparams.hidden.value(), w.hyperparams.batch_size.value()) == (16, 4)
     np.testing.assert_array_equal(w.loss_plot.data.series("char")[2], saved_curve)
     assert w.loss_plot.scale == "char"  # the default preset's loss, per character
-    assert w.windowTitle() == "dinogui - tiny[*]" and not w.isWindowModified()
+    assert w.windowTitle() == "run.npz[*] — dinogui" and not w.isWindowModified()
     assert w.corpus_panel.fields["names"].text() == "8"
 
     train(qtbot, w, 200)  # continues, exactly
@@ -71,14 +75,13 @@ def test_a_bad_corpus_is_refused_with_its_reason_and_nothing_changes(qtbot, tmp_
     trainer = w.trainer
     bad = tmp_path / "bad.txt"
     bad.write_bytes(content)
-    w.dialogs.choices = [1]  # "start a new model on it"
-    w.dialogs.confirms = [True]  # and discard the 30 unsaved iterations
     w.dialogs.open_paths = [str(bad)]
     w.actions_.open_corpus.trigger()
     qtbot.waitUntil(lambda: bool(w.dialogs.errors) and not w.busy, timeout=20_000)
-    assert reason in w.dialogs.errors[-1][1]
+    assert reason in w.dialogs.errors[-1][1] and str(bad) in w.dialogs.errors[-1][1]
+    assert w.dialogs.options == []  # the file is checked before any question
     assert w.trainer is trainer and w.iteration == 30
-    assert w.corpus_panel.title.text() == "tiny" and w.windowTitle() == "dinogui - tiny[*]"
+    assert w.corpus_panel.title.text() == "tiny" and w.windowTitle() == "tiny[*] — dinogui"
     assert w.actions_.start.isEnabled()
 
 
@@ -88,12 +91,14 @@ def test_a_model_goes_on_with_names_its_vocabulary_covers_and_refuses_others(qtb
     train(qtbot, w, 60)
     odd = tmp_path / "odd.txt"
     odd.write_text("zoë\nxavier\n", encoding="utf-8")
-    w.dialogs.choices = [0]  # train this model on it
+    w.dialogs.choices = [None]  # the model cannot go on with it: a new model is offered
     w.dialogs.open_paths = [str(odd)]
     w.actions_.open_corpus.trigger()
-    qtbot.waitUntil(lambda: bool(w.dialogs.errors) and not w.busy, timeout=20_000)
-    text = w.dialogs.errors[-1][1]
+    qtbot.waitUntil(lambda: not w.dialogs.choices and not w.busy, timeout=20_000)
+    title, text = w.dialogs.asked[-1]
+    assert title == "Cannot train this model on odd.txt"
     assert "'ë'" in text and "'z'" in text and "vocabulary" in text
+    assert w.dialogs.options[-1] == ["Start a New Model on It"]  # Cancel keeps everything
     assert w.corpus_panel.title.text() == "tiny" and w.iteration == 60
 
     fits = tmp_path / "fits.txt"
@@ -107,6 +112,13 @@ def test_a_model_goes_on_with_names_its_vocabulary_covers_and_refuses_others(qtb
     train(qtbot, w, 80)
     assert set(w.worker.call(lambda t: t.corpus.names)) == {"adan", "beva", "gunnar"}
 
+    w.dialogs.choices = [0, 1]  # start a new model on it, discarding the unsaved 80
+    w.dialogs.open_paths = [str(odd)]
+    w.actions_.open_corpus.trigger()
+    qtbot.waitUntil(lambda: w.corpus_panel.title.text() == "odd" and not w.busy,
+                    timeout=20_000)
+    assert w.iteration == 0 and w.worker.call(lambda t: t.corpus.names) == ["zoë", "xavier"]
+
 
 def test_a_100k_name_corpus_loads_off_the_window_thread(qtbot, tmp_path, tiny_corpus,
                                                        monkeypatch):
@@ -118,13 +130,13 @@ def test_a_100k_name_corpus_loads_off_the_window_thread(qtbot, tmp_path, tiny_co
     w = open_window(qtbot, tmp_path, tiny_corpus)
 
     loaded_in = []
-    real_load = main_window.load_corpus
+    real_load = file_flows.load_corpus
 
     def recording_load(path, *args):
         loaded_in.append(threading.current_thread())
         return real_load(path, *args)
 
-    monkeypatch.setattr(main_window, "load_corpus", recording_load)
+    monkeypatch.setattr(file_flows, "load_corpus", recording_load)
     ticks = []
     timer = QTimer()
     timer.timeout.connect(lambda: ticks.append(w.busy))
@@ -151,7 +163,7 @@ def test_dropping_a_text_file_opens_it_as_a_corpus(qtbot, tmp_path, tiny_corpus)
     w.dropEvent(event)
     qtbot.waitUntil(lambda: w.corpus_panel.title.text() == "pokemon" and not w.busy,
                     timeout=20_000)
-    assert w.windowTitle() == "dinogui - pokemon[*]"
+    assert w.windowTitle() == "pokemon[*] — dinogui"
 
 
 def test_copy_and_export_the_sampled_names(qtbot, tmp_path, tiny_corpus):
@@ -188,3 +200,91 @@ def test_the_window_remembers_settings_corpus_and_recent_files(qtbot, tmp_path, 
     assert again.size().height() == 555
     assert str(tiny_corpus.resolve()) in again.settings.recent_files()
     assert [a.text() for a in again.recent_menu.actions()][0] == "tiny.txt"
+
+
+def crafted(tmp_path, tiny_corpus, name: str, state=None, arrays=None):
+    """A checkpoint of a real model whose metadata (state) or arrays say something else."""
+    import json
+
+    from dinogui.core.checkpoint_format import to_safetensors
+    from dinogui.core.trainer import TrainConfig
+
+    t = Trainer(load_corpus(tiny_corpus), TrainConfig.for_preset("default", hidden=8,
+                                                                 val_fraction=0.25, val_every=5))
+    t.run(20)
+    meta = checkpoint.to_meta(t)
+    meta["state"].update(state or {})
+    tensors = checkpoint.to_arrays(t)
+    for key, change in (arrays or {}).items():
+        tensors[key] = change(tensors[key])
+    path = tmp_path / name
+    path.write_bytes(to_safetensors(tensors, {
+        "format": checkpoint.FORMAT, "version": str(checkpoint.VERSION),
+        "dinogui": json.dumps(meta, default=str)}))
+    return path
+
+
+@pytest.mark.parametrize("damage", [
+    {"arrays": {"state/val_losses": lambda a: a[:1]}},  # fewer losses than held-out points
+    {"state": {"smooth": "NaN"}},
+    {"state": {"best_iteration": 10**9}},
+    {"arrays": {"hist/smooth": lambda a: np.full_like(a, np.inf)}},
+], ids=["short-curve", "smooth", "best", "inf-history"])
+def test_a_crafted_checkpoint_is_refused_whole_and_the_window_keeps_its_model(
+        qtbot, tmp_path, tiny_corpus, damage):
+    bad = crafted(tmp_path, tiny_corpus, "bad.safetensors", **damage)
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 40)
+    before = (w.generation, w.iteration, w.loss_plot.points, w.windowTitle(), w.config)
+    trainer = w.worker.call(lambda t: t)
+    w.open_checkpoint_path(bad)
+    qtbot.waitUntil(lambda: bool(w.dialogs.errors), timeout=20_000)
+    title, text = w.dialogs.errors[-1]
+    assert title == "Cannot open checkpoint" and str(bad) in text and "kept the current" in text
+    assert w.dialogs.options == []  # refused before any question about the unsaved 40
+    wait_ready(qtbot, w)
+    assert (w.generation, w.iteration, w.loss_plot.points, w.windowTitle(), w.config) == before
+    assert w.worker.call(lambda t: t) is trainer  # the worker trains the model shown
+    train(qtbot, w, 60)  # and goes on
+    assert w.loss_plot.points == 60
+
+
+def test_a_crafted_autosave_is_refused_set_aside_and_changes_nothing(qtbot, tmp_path,
+                                                                    tiny_corpus):
+    (tmp_path / "data").mkdir()
+    autosave = crafted(tmp_path / "data", tiny_corpus, AUTOSAVE_NAME,
+                       arrays={"state/val_losses": lambda a: a[:1]})
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    before = (w.generation, w.iteration, w.config)
+    assert w.offer_restore()
+    qtbot.waitUntil(lambda: not autosave.exists(), timeout=20_000)
+    assert w.dialogs.errors[-1][0] == "Cannot restore the autosaved training"
+    assert not w.dialogs.asked  # nothing offered that could not be restored
+    assert (autosave.parent / "autosave-discarded.safetensors").exists()  # for a rescue
+    assert (w.generation, w.iteration, w.config) == before
+
+
+def test_save_and_export_start_in_the_users_folders_never_the_bundled_one(qtbot, tmp_path):
+    from pathlib import Path
+
+    from dinogui.core.corpus import bundled_corpus_path
+    from dinogui.settings import documents_folder
+
+    bundled = bundled_corpus_path()
+    w = open_window(qtbot, tmp_path, bundled)  # opened from the app's own data folder
+    w.dialogs.save_paths = [None]
+    w.actions_.save_as.trigger()
+    suggested = Path(w.dialogs.asked[-1][1])
+    assert suggested.parent == documents_folder() != bundled.parent
+    assert suggested.name == f"{bundled.stem}{file_flows.CHECKPOINT_SUFFIX}"
+
+    train(qtbot, w, 10)
+    (tmp_path / "mine").mkdir()
+    w.dialogs.save_paths = [str(tmp_path / "mine" / "m.npz")]
+    w.actions_.save_as.trigger()
+    qtbot.waitUntil(lambda: not w.isWindowModified(), timeout=20_000)
+    w.actions_.sample.trigger()
+    qtbot.waitUntil(lambda: bool(w.samples.names()), timeout=20_000)
+    w.dialogs.save_paths = [None]
+    w.actions_.export_samples.trigger()
+    assert Path(w.dialogs.asked[-1][1]).parent == tmp_path / "mine"  # the last folder used

@@ -92,7 +92,7 @@ def test_no_model_shows_a_placeholder(qtbot, tmp_path):
 
 def test_the_snapshot_follows_training_and_refreshes_on_demand(qtbot, tmp_path, tiny_corpus):
     w = open_window(qtbot, tmp_path, tiny_corpus, budget=0)
-    w._inspector_timer.setInterval(100)  # follow faster than a person would need
+    w.follower.timer.setInterval(100)  # follow faster than a person would need
     w.actions_.show_inspector.trigger()
     wait_snapshot(qtbot, w)
     qtbot.keyClicks(w.inspector.name_edit, "eve")
@@ -104,7 +104,7 @@ def test_the_snapshot_follows_training_and_refreshes_on_demand(qtbot, tmp_path, 
     assert w.training  # it follows while training goes on
 
     w.inspector.follow.setChecked(False)
-    qtbot.waitUntil(lambda: not w._inspector_asking, timeout=WAIT_MS)  # none in flight
+    qtbot.waitUntil(lambda: not w.follower.asking, timeout=WAIT_MS)  # none in flight
     held = w.inspector.snapshot.iteration
     qtbot.waitUntil(lambda: w.iteration > held + 200, timeout=WAIT_MS)
     qtbot.wait(300)  # three follow ticks
@@ -142,8 +142,8 @@ def test_a_list_is_scored_sorted_and_marked(qtbot, tmp_path, tiny_corpus):
     np.testing.assert_allclose(insp.score_column()[:5], [ll[n] for n in names[:5]], rtol=1e-12)
     assert np.isnan(insp.score_column()[5:]).all()
     table = insp.scores
-    row = {table.item(r, 0).text(): r for r in range(table.rowCount())}
-    assert [table.item(r, 0).text() for r in range(7)] == names  # shown in that order
+    row = {table.item(r, 0).text().lower(): r for r in range(table.rowCount())}
+    assert [table.item(r, 0).text().lower() for r in range(7)] == names  # shown in that order
     assert table.item(row["ada"], 2).text() == "yes" and table.item(row["adan"], 2).text() == ""
     near = NearestNames(["ada", "bob", "cyrus", "dan", "eve", "finnegan", "gus", "hal"])
     assert table.item(row["adan"], 3).text() == near.nearest("adan").name + " (1)"
@@ -202,3 +202,29 @@ def test_the_keyboard_reaches_everything(qtbot, tmp_path, tiny_corpus):
     qtbot.keyClick(w.inspector.list_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: len(w.inspector.rows) == 2, timeout=WAIT_MS)
     assert w.inspector.list_edit.toPlainText() == "ada\neve"  # the shortcut typed no newline
+
+
+def test_sampling_and_the_inspector_share_one_nearest_name_index(qtbot, tmp_path, tiny_corpus,
+                                                                 monkeypatch):
+    import dinogui.favourites as favourites
+
+    built = []
+
+    class Counting(NearestNames):
+        def __init__(self, names) -> None:
+            built.append(len(names))
+            super().__init__(names)
+
+    monkeypatch.setattr(favourites, "NearestNames", Counting)
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 50)
+    w.actions_.sample.trigger()
+    qtbot.waitUntil(lambda: bool(w.samples.names()), timeout=WAIT_MS)
+    w.actions_.show_inspector.trigger()
+    wait_snapshot(qtbot, w)
+    w.inspector.list_edit.setPlainText("adan\nvyb")
+    w.actions_.score_names.trigger()
+    qtbot.waitUntil(lambda: len(w.inspector.rows) == 2 and w.inspector.nearest_done,
+                    timeout=WAIT_MS)
+    assert [r.nearest for r in w.inspector.rows if r.name == "adan"] == ["ada"]
+    assert built == [8]  # one index for the corpus, built once for both

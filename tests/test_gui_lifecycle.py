@@ -1,11 +1,14 @@
 """Nothing is lost: closing mid-training, autosave and restore; plus what the window enables,
 the plot with a million points, and the real app started and closed as a user would."""
 
+import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +17,14 @@ from dinogui import qt_guard
 from dinogui.core import checkpoint
 from dinogui.main_window import MainWindow
 from dinogui.widgets.loss_plot import COST_RATIO, MAX_REDRAW_MS, LossPlot
-from tests.gui_support import ScriptedDialogs, open_window, settings_at, train, wait_ready
+from tests.gui_support import (
+    ScriptedDialogs,
+    open_window,
+    set_panel,
+    settings_at,
+    train,
+    wait_ready,
+)
 
 pytest.importorskip("pytestqt")
 
@@ -38,9 +48,9 @@ def test_the_next_launch_offers_to_restore_the_autosave(qtbot, tmp_path, tiny_co
     dialogs = ScriptedDialogs()
     dialogs.confirms = [True]
     again = open_window(qtbot, tmp_path, dialogs=dialogs)
-    assert again.offer_restore()
-    assert "iteration 250 on tiny" in dialogs.asked[-1][1]
+    assert again.offer_restore()  # read in the background, then asked
     wait_ready(qtbot, again)
+    assert "iteration 250 on tiny" in dialogs.asked[-1][1]
     assert again.iteration == 250 and again.loss_plot.points == 250
     assert again.isWindowModified()  # restored progress is still unsaved
     assert again.checkpoint_path is None  # Ctrl+S asks where
@@ -49,9 +59,10 @@ def test_the_next_launch_offers_to_restore_the_autosave(qtbot, tmp_path, tiny_co
     dialogs = ScriptedDialogs()
     dialogs.confirms = [False]
     third = open_window(qtbot, tmp_path, dialogs=dialogs)
-    assert not third.offer_restore()
-    assert not third.autosave_path.exists()
-    assert (third.autosave_path.parent / "autosave-discarded.npz").exists()
+    assert third.offer_restore()  # there is one to offer: read, asked, discarded
+    qtbot.waitUntil(lambda: not third.autosave_path.exists(), timeout=20_000)
+    assert not third.dialogs.confirms and third.trainer is None  # asked, and nothing restored
+    assert (third.autosave_path.parent / "autosave-discarded.safetensors").exists()
     assert not third.offer_restore()  # asked once only
 
 
@@ -60,7 +71,7 @@ def test_autosave_runs_while_training_and_goes_once_the_model_is_saved(qtbot, tm
     w = open_window(qtbot, tmp_path, tiny_corpus, budget=0)
     w.actions_.start.trigger()
     qtbot.waitUntil(lambda: w.iteration > 50, timeout=20_000)
-    w._autosave_timer.timeout.emit()  # as every few minutes
+    w.autosaver.timer.timeout.emit()  # as every few minutes
     qtbot.waitUntil(w.autosave_path.exists, timeout=20_000)
     assert w.training
     w.actions_.pause.trigger()
@@ -74,7 +85,7 @@ def test_autosave_runs_while_training_and_goes_once_the_model_is_saved(qtbot, tm
 def test_actions_are_enabled_only_when_they_make_sense(qtbot, tmp_path, tiny_corpus):
     w = open_window(qtbot, tmp_path)
     a = w.actions_
-    assert w.trainer is None
+    assert w.trainer is None and w.windowTitle() == "dinogui"
     assert [x.isEnabled() for x in (a.start, a.pause, a.step, a.save, a.sample)] == [False] * 5
     assert a.open_corpus.isEnabled() and a.open_checkpoint.isEnabled() and a.quit.isEnabled()
 
@@ -192,8 +203,8 @@ def test_each_live_redraw_is_one_paint_within_the_time_budget(qtbot):
 def test_plots_behind_another_tab_wait_until_shown(qtbot):
     from PySide6.QtWidgets import QLabel, QTabWidget
 
+    from dinogui.messages import Report
     from dinogui.widgets.novelty_plot import NoveltyPlot
-    from dinogui.worker import Report
 
     tabs = QTabWidget()
     qtbot.addWidget(tabs)
@@ -229,39 +240,85 @@ def test_the_qt_guard_keeps_void_calls_from_freeing_none():
     assert qt_guard.leaked_per_call() == 0 or before > 1 << 39
 
 
-def test_the_app_starts_trains_and_closes_cleanly_with_exit_status_0(tmp_path, tiny_corpus):
-    """`dinogui` with no arguments, closed with Ctrl+Q while training, in a fresh process."""
-    script = textwrap.dedent(f"""
+def app_script(corpus, at_50: str) -> str:
+    """`dinogui` with no arguments, in a fresh process: open the corpus, train without a
+    budget, and run `at_50` (Python, `w` is the window) once 50 iterations are done."""
+    return textwrap.dedent(f"""
         import sys
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
         from dinogui import cli
         app = QApplication(sys.argv)
+        said = []
 
         def window():
             return next(w for w in app.topLevelWidgets() if w.inherits("QMainWindow"))
 
-        def train():
-            w = window()
-            w.open_corpus_path({str(tiny_corpus)!r}, ask=False)
-            QTimer.singleShot(800, lambda: window().actions_.start.trigger())
-            QTimer.singleShot(2000, lambda: window().actions_.quit.trigger())
+        def progressed(batch):
+            if batch.iteration >= 50 and not said:
+                said.append(True)
+                w = window()
+                {at_50}
 
-        QTimer.singleShot(300, train)
+        def start_when_ready():
+            w = window()
+            if w.trainer is not None and not w.busy:
+                poll.stop()
+                w.worker.progress.connect(progressed)
+                w.hyperparams.budget.setValue(0)  # unlimited: trains until told
+                w.actions_.start.trigger()
+
+        def open_corpus():
+            window().open_corpus_path({str(corpus)!r}, ask=False)
+            poll.start(10)
+
+        poll = QTimer()
+        poll.timeout.connect(start_when_ready)
+        QTimer.singleShot(0, open_corpus)
         sys.exit(cli.main([]))
     """)
+
+
+def app_process(tmp_path, script: str) -> tuple[subprocess.Popen, Path]:
     home = tmp_path / "home"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(home),
                XDG_CONFIG_HOME=str(home / "config"), XDG_DATA_HOME=str(home / "data"),
                PYTHONPATH=os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")]))
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                          text=True, timeout=120, cwd=os.path.dirname(os.path.dirname(
-                              os.path.abspath(__file__))))
-    assert done.returncode == 0, done.stderr
-    assert "QThread" not in done.stderr and "Traceback" not in done.stderr, done.stderr
-    autosave = home / "data" / "dinogui" / "dinogui" / "autosave.npz"
-    assert checkpoint.load(autosave).iteration > 0
+    app = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True,
+                           cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return app, home
+
+
+def test_the_app_starts_trains_and_closes_cleanly_with_exit_status_0(tmp_path, tiny_corpus):
+    """`dinogui` with no arguments, closed with Ctrl+Q while training, in a fresh process."""
+    app, home = app_process(tmp_path, app_script(tiny_corpus, "w.actions_.quit.trigger()"))
+    try:
+        _out, err = app.communicate(timeout=120)
+    finally:
+        app.kill()
+    assert app.returncode == 0, err
+    assert "QThread" not in err and "Traceback" not in err, err
+    autosave = home / "data" / "dinogui" / "dinogui" / "autosave.safetensors"
+    assert checkpoint.load(autosave).iteration >= 50
     assert (home / "config" / "dinogui" / "dinogui.conf").exists()  # QSettings remembered
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_termination_signal_writes_the_autosave_before_exiting(tmp_path, tiny_corpus, signum):
+    """Logout or shutdown: the desktop sends SIGTERM (or SIGHUP) to the training window."""
+    app, home = app_process(tmp_path, app_script(tiny_corpus, 'print("READY", flush=True)'))
+    try:
+        line = app.stdout.readline()  # blocks until the window trains (or the process ends)
+        assert line.strip() == "READY", app.stderr.read()
+        app.send_signal(signum)
+        _out, err = app.communicate(timeout=120)
+    finally:
+        app.kill()
+    assert app.returncode == 0, err
+    assert "Traceback" not in err, err
+    autosave = home / "data" / "dinogui" / "dinogui" / "autosave.safetensors"
+    assert checkpoint.load(autosave).iteration >= 50
 
 
 def test_a_missing_last_corpus_falls_back_quietly(qtbot, tmp_path):
@@ -271,3 +328,199 @@ def test_a_missing_last_corpus_falls_back_quietly(qtbot, tmp_path):
     qtbot.addWidget(w)
     qtbot.waitUntil(lambda: not w.busy, timeout=20_000)
     assert not w.dialogs.errors  # the bundled corpus, or an empty window that says what to do
+
+
+
+def unwritable_autosave(w) -> None:
+    w.autosave_path.mkdir(parents=True)  # a folder where the file goes: every write fails
+
+
+def test_a_close_that_cannot_write_the_autosave_asks_and_cancel_keeps_the_window(
+        qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 60)
+    unwritable_autosave(w)
+    w.dialogs.choices = [None]  # Cancel (Escape)
+    w.close()
+    assert w.isVisible() and not w.closing and w.worker_thread.thread.isRunning()
+    title, text = w.dialogs.asked[-1]
+    assert title == "Unsaved training would be lost"
+    assert str(w.autosave_path) in text and "60 unsaved iterations" in text
+    assert w.dialogs.options[-1] == ["Save As…", "Quit Anyway"]  # the first is the default
+    train(qtbot, w, 80)  # still a working window
+
+    kept = tmp_path / "kept.npz"
+    w.dialogs.choices = [0]  # Save As…
+    w.dialogs.save_paths = [str(kept)]
+    w.close()
+    assert not w.isVisible() and w.closing
+    assert checkpoint.load(kept).iteration == 80  # everything trained is in the file
+
+
+def test_quit_anyway_closes_without_a_file(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 30)
+    unwritable_autosave(w)
+    w.dialogs.choices = [1]  # Quit Anyway
+    w.close()
+    assert not w.isVisible() and not w.worker_thread.thread.isRunning()
+    assert w.autosave_path.is_dir() and not list(tmp_path.glob("*.npz"))
+
+
+def test_a_save_as_that_fails_too_asks_again(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 30)
+    unwritable_autosave(w)
+    (tmp_path / "taken.npz").mkdir()
+    w.dialogs.choices = [0, 0]
+    w.dialogs.save_paths = [str(tmp_path / "taken.npz"), str(tmp_path / "second.npz")]
+    w.close()
+    assert str(tmp_path / "taken.npz") in w.dialogs.asked[-2][1]  # said why, asked again
+    assert not w.isVisible() and checkpoint.load(tmp_path / "second.npz").iteration == 30
+
+
+def test_a_damaged_settings_file_is_clamped_or_ignored_and_the_window_starts(qtbot, tmp_path,
+                                                                             tiny_corpus):
+    settings = settings_at(tmp_path)
+    settings.q.setValue("training/hyperparameters", json.dumps({
+        "hidden": 1e10, "batch_size": 1e30, "seed": 12345678901234567890, "lr": "fast",
+        "clip": [1, 2], "sample_every": float("nan"), "samples": 10**40, "layers": True,
+        "budget": -5, "preset": 7, "cell": "lstm", "optimizer": None, 3: "x"}))
+    settings.q.setValue("sampling/controls", json.dumps({
+        "count": 10**12, "seed": -(10**25), "temperature": "hot", "prefix": "k" * 100_000,
+        "max_len": 5000, "new_only": "yes", "top_k": float("inf")}))
+    settings.q.setValue("window/geometry", "not a geometry")
+    settings.sync()
+    w = MainWindow(settings=settings_at(tmp_path), dialogs=ScriptedDialogs(),
+                   data_dir=tmp_path / "data", corpus=tiny_corpus)
+    qtbot.addWidget(w)
+    wait_ready(qtbot, w)
+    assert not w.dialogs.errors and not w.dialogs.asked
+    hp, sp = w.hyperparams, w.samples
+    # beyond what a spin box holds, or not a number: ignored (the defaults stay)
+    assert (hp.hidden.value(), hp.batch_size.value(), hp.seed.value()) == (50, 48, 0)
+    assert (hp.lr.value(), hp.clip.value(), hp.sample_every.value()) == (0.01, 5.0, 2000)
+    assert (hp.samples.value(), hp.layers.value()) == (7, 1)
+    assert (sp.count.value(), sp.seed.value(), sp.temperature.value()) == (10, 0, 1.0)
+    assert sp.prefix.text() == "" and not sp.new_only.isChecked() and sp.top_k.value() == 0
+    # a number the box can hold but out of its range: clamped
+    assert hp.budget.value() == 0 and sp.max_len.value() == 1000
+    assert hp.cell.currentData() == "lstm"  # the sound values are kept
+    assert w.config.hidden == 50 and w.config.seed == 0  # and the model uses them
+
+
+FIT_SCRIPT = textwrap.dedent("""
+    import json, sys
+    from pathlib import Path
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QApplication
+    from tests.gui_support import ScriptedDialogs, settings_at
+    from dinogui.main_window import MainWindow
+
+    app = QApplication(sys.argv)
+    folder = Path(sys.argv[1])
+
+    def opened():
+        w = MainWindow(settings=settings_at(folder), dialogs=ScriptedDialogs(),
+                       data_dir=folder / "data", load_corpus_now=False)
+        w.show()
+        app.processEvents()
+        return w
+
+    def report(w):
+        def corner(widget):
+            p = widget.mapTo(w, QPoint(widget.width(), widget.height()))
+            return [p.x(), p.y()]
+        a = w.screen().availableGeometry()
+        return {"available": [a.x(), a.y(), a.width(), a.height()],
+                "geometry": [w.x(), w.y(), w.width(), w.height()],
+                "minimum": [w.minimumSizeHint().width(), w.minimumSizeHint().height()],
+                "samples": corner(w.samples), "status": corner(w.statusBar()),
+                "left": corner(w.left_scroll)}
+
+    first = opened()
+    shown = report(first)
+    first.resize(1700, 1100)  # as on a bigger screen, and remembered on close
+    first.close()
+    again = opened()
+    print(json.dumps({"first": shown, "restored": report(again)}))
+    again.close()
+""")
+
+
+@pytest.mark.parametrize("screen, scale", [((1024, 768), "1"), ((1280, 720), "1"),
+                                           ((2048, 1536), "2"), ((1920, 1080), "1.5")],
+                         ids=["1024x768", "1280x720", "2048x1536@2", "1920x1080@1.5"])
+def test_the_window_fits_the_screen_and_a_bigger_remembered_size_is_not_restored(
+        tmp_path, screen, scale):
+    width, height = screen
+    config = tmp_path / "screen.json"
+    config.write_text(json.dumps({"screens": [{
+        "name": "test", "x": 0, "y": 0, "width": width, "height": height,
+        "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
+    env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={config}",
+               QT_SCALE_FACTOR=scale,
+               PYTHONPATH=os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, "-c", FIT_SCRIPT, str(tmp_path)], env=env,
+                          capture_output=True, text=True, timeout=120,
+                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    logical = (round(width / float(scale)), round(height / float(scale)))
+    for shown in result.values():
+        ax, ay, aw, ah = shown["available"]
+        x, y, w, h = shown["geometry"]
+        assert (aw, ah) == logical
+        # the window and room for its frame lie on the screen
+        assert ax <= x and x + w + 16 <= ax + aw + 8 and ay <= y and y + h <= ay + ah
+        assert w <= 1360 and h <= 840
+        # nothing is cut off at the right or the bottom
+        assert shown["samples"][0] <= w and shown["status"] == [w, h]
+        assert shown["left"][0] < shown["samples"][0]
+    # the minimum size fits a 1024x768 screen, with room for a frame and a taskbar
+    mw, mh = result["first"]["minimum"]
+    assert mw <= 1024 - 16 and mh <= 768 - 80
+
+
+def test_a_signal_close_that_cannot_write_the_autosave_asks_nobody_and_closes(
+        qtbot, tmp_path, tiny_corpus, capfd):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 30)
+    unwritable_autosave(w)
+    w.terminate(signal.SIGTERM)  # as the self-pipe delivers it: logout does not wait
+    assert not w.isVisible() and not w.worker_thread.thread.isRunning()
+    assert w.dialogs.options == []
+    assert f"could not write the autosave: {w.autosave_path}" in capfd.readouterr().out
+
+
+def test_a_budget_raised_to_train_on_stays_with_that_model(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 100)
+    w.dialogs.confirms = [True]  # Train on to 1,100
+    w.actions_.start.trigger()
+    qtbot.waitUntil(lambda: not w.training and w.iteration == 1100, timeout=20_000)
+    assert w.settings.hyperparameters()["budget"] == 100  # not remembered as the user's
+    w.dialogs.choices = [1]  # Discard the unsaved training
+    set_panel(w, hidden=20)  # a new model
+    qtbot.waitUntil(lambda: w.config.hidden == 20 and not w.busy, timeout=20_000)
+    assert w.hyperparams.budget_value() == 100 and w.status.budget == 100
+    w.close()
+    assert settings_at(tmp_path).hyperparameters()["budget"] == 100
+
+
+def test_an_autosave_left_by_an_older_version_is_still_offered(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 40)
+    w.close()
+    new = w.autosave_path
+    legacy = new.with_name("autosave.npz")  # the name before safetensors
+    new.replace(legacy)
+    dialogs = ScriptedDialogs()
+    dialogs.confirms = [True]
+    again = open_window(qtbot, tmp_path, dialogs=dialogs)
+    assert again.offer_restore()
+    qtbot.waitUntil(lambda: again.iteration == 40 and not again.busy, timeout=20_000)
+    again.dialogs.save_paths = [str(tmp_path / "kept.safetensors")]
+    again.actions_.save.trigger()
+    qtbot.waitUntil(lambda: not again.isWindowModified(), timeout=20_000)
+    assert not legacy.exists() and not new.exists()  # saved: no autosave of either name

@@ -32,7 +32,7 @@ def saved_at(tmp_path, iterations: list[int]):
 def reset_model(qtbot, w) -> None:
     """Training > Reset Model, confirming the discard of unsaved training."""
     generation = w.generation
-    w.dialogs.confirms.append(True)
+    w.dialogs.choices.append(1)  # Discard
     w.actions_.reset.trigger()
     qtbot.waitUntil(lambda: w.generation != generation and not w.busy, timeout=WAIT_MS)
 
@@ -162,7 +162,7 @@ def test_deleting_the_run_in_training_stops_its_record(qtbot, tmp_path, tiny_cor
     w.dialogs.confirms = [True]
     w.actions_.delete_runs.trigger()
     assert "its run stops being recorded" in w.dialogs.asked[-1][1]
-    assert store_of(tmp_path).runs() == [] and w.current_run is None
+    assert store_of(tmp_path).runs() == [] and w.runs.current_run is None
     train(qtbot, w, 40)  # the same model trains on without a record
     qtbot.wait(100)
     assert store_of(tmp_path).runs() == [] and not w.runs_view.runs
@@ -179,3 +179,30 @@ def test_a_model_opened_from_a_checkpoint_is_not_a_new_run(qtbot, tmp_path, tiny
     qtbot.waitUntil(lambda: not w.busy and w.checkpoint_path == path, timeout=WAIT_MS)
     train(qtbot, w, 45)
     qtbot.waitUntil(saved_at(tmp_path, [25]), timeout=WAIT_MS)  # the first run only
+
+
+def test_a_damaged_run_file_is_skipped_with_a_note_and_the_others_show(qtbot, tmp_path,
+                                                                       tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 30)
+    reset_model(qtbot, w)
+    train(qtbot, w, 20)
+    qtbot.waitUntil(saved_at(tmp_path, [30, 20]), timeout=WAIT_MS)
+    w.close()
+    folder = tmp_path / "data" / "runs"
+    good = sorted(folder.glob("run-*"))
+    assert len(good) == 2
+    damaged = folder / f"run-0000-damaged{good[0].suffix}"
+    damaged.write_bytes(good[0].read_bytes()[:200])  # cut short, as by a full disk
+    empty = folder / "run-0001-empty.npz"
+    empty.write_bytes(b"")
+
+    again = open_window(qtbot, tmp_path)
+    qtbot.waitUntil(lambda: again.runs_view.loaded, timeout=WAIT_MS)
+    assert sorted(r.iterations for r in again.runs_view.runs.values()) == [20, 30]
+    note = again.runs.skipped_note  # over the Runs list
+    assert not note.isHidden()
+    assert note.text().startswith(f"Skipped a damaged run record (and 1 more): {damaged.name}")
+    assert str(damaged) in note.toolTip() and str(empty) in note.toolTip()
+    assert note.text() in again.log.toPlainText()  # and in the Reports log
+    assert not again.dialogs.errors  # a note, not a dialog at every launch

@@ -222,7 +222,9 @@ def test_scores_and_nearest_names_match_the_engine_and_every_column_sorts(qtbot,
     rows = w.samples.rows()
     raw = [r.name for r in rows]
     sampler = w.worker.call(lambda t: t.sampler(copy_params=True))
-    assert raw == sampler.sample(40, 1)  # unconstrained: the model's own scheme
+    assert raw == sampler.draw(40, 1).names and "" not in raw  # as `dinogui sample` draws
+    own = sampler.sample(40, 1)  # unconstrained: the model's own scheme, empty names redrawn
+    assert [n for n, o in zip(raw, own, strict=True) if o] == [o for o in own if o]
     np.testing.assert_allclose([r.loglik_per_char for r in rows],
                                sampler.loglik_per_char(raw), rtol=0, atol=1e-12)
     corpus = load_corpus(tiny_corpus).names
@@ -351,7 +353,8 @@ def test_favourites_outlive_resampling_and_export_reproduces_them(qtbot, tmp_pat
     entries = record["favourites"]
     assert [e["name"] for e in entries] == [f.display for f in favs]
     assert [e["iteration"] for e in entries] == [150, 150, 400]
-    assert {e["checkpoint"] for e in entries} == {"best-names-150.npz", "best-names-400.npz"}
+    assert {e["checkpoint"] for e in entries} == {"best-names-150.safetensors",
+                                                  "best-names-400.safetensors"}
     assert entries[2]["sampling"] == {"count": 5, "seed": 9, "temperature": 1.3, "top_k": 3,
                                       "prefix": "", "suffix": "", "min_len": 2, "max_len": 50,
                                       "new_only": True, "index": starred.index}

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from dinogui import cli
+from dinogui.core import checkpoint
 from dinogui.core.corpus import load_corpus
 from dinogui.core.sampling import display_name
 from dinogui.core.trainer import Trainer
@@ -15,7 +16,7 @@ pytest.importorskip("pytestqt")
 
 def test_start_streams_the_loss_into_the_plot(qtbot, tmp_path, tiny_corpus):
     w = open_window(qtbot, tmp_path, tiny_corpus, sample_every=100)
-    assert w.windowTitle() == "dinogui - tiny[*]" and not w.isWindowModified()
+    assert w.windowTitle() == "tiny[*] — dinogui" and not w.isWindowModified()
     train(qtbot, w, 300)
     assert w.iteration == 300 and w.loss_plot.points == 300
     hist = trainer_arrays(w)
@@ -81,12 +82,12 @@ def test_live_settings_reach_the_running_trainer(qtbot, tmp_path, tiny_corpus):
 def test_a_model_setting_asks_before_resetting_a_trained_model(qtbot, tmp_path, tiny_corpus):
     w = open_window(qtbot, tmp_path, tiny_corpus)
     train(qtbot, w, 40)
-    w.dialogs.confirms = [False]
+    w.dialogs.choices = [None]  # Cancel
     set_panel(w, hidden=60)
     assert "hidden" in w.dialogs.asked[-1][1]
     assert w.hyperparams.hidden.value() == 50 and w.iteration == 40  # kept
 
-    w.dialogs.confirms = [True]
+    w.dialogs.choices = [1]  # Discard
     set_panel(w, hidden=60)
     qtbot.waitUntil(lambda: w.config.hidden == 60 and not w.busy, timeout=20_000)
     assert w.iteration == 0 and w.loss_plot.points == 0
@@ -108,7 +109,7 @@ def test_a_diverging_loss_pauses_with_a_message_and_keeps_good_weights(qtbot, tm
     w.actions_.sample.trigger()
     qtbot.waitUntil(lambda: len(w.samples.names()) == 10, timeout=20_000)
     set_panel(w, lr=0.01)
-    w.dialogs.confirms = [True]  # discard the unsaved (diverged) training
+    w.dialogs.choices = [1]  # discard the unsaved (diverged) training
     w.actions_.reset.trigger()
     qtbot.waitUntil(lambda: w.iteration == 0 and not w.busy, timeout=20_000)
     train(qtbot, w, 100)
@@ -176,3 +177,47 @@ def test_sampling_works_while_training_and_marks_known_names(qtbot, tmp_path, ti
     assert any(item.text(COL_NEAREST) == IN_CORPUS for item in items)  # repeats a few names
     w.actions_.pause.trigger()
     wait_stopped(qtbot, w)
+
+
+def test_replacing_unsaved_training_offers_save_first_and_counts_since_the_last_save(
+        qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 30)
+    path = tmp_path / "m.npz"
+    w.save_to(path)
+    qtbot.waitUntil(lambda: not w.isWindowModified(), timeout=20_000)
+    train(qtbot, w, 50)
+    w.dialogs.choices = [0]  # Save: the default (Enter)
+    w.actions_.reset.trigger()
+    qtbot.waitUntil(lambda: w.iteration == 0 and not w.busy, timeout=20_000)
+    assert w.dialogs.options[-1] == ["Save", "Discard"]  # Save first: the default
+    text = w.dialogs.asked[-1][1]
+    assert "trained 20 iterations since it was last saved" in text
+    assert checkpoint.load(path).iteration == 50  # saved, then reset
+
+    train(qtbot, w, 10)  # a new model no file holds: Save asks where, Cancel keeps it
+    w.dialogs.choices = [0]
+    w.dialogs.save_paths = [None]
+    w.dialogs.open_paths = [str(path)]
+    w.actions_.open_checkpoint.trigger()
+    qtbot.waitUntil(lambda: not w.dialogs.save_paths and not w.busy, timeout=20_000)
+    assert "trained 10 iterations that no file holds" in w.dialogs.asked[-2][1]
+    assert w.iteration == 10 and w.isWindowModified()  # nothing replaced
+
+    w.dialogs.choices = [0]
+    w.dialogs.save_paths = [str(tmp_path / "new.npz")]
+    w.dialogs.open_paths = [str(path)]
+    w.actions_.open_checkpoint.trigger()
+    qtbot.waitUntil(lambda: w.iteration == 50 and not w.busy, timeout=20_000)
+    assert checkpoint.load(tmp_path / "new.npz").iteration == 10
+
+
+def test_a_preset_change_with_unsaved_training_offers_save_first(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 20)
+    w.dialogs.choices = [0]
+    w.dialogs.save_paths = [str(tmp_path / "before.npz")]
+    set_panel(w, preset="default")
+    qtbot.waitUntil(lambda: w.config.preset == "default" and not w.busy, timeout=20_000)
+    assert "needs a fresh model" in w.dialogs.asked[0][1]
+    assert checkpoint.load(tmp_path / "before.npz").iteration == 20 and w.iteration == 0

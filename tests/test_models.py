@@ -16,6 +16,7 @@ from dinogui.core.corpus import corpus_from_names
 from dinogui.core.models import MODELS, as_batched, classic, current_name, reference
 from dinogui.core.models.ops import log_softmax, softmax
 from dinogui.core.trainer import TrainConfig, Trainer
+from tests.checkpoint_files import as_version_1, read, write_npz
 
 # every cell at every depth
 STACKS = [("rnn", 1), ("gru", 1), ("lstm", 1), ("rnn", 2), ("gru", 2), ("lstm", 2),
@@ -297,14 +298,14 @@ def test_checkpoints_with_the_former_rnn_names_load_and_resume_exactly(tmp_path)
     first.run(6)
     path = checkpoint.save(first, tmp_path / "now.npz")
     former = {"W_x": "W_xh", "W_h": "W_hh", "b": "b_h"}
-    with np.load(path) as z:
-        arrays = {}
-        for k in z.files:  # param/W_x -> param/W_xh, opt/m/W_x -> opt/m/W_xh, best/b -> best/b_h
-            head, _, last = k.rpartition("/")
-            old = f"{head}/{former[last]}" if head and last in former else k
-            arrays[old] = z[k]
+    meta, now = as_version_1(*read(path))  # the .npz layout the former names were saved in
+    arrays = {}
+    for k, v in now.items():  # param/W_x -> param/W_xh, opt/m/W_x -> opt/m/W_xh, best/b -> best/b_h
+        head, _, last = k.rpartition("/")
+        old = f"{head}/{former[last]}" if head and last in former else k
+        arrays[old] = v
     assert "param/W_xh" in arrays and "opt/v/b_h" in arrays and "best/W_hh" in arrays
-    np.savez(tmp_path / "old.npz", **arrays)
+    write_npz(tmp_path / "old.npz", meta, arrays)
     resumed = checkpoint.load(tmp_path / "old.npz")
     assert list(resumed.params) == ["W_x", "W_h", "b", "W_hy", "b_y"]
     resumed.run(6)

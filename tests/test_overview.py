@@ -52,3 +52,29 @@ def test_clear_starts_a_new_curve():
     y = -x[:10]
     overview.update(x[:10], y, y)
     assert overview.size == 2 and list(overview.low) == [-1, -3, -5, -7, -9]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_buckets_go_by_iteration_so_a_thinned_history_is_drawn_evenly(seed):
+    """Older steps thinned (core/history.py): buckets span iterations, not points."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(50, 30_000))
+    kept = np.sort(rng.choice(n, size=int(rng.integers(1, n)), replace=False))
+    x = np.r_[kept[kept < n // 2], np.arange(n // 2, n)].astype(float)  # sparse, then all
+    step, smooth = 20 + rng.gamma(2.0, 2.0, len(x)), rng.random(len(x))
+    overview = CurveOverview(cap=64)
+    seen = 0
+    while seen < len(x):
+        seen = min(len(x), seen + int(rng.integers(1, 2000)))
+        overview.update(x[:seen], step[:seen], smooth[:seen])
+    span, size = int(x[-1]) + 1, 1
+    while span // size > 64:
+        size *= 2
+    done = x < span // size * size
+    key = (x[done] // size).astype(int)
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    assert overview.size == size
+    np.testing.assert_array_equal(overview.x, x[done][starts])
+    np.testing.assert_array_equal(overview.low, np.minimum.reduceat(step[done], starts))
+    np.testing.assert_array_equal(overview.high, np.maximum.reduceat(step[done], starts))
+    np.testing.assert_array_equal(overview.first, smooth[done][starts])

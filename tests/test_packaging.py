@@ -51,12 +51,14 @@ def test_installed_wheel_runs_from_a_folder_with_its_own_core(wheel, tmp_path):
     deps = {str(Path(m.__file__).resolve().parent.parent) for m in (numpy, threadpoolctl)}
     site = next((env_dir / "lib").glob("python3*/site-packages"))
     (site / "deps.pth").write_text("\n".join(sorted(deps)) + "\n")
+    # without PYTHONPATH: a checkout on it (with the egg-info a wheel build leaves) would
+    # count as dinogui installed already, and pip would skip the wheel
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
-                   check=True, capture_output=True)
+                   check=True, capture_output=True, env=env)
     work = tmp_path / "project"
     (work / "core").mkdir(parents=True)
     (work / "core" / "__init__.py").write_text("raise ImportError('the wrong core')\n")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     version = subprocess.run([str(py), "-m", "dinogui", "--version"], cwd=work, env=env,
                              capture_output=True, text=True)
     assert version.returncode == 0, version.stderr

@@ -119,7 +119,9 @@ def bench_one(title: str, corpus: Corpus, contender: Contender, seconds: float,
         if done:
             break
     n_train = len(trainer.train_rows)
-    names_seen = sum(trainer.history.column("names"))
+    st = trainer.state  # the history keeps only some steps: count from the order's cursor
+    names_seen = trainer.iteration if trainer.config.preset == "classic" else (
+        st.epoch * len(st.order) + st.cursor)
     return Result(corpus=title, contender=contender, best_val=best, best_at=best_at,
                   iterations=trainer.iteration, epochs=names_seen / n_train,
                   chars_per_second=trainer.state.total_chars / trained,
@@ -176,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bench_quality: {e}", file=sys.stderr)
             return 2
         if len(corpus.names) < 2:
-            print(f"bench_quality: {path}: needs at least two names", file=sys.stderr)
+            print(f"bench_quality: {path}: needs at least 2 names (one to train on, one held "
+                  f"out); it has {len(corpus.names)}", file=sys.stderr)
             return 2
         n_val = int(round(held_out_fraction(len(corpus.names)) * len(corpus.names)))
         print(f"{title}: {len(corpus.names)} names, {n_val} held out", file=sys.stderr)

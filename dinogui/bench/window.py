@@ -140,6 +140,7 @@ def in_window(app, corpus_path: Path, preset: str, iterations: int, folder: Path
     settings = AppSettings(QSettings(str(folder / "bench.ini"), QSettings.Format.IniFormat))
     window = MainWindow(settings=settings, data_dir=folder, load_corpus_now=False)
     window.resize(1360, 840)
+    window.fit_on_show = False  # measured at this size, whatever the screen
     window.show()
     panel = window.hyperparams
     panel.preset.setCurrentIndex(panel.preset.findData(preset))

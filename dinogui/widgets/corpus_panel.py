@@ -6,10 +6,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from dinogui.core.corpus import Corpus, CorpusStats
+from dinogui.widgets.plot_style import RESTYLE_EVENTS, apply_colors
 
 VOCAB_SHOWN = 40  # characters listed in the vocabulary's tooltip before "…"
 
@@ -40,7 +41,7 @@ class CorpusPanel(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Corpus", parent)
         self.summary: CorpusSummary | None = None
-        self.title = QLabel("no corpus loaded")
+        self.title = QLabel("No corpus loaded")
         font = self.title.font()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.15)
@@ -59,18 +60,16 @@ class CorpusPanel(QGroupBox):
         self.fields["repeats"].setToolTip(
             "Names that appear more than once. They stay in training, as in the seed.")
 
-        self.histogram = _SmallPlot(background="w")
+        self.histogram = _SmallPlot()
         self.histogram.setFixedHeight(110)
         self.histogram.setMinimumWidth(150)
         self.histogram.setMouseEnabled(x=False, y=False)
+        self.histogram.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # nothing to do with the keyboard
         self.histogram.hideButtons()
         self.histogram.setMenuEnabled(False)
         item = self.histogram.getPlotItem()
         item.setLabel("bottom", "name length")
         item.getAxis("left").setWidth(34)
-        for side in ("left", "bottom"):
-            item.getAxis(side).setPen(pg.mkPen(120, 120, 120))
-            item.getAxis(side).setTextPen(pg.mkPen(60, 60, 60))
         self.histogram.setToolTip("How many names have each length (letters, without the end)")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=(70, 130, 180),
                                     pen=pg.mkPen(None))
@@ -80,11 +79,23 @@ class CorpusPanel(QGroupBox):
         layout.addWidget(self.title)
         layout.addLayout(form)
         layout.addWidget(self.histogram)
+        self.restyle()
+
+    def restyle(self) -> None:
+        """The histogram's colours from the palette (a dark desktop gets a dark plot)."""
+        c = apply_colors(self.histogram, self.palette())
+        bar = c.accent((70, 130, 180), (100, 160, 215))
+        self.bars.setOpts(brush=bar, pen=pg.mkPen(None))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() in RESTYLE_EVENTS:
+            self.restyle()
 
     def show_summary(self, summary: CorpusSummary | None) -> None:
         self.summary = summary
         if summary is None:
-            self.title.setText("no corpus loaded")
+            self.title.setText("No corpus loaded")
             self.title.setToolTip("")
             for label in self.fields.values():
                 label.setText("—")

@@ -9,23 +9,27 @@ reset a trained model first).
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
+    QLabel,
     QSpinBox,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
 from dinogui.core.models import MAX_LAYERS, MODELS
 from dinogui.core.optim import Optimizer
+from dinogui.core.trainer import LIVE_FIELDS as TRAINER_LIVE
 from dinogui.core.trainer import PRESETS, TrainConfig
 
 DEFAULT_BUDGET = 35_000  # the exercise's num_iterations
-LIVE_FIELDS = ("lr", "clip", "sample_every", "samples")
+LIVE_FIELDS = tuple(f for f in TRAINER_LIVE if f != "val_every")  # the live ones shown here
 DEFAULT_ONLY = ("cell", "layers", "optimizer", "batch_size")  # the classic preset is the seed's
 
 PRESET_TIPS = {
@@ -39,8 +43,49 @@ CELL_TIPS = {"rnn": "tanh RNN (the seed's cell)", "gru": "gated recurrent unit",
              "lstm": "long short-term memory"}
 
 
+class _RangeChecked:
+    """A spin box that lets a number outside its range be typed, then refuses it out loud.
+
+    Qt's own boxes swallow the keystroke or clamp the value without a word;
+    these keep the previous value and emit `refused` with a message that
+    gives the range (the panel shows it).
+    """
+
+    def _typed_number(self, text: str) -> float | None:
+        text = text.strip()
+        if self.specialValueText() and text == self.specialValueText():
+            return None
+        locale = self.locale()
+        number, ok = locale.toDouble(text.replace(locale.groupSeparator(), ""))
+        return number if ok else None
+
+    def validate(self, text: str, pos: int):  # noqa: D102 (Qt's)
+        state = super().validate(text, pos)
+        if state[0] == QValidator.State.Acceptable:
+            return state
+        number = self._typed_number(text)
+        if text.strip() in ("-", "+") or (
+                number is not None and not self.minimum() <= number <= self.maximum()):
+            return QValidator.State.Intermediate, text, pos  # out of range: judged at Enter
+        return state
+
+    def fixup(self, text: str) -> str:  # noqa: D102 (Qt's): editing ended on a bad value
+        number = self._typed_number(text)
+        if number is not None and not self.minimum() <= number <= self.maximum():
+            self.refused.emit(number)
+        return super().fixup(text)
+
+
+class CheckedSpinBox(_RangeChecked, QSpinBox):
+    refused = Signal(float)  # the out-of-range number typed (the value is kept)
+
+
+class CheckedDoubleSpinBox(_RangeChecked, QDoubleSpinBox):
+    refused = Signal(float)
+
+
 def _spin(lo: int, hi: int, tip: str, step: int = 1) -> QSpinBox:
-    box = QSpinBox()
+    box = CheckedSpinBox()
     box.setRange(lo, hi)
     box.setSingleStep(step)
     box.setGroupSeparatorShown(True)
@@ -50,7 +95,7 @@ def _spin(lo: int, hi: int, tip: str, step: int = 1) -> QSpinBox:
 
 
 def _real(lo: float, hi: float, decimals: int, tip: str) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
+    box = CheckedDoubleSpinBox()
     box.setRange(lo, hi)
     box.setDecimals(decimals)
     box.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
@@ -104,27 +149,33 @@ class HyperparamsPanel(QWidget):
         model = QGroupBox("Model")
         model.setToolTip("Changing these needs a fresh model")
         self._model_form = form = QFormLayout(model)
-        form.addRow("Preset:", self.preset)
-        form.addRow("Cell:", self.cell)
-        form.addRow("Layers:", self.layers)
-        form.addRow("Hidden units:", self.hidden)
-        form.addRow("Optimizer:", self.optimizer)
-        form.addRow("Batch size:", self.batch_size)
-        form.addRow("Seed:", self.seed)
         training = QGroupBox("Training")
         training.setToolTip("These apply from the next step, even while training")
         tform = QFormLayout(training)
-        tform.addRow("Learning rate:", self.lr)
-        tform.addRow("Gradient clip:", self.clip)
-        tform.addRow("Report every:", self.sample_every)
-        tform.addRow("Names per report:", self.samples)
-        tform.addRow("Iterations:", self.budget)
+        # Alt+letter mnemonics (QFormLayout makes each label the field's buddy), unique in
+        # the window together with the menus (F T A V H) and the Sample panel (U E M K R W)
+        self.labels: dict[str, str] = {}
+        for f, name, text in ((form, "preset", "&Preset"), (form, "cell", "&Cell"),
+                              (form, "layers", "La&yers"), (form, "hidden", "Hi&dden units"),
+                              (form, "optimizer", "Optimi&zer"),
+                              (form, "batch_size", "&Batch size"), (form, "seed", "&Seed"),
+                              (tform, "lr", "&Learning rate"), (tform, "clip", "&Gradient clip"),
+                              (tform, "sample_every", "Rep&ort every"),
+                              (tform, "samples", "&Names per report"),
+                              (tform, "budget", "&Iterations")):
+            f.addRow(text + ":", getattr(self, name))
+            self.labels[name] = text.replace("&", "")
         for f in (form, tform):
             f.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.problem = QLabel()  # why a typed value was refused
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color: #c0392b;")
+        self.problem.setVisible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(model)
         layout.addWidget(training)
+        layout.addWidget(self.problem)
 
         self.set_config(TrainConfig.for_preset("default"))  # the batched choices' defaults
         self.set_config(TrainConfig())
@@ -137,6 +188,21 @@ class HyperparamsPanel(QWidget):
             box = getattr(self, name)
             box.valueChanged.connect(lambda v, name=name: self.live_changed.emit({name: v}))
         self.budget.valueChanged.connect(lambda _v: self.budget_changed.emit(self.budget_value()))
+        for name in self.labels:
+            box = getattr(self, name)
+            if isinstance(box, _RangeChecked):
+                box.refused.connect(lambda v, name=name: self._refuse(name, v))
+                box.valueChanged.connect(lambda _v: self.problem.setVisible(False))
+
+    def _refuse(self, name: str, typed: float) -> None:
+        """Say that a typed value is out of range, and which values the field takes."""
+        box = getattr(self, name)
+        self.problem.setText(f"{self.labels[name]} {box.locale().toString(typed, 'g', 12)} is "
+                             f"out of range: it takes {range_text(box)}. Kept "
+                             f"{value_text(box, box.value())}.")
+        self.problem.setVisible(True)
+        if box.isVisible():
+            QToolTip.showText(box.mapToGlobal(box.rect().bottomLeft()), self.problem.text(), box)
 
     def _model_edited(self, *_args) -> None:
         self._show_preset_rows()
@@ -210,6 +276,23 @@ class HyperparamsPanel(QWidget):
         self._show_preset_rows()
 
 
+def value_text(box: QAbstractSpinBox, value: float) -> str:
+    """A value as a user would type it: 0.00001, 1,000 (not 0.01000 or 1e-05)."""
+    if isinstance(box, QDoubleSpinBox):
+        return f"{value:,.{box.decimals()}f}".rstrip("0").rstrip(".")
+    if value == box.minimum() and box.specialValueText():
+        return box.specialValueText()
+    return f"{value:,}"
+
+
+def range_text(box: QAbstractSpinBox) -> str:
+    """'0.00001 to 100', '0 (unlimited) to 100,000,000': the values the box takes."""
+    low = f"{box.minimum():,}" if isinstance(box, QSpinBox) else value_text(box, box.minimum())
+    if box.specialValueText():
+        low += f" ({box.specialValueText()})"
+    return f"{low} to {value_text(box, box.maximum())}"
+
+
 class _Quiet:
     """Block the panel's widgets' signals for the duration of a `with`."""
 
@@ -224,3 +307,35 @@ class _Quiet:
     def __exit__(self, *exc) -> None:
         for w, was in zip(self.widgets, self.previous, strict=True):
             w.blockSignals(was)
+
+
+def live_change_text(before: TrainConfig, changes: dict) -> tuple[str, str] | None:
+    """For a learning-rate or clip change: a line for the log and a short label for the plot
+    ("learning rate 0.01 → 0.005", "lr 0.005"); None for other settings."""
+    parts, short = [], []
+    for name, label, abbrev in (("lr", "learning rate", "lr"), ("clip", "gradient clip", "clip")):
+        if name in changes and changes[name] != getattr(before, name):
+            parts.append(f"{label} {getattr(before, name):g} → {changes[name]:g}")
+            short.append(f"{abbrev} {changes[name]:g}")
+    return ("; ".join(parts), ", ".join(short)) if parts else None
+
+
+SETTING_NAMES = {"preset": "the preset", "cell": "the cell", "layers": "the layers",
+                 "hidden": "the hidden units", "optimizer": "the optimizer",
+                 "batch_size": "the batch size", "seed": "the seed"}
+
+
+def plain_settings(changed: list[str]) -> str:
+    """Settings as a user calls them: "the preset" (whose own settings follow from it), or
+    "the hidden units and the seed"."""
+    if "preset" in changed:
+        return SETTING_NAMES["preset"]
+    names = [SETTING_NAMES.get(k, "the " + k.replace("_", " ")) for k in changed]
+    return " and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def apply_live(trainer, changes: dict) -> int:
+    """Give the trainer the changed live settings (on the worker, between steps); returns the
+    iteration they take effect at, for the trace."""
+    trainer.set_live(**changes)
+    return trainer.iteration

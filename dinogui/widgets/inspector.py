@@ -11,13 +11,13 @@ name's nearest corpus name) runs in the background.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPen
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QAction, QBrush, QFont, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -40,191 +40,30 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dinogui.core.novelty import NearestNames
-from dinogui.core.sampling import NameSampler
-from dinogui.core.scoring import Inspection, encode_for_scoring
+from dinogui.core.scoring import Inspection
+from dinogui.favourites import NearestIndex
+from dinogui.widgets.name_scores import (
+    ModelSnapshot,
+    ScoredRow,
+    nearest_names,
+    nearest_text,
+    read_name_list,
+    score_list,
+)
+from dinogui.widgets.probability_strip import (
+    CELL_H,
+    END_SHOWN,
+    INK,
+    ProbabilityStrip,
+    error_color,
+    prob_color,
+    shown,
+    unshown,
+)
 
-END_SHOWN = "⏎"  # how the end-of-name symbol is drawn
 TOP = 5  # alternatives listed at the selected position
 MAX_LIST = 100_000  # names scored from one list
 NEAREST_CHUNK = 50  # names per nearest-name search task (long random names take ~10 ms each)
-CELL_W, CELL_H = 41, 56
-
-
-@dataclass(frozen=True)
-class ModelSnapshot:
-    """The model's weights at one iteration, and what scoring compares with."""
-
-    sampler: NameSampler  # with copied parameters: training leaves it alone
-    iteration: int
-    generation: int  # which attached model (the window's count)
-    lowercase: bool  # the corpus was lower-cased, so typed capitals are too
-    corpus_names: Sequence[str] = field(repr=False)
-    known: frozenset[str] = field(repr=False)
-
-
-def shown(ch: str) -> str:
-    return END_SHOWN if ch == "\n" else ch
-
-
-def prob_color(p: float) -> QColor:
-    """Red (unlikely) through yellow to green (likely); sqrt spreads the small values."""
-    t = math.sqrt(min(max(p, 0.0), 1.0))
-    return QColor.fromHsvF(t / 3.0, 0.55, 0.97)
-
-
-def percent(p: float) -> str:
-    """A probability as a short percentage that never rounds a non-certainty up to 100%."""
-    if p >= 0.1:
-        return f"{100 * p:.0f}%" if 100 * p < 99.5 or p == 1.0 else f"{min(100 * p, 99.9):.1f}%"
-    if p >= 0.001:
-        return f"{100 * p:.1f}%"
-    return "<0.1%"
-
-
-class ProbabilityStrip(QWidget):
-    """One coloured cell per predicted character: the character and its probability.
-
-    Click a cell, or move with the arrow keys, to select a position.
-    """
-
-    selected_changed = Signal(int)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.inspection: Inspection | None = None
-        self.selected = -1
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        self.setToolTip("The probability the model gave each next character (⏎ ends the "
-                        "name).\nClick a cell or use ←/→ to see the alternatives there.")
-
-    def set_inspection(self, inspection: Inspection | None) -> None:
-        self.inspection = inspection
-        n = self.cells
-        self.selected = min(max(self.selected, 0), n - 1) if n else -1
-        self.updateGeometry()
-        self.resize(self.sizeHint())
-        self.update()
-        self.selected_changed.emit(self.selected)
-
-    @property
-    def cells(self) -> int:
-        return 0 if self.inspection is None else len(self.inspection.targets)
-
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
-        return QSize(max(1, self.cells) * CELL_W + 4, CELL_H + 4)
-
-    def cell_texts(self) -> list[tuple[str, str]]:
-        """What each cell shows: (character, percentage)."""
-        ins = self.inspection
-        if ins is None:
-            return []
-        return [(shown(ins.chars[c]), percent(float(p)))
-                for c, p in zip(ins.targets, ins.p_target, strict=True)]
-
-    def cell_rect(self, t: int) -> QRectF:
-        return QRectF(2 + t * CELL_W, 2, CELL_W - 3, CELL_H)
-
-    def select(self, t: int) -> None:
-        if self.cells and 0 <= t < self.cells and t != self.selected:
-            self.selected = t
-            self.update()
-            self.selected_changed.emit(t)
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        self.setFocus(Qt.FocusReason.MouseFocusReason)
-        self.select(int((event.position().x() - 2) // CELL_W))
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        moves = {Qt.Key.Key_Left: self.selected - 1, Qt.Key.Key_Right: self.selected + 1,
-                 Qt.Key.Key_Home: 0, Qt.Key.Key_End: self.cells - 1}
-        if event.key() in moves:
-            self.select(moves[event.key()])
-        else:
-            super().keyPressEvent(event)
-
-    def paintEvent(self, _event) -> None:  # noqa: N802
-        ins = self.inspection
-        if ins is None:
-            return
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        big, small = QFont(self.font()), QFont(self.font())
-        big.setPointSizeF(self.font().pointSizeF() * 1.5)
-        big.setBold(True)
-        small.setPointSizeF(self.font().pointSizeF() * 0.9)
-        texts = self.cell_texts()
-        for t, (char, pct) in enumerate(texts):
-            rect = self.cell_rect(t)
-            p = float(ins.p_target[t])
-            chosen = t == self.selected
-            painter.setPen(QPen(QColor(30, 30, 30), 2.5) if chosen
-                           else QPen(QColor(160, 160, 160), 1))
-            painter.setBrush(QBrush(prob_color(p)))
-            painter.drawRoundedRect(rect, 4, 4)
-            painter.setPen(QColor(20, 20, 20))
-            painter.setFont(big)
-            top = QRectF(rect.x(), rect.y() + 2, rect.width(), rect.height() * 0.58)
-            painter.drawText(top, Qt.AlignmentFlag.AlignCenter, char)
-            painter.setFont(small)
-            bottom = QRectF(rect.x(), rect.y() + rect.height() * 0.58, rect.width(),
-                            rect.height() * 0.38)
-            painter.drawText(bottom, Qt.AlignmentFlag.AlignCenter, pct)
-        if self.hasFocus() and self.selected >= 0:
-            painter.setPen(QPen(QColor(40, 90, 200), 1, Qt.PenStyle.DashLine))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(self.cell_rect(self.selected).adjusted(-2, -2, 2, 2), 5, 5)
-        painter.end()
-
-
-@dataclass(frozen=True)
-class ScoredRow:
-    name: str  # as scored (lower-cased when the corpus is)
-    loglik: float | None  # per character; None when the name cannot be scored
-    in_corpus: bool = False
-    nearest: str = ""
-    distance: int = 0
-    problem: str = ""
-
-
-def read_name_list(text: str) -> tuple[list[str], int]:
-    """The non-blank lines, stripped and without repeats, and how many repeats were dropped."""
-    lines = [line.strip() for line in text.splitlines()]
-    names = [n for n in lines if n]
-    unique = list(dict.fromkeys(names))
-    return unique, len(names) - len(unique)
-
-
-def score_list(snapshot: ModelSnapshot, names: list[str]) -> list[ScoredRow]:
-    """Rows sorted by log-likelihood per character (best first); unscorable names last.
-
-    Only the likelihoods (one batched forward pass): nearest corpus names come
-    after, in chunks (nearest_names), since each is an edit-distance search.
-    """
-    sampler = snapshot.sampler
-    if snapshot.lowercase:
-        names = list(dict.fromkeys(n.lower() for n in names))
-    good, bad = [], []
-    for n in names:
-        try:
-            encode_for_scoring(sampler.vocab, n)
-            good.append(n)
-        except ValueError:
-            missing = "".join(dict.fromkeys(c for c in n if c not in sampler.vocab.chars))
-            bad.append(ScoredRow(n, None, problem="not among the model's characters: "
-                                 + ", ".join(repr(c) for c in missing)))
-    ll = sampler.loglik_per_char(good) if good else np.zeros(0)
-    rows = [ScoredRow(n, float(v), n in snapshot.known) for n, v in zip(good, ll, strict=True)]
-    rows.sort(key=lambda r: -r.loglik)
-    return rows + bad
-
-
-def nearest_names(index: NearestNames | None, corpus_names: Sequence[str],
-                  names: list[str]) -> tuple[NearestNames, list]:
-    """The corpus's nearest-name index (built on first use) and each name's nearest."""
-    index = NearestNames(corpus_names) if index is None else index
-    return index, index.nearest_many(names)
 
 
 class InspectorView(QWidget):
@@ -234,14 +73,14 @@ class InspectorView(QWidget):
 
     def __init__(self, refresh: QAction, score: QAction, dialogs,
                  run_task: Callable[[Callable, Callable], None],
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, nearest: NearestIndex | None = None) -> None:
         super().__init__(parent)
         self.dialogs = dialogs
         self.run_task = run_task
         self.snapshot: ModelSnapshot | None = None
         self.inspection: Inspection | None = None
         self.training = False
-        self._index: tuple[Sequence[str], NearestNames] | None = None  # (its names, index)
+        self.nearest = nearest or NearestIndex()  # the window's: one index per corpus
         self._scoring = False
         self._batch = 0  # which scored list the nearest-name search belongs to
         self._status = ""
@@ -285,8 +124,10 @@ class InspectorView(QWidget):
         self.name_edit.setToolTip("Any name: each character's probability appears below, "
                                   "as the model predicted it from the letters before it")
         self.name_edit.textChanged.connect(self.reinspect)
+        self.name_edit.textChanged.connect(self._fit_name_part)  # after reinspect's new text
         self.strip = ProbabilityStrip()
         self.strip.selected_changed.connect(self._show_alternatives)
+        self.strip.selected_changed.connect(self._fit_name_part)
         self.strip_scroll = QScrollArea()
         self.strip_scroll.setWidget(self.strip)
         self.strip_scroll.setWidgetResizable(False)
@@ -299,7 +140,8 @@ class InspectorView(QWidget):
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         swatches = " ".join(
-            f"<span style='background:{prob_color(p).name()}'>&nbsp;{word}&nbsp;</span>"
+            f"<span style='background:{prob_color(p).name()}; color:{INK.name()}'>"
+            f"&nbsp;{word}&nbsp;</span>"
             for p, word in ((0.02, "unlikely"), (0.25, "even"), (1.0, "certain")))
         self.legend = QLabel(f"colour: {swatches} · ⏎ = end of name")
         self.alt_title = QLabel()
@@ -319,7 +161,7 @@ class InspectorView(QWidget):
         header.setFixedHeight(rows)
         self.alternatives.setFixedHeight(3 * rows + 2 * self.alternatives.frameWidth())
         self.alternatives.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        one = QGroupBox("Inspect a name")
+        self.name_part = one = QGroupBox("Inspect a name")
         one_layout = QVBoxLayout(one)
         one_layout.addWidget(self.name_edit)
         one_layout.addWidget(self.strip_scroll)
@@ -366,7 +208,10 @@ class InspectorView(QWidget):
         self.scores.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         list_right = QVBoxLayout()
         list_right.addWidget(self.list_status)
-        self.scores.setMinimumHeight(4 * rows)
+        # at least 8 names visible under the header
+        self.scores.setMinimumHeight(
+            self.scores.horizontalHeader().sizeHint().height() + 8 * rows + 2
+            + 2 * self.scores.frameWidth() + bar_height)  # room for a sideways scroll bar too
         list_right.addWidget(self.scores, 1)
         many = QGroupBox("Score a list")
         many_layout = QHBoxLayout(many)
@@ -406,6 +251,24 @@ class InspectorView(QWidget):
         table.setAlternatingRowColors(True)
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         table.horizontalHeader().setStretchLastSection(True)
+
+    def _fit_name_part(self, *_args) -> None:
+        """Keep the name's part as tall as its wrapped text needs: a splitter (and the scroll
+        area around it) asks only for the minimum, and would squeeze the strip onto the text."""
+        part = self.name_part
+        need = part.heightForWidth(part.width()) if part.width() > 0 else -1
+        part.setMinimumHeight(max(need, part.minimumSizeHint().height()))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit_name_part()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self.reinspect()  # the red of a refusal follows the palette
+            if self.rows:
+                self.show_scores(self.rows)
 
     # -- the snapshot -------------------------------------------------------------
     @property
@@ -454,7 +317,7 @@ class InspectorView(QWidget):
         if missing:
             self.strip.set_inspection(None)
             self.summary.setText(
-                "<span style='color:#b00020'>Cannot score this name: "
+                f"<span style='color:{self._red}'>Cannot score this name: "
                 + ", ".join(_quoted(c) for c in missing)
                 + (" is" if len(missing) == 1 else " are")
                 + " not among the model's characters.</span> It knows: "
@@ -485,9 +348,9 @@ class InspectorView(QWidget):
         table.setVisible(True)
         before = ins.name[:t]
         target = int(ins.targets[t])
-        what = "ending the name (⏎)" if target == 0 else f"“{_escape(ins.chars[target])}”"
+        what = "ending the name (⏎)" if target == 0 else f"“{_escape(shown(ins.chars[target]))}”"
         self.alt_title.setText(
-            (f"After “{_escape(before)}”" if before else "At the start")
+            (f"After “{_escape(before.replace(' ', shown(' ')))}”" if before else "At the start")
             + f", the model's top {len(ins.top_index[t])} guesses (it was {what}, its choice "
             + f"number {int(ins.rank[t])}):")
         picks = [(int(i), float(p)) for i, p in zip(ins.top_index[t], ins.top_prob[t],
@@ -501,9 +364,10 @@ class InspectorView(QWidget):
         bold = QFont(table.font())
         bold.setBold(True)
         for c, (i, p) in enumerate(picks):
-            char = QTableWidgetItem(f"{END_SHOWN} end" if i == 0 else ins.chars[i])
+            char = QTableWidgetItem(f"{END_SHOWN} end" if i == 0 else shown(ins.chars[i]))
             prob = QTableWidgetItem(f"{100 * p:.2f}%")
             prob.setBackground(QBrush(prob_color(p)))
+            prob.setForeground(QBrush(INK))
             for item in (char, prob):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 if i == target:
@@ -518,7 +382,7 @@ class InspectorView(QWidget):
         for c in range(self.alternatives.columnCount()):
             char = self.alternatives.item(0, c).text()
             prob = float(self.alternatives.item(1, c).text().rstrip("%")) / 100
-            out.append(("\n" if char == f"{END_SHOWN} end" else char, prob))
+            out.append(("\n" if char == f"{END_SHOWN} end" else unshown(char), prob))
         return out
 
     # -- a list of names --------------------------------------------------------------
@@ -529,8 +393,15 @@ class InspectorView(QWidget):
             return
         try:
             text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            self.dialogs.error("Cannot load names", f"{path}: {e}\n\nThe list was kept.")
+        except UnicodeDecodeError:
+            self.dialogs.error("Cannot load names",
+                               f"{path} is not UTF-8 text (it may be a binary file). Save it as "
+                               "UTF-8 text, one name per line, and load it again.\n\n"
+                               "The list was kept.")
+            return
+        except OSError as e:
+            self.dialogs.error("Cannot load names",
+                               f"{path}: {e.strerror or e}.\n\nThe list was kept.")
             return
         self.list_edit.setPlainText(text)
         self.score()
@@ -540,7 +411,8 @@ class InspectorView(QWidget):
         if s is None or self._scoring:
             return
         text = self.list_edit.toPlainText()
-        names, repeats = read_name_list(text.lower() if s.lowercase else text)
+        names, _ = read_name_list(text)  # as typed: the table shows the user's capitals
+        _, repeats = read_name_list(text.lower() if s.lowercase else text)
         self._batch += 1  # any nearest-name search still going for an older list stops
         if not names:
             self.list_status.setText("Nothing to score: paste names, one per line.")
@@ -553,7 +425,7 @@ class InspectorView(QWidget):
         def done(rows, error) -> None:
             self._scoring = False
             if error is not None:
-                self.list_status.setText(f"<span style='color:#b00020'>Could not score the "
+                self.list_status.setText(f"<span style='color:{self._red}'>Could not score the "
                                          f"list: {_escape(str(error))}</span>")
                 return
             self._status = self._summary(rows, s.iteration, repeats, cut)
@@ -576,8 +448,7 @@ class InspectorView(QWidget):
         self.nearest_done = False
         chunk = range(start, min(start + NEAREST_CHUNK, total))
         names = [self.rows[i].name for i in chunk]
-        cached = self._index[1] if self._index and self._index[0] is snap.corpus_names \
-            else None
+        index_of = self.nearest.of  # builds the corpus's index once, in the task's thread
         self.list_status.setText(f"{self._status} · finding the nearest corpus names: "
                                  f"{start:,} of {total:,}")
 
@@ -588,23 +459,26 @@ class InspectorView(QWidget):
                 self.list_status.setText(f"{self._status} · nearest names failed: "
                                          f"{_escape(str(error))}")
                 return
-            index, found = result
-            self._index = (snap.corpus_names, index)  # built once per corpus
+            _index, found = result
             for i, near in zip(chunk, found, strict=True):
                 self.rows[i] = replace(self.rows[i], nearest=near.name, distance=near.distance)
-                self.scores.setItem(i, 3, QTableWidgetItem(_nearest_text(self.rows[i])))
+                self.scores.setItem(i, 3, QTableWidgetItem(nearest_text(self.rows[i])))
             self._find_nearest(batch, snap, start + len(chunk))
 
-        self.run_task(lambda: nearest_names(cached, snap.corpus_names, names), got)
+        self.run_task(lambda: nearest_names(index_of(snap.corpus_names), snap.corpus_names,
+                                            names), got)
 
-    @staticmethod
-    def _summary(rows: list[ScoredRow], iteration: int, repeats: int, cut: bool) -> str:
+    @property
+    def _red(self) -> str:
+        return error_color(self.palette()).name()
+
+    def _summary(self, rows: list[ScoredRow], iteration: int, repeats: int, cut: bool) -> str:
         scored = [r for r in rows if r.loglik is not None]
         bad = len(rows) - len(scored)
         parts = [f"{len(scored):,} names scored with the model at iteration {iteration:,}, "
                  "most likely first", f"{sum(r.in_corpus for r in scored):,} in the corpus"]
         if bad:
-            parts.append(f"<span style='color:#b00020'>{bad:,} could not be scored "
+            parts.append(f"<span style='color:{self._red}'>{bad:,} could not be scored "
                          "(characters the model does not know; listed last)</span>")
         if repeats:
             parts.append(f"{repeats:,} repeated lines ignored")
@@ -616,17 +490,18 @@ class InspectorView(QWidget):
         self.rows = list(rows)
         table = self.scores
         table.setRowCount(len(rows))
-        grey = QColor(120, 120, 120)
+        grey = self.palette().color(QPalette.ColorRole.PlaceholderText)
         for r, row in enumerate(rows):
             if row.loglik is None:
-                items = [QTableWidgetItem(row.name), QTableWidgetItem("—"),
+                items = [QTableWidgetItem(row.shown), QTableWidgetItem("—"),
                          QTableWidgetItem(""), QTableWidgetItem(row.problem)]
-                items[3].setForeground(QBrush(QColor(176, 0, 32)))
+                items[3].setForeground(QBrush(error_color(self.palette())))
             else:
-                items = [QTableWidgetItem(row.name), QTableWidgetItem(f"{row.loglik:.3f}"),
+                items = [QTableWidgetItem(row.shown), QTableWidgetItem(f"{row.loglik:.3f}"),
                          QTableWidgetItem("yes" if row.in_corpus else ""),
-                         QTableWidgetItem(_nearest_text(row))]
+                         QTableWidgetItem(nearest_text(row))]
                 items[1].setBackground(QBrush(prob_color(math.exp(row.loglik))))
+                items[1].setForeground(QBrush(INK))  # dark on the light colour, any palette
                 if row.in_corpus:
                     items[0].setForeground(QBrush(grey))
             items[1].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -636,14 +511,6 @@ class InspectorView(QWidget):
     def score_column(self) -> np.ndarray:
         """The log-likelihoods shown, top to bottom (NaN for names that could not be scored)."""
         return np.array([np.nan if r.loglik is None else r.loglik for r in self.rows])
-
-
-def _nearest_text(row: ScoredRow) -> str:
-    if row.in_corpus:
-        return "—"
-    if not row.nearest:
-        return "…"  # still being searched
-    return f"{row.nearest} ({row.distance})"
 
 
 def _escape(text: str) -> str:

@@ -34,12 +34,20 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from dinogui.core.history import History, room_for
+from dinogui.core.trainer import SMOOTHING as TRAINER_SMOOTHING
 from dinogui.widgets.overview import CurveOverview
-from dinogui.widgets.plot_style import style_plot
+from dinogui.widgets.plot_style import (
+    RESTYLE_EVENTS,
+    BelowLegend,
+    PlotColors,
+    apply_colors,
+    new_plot,
+    scaled_pen,
+)
 
 REDRAW_MS = 50  # the fastest redraw rate: 20 a second
 MAX_REDRAW_MS = 1000  # and the slowest
@@ -47,13 +55,14 @@ COST_RATIO = 40  # redraws take at most 1/40 of the time (training keeps the res
 OVERVIEW_FROM = 10_000  # from this many points, a curve shown whole is drawn from its overview
 SCALES = {"name": "per name", "char": "per character"}
 NATURAL_SCALE = {"classic": "name", "default": "char"}  # what each preset reports
-SMOOTHING = {"classic": "0.999", "default": "0.99"}  # the trainer's moving-average factor
+SMOOTHING = {p: str(keep) for p, (keep, _take) in TRAINER_SMOOTHING.items()}  # for captions
 
-STEP_PEN = pg.mkPen(color=(70, 130, 180, 90), width=1)
-SMOOTH_PEN = pg.mkPen(color=(214, 96, 26), width=2.5)
+STEP_COLOR = (70, 130, 180, 90)  # faint: the smoothed curve is what to read
+SMOOTH_COLOR = (214, 96, 26)
 VAL_COLOR = (27, 138, 90)  # green: apart from the blue steps and the orange smoothed curve
-VAL_PEN = pg.mkPen(color=VAL_COLOR, width=2)
 BEST_BRUSH = pg.mkBrush(250, 200, 30)
+MARK_COLOR = ((110, 80, 160), (190, 160, 240))  # settings changes, on light / dark plots
+EMPTY_RANGE = ((0, 1000), (0, 4))  # what an empty plot shows: no stale axes after a reset
 
 
 class CurveData:
@@ -87,8 +96,8 @@ class CurveData:
 
     def load(self, history: History) -> None:
         self.clear()
-        n = len(history)
-        self.extend(np.arange(n), history.column("loss"), history.column("chars"),
+        # every recent step, a thinned selection of older ones: each with its iteration
+        self.extend(history.column("iteration"), history.column("loss"), history.column("chars"),
                     history.column("names"), history.column("smooth"),
                     history.column("smooth_char"))
 
@@ -135,46 +144,38 @@ class LossPlot(QWidget):
         fit.setToolTip("Show all the points again after zooming (auto-range)")
         fit.clicked.connect(self.auto_range)
 
-        self.view = _TimedPlotWidget(background="w")
+        self.view = new_plot("", _TimedPlotWidget)
         self.view.setMinimumHeight(180)
         item = self.view.getPlotItem()
-        style_plot(item, "")
         for side in ("left", "bottom"):  # grid at major ticks only: minor lines cost 40% a paint
             item.getAxis(side).setStyle(maxTickLevel=0)
-        item.setMenuEnabled(False)
         item.hideButtons()  # the Fit button does what the small "A" would
-        self.legend = item.addLegend(offset=(-10, 10), labelTextColor=(60, 60, 60),
-                                     brush=pg.mkBrush(255, 255, 255, 200))
+        self.legend = BelowLegend(item)
         # one point per pixel column: peaks for the noisy step loss, a plain subsample
         # for the smoothed curve (cheap enough to antialias)
-        self.step_curve = item.plot(pen=STEP_PEN, name="step loss", antialias=False,
-                                    autoDownsampleFactor=1.0)
-        self.smooth_curve = item.plot(pen=SMOOTH_PEN, name="smoothed", antialias=True,
-                                      autoDownsampleFactor=1.0)
+        self.step_curve = item.plot(name="step loss", antialias=False, autoDownsampleFactor=1.0)
+        self.smooth_curve = item.plot(name="smoothed", antialias=True, autoDownsampleFactor=1.0)
         self.step_curve.setDownsampling(auto=True, method="peak")
         self.smooth_curve.setDownsampling(auto=True, method="subsample")
         for curve in (self.step_curve, self.smooth_curve):
             curve.setClipToView(True)
         # a few points (one per validation): symbols on a line, no downsampling needed
-        self.val_curve = item.plot(pen=VAL_PEN, name="held-out", antialias=True,
-                                   symbol="o", symbolSize=5, symbolPen=None,
+        self.val_curve = item.plot(name="held-out", antialias=True, symbol="o", symbolPen=None,
                                    symbolBrush=pg.mkBrush(*VAL_COLOR))
-        self.best_marker = pg.ScatterPlotItem(symbol="star", size=17, brush=BEST_BRUSH,
-                                              pen=pg.mkPen(120, 90, 0, width=1))
+        self.best_marker = pg.ScatterPlotItem(symbol="star", brush=BEST_BRUSH)
         self.best_marker.setZValue(10)
         # the star sits on a held-out point, which the curve's bounds hold already; its own
         # bounds grow with its pixel size, so they would move at each new range and ask the
         # auto-range for a second paint
         item.addItem(self.best_marker, ignoreBounds=True)
-        self.best_label = pg.TextItem(color=(20, 110, 70), anchor=(0.5, 1.15),
-                                      fill=pg.mkBrush(255, 255, 255, 190))
+        self.best_label = pg.TextItem(anchor=(0.5, 1.15))
         self.best_label.setZValue(11)
         item.addItem(self.best_label, ignoreBounds=True)
         self.view.getViewBox().setMouseEnabled(x=True, y=True)
         self._overview_drawn = False
         self.view.getViewBox().sigRangeChangedManually.connect(self._zoomed)
         self.placeholder = pg.TextItem("Press Start (F5) to train: the loss appears here",
-                                       color=(120, 120, 120), anchor=(0.5, 0.5))
+                                       anchor=(0.5, 0.5))
         self.placeholder.setParentItem(item.getViewBox())  # fixed in the view, not in data
         item.getViewBox().sigResized.connect(self._place_placeholder)
 
@@ -187,9 +188,61 @@ class LossPlot(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.view, 1)
 
+        self.marks: list[tuple[int, str, pg.InfiniteLine]] = []  # settings changed while training
         self._next_redraw = 0.0  # perf_counter() time from which a redraw is due
         self.redraw_cost = 0.0  # CPU seconds a redraw and its paint took, smoothed
+        self.colors = self.restyle()
         self._relabel()
+        self.auto_range()
+
+    # -- colours and pens ---------------------------------------------------------
+    def restyle(self) -> PlotColors:
+        """Colours from the palette and pens for the screen's pixel ratio (again on a change)."""
+        c = apply_colors(self.view, self.palette(), self.legend)
+        dpr = self.view.devicePixelRatioF()
+        step = (*STEP_COLOR[:3], 130 if c.dark else STEP_COLOR[3])
+        self.step_curve.setPen(scaled_pen(step, 1, dpr))
+        self.smooth_curve.setPen(scaled_pen(SMOOTH_COLOR, 2.5, dpr))
+        self.val_curve.setPen(scaled_pen(VAL_COLOR, 2, dpr))
+        self.val_curve.setSymbolSize(5 * dpr)
+        self.best_marker.setPen(scaled_pen((120, 90, 0), 1, dpr))
+        self.best_marker.setSize(17 * dpr)
+        self.best_label.setColor(c.accent((20, 110, 70), (120, 220, 160)))
+        self.best_label.fill = pg.mkBrush(c.fill)
+        self.placeholder.setColor(c.muted)
+        self.colors = c
+        for _x, _text, line in self.marks:
+            self._style_mark(line)
+        return c
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() in RESTYLE_EVENTS:
+            self.restyle()
+
+    # -- marks ------------------------------------------------------------------------
+    def mark(self, iteration: int, text: str) -> None:
+        """A vertical line with a short label at the iteration a setting changed."""
+        line = pg.InfiniteLine(pos=iteration, angle=90, movable=False, label=text,
+                               labelOpts={"position": 0.97, "anchors": [(0, 0), (0, 0)]})
+        line.setZValue(5)
+        self.view.getPlotItem().addItem(line, ignoreBounds=True)
+        self.marks.append((iteration, text, line))
+        self._style_mark(line)
+
+    def _style_mark(self, line: pg.InfiniteLine) -> None:
+        c = self.colors
+        color = c.accent(*MARK_COLOR)
+        line.setPen(scaled_pen(color, 1, self.view.devicePixelRatioF(),
+                               style=Qt.PenStyle.DashLine))
+        line.label.setColor(color)
+        line.label.fill = pg.mkBrush(c.fill)
+
+    def clear_marks(self) -> None:
+        item = self.view.getPlotItem()
+        for _x, _text, line in self.marks:
+            item.removeItem(line)
+        self.marks = []
 
     # -- what is shown ------------------------------------------------------------
     def set_preset(self, preset: str, scale: str | None = None) -> None:
@@ -253,6 +306,7 @@ class LossPlot(QWidget):
     # -- data -----------------------------------------------------------------------
     def clear(self) -> None:
         self.data.clear()
+        self.clear_marks()
         self._set_val([], [])
         self._dirty = True
         self.redraw()
@@ -261,6 +315,7 @@ class LossPlot(QWidget):
     def load_history(self, history: History) -> None:
         """A model's loss curve; its held-out points go to set_validation() (cleared here)."""
         self.data.load(history)
+        self.clear_marks()
         self._set_val([], [])
         self._dirty = True
         self.redraw()
@@ -371,7 +426,10 @@ class LossPlot(QWidget):
             QTimer.singleShot(0, self, self._tick)  # once shown and laid out (if alive)
 
     def auto_range(self) -> None:
-        self.view.getPlotItem().enableAutoRange()
+        item = self.view.getPlotItem()
+        if self.data.n == 0:  # nothing to fit: the empty plot's own axes, not the last model's
+            item.setRange(xRange=EMPTY_RANGE[0], yRange=EMPTY_RANGE[1], padding=0)
+        item.enableAutoRange()
         if self._overview_drawn != (self.data.n >= OVERVIEW_FROM):
             self._dirty = True  # whole again: back to the overview
             self.redraw()

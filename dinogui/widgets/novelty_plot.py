@@ -16,16 +16,28 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from dinogui.core.novelty import novelty_rate
-from dinogui.widgets.plot_style import style_plot
+from dinogui.widgets.plot_style import (
+    RESTYLE_EVENTS,
+    BelowLegend,
+    apply_colors,
+    new_plot,
+    scaled_pen,
+)
 
 RUNNING_MEAN = 10  # reports in the running mean
 POINT_COLOR = (106, 61, 154)
-MEAN_PEN = pg.mkPen(color=(214, 96, 26), width=2.5)
+MEAN_COLOR = (214, 96, 26)
 WAITING = "No reports yet: the novelty rate appears with the first report of training"
+
+
+def mean_label(reports: int) -> str:
+    """The running mean's name, in the legend and the caption: it averages up to RUNNING_MEAN."""
+    k = min(RUNNING_MEAN, max(reports, 1))
+    return f"mean of the last {k} report{'s' if k != 1 else ''}"
 
 
 class NoveltyPlot(QWidget):
@@ -41,24 +53,19 @@ class NoveltyPlot(QWidget):
         self.caption.setTextFormat(Qt.TextFormat.PlainText)
         self.caption.setWordWrap(True)
         self.caption.setStyleSheet("color: palette(placeholder-text);")
-        self.view = pg.PlotWidget(background="w")
+        self.view = new_plot("names not in the corpus (%)")
         self.view.setMinimumHeight(160)
         item = self.view.getPlotItem()
-        style_plot(item, "names not in the corpus (%)")
-        item.setMenuEnabled(False)
         item.hideButtons()
         vb = item.getViewBox()
         vb.setMouseEnabled(x=True, y=False)
         vb.setYRange(0, 100, padding=0.04)
         vb.enableAutoRange(x=True, y=False)
-        self.legend = item.addLegend(offset=(-10, -10), labelTextColor=(60, 60, 60),
-                                     brush=pg.mkBrush(255, 255, 255, 200))
-        self.points = item.plot(pen=pg.mkPen(*POINT_COLOR, 90, width=1), symbol="o",
-                                symbolSize=6, symbolPen=None,
-                                symbolBrush=pg.mkBrush(*POINT_COLOR), name="each report")
-        self.mean_curve = item.plot(pen=MEAN_PEN, antialias=True,
-                                    name=f"mean of {RUNNING_MEAN} reports")
-        self.placeholder = pg.TextItem(self.note, color=(120, 120, 120), anchor=(0.5, 0.5))
+        self.legend = BelowLegend(item, columns=2)
+        self.points = item.plot(symbol="o", symbolPen=None, symbolBrush=pg.mkBrush(*POINT_COLOR),
+                                name="each report")
+        self.mean_curve = item.plot(antialias=True, name=mean_label(1))
+        self.placeholder = pg.TextItem(self.note, anchor=(0.5, 0.5))
         self.placeholder.setParentItem(vb)
         vb.sigResized.connect(self._place_placeholder)
 
@@ -67,7 +74,24 @@ class NoveltyPlot(QWidget):
         layout.addWidget(self.caption)
         layout.addWidget(self.view, 1)
 
+        self.restyle()
         self._recaption()
+
+    def restyle(self) -> None:
+        """Colours from the palette, pens for the screen's pixel ratio."""
+        c = apply_colors(self.view, self.palette(), self.legend)
+        dpr = self.view.devicePixelRatioF()
+        point = c.accent(POINT_COLOR, (180, 140, 230))
+        self.points.setPen(scaled_pen((point.red(), point.green(), point.blue(), 90), 1, dpr))
+        self.points.setSymbolBrush(pg.mkBrush(point))
+        self.points.setSymbolSize(6 * dpr)
+        self.mean_curve.setPen(scaled_pen(MEAN_COLOR, 2.5, dpr))
+        self.placeholder.setColor(c.muted)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() in RESTYLE_EVENTS:
+            self.restyle()
 
     # -- data ---------------------------------------------------------------------
     def clear(self, note: str = WAITING) -> None:
@@ -118,6 +142,7 @@ class NoveltyPlot(QWidget):
     def _recaption(self) -> None:
         if not self.iterations:
             self.caption.setText("Share of each report's names that the corpus does not hold")
+            self._relabel_mean()
             return
         new, drawn = self.counts[-1]
         mean = self.running_mean()[-1]
@@ -125,8 +150,15 @@ class NoveltyPlot(QWidget):
         text = (f"Names not in the corpus, per report · latest {100 * latest:.0f}% "
                 f"({new} of {drawn}) at iteration {self.iterations[-1]:,}")
         if len(self.rates) > 1 and not math.isnan(mean):
-            text += f" · mean of the last {min(RUNNING_MEAN, len(self.rates))}: {mean:.0f}%"
+            text += f" · {mean_label(len(self.rates))}: {mean:.0f}%"
         self.caption.setText(text)
+        self._relabel_mean()
+
+    def _relabel_mean(self) -> None:
+        """The legend names the running mean as the caption does (how many reports it has)."""
+        for sample, label in self.legend.items:
+            if sample.item is self.mean_curve:
+                label.setText(mean_label(len(self.rates)))
 
     def _place_placeholder(self) -> None:
         rect = self.view.getPlotItem().getViewBox().boundingRect()

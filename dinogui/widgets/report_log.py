@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtGui import QFontDatabase, QTextCursor
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontDatabase, QTextCursor, QTextOption
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from dinogui.core.sampling import display_name
-from dinogui.worker import Report
+from dinogui.messages import Report
 
 MAX_LINES = 20_000  # older lines are dropped, so a long run cannot fill the memory
 
@@ -22,7 +23,10 @@ class ReportLog(QPlainTextEdit):
         self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.setPlaceholderText("Reports appear here while training: every report interval, "
                                 "the smoothed loss and a few names drawn from the model.")
-        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        # long lines wrap at the pane's edge: scrolling sideways would hide every line's start
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
     def add_reports(self, reports: list[Report]) -> None:
         """The reports as `dinogui train` prints them."""

@@ -13,8 +13,8 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QColor
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QAction, QBrush, QColor, QTextOption
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -33,7 +33,13 @@ from PySide6.QtWidgets import (
 
 from dinogui.core.history import room_for
 from dinogui.core.runs import Run, differing_settings
-from dinogui.widgets.plot_style import style_plot
+from dinogui.widgets.plot_style import (
+    RESTYLE_EVENTS,
+    PlotColors,
+    apply_colors,
+    new_plot,
+    scaled_pen,
+)
 
 REDRAW_MS = 500  # the live run's curve redraws at most twice a second
 COLORS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14),
@@ -58,12 +64,23 @@ def setting_text(value) -> str:
     return "—" if value is None else str(value)
 
 
+_CENTERED = QTextOption(Qt.AlignmentFlag.AlignHCenter)
+_CENTERED.setWrapMode(QTextOption.WrapMode.WordWrap)
+
+
 class LiveCurve:
-    """The run in training: its saved curve plus the steps reported since, growable."""
+    """The run in training: its saved curve plus the steps reported since, growable.
+
+    A saved curve holds every recent step and a thinned selection of older ones (see
+    core/history.py), so each point keeps its iteration.
+    """
 
     def __init__(self, run: Run) -> None:
-        self.smooth = np.empty(max(4096, 2 * len(run.smooth_char)))
-        self.n = 0
+        size = max(4096, 2 * len(run.smooth_char))
+        self.x = np.empty(size, dtype=np.int64)
+        self.smooth = np.empty(size)
+        self.n = 0  # points held
+        self.next = 0  # the iteration the next reported step must have
         self.val_x: list[int] = []
         self.val_y: list[float] = []
         self.reset(run)
@@ -71,18 +88,25 @@ class LiveCurve:
     def reset(self, run: Run) -> None:
         """Take a saved record (the trainer's own history) as the truth so far."""
         self.n = 0
-        self._put(np.arange(len(run.smooth_char)), run.smooth_char)
+        self._append(np.asarray(run.curve_x), run.smooth_char)
+        self.next = run.iterations
         self.val_x, self.val_y = list(map(int, run.val_iterations)), list(run.val_losses)
 
-    def _put(self, iterations: np.ndarray, values: np.ndarray) -> None:
-        keep = iterations >= self.n  # steps already held are not added twice
-        iterations, values = iterations[keep], values[keep]
-        if not len(values) or iterations[0] != self.n:
-            return  # a gap: wait for the next saved record
+    def _append(self, iterations: np.ndarray, values: np.ndarray) -> None:
         need = self.n + len(values)
+        self.x = room_for(self.x, self.n, need)
         self.smooth = room_for(self.smooth, self.n, need)
+        self.x[self.n : need] = iterations
         self.smooth[self.n : need] = values
         self.n = need
+
+    def _put(self, iterations: np.ndarray, values: np.ndarray) -> None:
+        keep = iterations >= self.next  # steps already held are not added twice
+        iterations, values = iterations[keep], values[keep]
+        if not len(values) or iterations[0] != self.next:
+            return  # a gap: wait for the next saved record
+        self._append(iterations, values)
+        self.next = int(iterations[-1]) + 1
 
     def extend(self, iterations: np.ndarray, smooth_char: np.ndarray,
                val_points: list[tuple[int, float]]) -> None:
@@ -92,8 +116,10 @@ class LiveCurve:
                 self.val_x.append(int(it))
                 self.val_y.append(float(loss))
 
-    def curves(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return self.smooth[: self.n], np.array(self.val_x), np.array(self.val_y)
+    def curves(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(x, smoothed loss, held-out x, held-out loss)."""
+        return (self.x[: self.n], self.smooth[: self.n], np.array(self.val_x),
+                np.array(self.val_y))
 
 
 class RunsView(QWidget):
@@ -108,6 +134,7 @@ class RunsView(QWidget):
         self.live: tuple[str, LiveCurve] | None = None
         self.curves: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
         self.loaded = False
+        self.training = False  # the live run is being trained now (else it is paused)
         self._dirty = False
 
         self.list = QTreeWidget()
@@ -149,18 +176,17 @@ class RunsView(QWidget):
         top_layout.addWidget(self.list, 1)
         top_layout.addLayout(buttons)
 
-        self.plot = pg.PlotWidget(background="w")
+        self.plot = new_plot("smoothed loss per character (nats)")
         self.plot.setMinimumHeight(120)
         item = self.plot.getPlotItem()
-        style_plot(item, "smoothed loss per character (nats)")
-        item.setMenuEnabled(False)
-        self.legend = item.addLegend(offset=(-10, 10), labelTextColor=(60, 60, 60),
-                                     brush=pg.mkBrush(255, 255, 255, 210))
-        self.placeholder = pg.TextItem("", color=(120, 120, 120), anchor=(0.5, 0.5))
+        # many runs make a long legend: it stays in the view, and can be dragged aside
+        self.legend = item.addLegend(offset=(-10, 10))
+        self.placeholder = pg.TextItem("", anchor=(0.5, 0.5))
         self.placeholder.setParentItem(item.getViewBox())
         item.getViewBox().sigResized.connect(self._place_placeholder)
 
         self.table_title = QLabel()
+        self.table_title.setWordWrap(True)  # a narrow pane wraps the hint instead of cutting it
         self.table = QTableWidget(0, 0)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -189,7 +215,22 @@ class RunsView(QWidget):
         layout.addWidget(split)
 
         self._next_live = 0.0  # perf_counter() time from which the live curve redraws
+        self.colors = self.restyle()
         self._refresh()
+
+    def restyle(self) -> PlotColors:
+        """Colours from the palette; the curves' pens follow at the next refresh."""
+        self.colors = c = apply_colors(self.plot, self.palette(), self.legend)
+        self.legend.setBrush(pg.mkBrush(c.fill))
+        self.placeholder.setColor(c.muted)
+        if self.curves:
+            self._refresh()
+        return c
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() in RESTYLE_EVENTS:
+            self.restyle()
 
     # -- the list ---------------------------------------------------------------------
     def set_runs(self, runs: list[Run]) -> None:
@@ -229,6 +270,12 @@ class RunsView(QWidget):
                 self.live = None
         self._refresh()
 
+    def set_training(self, training: bool) -> None:
+        """The live run is being trained (True) or paused: its row says which."""
+        self.training = training
+        if self.live is not None and self.live[0] in self.runs:
+            self._fill_row(self._item(self.live[0]), self.runs[self.live[0]])
+
     def end_live(self) -> None:
         """The run stopped being trained here (another model was opened)."""
         if self.live is not None:
@@ -256,7 +303,8 @@ class RunsView(QWidget):
         last = f"{run.smooth_char[-1]:.4f}" if len(run.smooth_char) else "—"
         best = "—" if run.best_val is None else f"{run.best_val:.4f}"
         live = self.live is not None and self.live[0] == run.run_id
-        texts = [f"#{n}" + (" (training)" if live else ""), run.corpus, model_text(run.config),
+        state = (" (training)" if self.training else " (current)") if live else ""
+        texts = [f"#{n}{state}", run.corpus, model_text(run.config),
                  time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started)),
                  f"{run.iterations:,}", last, best]
         for c, text in enumerate(texts):
@@ -264,7 +312,7 @@ class RunsView(QWidget):
             if c >= 4:
                 item.setTextAlignment(c, RIGHT)
         item.setForeground(0, QBrush(self.color(run.run_id)))
-        item.setToolTip(0, run.label)
+        item.setToolTip(0, run.label + ("\nThe model in the window" if live else ""))
         self.list.blockSignals(was)
 
     def _item(self, run_id: str) -> QTreeWidgetItem | None:
@@ -314,11 +362,12 @@ class RunsView(QWidget):
             self.delete_requested.emit(ids)
 
     # -- the plot and the table ---------------------------------------------------------
-    def _run_curves(self, run_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _run_curves(self, run_id: str
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         if self.live is not None and self.live[0] == run_id:
             return self.live[1].curves()
         run = self.runs[run_id]
-        return run.smooth_char, run.val_iterations, run.val_losses
+        return run.curve_x, run.smooth_char, run.val_iterations, run.val_losses
 
     def _refresh(self) -> None:
         """Redraw the ticked runs' curves and the settings table."""
@@ -330,17 +379,19 @@ class RunsView(QWidget):
             item.removeItem(val)
         self.curves.clear()
         self.legend.clear()
+        dpr = self.plot.devicePixelRatioF()
         for run_id in ticked:
             color = self.color(run_id)
             n = self.numbers[run_id]
             run = self.runs[run_id]
-            y, vx, vy = self._run_curves(run_id)
-            main = item.plot(np.arange(len(y)), y, pen=pg.mkPen(color, width=2),
+            x, y, vx, vy = self._run_curves(run_id)
+            main = item.plot(x, y, pen=scaled_pen(color, 2, dpr),
                              name=f"#{n} {run.corpus} · {model_text(run.config)}")
-            main.setDownsampling(auto=True, method="subsample")
+            # peak: a subsample could drop the highest point, and the auto-range would cut it
+            main.setDownsampling(auto=True, method="peak")
             main.setClipToView(True)
-            val = item.plot(vx, vy, pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine),
-                            symbol="o", symbolSize=5, symbolBrush=color, symbolPen=None)
+            val = item.plot(vx, vy, pen=scaled_pen(color, 1.5, dpr, style=Qt.PenStyle.DashLine),
+                            symbol="o", symbolSize=5 * dpr, symbolBrush=color, symbolPen=None)
             if len(vx):
                 self.legend.addItem(val, f"#{n} held-out")
             self.curves[run_id] = (main, val)
@@ -393,6 +444,8 @@ class RunsView(QWidget):
 
     def _place_placeholder(self) -> None:
         rect = self.plot.getPlotItem().getViewBox().boundingRect()
+        self.placeholder.setTextWidth(max(80.0, rect.width() - 24))  # wrapped to fit the plot
+        self.placeholder.textItem.document().setDefaultTextOption(_CENTERED)
         self.placeholder.setPos(rect.center())
 
     # -- the live run --------------------------------------------------------------------
@@ -414,22 +467,22 @@ class RunsView(QWidget):
         curves = self.curves.get(self.live[0])
         if curves is None:
             return
-        y, vx, vy = self.live[1].curves()
+        x, y, vx, vy = self.live[1].curves()
         main, val = curves
-        main.setData(np.arange(len(y)), y)
-        self._show_live_row(y, vy)
+        main.setData(x, y)
+        self._show_live_row(x, y, vy)
         drawn = 0 if val.xData is None else len(val.xData)
         if len(vx) != drawn:
             if drawn == 0:  # the first held-out point
                 self.legend.addItem(val, f"#{self.numbers[self.live[0]]} held-out")
             val.setData(vx, vy)
 
-    def _show_live_row(self, y: np.ndarray, vy: np.ndarray) -> None:
+    def _show_live_row(self, x: np.ndarray, y: np.ndarray, vy: np.ndarray) -> None:
         item = self._item(self.live[0])
         if item is None or not len(y):
             return
         was = self.list.blockSignals(True)
-        item.setText(4, f"{len(y):,}")
+        item.setText(4, f"{x[-1] + 1:,}")
         item.setText(5, f"{y[-1]:.4f}")
         if len(vy):
             item.setText(6, f"{np.min(vy):.4f}")

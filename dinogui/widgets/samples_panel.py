@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QFont, QGuiApplication
+from PySide6.QtGui import QAction, QBrush, QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -43,7 +43,6 @@ from dinogui.favourites import Favourites, Sampled
 
 KNOWN_COLOR = QColor(130, 130, 130)
 STAR_COLOR = QColor(214, 160, 0)
-PROBLEM_STYLE = "color: #a4490c;"
 STAR, UNSTAR = "★", "☆"
 IN_CORPUS = "✓ in corpus"
 COLUMNS = ("★", "#", "Name", "Log-lik", "Nearest (edits)")
@@ -57,6 +56,12 @@ HEADER_TIPS = {
     COL_NEAREST: "The closest corpus name and its edit distance (letters inserted, deleted "
                  "or changed), or \"✓ in corpus\" when the corpus holds the name itself",
 }
+
+
+def problem_style(palette: QPalette) -> str:
+    """Dark orange on a light background, light orange on a dark one."""
+    dark = palette.color(QPalette.ColorRole.Base).lightness() < 128
+    return f"color: {'#f0a060' if dark else '#a4490c'};"
 
 
 @dataclass(frozen=True)
@@ -80,10 +85,9 @@ class SampleRequest:
         A lower-cased corpus holds lower-case names only, so the beginning and the
         ending are folded as the command line folds them.
         """
-        fold = str.lower if lowercase else str
         return SampleSpec(temperature=self.temperature, top_k=self.top_k or None,
-                          prefix=fold(self.prefix), suffix=fold(self.suffix),
-                          min_len=self.min_len, max_len=self.max_len, new_only=self.new_only)
+                          prefix=self.prefix, suffix=self.suffix, min_len=self.min_len,
+                          max_len=self.max_len, new_only=self.new_only).for_corpus(lowercase)
 
 
 class _Row(QTreeWidgetItem):
@@ -104,7 +108,7 @@ class _Row(QTreeWidgetItem):
             for col in range(1, len(COLUMNS)):
                 self.setForeground(col, QBrush(KNOWN_COLOR))
             for col in (COL_NAME, COL_NEAREST):
-                self.setToolTip(col, "This name is already in the corpus")
+                self.setToolTip(col, f"{sampled.display}: already in the corpus")
         else:
             self.setToolTip(COL_NAME, sampled.display)
             self.setToolTip(COL_NEAREST, f"{sampled.distance} edit"
@@ -143,6 +147,8 @@ def _name_list() -> QTreeWidget:
     tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
     tree.setSortingEnabled(True)
     tree.sortByColumn(COL_INDEX, Qt.SortOrder.AscendingOrder)
+    # a long name loses its middle, not its end: the nearest name keeps its "(edits)"
+    tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
     header = tree.header()
     header.setStretchLastSection(False)
     header.setMinimumSectionSize(18)
@@ -151,7 +157,7 @@ def _name_list() -> QTreeWidget:
     fm = tree.fontMetrics()
     for col, widest in ((COL_STAR, "★"), (COL_INDEX, "1000"), (COL_SCORE, "Log-lik")):
         header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-        tree.setColumnWidth(col, fm.horizontalAdvance(widest) + 16)
+        tree.setColumnWidth(col, fm.horizontalAdvance(widest) + 12)
     header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Interactive)
     header.setSectionResizeMode(COL_NEAREST, QHeaderView.ResizeMode.Stretch)
     tree.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
@@ -216,16 +222,20 @@ class SamplesPanel(QGroupBox):
         grid = QGridLayout()
         grid.setHorizontalSpacing(6)
         grid.setVerticalSpacing(4)
-        rows = [("&Count:", self.count, "S&eed:", self.seed),
+        # Alt+letter mnemonics, unique in the window with the menus and the left panel
+        rows = [("Co&unt:", self.count, "S&eed:", self.seed),
                 ("Te&mperature:", self.temperature, "Top-&k:", self.top_k),
-                ("Min length:", self.min_len, "Max length:", self.max_len),
-                ("Starts &with:", self.prefix, "E&nds with:", self.suffix)]
+                ("Min length:", self.min_len, "Ma&x length:", self.max_len),
+                ("Sta&rts with:", self.prefix, "Ends &with:", self.suffix)]
         for r, (la, a, lb, b) in enumerate(rows):
             for c, (text, box) in enumerate(((la, a), (lb, b))):
                 label = QLabel(text)
                 label.setBuddy(box)
                 grid.addWidget(label, r, 2 * c)
                 grid.addWidget(box, r, 2 * c + 1)
+        for box in (self.count, self.seed, self.temperature, self.top_k, self.min_len,
+                    self.max_len, self.prefix, self.suffix):
+            box.setMinimumWidth(56)  # a narrow panel narrows the fields, never cuts the labels
         grid.addWidget(self.new_only, len(rows), 0, 1, 2)
         grid.addWidget(self.best, len(rows), 2, 1, 2)
         grid.setColumnStretch(1, 1)
@@ -273,6 +283,11 @@ class SamplesPanel(QGroupBox):
         layout.addLayout(buttons)
         layout.addWidget(self.split, 1)
         self._show_favourites()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        for tree in (self.list, self.fav_list):
+            _fit_names(tree)
 
     def add_favourite_actions(self, toggle: QAction, export: QAction) -> None:
         """Ctrl+D and Export Favourites…, in both lists' context menus and by the favourites."""
@@ -336,7 +351,7 @@ class SamplesPanel(QGroupBox):
         if problem:
             text = f"{problem}\n{text}"
         self.summary.setText(text)
-        self.summary.setStyleSheet(PROBLEM_STYLE if problem else "")
+        self.summary.setStyleSheet(problem_style(self.palette()) if problem else "")
 
     def clear(self) -> None:
         self._rows = []
@@ -412,9 +427,13 @@ class SamplesPanel(QGroupBox):
 
 
 def _fit_names(tree: QTreeWidget) -> None:
-    """Names as wide as they are, but a long one leaves room for its nearest corpus name."""
+    """Names as wide as they are, but a long one leaves room for its nearest corpus name and
+    its edit distance (a narrow panel elides the names' middles first)."""
     tree.resizeColumnToContents(COL_NAME)
-    cap = max(110, int(0.38 * tree.viewport().width()))
+    fixed = sum(tree.columnWidth(c) for c in (COL_STAR, COL_INDEX, COL_SCORE))
+    nearest = tree.fontMetrics().horizontalAdvance("Abcdef…ghi (10)") + 12
+    cap = max(70, min(int(0.38 * tree.viewport().width()),
+                      tree.viewport().width() - fixed - nearest))
     if tree.columnWidth(COL_NAME) > cap:
         tree.setColumnWidth(COL_NAME, cap)  # elided; the whole name is in the tooltip
 

@@ -1,11 +1,17 @@
-"""The status bar: state, iteration, smoothed loss, speed, elapsed time, and progress with ETA."""
+"""The status bar: state, iteration, smoothed loss, speed, elapsed time, and progress with ETA.
+
+Messages go to an eliding label left of these (MessageBar): QStatusBar's own
+message is clipped at the first permanent label, cutting it mid-word.
+"""
 
 from __future__ import annotations
 
 import math
 from collections import deque
 
-from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QStatusBar, QWidget
 
 RATE_WINDOW = 2.0  # seconds of batches the speed is measured over
 
@@ -25,6 +31,74 @@ def rate_text(per_second: float) -> str:
     return f"{per_second:,.0f}"
 
 
+class ElidedLabel(QLabel):
+    """A one-line label that shows as much of its text as fits, with "…", and all in a tooltip.
+
+    Its size policy is Ignored, so a long text never pushes its neighbours aside.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.full_text = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(1)
+
+    def set_full_text(self, text: str) -> None:
+        self.full_text = text
+        self.setToolTip(text if text else "")
+        self._elide()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        room = self.contentsRect().width()
+        self.setText(self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight,
+                                                   room))
+
+
+class MessageBar(QStatusBar):
+    """A status bar whose messages elide before the permanent labels instead of running under
+    them; showMessage, currentMessage and clearMessage keep QStatusBar's meaning."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.message_label = ElidedLabel()
+        self.message_label.setContentsMargins(4, 0, 4, 0)
+        self.addWidget(self.message_label, 1)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.clearMessage)
+        self._own = False  # messageChanged is ours, not Qt's
+        self.messageChanged.connect(self._from_qt)
+
+    def _from_qt(self, text: str) -> None:
+        """Qt's own messages (menu status tips) call the C++ showMessage: shown here instead."""
+        if self._own:
+            return
+        self._own = True
+        QStatusBar.clearMessage(self)
+        self._own = False
+        self.showMessage(text)
+
+    def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 (Qt's name)
+        self.message_label.set_full_text(text)
+        self._timer.stop()
+        if timeout > 0:
+            self._timer.start(timeout)
+        self._own = True
+        self.messageChanged.emit(text)
+        self._own = False
+
+    def currentMessage(self) -> str:  # noqa: N802 (Qt's name)
+        return self.message_label.full_text
+
+    def clearMessage(self) -> None:  # noqa: N802 (Qt's name)
+        self.showMessage("")
+
+
 class TrainingStatus:
     """Owns the status bar's permanent labels; the window feeds it and it redraws on refresh()."""
 
@@ -34,6 +108,9 @@ class TrainingStatus:
         self.loss_label = QLabel()
         self.speed_label = QLabel()
         self.elapsed_label = QLabel()
+        self.favourites_label = QLabel()
+        self.favourites_label.setToolTip("Names you starred (Samples > Star Favourite, Ctrl+D)")
+        self.favourites_label.setVisible(False)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
         self.progress.setMinimumWidth(160)
@@ -43,7 +120,7 @@ class TrainingStatus:
         self.speed_label.setToolTip("Training speed over the last two seconds")
         self.elapsed_label.setToolTip("Time spent training this model")
         for w in (self.state, self.iteration_label, self.loss_label, self.speed_label,
-                  self.elapsed_label):
+                  self.elapsed_label, self.favourites_label):
             w.setContentsMargins(6, 0, 6, 0)
             bar.addPermanentWidget(w)
         bar.addPermanentWidget(self.progress)
@@ -65,6 +142,7 @@ class TrainingStatus:
         self.refresh()
 
     def forget_speed(self) -> None:
+        """Training stopped (or starts again): no speed until new steps measure one."""
         self._marks.clear()
         self.it_per_s = self.chars_per_s = 0.0
 
@@ -84,6 +162,15 @@ class TrainingStatus:
     def set_state(self, text: str) -> None:
         self.state.setText(text)
 
+    def set_favourites(self, count: int) -> None:
+        self.favourites_label.setText(f"★ {count:,}")
+        self.favourites_label.setVisible(count > 0)
+
+    @property
+    def average_speed(self) -> float:
+        """Iterations per second over all the model's training time (0 before any)."""
+        return self.iteration / self.seconds if self.seconds > 0 else 0.0
+
     def set_budget(self, budget: int | None) -> None:
         self.budget = budget
         self.refresh()
@@ -96,6 +183,8 @@ class TrainingStatus:
         if self.it_per_s > 0:
             self.speed_label.setText(f"{rate_text(self.it_per_s)} it/s · "
                                      f"{rate_text(self.chars_per_s)} chars/s")
+        elif self.average_speed > 0:  # not training: the average, not a stale last speed
+            self.speed_label.setText(f"— it/s (average {rate_text(self.average_speed)})")
         else:
             self.speed_label.setText("— it/s")
         self.elapsed_label.setText(f"Elapsed {clock_text(self.seconds)}")

@@ -1,0 +1,157 @@
+"""Unsaved training is never lost: written to the autosave every few minutes and on close,
+offered back at the next launch, and a close that cannot write it asks first."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer
+
+from dinogui.core import checkpoint
+from dinogui.settings import AUTOSAVE_NAME, LEGACY_AUTOSAVE_NAME
+
+if TYPE_CHECKING:
+    from dinogui.main_window import MainWindow
+
+AUTOSAVE_MS = 3 * 60 * 1000  # autosave every three minutes while there is unsaved progress
+DISCARDED_STEM = "autosave-discarded"  # the last refused autosave, kept for a rescue by hand
+
+
+class Autosaver(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.w = window
+        self.timer = QTimer(self)
+        self.timer.setInterval(AUTOSAVE_MS)
+        self.timer.timeout.connect(self.autosave)
+        self.timer.start()
+
+    @property
+    def path(self) -> Path:
+        return self.w.data_dir / AUTOSAVE_NAME
+
+    def autosave(self) -> None:
+        """Write unsaved progress to the autosave file, between two steps."""
+        w, s = self.w, self.w.session
+        if s.trainer is None or not s.autosave_due() or w.closing:
+            return
+        path = self.path
+        w.settings.set_autosave_source(str(s.checkpoint_path or ""))
+        generation = s.generation
+
+        def done(iteration, error) -> None:
+            if error is None:
+                if generation == s.generation:
+                    s.autosaved(iteration)
+                w.statusBar().showMessage(f"Autosaved at iteration {iteration:,}", 3000)
+            else:
+                w.note(f"Autosave failed: {error}")
+
+        w.worker.ask(lambda t: (checkpoint.save(t, path), t.iteration)[1], done)
+
+    @property
+    def legacy_path(self) -> Path:
+        return self.w.data_dir / LEGACY_AUTOSAVE_NAME
+
+    def discard(self) -> None:
+        """The model is in a file (or there is none): the autosave has nothing to keep."""
+        for path in (self.path, self.legacy_path):
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as e:  # a folder in its place, a read-only disk: only the note fails
+                self.w.note(f"Could not remove the old autosave {path}: {e.strerror or e}")
+
+    # -- the next launch -----------------------------------------------------------------
+    def offer_restore(self) -> bool:
+        """At launch: if the last session left unsaved training, read it (in the background)
+        and offer to bring it back. True when there is an autosave to offer."""
+        path = next((p for p in (self.path, self.legacy_path) if p.is_file()), None)
+        if path is None:
+            return False
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
+        self.w.files.load_checkpoint(path, "Cannot restore the autosaved training",
+                                     lambda t, summary: self._ask(path, when, t, summary),
+                                     failed=lambda: self._set_aside(path, "damaged"))
+        return True
+
+    def _ask(self, path: Path, when: str, trainer, summary) -> None:
+        w = self.w
+        info = f"iteration {trainer.iteration:,} on {summary.title}"
+        if w.dialogs.confirm(
+                "Restore unsaved training?",
+                f"dinogui closed with training that was not saved ({info}, autosaved {when})."
+                "\n\nRestore it?", yes="Restore", no="Discard"):
+            source = w.settings.autosave_source()
+            w.adopt(trainer, summary, Path(source) if source else None, None)
+            w.session.autosaved(trainer.iteration)
+            w.note(f"Restored the autosaved model at iteration {trainer.iteration:,}")
+        else:
+            self._set_aside(path, "discarded")
+
+    def _set_aside(self, path: Path, why: str) -> None:
+        """Keep a refused autosave as autosave-discarded.*: one last chance, by hand."""
+        kept = path.with_name(DISCARDED_STEM + path.suffix)
+        try:
+            path.replace(kept)
+        except OSError as e:
+            self.w.note(f"Could not move the autosave aside: {e.strerror or e}")
+            return
+        self.w.note(f"{'Discarded' if why == 'discarded' else 'Set aside the damaged'} "
+                    f"autosaved training (kept as {kept.name})")
+
+    # -- closing ---------------------------------------------------------------------------
+    def write_on_close(self, ask: bool = True) -> bool:
+        """Write (or remove) the autosave as the window closes; False: the user chose to
+        stay. When the write fails, ask (unless nobody is there to answer, as on logout)."""
+        w, s = self.w, self.w.session
+        self.timer.stop()
+        if s.trainer is None or not s.modified:
+            self.discard()
+            return True
+        w.settings.set_autosave_source(str(s.checkpoint_path or ""))
+        path = self.path
+        iteration, reason = self._write_now(path)
+        if reason is None:
+            s.autosaved(iteration)
+            return True
+        if not ask:
+            print(f"dinogui: could not write the autosave: {reason}", flush=True)
+            return True
+        return self._ask_on_failure(reason)
+
+    def _write_now(self, path: Path) -> tuple[int, str | None]:
+        """Write the model between two steps and wait: (iteration, None) or (0, why not)."""
+        try:
+            return self.w.worker.call(
+                lambda t: (checkpoint.save(t, path), t.iteration)[1], timeout=60), None
+        except Exception as e:  # noqa: BLE001 (whatever failed, the user hears of it)
+            if isinstance(e, OSError):
+                return 0, f"{path}: {e.strerror or e}"  # the user's path, not a temp file
+            return 0, str(e)
+
+    def _ask_on_failure(self, reason: str) -> bool:
+        w, s = self.w, self.w.session
+        while True:
+            choice = w.dialogs.choose(
+                "Unsaved training would be lost",
+                f"The autosave could not be written:\n{reason}\n\n"
+                f"Save the model's {s.unsaved_iterations:,} unsaved iterations to a file "
+                "before quitting?", ["Save As…", "Quit Anyway"])
+            if choice == 1:
+                return True
+            if choice is None:
+                self.timer.start()
+                return False
+            target = w.files.ask_save_path()
+            if target is None:
+                continue
+            iteration, reason = self._write_now(target)
+            if reason is not None:
+                continue
+            s.saved(target, iteration)
+            w.settings.add_recent(target)
+            self.discard()
+            return True
+

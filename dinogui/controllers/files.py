@@ -1,0 +1,323 @@
+"""Opening and saving: a corpus or a checkpoint in, a checkpoint out, the recent-files menu and
+files dropped on the window. Files are read in the task pool and written by the worker
+between two steps; nothing replaces the current model until the new one loaded whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+
+from dinogui.core import checkpoint
+from dinogui.core.corpus import load_corpus
+from dinogui.core.trainer import Trainer
+from dinogui.core.transfer import VocabularyMismatch, continue_on, vocabulary_problem
+from dinogui.dialogs import CHECKPOINT_FILTER, CORPUS_FILTER
+from dinogui.session import check_for_views
+from dinogui.widgets.corpus_panel import CorpusSummary
+
+if TYPE_CHECKING:
+    from dinogui.main_window import MainWindow
+
+CHECKPOINT_SUFFIX = getattr(checkpoint, "SUFFIX", ".npz")  # what new checkpoints are called
+CHECKPOINT_SUFFIXES = {".npz", ".safetensors", CHECKPOINT_SUFFIX}
+
+
+def is_checkpoint(path: Path) -> bool:
+    """A checkpoint by its name, else by its first bytes (a zip, or a safetensors header)."""
+    if path.suffix.lower() in CHECKPOINT_SUFFIXES:
+        return True
+    try:
+        with open(path, "rb") as f:
+            head = f.read(9)
+    except OSError:
+        return False
+    return head[:4] == b"PK\x03\x04" or (len(head) == 9 and head[8:9] == b"{"
+                                         and int.from_bytes(head[:8], "little") < 1 << 27)
+
+
+class FileFlows(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.w = window
+
+    # -- any file: recent menu, drops, the command line --------------------------------
+    def open_path(self, path: str | Path) -> None:
+        """Open a checkpoint or a name list, whichever the file is."""
+        path = Path(path)
+        if is_checkpoint(path):
+            self.open_checkpoint_path(path)
+        else:
+            self.open_corpus_path(path)
+
+    def fill_recent_menu(self) -> None:
+        w = self.w
+        menu = w.recent_menu
+        menu.clear()
+        recent = w.settings.recent_files()
+        for path in recent:
+            action = menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.setStatusTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_recent(p))
+        if recent:
+            menu.addSeparator()
+        menu.addAction(w.actions_.clear_recent)
+        w.actions_.clear_recent.setEnabled(bool(recent))
+
+    def open_recent(self, path: str) -> None:
+        if not Path(path).is_file():
+            self.w.dialogs.error("Open Recent", f"{path}: no such file (removed from the list)")
+            self.w.settings.remove_recent(path)
+            self.fill_recent_menu()
+        else:
+            self.open_path(path)
+
+    def clear_recent(self) -> None:
+        self.w.settings.clear_recent()
+        self.fill_recent_menu()
+
+    def _remember(self, path: Path, corpus: bool = False) -> None:
+        s = self.w.settings
+        if corpus:
+            s.set_last_corpus(str(path.resolve()))
+        s.set_last_folder(path)
+        s.add_recent(path)
+        self.fill_recent_menu()
+
+    # -- corpora ------------------------------------------------------------------------
+    def open_corpus(self) -> None:
+        w = self.w
+        path = w.dialogs.open_path("Open Corpus", w.settings.last_folder(), CORPUS_FILTER)
+        if path:
+            self.open_corpus_path(path)
+
+    def open_corpus_path(self, path: str | Path, ask: bool = True) -> None:
+        """Load a name list, then (when asked and a trained model is shown) ask whether the
+        model goes on with it or a new model starts on it. A bad file is refused before
+        any question."""
+        w, s = self.w, self.w.session
+        if s.busy or w.closing:
+            return
+        path = Path(path)
+        vocab = s.trainer.vocab if ask and s.trainer is not None and s.iteration > 0 else None
+        w.set_busy(f"Loading {path.name}…")
+
+        def load():
+            corpus = load_corpus(path)
+            problem = None if vocab is None else vocabulary_problem(vocab, corpus)
+            return corpus, CorpusSummary.of(corpus), problem
+
+        def loaded(result, error) -> None:
+            w.set_busy("")
+            if error is not None:
+                w.refuse("Cannot open corpus", error, "kept the current corpus")
+                return
+            corpus, summary, problem = result
+            if vocab is None or s.trainer is None:
+                self._new_model_on(corpus, summary, path, ask=False)
+                return
+            on = s.summary.title if s.summary else "its names"
+            if problem is None:
+                choice = w.dialogs.choose(
+                    "Open Corpus",
+                    f"The current model has trained {s.iteration:,} iterations on {on}.\n\n"
+                    f"Train this model on {path.name}, or start a new model on it?",
+                    ["Train This Model on It", "Start a New Model"])
+                if choice == 0:
+                    self._carry_on(corpus, summary, path)
+                elif choice == 1:
+                    self._new_model_on(corpus, summary, path)
+                return
+            self._offer_new_model(problem, corpus, summary, path)
+
+        w.tasks.run(load, loaded)
+
+    def _offer_new_model(self, problem: str, corpus, summary: CorpusSummary, path: Path) -> None:
+        """The model cannot go on with these names: say why, and offer the way that works."""
+        choice = self.w.dialogs.choose(
+            f"Cannot train this model on {path.name}",
+            f"{problem[:1].upper()}{problem[1:]}.\n\nA model goes on only with names its "
+            "vocabulary covers. Start a new model on these names?",
+            ["Start a New Model on It"])
+        if choice == 0:
+            self._new_model_on(corpus, summary, path)
+        else:
+            self.w.note(f"Kept the current corpus and model ({path.name} not opened)")
+
+    def _new_model_on(self, corpus, summary: CorpusSummary, path: Path, ask: bool = True) -> None:
+        w = self.w
+        if ask and not w.may_discard("start a new model"):
+            return
+        try:
+            config = w.hyperparams.config()
+        except ValueError as e:  # settings no model can have: say so, keep what is there
+            w.refuse("Cannot start a model", e, "kept the current model")
+            return
+        w.set_busy("Building the model…")
+
+        def built(trainer, error) -> None:
+            w.set_busy("")
+            if error is not None:
+                w.refuse("Cannot build the model", error, "kept the current model")
+                return
+            w.adopt(trainer, summary, checkpoint_path=None, saved_iteration=0)
+            self._remember(path, corpus=True)
+            w.note(f"Loaded {summary.title}: {summary.stats.names:,} names; a new "
+                   f"{trainer.config.preset} model")
+
+        w.tasks.run(lambda: Trainer(corpus, config), built)
+
+    def _carry_on(self, corpus, summary: CorpusSummary, path: Path) -> None:
+        w = self.w
+        w.set_busy(f"Moving the model to {path.name}…")
+        w.worker.pause()
+        w.worker.ask(lambda t: continue_on(t, corpus),
+                     lambda moved, err: self._continued(moved, err, corpus, summary, path))
+
+    def _continued(self, trainer, error, corpus, summary: CorpusSummary, path: Path) -> None:
+        w = self.w
+        w.set_busy("")
+        if isinstance(error, VocabularyMismatch):
+            self._offer_new_model(str(error), corpus, summary, path)
+            return
+        if error is not None:
+            w.refuse(f"Cannot train this model on {path.name}", error,
+                     "kept the current corpus and model")
+            return
+        w.adopt(trainer, summary, checkpoint_path=None, saved_iteration=None)
+        self._remember(path, corpus=True)
+        w.note(f"The model goes on with {summary.title} from iteration {trainer.iteration:,}")
+
+    # -- checkpoints ----------------------------------------------------------------------
+    def open_checkpoint(self) -> None:
+        w = self.w
+        path = w.dialogs.open_path("Open Checkpoint", w.settings.last_folder(),
+                                   CHECKPOINT_FILTER)
+        if path:
+            self.open_checkpoint_path(path)
+
+    def open_checkpoint_path(self, path: str | Path) -> None:
+        """Load a saved model with its corpus, settings, loss curve and iteration: read and
+        checked first, then (if the current model has unsaved training) Save / Discard."""
+        w = self.w
+        if w.session.busy or w.closing:
+            return
+        path = Path(path)
+
+        def adopt(trainer: Trainer, summary: CorpusSummary) -> None:
+            if not w.may_discard(f"open {path.name}"):
+                return
+            w.adopt(trainer, summary, path, trainer.iteration)
+            self._remember(path)
+            w.note(f"Opened {path.name}: {summary.title}, iteration "
+                   f"{trainer.iteration:,}, {trainer.config.preset} preset")
+
+        self.load_checkpoint(path, "Cannot open checkpoint", adopt)
+
+    def load_checkpoint(self, path: Path, refusal: str, then, failed=None) -> None:
+        """Read and check the whole checkpoint in the background; then(trainer, summary)
+        only when all of it can be shown (else the window keeps what it has, says why and
+        calls failed())."""
+        w = self.w
+        w.set_busy(f"Loading {path.name}…")
+
+        def load():
+            trainer = checkpoint.load(path)
+            check_for_views(trainer)
+            return trainer, CorpusSummary.of(trainer.corpus)
+
+        def loaded(result, error) -> None:
+            w.set_busy("")
+            if error is not None:
+                if not isinstance(error, checkpoint.CheckpointError) \
+                        and not isinstance(error, OSError):
+                    error = checkpoint.CheckpointError(f"{path}: is incomplete or damaged "
+                                                       f"({error})")
+                w.refuse(refusal, error, "kept the current model")
+                if failed is not None:
+                    failed()
+                return
+            then(*result)
+
+        w.tasks.run(load, loaded)
+
+    def save(self) -> None:
+        if self.w.session.checkpoint_path is None:
+            self.save_as()
+        else:
+            self.save_to(self.w.session.checkpoint_path)
+
+    def save_as(self) -> None:
+        if self.w.session.trainer is None:
+            return
+        path = self.ask_save_path()
+        if path is not None:
+            self.save_to(path)
+
+    def ask_save_path(self) -> Path | None:
+        """Where to save the model, asked with a name to start from (None: cancelled)."""
+        w, s = self.w, self.w.session
+        folder = Path(w.settings.last_folder())
+        title = s.summary.title if s.summary is not None else "model"
+        suggested = s.checkpoint_path or folder / f"{title}{CHECKPOINT_SUFFIX}"
+        path = w.dialogs.save_path("Save Checkpoint", str(suggested), CHECKPOINT_FILTER)
+        if not path:
+            return None
+        return Path(path if Path(path).suffix else path + CHECKPOINT_SUFFIX)
+
+    def save_now(self) -> bool:
+        """Save and wait (before the model is replaced): to its file, else to one asked
+        for. False when cancelled or the write failed (and said why)."""
+        w, s = self.w, self.w.session
+        path = s.checkpoint_path or self.ask_save_path()
+        if path is None or s.trainer is None:
+            return False
+        try:
+            iteration = w.worker.call(lambda t: (checkpoint.save(t, path), t.iteration)[1],
+                                      timeout=60)
+        except Exception as e:  # noqa: BLE001 (any failure keeps the model and says why)
+            w.refuse("Cannot save checkpoint", e, "did not change the file or the model")
+            return False
+        s.saved(path, iteration)
+        self._remember(path)
+        w.autosaver.discard()
+        w.update_title()
+        w.note(f"Saved {path.name} at iteration {iteration:,}")
+        return True
+
+    def save_to(self, path: Path, then=None) -> None:
+        """Write the model between two steps (training goes on) and note the iteration saved;
+        then(ok) runs once the write is done."""
+        w = self.w
+        if w.session.trainer is None:
+            return
+
+        def write(t: Trainer) -> int:
+            checkpoint.save(t, path)
+            return t.iteration
+
+        def written(iteration, error) -> None:
+            if error is not None:
+                w.refuse("Cannot save checkpoint", error, "did not change the file")
+            else:
+                w.session.saved(path, iteration)
+                self._remember(path)
+                w.autosaver.discard()
+                w.update_title()
+                w.note(f"Saved {path.name} at iteration {iteration:,}")
+            if then is not None:
+                then(error is None)
+
+        w.worker.ask(write, written)
+
+
+def dropped_file(event) -> Path | None:
+    mime = event.mimeData()
+    if not mime.hasUrls():
+        return None
+    for url in mime.urls():
+        if url.isLocalFile() and Path(url.toLocalFile()).is_file():
+            return Path(url.toLocalFile())
+    return None

@@ -1,0 +1,175 @@
+"""Names from the model: drawing and scoring them (as `dinogui sample` does), copying and
+exporting them, the favourites, and the views that follow the samples (the held-out curve's
+best weights, the novelty rate)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+
+from dinogui import favourites
+from dinogui.core.sampling import ConstraintError
+from dinogui.core.trainer import Trainer
+from dinogui.dialogs import TEXT_FILTER
+from dinogui.messages import ProgressBatch
+
+if TYPE_CHECKING:
+    from dinogui.main_window import MainWindow
+    from dinogui.widgets.corpus_panel import CorpusSummary
+
+
+class SamplingController(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.w = window
+        self.nearest = window.nearest  # shared with the Inspector
+
+    # -- the views that follow the model ------------------------------------------------
+    def adopt(self, trainer: Trainer, summary: CorpusSummary) -> None:
+        """A model comes in: its held-out points; the novelty plot starts over."""
+        w, st = self.w, trainer.state
+        w.loss_plot.set_validation(st.val_iterations, st.val_losses)
+        w.samples.set_best_available(w.loss_plot.best)
+        if st.iteration > 0:
+            w.novelty_plot.clear(
+                f"Report names are not kept in checkpoints: the novelty rate of this model "
+                f"appears from its next report on (iteration {st.iteration:,} now)")
+        else:
+            w.novelty_plot.clear()
+
+    def progress(self, batch: ProgressBatch) -> None:
+        w = self.w
+        if batch.val_points:
+            w.loss_plot.add_validation(batch.val_points)
+            w.samples.set_best_available(w.loss_plot.best)
+        if batch.reports and w.session.summary is not None:
+            w.novelty_plot.add_reports(batch.reports, w.session.summary.known)
+
+    # -- drawing ------------------------------------------------------------------------
+    def sample(self) -> None:
+        """Draw names as `dinogui sample` would from the model as it is now, and score them.
+
+        The worker hands over a snapshot (weights and checkpoint bytes, between two
+        steps); drawing, scoring and the nearest corpus names run in the background.
+        """
+        w, s = self.w, self.w.session
+        if s.trainer is None or s.busy:
+            return
+        req = w.samples.request()
+        corpus = s.trainer.corpus  # never modified: safe to read here
+        try:
+            spec = req.spec(corpus.lowercase)
+        except ConstraintError as e:
+            w.refuse("Cannot sample", e, "kept the list as it was")
+            return
+        known = s.summary.known if s.summary is not None else frozenset(corpus.names)
+        nearest = self.nearest
+
+        def snapshot(t: Trainer):
+            source = favourites.Source(t.iteration, t.config.to_dict(), t.corpus.title,
+                                       t.corpus.source, favourites.checkpoint_bytes(t))
+            best = req.best and t.best_params is not None  # else: the latest, and said so
+            best_iteration = t.state.best_iteration if best else None
+            return t.sampler(copy_params=True, best=best), source, best_iteration
+
+        def drawn(result, error) -> None:
+            if error is not None:
+                w.refuse("Cannot sample", error, "kept the list as it was")
+                return
+            self._show_draw(result)
+            w.update_actions()
+
+        def snapped(result, error) -> None:
+            if error is not None:
+                drawn(None, error)
+                return
+            sampler, source, best_iteration = result
+            w.tasks.run(lambda: favourites.draw_scored(
+                sampler, req.count, req.seed, spec, known, nearest.of(corpus.names), source,
+                best_iteration), drawn)
+
+        w.worker.ask(snapshot, snapped)
+
+    def _show_draw(self, result: favourites.DrawResult) -> None:
+        source = result.rows[0].source if result.rows else None
+        how = result.settings.describe()
+        if source is not None:
+            how += f" · iteration {source.iteration:,}"
+        counts = []
+        if result.not_new is not None:
+            counts.append(f"{result.not_new:,} already in the corpus")
+        if result.wrong_ending is not None:
+            counts.append(f"{result.wrong_ending:,} not ending in "
+                          f"{result.settings.spec.suffix!r}")
+        if counts:
+            how += f" · dropped {' and '.join(counts)} ({result.drawn:,} drawn)"
+        problem = ""
+        if result.problem:
+            problem = f"{result.problem[:1].upper()}{result.problem[1:]}."
+            self.w.note(f"Sample: {result.problem}")
+        self.w.samples.show_draw(result.rows, how, problem)
+
+    def copy(self) -> None:
+        n = self.w.samples.copy_to_clipboard()
+        if n:
+            self.w.statusBar().showMessage(f"Copied {n} name{'s' if n > 1 else ''}", 3000)
+
+    def export(self) -> None:
+        w = self.w
+        names = w.samples.names()
+        if not names:
+            return
+        title = w.session.summary.title if w.session.summary else "names"
+        folder = Path(w.settings.last_folder())
+        path = w.dialogs.save_path("Export Samples", str(folder / f"{title}-samples.txt"),
+                                   TEXT_FILTER)
+        if not path:
+            return
+        try:
+            Path(path).write_text("\n".join(names) + "\n", encoding="utf-8")
+        except OSError as e:
+            w.refuse("Cannot export samples", e, "kept the names in the list")
+            return
+        w.settings.set_last_folder(path)
+        w.note(f"Exported {len(names)} names to {path}")
+
+    # -- favourites ---------------------------------------------------------------------
+    def toggle_favourite(self) -> None:
+        samples = self.w.samples
+        changed = samples.toggle_favourites()
+        if changed:
+            n = abs(changed)
+            self.w.statusBar().showMessage(
+                f"{'Starred' if changed > 0 else 'Unstarred'} {n} name{'s' if n > 1 else ''}"
+                f" · {len(samples.favourites)} favourites", 3000)
+
+    def update_actions(self) -> None:
+        a, samples = self.w.actions_, self.w.samples
+        self.w.status.set_favourites(len(samples.favourites))  # on every star
+        a.export_favourites.setEnabled(len(samples.favourites) > 0)
+        a.toggle_favourite.setEnabled(bool(samples.names()) or len(samples.favourites) > 0)
+
+    def export_favourites(self) -> None:
+        """Write favourites.txt/.json and the checkpoint(s) that drew them (in the background)."""
+        w = self.w
+        items = list(w.samples.favourites)
+        if not items:
+            return
+        title = items[0].source.corpus_title or "names"
+        folder = Path(w.settings.last_folder())
+        path = w.dialogs.save_path("Export Favourites",
+                                   str(folder / f"{title}-favourites.txt"), TEXT_FILTER)
+        if not path:
+            return
+
+        def written(files, error) -> None:
+            if error is not None:
+                w.refuse("Cannot export favourites", error, "kept the favourites")
+                return
+            w.settings.set_last_folder(path)
+            w.note(f"Exported {len(items)} favourite{'s' if len(items) > 1 else ''}: "
+                   + ", ".join(str(f.name) for f in files) + f" in {files[0].parent}")
+
+        w.tasks.run(lambda: favourites.export(items, path), written)
