@@ -101,31 +101,51 @@ def batched_scheme(params, seed: int, count: int, temperature: float = 1.0,
     return out
 
 
+def draw_one(net: PlainRNN, U: np.ndarray, temperature: float = 1.0, max_len: int = 50,
+             top_k: int | None = None, min_len: int = 0, prefix: list[int] = ()) -> list[int]:
+    """One name by inverse CDF: letter t is the first index whose cumulative
+    probability exceeds U[t]; the end is held back before min_len letters."""
+    out = list(prefix)
+    z, h = net.step(None, net.start(1))  # the start input, then the prefix's letters
+    for c in prefix:
+        z, h = net.step(np.array([c]), h)
+    for t in range(len(prefix), max_len):
+        z = z[0] / temperature
+        if t < min_len:
+            z[0] = -np.inf
+        if top_k is not None:
+            z[np.argsort(-z, kind="stable")[top_k:]] = -np.inf
+        idx = int((np.cumsum(softmax(z)) <= U[t]).sum())
+        if idx == 0:
+            break
+        out.append(idx)
+        z, h = net.step(np.array([idx]), h)
+    return out
+
+
+def redraw_empty(params, names: list[list[int]], seed: int, temperature: float = 1.0,
+                 max_len: int = 50, top_k: int | None = None, min_len: int = 0,
+                 first: int = 0) -> list[list[int]]:
+    """`dinogui sample` never gives an empty name: candidate i, if empty, is drawn again
+    with the end held back at the first letter, from default_rng([seed, i, 0xE7])."""
+    net = PlainRNN(params)
+    return [name or draw_one(net, np.random.default_rng([seed, first + j, 0xE7]).random(max_len),
+                             temperature, max_len, top_k, max(min_len, 1))
+            for j, name in enumerate(names)]
+
+
 def block_scheme(params, seed: int, count: int, temperature: float = 1.0, max_len: int = 50,
-                 top_k: int | None = None, min_len: int = 0, prefix: list[int] = ()
-                 ) -> list[list[int]]:
+                 top_k: int | None = None, min_len: int = 0, prefix: list[int] = (),
+                 keep_empty: bool = False) -> list[list[int]]:
     """Candidate i draws letter t by inverse CDF with U[t, i % 64] of
-    default_rng([seed, i // 64]).random((max_len, 64)) (README, "Sampling")."""
-    net, names = PlainRNN(params), []
-    for i in range(count):
-        U = np.random.default_rng([seed, i // 64]).random((max_len, 64))[:, i % 64]
-        out = list(prefix)
-        z, h = net.step(None, net.start(1))  # the start input, then the prefix's letters
-        for c in prefix:
-            z, h = net.step(np.array([c]), h)
-        for t in range(len(prefix), max_len):
-            z = z[0] / temperature
-            if t < min_len:
-                z[0] = -np.inf
-            if top_k is not None:
-                z[np.argsort(-z, kind="stable")[top_k:]] = -np.inf
-            idx = int((np.cumsum(softmax(z)) <= U[t]).sum())
-            if idx == 0:
-                break
-            out.append(idx)
-            z, h = net.step(np.array([idx]), h)
-        names.append(out)
-    return names
+    default_rng([seed, i // 64]).random((max_len, 64)) (README, "Sampling");
+    an empty candidate is drawn again (redraw_empty) unless keep_empty."""
+    net = PlainRNN(params)
+    names = [draw_one(net, np.random.default_rng([seed, i // 64]).random((max_len, 64))[:, i % 64],
+                      temperature, max_len, top_k, min_len, prefix) for i in range(count)]
+    if keep_empty:
+        return names
+    return redraw_empty(params, names, seed, temperature, max_len, top_k, min_len)
 
 
 def levenshtein(a: str, b: str) -> int:
@@ -136,3 +156,12 @@ def levenshtein(a: str, b: str) -> int:
             cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
         prev = cur
     return prev[-1]
+
+
+def drawn_unconstrained(params, seed: int, count: int, temperature: float = 1.0,
+                        max_len: int = 50) -> list[list[int]]:
+    """What `dinogui sample` and NameSampler.draw give without constraints: the model's
+    own scheme (the seed's for classic parameters), each empty name drawn again."""
+    scheme = seed_scheme if "Wax" in params else batched_scheme
+    names = scheme(params, seed, count, temperature, max_len)
+    return redraw_empty(params, names, seed, temperature, max_len)

@@ -276,10 +276,10 @@ def test_count(capsys, models, preset, count):
 def test_seed_and_temperature(capsys, models, seed, temperature):
     """The seed's scheme for classic models, one generator for default ones (README)."""
     T = [] if temperature is None else ["--temperature", temperature]
-    for preset, scheme in (("classic", plain.seed_scheme), ("default", plain.batched_scheme)):
+    for preset in ("classic", "default"):
         path, t = models[preset]
         got = sample(capsys, path, "--count", 8, "--seed", seed, *T)
-        want = scheme(t.params, seed, 8, temperature or 1.0)
+        want = plain.drawn_unconstrained(t.params, seed, 8, temperature or 1.0)
         assert got == shown(t.vocab.decode(n) for n in want), preset
 
 
@@ -288,8 +288,8 @@ def test_seed_and_temperature(capsys, models, seed, temperature):
 def test_max_len(capsys, models, preset, max_len):
     path, t = models[preset]
     got = sample(capsys, path, "--count", 40, "--max-len", max_len, "--temperature", 2)
-    scheme = plain.seed_scheme if preset == "classic" else plain.batched_scheme
-    assert got == shown(t.vocab.decode(n) for n in scheme(t.params, 0, 40, 2.0, max_len))
+    want = plain.drawn_unconstrained(t.params, 0, 40, 2.0, max_len)
+    assert got == shown(t.vocab.decode(n) for n in want)
     assert max(map(len, got)) == max_len
 
 
@@ -361,7 +361,7 @@ def test_new_only_and_corpus(capsys, tmp_path, names_txt):
 def test_scores_and_corpus(capsys, models, tmp_path):
     path, t = models["default"]
     lines = sample(capsys, path, "--count", 4, "--seed", 6, "--scores")
-    names = [t.vocab.decode(n) for n in plain.batched_scheme(t.params, 6, 4)]
+    names = [t.vocab.decode(n) for n in plain.drawn_unconstrained(t.params, 6, 4)]
     net = plain.PlainRNN(t.params)
     for line, name in zip(lines, names, strict=True):
         shown_name, loglik, nearest = line.split("\t")
@@ -387,6 +387,6 @@ def test_best(capsys, tmp_path, names_txt):
     path = tmp_path / "t.ckpt"
     best = sample(capsys, path, "--count", 12, "--best", "--seed", 2)
     latest = sample(capsys, path, "--count", 12, "--seed", 2)
-    assert best == shown(t.vocab.decode(n) for n in plain.batched_scheme(t.best_params, 2, 12))
-    assert latest == shown(t.vocab.decode(n) for n in plain.batched_scheme(t.params, 2, 12))
+    for got, params in ((best, t.best_params), (latest, t.params)):
+        assert got == shown(t.vocab.decode(n) for n in plain.drawn_unconstrained(params, 2, 12))
     assert best != latest

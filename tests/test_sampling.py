@@ -151,8 +151,7 @@ def test_temperature_and_max_len_alone_keep_the_models_scheme(trainers, key):
     """draw() with these two is sample(): checked against the schemes written out plainly
     (comparing draw with sample would compare sample with itself)."""
     t = trainers[key]
-    scheme = plain_rnn.seed_scheme if key == "classic" else plain_rnn.batched_scheme
-    want = [t.vocab.decode(n) for n in scheme(t.params, 2, 9, temperature=0.7, max_len=6)]
+    want = [t.vocab.decode(n) for n in plain_rnn.drawn_unconstrained(t.params, 2, 9, 0.7, 6)]
     drawn = t.sampler().draw(9, seed=2, spec=SampleSpec(temperature=0.7, max_len=6))
     assert drawn.names == want and drawn.scheme == ("seed" if key == "classic" else "batched")
 
