@@ -32,8 +32,7 @@ def write_atomic(path: str | os.PathLike, data: bytes | memoryview) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            if mode is not None:
-                os.fchmod(f.fileno(), mode)
+            os.fchmod(f.fileno(), mode)
             os.fsync(f.fileno())
         os.replace(tmp, target)
     except BaseException as e:
@@ -81,17 +80,33 @@ def remove_stale_temps(target: Path, older_than: float = STALE_SECONDS) -> list[
     return removed
 
 
-def _existing_mode(target: Path, path: Path) -> int | None:
-    """The permissions to keep; a device, pipe or folder is refused, never replaced."""
+def _existing_mode(target: Path, path: Path) -> int:
+    """The permissions to keep (or, for a new file, what open() would give it under the
+    process's umask: mkstemp's 0600 would hide a shared checkpoint or a menu entry);
+    a device, pipe or folder is refused, never replaced."""
     try:
         st = target.stat()
     except FileNotFoundError:
-        return None
+        return 0o666 & ~_umask()
     if stat.S_ISDIR(st.st_mode):
         raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
     if not stat.S_ISREG(st.st_mode):
         raise OSError(errno.EINVAL, "is not a regular file (a device or a pipe?)", str(path))
     return stat.S_IMODE(st.st_mode)
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux allows (other threads
+    may be creating files); elsewhere by setting and restoring it."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _naming(e: OSError, path: Path) -> OSError:

@@ -29,7 +29,7 @@ from .threads import limits_blas
 
 PRESETS = ("classic", "default")
 # the settings that may change between steps (Trainer.set_live); any other needs a new model
-LIVE_FIELDS = ("lr", "clip", "sample_every", "samples", "val_every")
+LIVE_FIELDS = ("lr", "clip", "sample_every", "samples", "val_every", "patience")
 # each preset's smoothed losses: smooth = smooth * keep + loss * take. The seed's take is
 # 0.001, which is not 1 - 0.999 in floats; the batched preset takes ~35x fewer steps per epoch
 SMOOTHING: dict[str, tuple[float, float]] = {"classic": (0.999, 0.001), "default": (0.99, 0.01)}
@@ -75,8 +75,13 @@ class TrainConfig:
     # and at every report; 0 trains on all names (the seed does)
     val_fraction: float = 0.0
     val_every: int = 500
+    # early stopping: stop after this many validations in a row without a new best held-out
+    # loss; 0 (or None) never stops, nor does a run without held-out names
+    patience: int = 0
 
     def __post_init__(self) -> None:
+        if self.patience is None:  # "off", as 0
+            object.__setattr__(self, "patience", 0)
         problems = []
         if self.preset not in PRESETS:
             problems.append(f"preset must be one of {', '.join(PRESETS)}")
@@ -112,6 +117,8 @@ class TrainConfig:
             problems.append("validation fraction must be between 0 and 0.5")
         if self.val_every < 1:
             problems.append("validation interval must be at least 1")
+        if not isinstance(self.patience, int) or self.patience < 0:
+            problems.append("patience must be a whole number, zero (off) or more")
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -142,6 +149,7 @@ class StepResult:
     smooth_char: float
     samples: list[str] | None = None  # drawn when this step is a report
     val_loss: float | None = None  # per character, when validation ran after this step
+    stopped: str | None = None  # "patience": this step's validation used up the patience
 
 
 @dataclass
@@ -281,6 +289,8 @@ class Trainer:
             res.samples = self._report_names(cfg.samples, stop)
         if self._evaluator is not None and (j % cfg.val_every == 0 or j % cfg.sample_every == 0):
             res.val_loss = self.validate()
+            if self.out_of_patience:
+                res.stopped = "patience"
         return res
 
     def _report_names(self, count: int, stop: Callable[[], bool] | None) -> list[str]:
@@ -311,9 +321,34 @@ class Trainer:
             self.best_params = {k: v.copy() for k, v in self.params.items()}
         return loss
 
+    # -- early stopping --------------------------------------------------------
+    @property
+    def checks_since_best(self) -> int:
+        """Validations since the one that gave the best held-out loss (0 right after it)."""
+        st = self.state
+        if st.best_iteration is None:
+            return 0
+        n = 0
+        for it in reversed(st.val_iterations):  # derived from the saved state: resumes exactly
+            if it <= st.best_iteration:
+                break
+            n += 1
+        return n
+
+    @property
+    def out_of_patience(self) -> bool:
+        """Patience is on and the last `patience` validations brought no new best."""
+        return self.config.patience > 0 and self.checks_since_best >= self.config.patience
+
+    def patience_message(self) -> str:
+        st = self.state
+        n = self.checks_since_best
+        return (f"no better held-out loss for {n} check{'' if n == 1 else 's'} (best "
+                f"{st.best_val:.4f} at iteration {st.best_iteration:,})")
+
     @limits_blas
     def run(self, n: int, on_step=None) -> list[StepResult]:
-        """n steps; returns the report steps (those with samples)."""
+        """n steps, fewer when the patience runs out; returns the report steps (with samples)."""
         reports = []
         for _ in range(n):
             r = self.step()
@@ -321,6 +356,8 @@ class Trainer:
                 on_step(r)
             if r.samples is not None:
                 reports.append(r)
+            if r.stopped is not None:
+                break
         return reports
 
     def _classic_step(self) -> tuple[float, int, int]:

@@ -1,10 +1,12 @@
-"""`dinogui`: the window with no arguments, headless training and sampling with a subcommand."""
+"""`dinogui`: the window with no arguments (or on FILE, a name list or a checkpoint), headless
+training and sampling with a subcommand."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -43,6 +45,7 @@ from dinogui.run_safety import (
 )
 
 DEFAULT_ITERATIONS = 35_000  # the exercise's num_iterations
+COMMANDS = ("train", "sample", "bench")
 
 
 class UsageError(Exception):
@@ -57,8 +60,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="dinogui", description=__doc__)
+    parser = _Parser(
+        prog="dinogui", description=__doc__,
+        usage="dinogui [-h] [--version] [--install-desktop] [FILE | {train,sample,bench} ...]",
+        epilog="FILE: open the window on this name list (.txt) or checkpoint, recognised by "
+               "its content.")
     parser.add_argument("--version", action="version", version=f"dinogui {__version__}")
+    parser.add_argument("--install-desktop", action="store_true",
+                        help="add dinogui to the desktop's application menu, with its icon "
+                             "(Linux: ~/.local/share/applications)")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     t = sub.add_parser("train", help="train headless, printing reports like the seed")
@@ -84,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="hold out this fraction of the names (default 0.1; classic 0)")
     t.add_argument("--val-every", type=positive_int,
                    help="measure the held-out loss every N iterations (default 500)")
+    t.add_argument("--patience", type=count,
+                   help="stop after N held-out measurements in a row without a new best "
+                        "(needs held-out names; default 0: off)")
     t.add_argument("--sample-every", type=positive_int, help="report interval (default 2000)")
     t.add_argument("--samples", type=count, help="names drawn at each report (default 7)")
     t.add_argument("--save", metavar="CKPT", help="write a checkpoint here at the end")
@@ -137,7 +150,8 @@ def _config_for(args: argparse.Namespace) -> TrainConfig:
             preset, hidden=args.hidden, lr=args.lr, clip=args.clip,
             seed=args.seed, batch_size=args.batch_size, sample_every=args.sample_every,
             samples=args.samples, cell=args.cell, layers=args.layers, dropout=args.dropout,
-            optimizer=args.optimizer, val_fraction=args.val_fraction, val_every=args.val_every)
+            optimizer=args.optimizer, val_fraction=args.val_fraction, val_every=args.val_every,
+            patience=args.patience)
     except ValueError as e:
         raise UsageError(str(e)) from None
 
@@ -157,6 +171,12 @@ def _resumed(args: argparse.Namespace) -> Trainer:
     return trainer
 
 
+def _check_patience(trainer: Trainer) -> None:
+    if trainer.config.patience and not len(trainer.val_rows):
+        raise UsageError("--patience needs held-out names: give --val-fraction (the default "
+                         "preset holds out 0.1; classic none)")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     check_targets(args)
     if args.resume:
@@ -164,6 +184,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         corpus = load_corpus(args.corpus or bundled_corpus_path(), not args.no_lowercase)
         trainer = Trainer(corpus, _config_for(args))
+    _check_patience(trainer)
     out = Printer()
     say = (lambda *a, **k: None) if args.quiet else out
     st = trainer.corpus.stats()
@@ -180,16 +201,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     log = JsonLog(args.log_jsonl) if args.log_jsonl else None
     chars0, seconds, error = trainer.state.total_chars, 0.0, None
     start = trainer.iteration
+    stopped = "iterations"  # or why training ended before them: patience, interrupted, diverged
     with interrupt_between_steps() as interrupt:  # held through the save: it goes on
         try:
             # the engine checks each step for NaN and inf itself: NumPy's warnings would repeat it
             with np.errstate(all="ignore"):
                 for _ in range(args.iterations):
-                    if interrupt.is_set():
+                    if interrupt.is_set() or stopped != "iterations":  # patience: the step before
                         break
                     t0 = time.perf_counter()
                     r = trainer.step(stop=interrupt.is_set)
                     seconds += time.perf_counter() - t0
+                    if r.stopped is not None:  # its report (if any) is still printed
+                        stopped = r.stopped
                     if r.samples is None:
                         continue
                     shown = [display_name(n) for n in r.samples]
@@ -209,17 +233,21 @@ def cmd_train(args: argparse.Namespace) -> int:
                                    "samples": shown}
                                   | ({} if r.val_loss is None else {"val_loss": r.val_loss}))
         except TrainingDiverged as e:
-            error = str(e)
+            error, stopped = str(e), "diverged"
+        if interrupt.is_set() and stopped == "iterations":
+            stopped = "interrupted"
         trainer.state.seconds += seconds
         chars = trainer.state.total_chars - chars0
         if log:
             log.write({"event": "done", "iterations": trainer.iteration - start,
                        "chars": chars, "seconds": seconds,
-                       "chars_per_s": chars / seconds if seconds else 0.0})
+                       "chars_per_s": chars / seconds if seconds else 0.0, "stopped": stopped})
             log.close()
+        why = f" ({trainer.patience_message()})" if stopped == "patience" else ""
         out(f"trained to iteration {trainer.iteration}: {chars:,} characters in {seconds:.2f} s "
             f"({chars / seconds if seconds else 0:,.0f} chars/s), smoothed loss "
-            f"{trainer.state.smooth:f}, per character {trainer.state.smooth_char:.4f}")
+            f"{trainer.state.smooth:f}, per character {trainer.state.smooth_char:.4f}; "
+            f"stopped: {stopped}{why}")
         if args.save:
             problem = save_or_rescue(trainer, args.save, out)
             if error is not None and problem is None:
@@ -259,15 +287,60 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _file_argument(argv: list[str]) -> tuple[str | None, list[str]]:
+    """`dinogui FILE`: take FILE out of argv before argparse sees the subcommands.
+
+    The first word that is not an option is either a subcommand or the file to open;
+    `dinogui -- train` opens a file named train.
+    """
+    if argv[:1] == ["--"]:
+        rest = argv[1:]
+        if len(rest) != 1:
+            raise UsageError("give one file to open after --")
+        return rest[0], []
+    words = [i for i, a in enumerate(argv) if not a.startswith("-")]
+    if not words or argv[words[0]] in COMMANDS:
+        return None, argv
+    if len(words) > 1:
+        raise UsageError(f"give one file to open, or a command ({', '.join(COMMANDS)}) first; "
+                         f"got {' '.join(argv[i] for i in words)}")
+    i = words[0]
+    file = argv[i]
+    if not Path(file).exists() and not any(c in file for c in "./\\"):  # a mistyped command
+        raise UsageError(f"invalid choice: {file!r} (choose from {', '.join(COMMANDS)}, "
+                         "or give a file to open)")
+    return file, argv[:i] + argv[i + 1:]
+
+
+def _window(args: argparse.Namespace, file: str | None) -> int:
+    if args.install_desktop:
+        if file is not None:
+            raise UsageError("--install-desktop takes no file")
+        from dinogui.desktop import DesktopError, install_desktop
+
+        try:
+            written = install_desktop()
+        except DesktopError as e:
+            raise UsageError(str(e)) from None
+        for path in written:
+            print(f"wrote {path}")
+        print("dinogui is in the applications menu (some desktops show it after a new login)")
+        return 0
+    from dinogui.app import run_app
+
+    return run_app(open_file=file)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     try:
+        file, argv = _file_argument(argv)
         args = parser.parse_args(argv)
         if args.command is None:
-            from dinogui.app import run_app
-
-            return run_app()
+            return _window(args, file)
+        if args.install_desktop:
+            raise UsageError(f"--install-desktop goes alone, not with {args.command}")
         command = {"train": cmd_train, "sample": cmd_sample, "bench": bench.run}[args.command]
         if args.command == "train":  # one BLAS thread setting for the whole run, restored after
             with training_threads():

@@ -54,4 +54,7 @@ class Dialogs:
         QMessageBox.warning(self.parent, title, text)
 
     def about(self, title: str, text: str) -> None:
-        QMessageBox.about(self.parent, title, text)
+        """The About box: a description, and `text` (versions, folders) copyable."""
+        from dinogui.about import AboutDialog
+
+        AboutDialog(self.parent, title, text).exec()

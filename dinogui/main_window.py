@@ -469,12 +469,7 @@ class MainWindow(QMainWindow):
             self.files.open_path(path)
 
     def about(self) -> None:
-        self.dialogs.about(
-            "About dinogui",
-            "<h3>dinogui</h3>"
-            "<p>A desktop trainer for character-level name generators: a NumPy recurrent "
-            "network learns a list of names live, and invents new ones.</p>"
-            "<p>The <i>classic</i> preset is the Dinosaurus Island exercise exactly; the "
-            "<i>default</i> preset trains mini-batches with Adam.</p>"
-            "<p>F5 start · F6 pause · F10 one step · Ctrl+G sample</p>"
-            "<p>MIT licence.</p>")
+        from dinogui.about import about_text
+
+        self.dialogs.about("About dinogui",
+                           about_text(self.data_dir, self.settings.q.fileName()))

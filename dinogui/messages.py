@@ -62,10 +62,12 @@ class ProgressBatch:
 
 @dataclass(frozen=True)
 class Stopped:
-    """Why training stopped; `message` explains a divergence."""
+    """Why training stopped; `message` explains a divergence or the patience's stop."""
 
     generation: int
-    reason: str  # "paused", "budget", "step", "diverged", "failed" (an error in a step)
+    # "paused", "budget", "step", "patience" (no better held-out loss for `patience` checks),
+    # "diverged", "failed" (an error in a step)
+    reason: str
     iteration: int
     message: str = ""
 

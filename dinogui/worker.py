@@ -8,7 +8,8 @@ Everything it tells the window goes through signals, which Qt queues to the
 window's thread:
 
     progress(ProgressBatch)  every ~250 ms while training: the steps since the last batch
-    stopped(Stopped)         training ended: paused, budget reached, diverged, one step done
+    stopped(Stopped)         training ended: paused, budget reached, patience used up,
+                             diverged, one step done
     answered(Answer)         the result of a job asked for with ask()
 
 Jobs: `ask(fn, callback)` runs fn(trainer) between steps and hands the result
@@ -188,6 +189,9 @@ class TrainingWorker(QObject):
                     reason, message = "failed", f"{type(e).__name__}: {e}"
                     break
                 taken += 1
+                if steps[-1].stopped is not None:  # early stopping
+                    reason, message = steps[-1].stopped, trainer.patience_message()
+                    break
                 now = clock()
                 if now - last_emit >= EMIT_INTERVAL:
                     trainer.state.seconds += now - mark

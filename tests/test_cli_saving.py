@@ -353,6 +353,18 @@ def test_a_replaced_checkpoint_keeps_its_permissions(capsys, good):
     assert checkpoint.load(good).iteration == 35
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_a_new_checkpoint_gets_the_permissions_of_the_umask(capsys, tmp_path, umask):
+    target = tmp_path / "new.safetensors"
+    old = os.umask(umask)
+    try:
+        code, _, err = run(capsys, "train", "--iterations", "3", "--save", target, "--quiet")
+    finally:
+        os.umask(old)
+    assert code == 0, err
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
+
+
 def test_a_symlinked_target_is_followed(capsys, good, tmp_path):
     real = tmp_path / "store" / "model.npz"
     real.parent.mkdir()

@@ -187,11 +187,15 @@ class TrainingController(QObject):
         text = {"paused": f"Paused at iteration {stopped.iteration:,}",
                 "budget": f"Reached the budget: {stopped.iteration:,} iterations",
                 "step": f"Stepped to iteration {stopped.iteration:,}",
+                "patience": f"Stopped at iteration {stopped.iteration:,}: {stopped.message}. "
+                            "Sample From the best, or raise Quiet checks and Resume",
                 "diverged": f"Training stopped at iteration {stopped.iteration:,}: "
                             "the loss diverged",
                 "failed": f"Training stopped at iteration {stopped.iteration:,}: "
                           f"{stopped.message}"}[stopped.reason]
-        self.w.status.set_state({"diverged": "Diverged", "failed": "Stopped by an error"}.get(
+        self.w.status.set_state({"diverged": "Diverged", "failed": "Stopped by an error",
+                                 "patience": "Stopped: no better held-out loss for "
+                                             f"{_checks(self.s.config.patience)}"}.get(
             stopped.reason, self.s.idle_state()))
         self.w.status.refresh()
         self.w.loss_plot.redraw()
@@ -219,3 +223,5 @@ class TrainingController(QObject):
             self.w.note(f"Could not apply the setting: {error}")
 
 
+def _checks(n: int) -> str:
+    return f"{n} check" if n == 1 else f"{n} checks"

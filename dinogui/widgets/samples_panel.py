@@ -215,6 +215,7 @@ class SamplesPanel(QGroupBox):
         self.best.setToolTip("Draw from the weights with the lowest held-out loss so far, "
                              "as `dinogui sample --best` does, not from the latest ones.\n"
                              "Needs names held out (the default preset's held-out fraction).")
+        self.best.setChecked(True)  # on where names are held out (disabled where none are)
         self.set_best_available(None)
         for line in (self.prefix, self.suffix):
             line.returnPressed.connect(sample.trigger)
