@@ -200,6 +200,22 @@ def test_val_every(capsys, tmp_path, names_txt, every):
     assert t.state.val_iterations == [0, every, 2 * every, 3 * every]
 
 
+@pytest.mark.parametrize("patience", [1, 2, 4])
+def test_patience(capsys, tmp_path, names_txt, patience):
+    """Training stops at the first check that is the patience-th in a row without a new
+    best, worked out here from a run without patience (patience never changes training)."""
+    common = ["--corpus", names_txt, "--preset", "default", "--batch-size", 4, "--val-fraction",
+              0.25, "--val-every", 3, "--lr", 0.05, "--hidden", 16, "--sample-every", 1000]
+    free, _ = train(capsys, tmp_path, *common, "--iterations", 150, save="free")
+    losses, its = free.state.val_losses, free.state.val_iterations
+    stale = [k - int(np.argmin(losses[: k + 1])) for k in range(len(losses))]
+    stop = its[next(k for k, n in enumerate(stale) if n >= patience)]
+    t, out = train(capsys, tmp_path, *common, "--iterations", 150, "--patience", patience)
+    assert t.config.patience == patience
+    assert t.iteration == stop + 1 and f"trained to iteration {stop + 1}" in out
+    assert free.iteration == 150 and free.config.patience == 0
+
+
 @pytest.mark.parametrize(("every", "samples"), [(1, 0), (4, 1), (7, 4)])
 def test_sample_every_and_samples(capsys, tmp_path, names_txt, every, samples):
     log = tmp_path / "log.jsonl"
