@@ -17,7 +17,8 @@ def shared_file(name: str) -> Path:
     """A reference file from ../shared/data, or skip the test when it is absent."""
     path = SHARED_DATA / name
     if not path.is_file():
-        pytest.skip(f"{path} is not here")
+        pytest.skip(f"needs the reference file {path} (../shared/data beside the checkout, "
+                    "or DINOGUI_SHARED_DATA): it is not there")
     return path
 
 

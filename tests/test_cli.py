@@ -159,15 +159,20 @@ def test_console_script_trains_the_bundled_corpus_from_any_folder(tmp_path):
 
 def test_ctrl_c_stops_between_steps_and_saves_a_checkpoint_that_resumes(tiny_corpus, tmp_path):
     import signal
-    import time
 
     ckpt = tmp_path / "c.npz"
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "dinogui", "train", "--corpus",
-                             str(tiny_corpus), "--iterations", "100000000", "--quiet",
-                             "--save", str(ckpt)], env=env, cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(4)  # let it get into training; the loop is what the signal must find
+                             str(tiny_corpus), "--iterations", "100000000", "--samples", "0",
+                             "--sample-every", "1000", "--save", str(ckpt)], env=env,
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    # the first report is printed from inside the loop: the signal will find it running
+    for line in proc.stdout:
+        if line.startswith("Iteration: 0,"):
+            break
+    else:
+        pytest.fail(f"train ended before its first report: {proc.stderr.read()}")
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

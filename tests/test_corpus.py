@@ -110,11 +110,9 @@ def test_bundled_corpus_is_real_dinosaur_genera():
 
 
 def test_bundled_corpus_is_not_a_copy_of_the_shared_reference():
-    from tests.conftest import SHARED_DATA
+    from tests.conftest import shared_file
 
-    ref = SHARED_DATA / "dinos.txt"
-    if not ref.is_file():
-        pytest.skip("no reference file")
+    ref = shared_file("dinos.txt")
     assert bundled_corpus_path().read_bytes() != ref.read_bytes()
     assert os.path.getsize(bundled_corpus_path()) > 0
 
