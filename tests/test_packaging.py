@@ -45,17 +45,17 @@ def test_installed_wheel_runs_from_a_folder_with_its_own_core(wheel, tmp_path):
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     py = env_dir / "bin" / "python"
-    # NumPy and the other dependencies come from this interpreter's site-packages, added
-    # after the venv's own (where the wheel's dinogui goes); a .pth there runs no
-    # editable-install finder
-    deps = {str(Path(m.__file__).resolve().parent.parent) for m in (numpy, threadpoolctl)}
-    site = next((env_dir / "lib").glob("python3*/site-packages"))
-    (site / "deps.pth").write_text("\n".join(sorted(deps)) + "\n")
     # without PYTHONPATH: a checkout on it (with the egg-info a wheel build leaves) would
     # count as dinogui installed already, and pip would skip the wheel
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
                    check=True, capture_output=True, env=env)
+    # then NumPy and the other dependencies, from this interpreter's site-packages, after
+    # the venv's own on sys.path (a .pth path runs no editable-install finder). Added only
+    # now: a dinogui installed there too would have made pip skip the wheel.
+    deps = {str(Path(m.__file__).resolve().parent.parent) for m in (numpy, threadpoolctl)}
+    site = next((env_dir / "lib").glob("python3*/site-packages"))
+    (site / "deps.pth").write_text("\n".join(sorted(deps)) + "\n")
     work = tmp_path / "project"
     (work / "core").mkdir(parents=True)
     (work / "core" / "__init__.py").write_text("raise ImportError('the wrong core')\n")
