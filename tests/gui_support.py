@@ -126,3 +126,13 @@ def train(qtbot, window, until: int) -> None:
 def trainer_arrays(window) -> dict[str, np.ndarray]:
     """The attached trainer's history, read between steps by the worker."""
     return window.worker.call(lambda t: t.history.to_arrays())
+
+
+def settle() -> None:
+    """Deliver every event already posted (repaints asked for, queued signals, zero timers),
+    so a test can check that something did NOT happen without sleeping for it."""
+    from PySide6.QtCore import QCoreApplication
+
+    for _ in range(3):  # an event handled may post another (a paint asking for a repaint)
+        QCoreApplication.sendPostedEvents()
+        QCoreApplication.processEvents()

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 
 from dinogui.core.novelty import NearestNames
 from dinogui.core.scoring import inspect_name, loglik_per_char
-from tests.gui_support import WAIT_MS, open_window, train, wait_stopped
+from tests.gui_support import WAIT_MS, open_window, settle, train, wait_stopped
 
 pytest.importorskip("pytestqt")
 
@@ -107,7 +107,10 @@ def test_the_snapshot_follows_training_and_refreshes_on_demand(qtbot, tmp_path, 
     qtbot.waitUntil(lambda: not w.follower.asking, timeout=WAIT_MS)  # none in flight
     held = w.inspector.snapshot.iteration
     qtbot.waitUntil(lambda: w.iteration > held + 200, timeout=WAIT_MS)
-    qtbot.wait(300)  # three follow ticks
+    ticks = []
+    w.follower.timer.timeout.connect(lambda: ticks.append(w.iteration))
+    qtbot.waitUntil(lambda: len(ticks) >= 3, timeout=WAIT_MS)  # three follow ticks
+    settle()  # whatever a tick asked the worker for has come back
     assert w.inspector.snapshot.iteration == held  # unticked: it stays
     w.actions_.refresh_inspector.trigger()  # Ctrl+Shift+I
     qtbot.waitUntil(lambda: w.inspector.snapshot.iteration > held, timeout=WAIT_MS)

@@ -22,6 +22,7 @@ from tests.gui_support import (
     open_window,
     set_panel,
     settings_at,
+    settle,
     train,
     wait_ready,
 )
@@ -183,7 +184,7 @@ def test_each_live_redraw_is_one_paint_within_the_time_budget(qtbot):
     qtbot.waitExposed(plot)
     _grow(plot, 0, 500)
     qtbot.waitUntil(lambda: plot.view.paints > 0 and not plot._dirty)
-    qtbot.wait(100)
+    settle()
     for k in range(1, 5):
         qtbot.waitUntil(lambda: plot.redraw_due)
         before, x_range = plot.view.paints, plot.view.getPlotItem().getViewBox().viewRange()[0]
@@ -193,7 +194,7 @@ def test_each_live_redraw_is_one_paint_within_the_time_budget(qtbot):
         _grow(plot, 2000 * k + 500, 10)  # the next batch comes too soon: kept for later
         assert plot._dirty
         qtbot.waitUntil(lambda before=before: plot.view.paints > before)
-        qtbot.wait(100)  # any paint the first one asked for would come now
+        settle()  # any paint the first one asked for would come now
         assert plot.view.paints == before + 1
         assert plot.view.getPlotItem().getViewBox().viewRange()[0][1] > x_range[1]  # it grew
         waited = plot._next_redraw - t0
@@ -216,7 +217,7 @@ def test_plots_behind_another_tab_wait_until_shown(qtbot):
     tabs.show()
     _grow(plot, 0, 300)
     novelty.add_reports([Report(0, 20.0, 2.0, ["abc", "zed"])], frozenset({"abc"}))
-    qtbot.wait(200)
+    settle()
     assert plot.step_curve.xData is None and novelty.points.getData()[0] is None
     assert plot.view.paints == 0
 
@@ -236,7 +237,6 @@ def test_the_qt_guard_keeps_void_calls_from_freeing_none():
     before = sys.getrefcount(None)
     for _ in range(20_000):  # without the guard, PySide6 6.12.0 on 3.11 aborts here
         probe.setObjectName("x")
-    assert sys.getrefcount(None) > 0
     assert qt_guard.leaked_per_call() == 0 or before > 1 << 39
 
 

@@ -12,6 +12,7 @@ from tests.gui_support import (
     open_window,
     set_panel,
     settings_at,
+    settle,
     train,
     trainer_arrays,
     wait_stopped,
@@ -164,7 +165,7 @@ def test_deleting_the_run_in_training_stops_its_record(qtbot, tmp_path, tiny_cor
     assert "its run stops being recorded" in w.dialogs.asked[-1][1]
     assert store_of(tmp_path).runs() == [] and w.runs.current_run is None
     train(qtbot, w, 40)  # the same model trains on without a record
-    qtbot.wait(100)
+    settle()
     assert store_of(tmp_path).runs() == [] and not w.runs_view.runs
     assert "No runs yet" in w.runs_view.placeholder.textItem.toPlainText()
 

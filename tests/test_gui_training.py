@@ -9,7 +9,14 @@ from dinogui.core.corpus import load_corpus
 from dinogui.core.sampling import display_name
 from dinogui.core.trainer import Trainer
 from dinogui.widgets.samples_panel import COL_NAME, COL_NEAREST, IN_CORPUS
-from tests.gui_support import open_window, set_panel, train, trainer_arrays, wait_stopped
+from tests.gui_support import (
+    open_window,
+    set_panel,
+    settle,
+    train,
+    trainer_arrays,
+    wait_stopped,
+)
 
 pytest.importorskip("pytestqt")
 
@@ -40,9 +47,9 @@ def test_pause_holds_and_resume_equals_an_uninterrupted_run(qtbot, tmp_path, tin
     w.actions_.pause.trigger()
     wait_stopped(qtbot, w)
     paused_at = w.iteration
-    assert w.worker.call(lambda t: t.iteration) == paused_at
-    qtbot.wait(150)
-    assert w.worker.call(lambda t: t.iteration) == paused_at == w.iteration
+    for _ in range(3):  # round trips to the worker's thread: a step would run between them
+        settle()
+        assert w.worker.call(lambda t: t.iteration) == paused_at == w.iteration
     assert w.actions_.start.text() == "&Resume"
 
     train(qtbot, w, paused_at + 400)
@@ -62,7 +69,9 @@ def test_step_takes_exactly_one_iteration(qtbot, tmp_path, tiny_corpus):
     for expected in (1, 2):
         w.actions_.step.trigger()
         qtbot.waitUntil(lambda e=expected: w.iteration == e and not w.training, timeout=20_000)
-    qtbot.wait(50)
+    settle()
+    assert w.worker.call(lambda t: t.iteration) == 2
+    settle()
     assert w.iteration == 2 and w.loss_plot.points == 2
 
 
