@@ -288,3 +288,24 @@ def test_save_and_export_start_in_the_users_folders_never_the_bundled_one(qtbot,
     w.dialogs.save_paths = [None]
     w.actions_.export_samples.trigger()
     assert Path(w.dialogs.asked[-1][1]).parent == tmp_path / "mine"  # the last folder used
+
+
+def test_an_autosave_with_an_infinite_held_out_loss_is_restored_not_set_aside(qtbot, tmp_path,
+                                                                             tiny_corpus):
+    # validation records inf when the model diverges on the held-out names (core/validation.py)
+    # and checkpoints keep it: the window must take back the file the app itself wrote
+    (tmp_path / "data").mkdir()
+    autosave = crafted(tmp_path / "data", tiny_corpus, AUTOSAVE_NAME,
+                       arrays={"state/val_losses": lambda a: np.r_[a[:1], np.inf, a[2:]]})
+    assert checkpoint.load(autosave).state.val_losses[1] == np.inf  # the engine's own rules
+    dialogs = ScriptedDialogs()
+    dialogs.confirms = [True]  # Restore
+    w = open_window(qtbot, tmp_path, tiny_corpus, dialogs=dialogs)
+    assert w.offer_restore()
+    qtbot.waitUntil(lambda: bool(dialogs.asked) or bool(dialogs.errors), timeout=20_000)
+    assert not dialogs.errors and dialogs.asked[0][0] == "Restore unsaved training?"
+    wait_ready(qtbot, w)
+    assert w.iteration == 20 and autosave.exists()
+    assert w.loss_plot.val_y[1] == np.inf and len(w.loss_plot.val_y) == 4
+    w.loss_plot.redraw()
+    w.loss_plot.auto_range()

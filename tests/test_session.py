@@ -104,7 +104,8 @@ def test_a_trained_model_passes_the_view_check():
 
 @pytest.mark.parametrize("damage, says", [
     (lambda st: setattr(st, "val_losses", st.val_losses[:-1]), "held-out curve"),
-    (lambda st: setattr(st, "val_losses", ["x"] * len(st.val_losses)), "not a finite loss"),
+    (lambda st: setattr(st, "val_losses", ["x"] * len(st.val_losses)), "not a loss"),
+    (lambda st: setattr(st, "val_losses", [math.nan] * len(st.val_losses)), "not a loss"),
     (lambda st: setattr(st, "val_iterations", [10**9] * len(st.val_iterations)),
      "not one it trained"),
     (lambda st: setattr(st, "smooth", math.nan), "smooth"),
