@@ -272,12 +272,13 @@ def cmd_sample(args: argparse.Namespace) -> int:
     # drawn and printed block by block, so any --count runs in bounded memory
     stream = sampler.stream(args.count, args.seed, spec, known=frozenset(corpus))
     nearest = NearestNames(corpus) if args.scores else None
+    out = Printer(strict=True)  # names the terminal cannot show are printed escaped
     for names in stream:
         if nearest is None:
-            print("\n".join(display_name(n) for n in names))
+            out("\n".join(display_name(n) for n in names))
             continue
-        print("\n".join(f"{display_name(s.name)}\t{s.loglik_per_char:.4f}\t"
-                        f"{display_name(s.nearest)}" for s in sampler.scores(names, nearest)))
+        out("\n".join(f"{display_name(s.name)}\t{s.loglik_per_char:.4f}\t"
+                      f"{display_name(s.nearest)}" for s in sampler.scores(names, nearest)))
     if args.new_only or args.suffix:
         drawn = stream.tally
         kept = [f"dropped {drawn.not_new} names already in the corpus"] if args.new_only else []

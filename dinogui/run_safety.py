@@ -73,11 +73,15 @@ def _warn(message: str) -> None:
 class Printer:
     """Standard output for a training run: when it fails (a closed pipe, a full disk, a
     hung-up terminal) it warns once and goes quiet, so training and the save go on;
-    letters the terminal's encoding lacks are printed as escapes."""
+    letters the terminal's encoding lacks are printed as escapes.
 
-    def __init__(self) -> None:
+    strict: a failing stdout raises instead (for `sample`, whose output is the result).
+    """
+
+    def __init__(self, strict: bool = False) -> None:
         self.dead = False
         self.escaping = False
+        self.strict = strict
 
     def __call__(self, text: str, stop: StopFlag | None = None) -> None:
         lines = text.split("\n")
@@ -98,6 +102,8 @@ class Printer:
                           "they are printed as escapes")
                 print(text.encode(encoding, "backslashreplace").decode(encoding), flush=True)
         except (OSError, ValueError) as e:
+            if self.strict:
+                raise
             self.dead = True
             _silence_stdout()
             reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)

@@ -314,6 +314,21 @@ def test_a_stdout_that_cannot_encode_a_name_prints_escapes(tmp_path):
     assert checkpoint.load(target).iteration == 12
 
 
+
+def test_sample_to_a_stdout_that_cannot_encode_a_name_prints_escapes(tmp_path):
+    corpus, target = tmp_path / "accents.txt", tmp_path / "out.safetensors"
+    corpus.write_text("zoë\nångström\nchloë\nnoël\nåsa\n", encoding="utf-8")
+    assert main(["train", "--corpus", str(corpus), "--iterations", "40", "--quiet",
+                 "--save", str(target)]) == 0
+    utf8 = dinogui("sample", "--checkpoint", target, "--count", "40", "--seed", "1",
+                   env={**ENV, "PYTHONIOENCODING": "utf-8"})
+    assert utf8.returncode == 0 and any(c in utf8.stdout for c in "ëå")  # a name to escape
+    proc = dinogui("sample", "--checkpoint", target, "--count", "40", "--seed", "1",
+                   env={**ENV, "PYTHONIOENCODING": "ascii"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == utf8.stdout.encode("ascii", "backslashreplace").decode("ascii")
+    assert proc.stderr.count("dinogui: warning:") == 1 and "escapes" in proc.stderr
+
 # -- the run's own inputs -----------------------------------------------------------------------
 def test_own_inputs_are_refused_as_outputs(capsys, good, tmp_path):
     corpus = good.parent / "tiny.txt"
