@@ -103,6 +103,8 @@ class Printer:
                 print(text.encode(encoding, "backslashreplace").decode(encoding), flush=True)
         except (OSError, ValueError) as e:
             if self.strict:
+                if isinstance(e, OSError) and e.filename is None:  # say which file failed
+                    raise type(e)(e.errno, e.strerror or str(e), "standard output") from None
                 raise
             self.dead = True
             _silence_stdout()

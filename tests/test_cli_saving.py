@@ -329,6 +329,16 @@ def test_sample_to_a_stdout_that_cannot_encode_a_name_prints_escapes(tmp_path):
     assert proc.stdout == utf8.stdout.encode("ascii", "backslashreplace").decode("ascii")
     assert proc.stderr.count("dinogui: warning:") == 1 and "escapes" in proc.stderr
 
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_sample_to_a_full_stdout_says_so_in_one_line(good):
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "dinogui", "sample", "--checkpoint",
+                               str(good), "--count", "5"], env=ENV, stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=300)
+    assert proc.returncode == 2
+    assert proc.stderr == "dinogui: error: standard output: No space left on device\n"
+
 # -- the run's own inputs -----------------------------------------------------------------------
 def test_own_inputs_are_refused_as_outputs(capsys, good, tmp_path):
     corpus = good.parent / "tiny.txt"
