@@ -493,6 +493,23 @@ def test_a_signal_close_that_cannot_write_the_autosave_asks_nobody_and_closes(
     assert f"could not write the autosave: {w.autosave_path}" in capfd.readouterr().out
 
 
+def test_a_signal_close_with_a_hung_up_terminal_still_closes(qtbot, tmp_path, tiny_corpus,
+                                                               monkeypatch):
+    class HungUp:  # a terminal closed by the SIGHUP: every write fails with EIO
+        def write(self, text):
+            raise OSError(5, "Input/output error")
+
+        def flush(self):
+            raise OSError(5, "Input/output error")
+
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 30)
+    unwritable_autosave(w)
+    monkeypatch.setattr(sys, "stdout", HungUp())
+    w.terminate(signal.SIGHUP)
+    assert not w.isVisible() and not w.worker_thread.thread.isRunning()
+    assert w.dialogs.options == []
+
 def test_a_budget_raised_to_train_on_stays_with_that_model(qtbot, tmp_path, tiny_corpus):
     w = open_window(qtbot, tmp_path, tiny_corpus)
     train(qtbot, w, 100)

@@ -3,6 +3,7 @@ offered back at the next launch, and a close that cannot write it asks first."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -117,7 +118,9 @@ class Autosaver(QObject):
             s.autosaved(iteration)
             return True
         if not ask:
-            print(f"dinogui: could not write the autosave: {reason}", flush=True)
+            # the terminal may be gone with the SIGHUP that closes the window: closing goes on
+            with contextlib.suppress(OSError, ValueError):
+                print(f"dinogui: could not write the autosave: {reason}", flush=True)
             return True
         return self._ask_on_failure(reason)
 
