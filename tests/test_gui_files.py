@@ -309,3 +309,30 @@ def test_an_autosave_with_an_infinite_held_out_loss_is_restored_not_set_aside(qt
     assert w.loss_plot.val_y[1] == np.inf and len(w.loss_plot.val_y) == 4
     w.loss_plot.redraw()
     w.loss_plot.auto_range()
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "SIGXFSZ"), reason="needs RLIMIT_FSIZE")
+def test_an_export_that_fails_midway_leaves_the_file_it_replaces(qtbot, tmp_path, tiny_corpus):
+    import resource
+    import signal
+
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 50)
+    w.samples.count.setValue(200)
+    w.actions_.sample.trigger()
+    qtbot.waitUntil(lambda: len(w.samples.names()) == 200, timeout=20_000)
+    out = tmp_path / "names.txt"
+    out.write_text("my own list\n" * 10, encoding="utf-8")  # 120 bytes the user keeps
+    w.dialogs.save_paths = [str(out)]
+    # a disk that fills during the write: no file may grow past 300 bytes
+    limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (300, limits[1]))
+    try:
+        w.actions_.export_samples.trigger()
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+        signal.signal(signal.SIGXFSZ, previous)
+    assert w.dialogs.errors and w.dialogs.errors[-1][0] == "Cannot export samples"
+    assert out.read_text(encoding="utf-8") == "my own list\n" * 10
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".names")] == []

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 
 from dinogui import favourites
+from dinogui.core.atomic import write_atomic
 from dinogui.core.sampling import ConstraintError
 from dinogui.core.trainer import Trainer
 from dinogui.dialogs import TEXT_FILTER
@@ -128,7 +129,8 @@ class SamplingController(QObject):
         if not path:
             return
         try:
-            Path(path).write_text("\n".join(names) + "\n", encoding="utf-8")
+            # atomic: a write that fails leaves the file it would replace
+            write_atomic(path, ("\n".join(names) + "\n").encode("utf-8"))
         except OSError as e:
             w.refuse("Cannot export samples", e, "kept the names in the list")
             return
