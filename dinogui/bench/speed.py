@@ -218,7 +218,7 @@ def memory_probe(kind: str, corpus_path: str, seconds: float) -> None:
             while time.perf_counter() - t0 < seconds:
                 trainer.run(20)
         with tempfile.TemporaryDirectory() as tmp:
-            checkpoint.save(trainer, Path(tmp) / "c.npz")
+            checkpoint.save(trainer, Path(tmp) / f"c{checkpoint.SUFFIX}")
     print(json.dumps({"kind": kind, "peak_mb": peak_rss_mb()}))
 
 

@@ -20,8 +20,8 @@ from dinogui.widgets.corpus_panel import CorpusSummary
 if TYPE_CHECKING:
     from dinogui.main_window import MainWindow
 
-CHECKPOINT_SUFFIX = getattr(checkpoint, "SUFFIX", ".npz")  # what new checkpoints are called
-CHECKPOINT_SUFFIXES = {".npz", ".safetensors", CHECKPOINT_SUFFIX}
+CHECKPOINT_SUFFIX = checkpoint.SUFFIX  # what new checkpoints are called
+CHECKPOINT_SUFFIXES = {".npz", CHECKPOINT_SUFFIX}  # .npz: those of version 1
 
 
 def is_checkpoint(path: Path) -> bool:
