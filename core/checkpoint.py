@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import struct
 import zlib
 from dataclasses import fields
@@ -164,12 +165,21 @@ class _Source:
 
 
 def _open(path: Path) -> _Source:
-    if not path.exists():
-        raise CheckpointError(f"{path}: no such file")
-    if path.is_dir():
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such file") from None
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot be read ({e.strerror or e})") from None
+    if stat.S_ISDIR(mode):
         raise CheckpointError(f"{path}: is a folder, not a checkpoint")
-    with open(path, "rb") as f:
-        head = f.read(9)
+    if not stat.S_ISREG(mode):  # a pipe would block the open until something writes to it
+        raise CheckpointError(f"{path}: is a device or a pipe, not a checkpoint file")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(9)
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot be read ({e.strerror or e})") from None
     if head.startswith(NPZ_MAGIC):
         return _open_npz(path)
     if len(head) == 9 and head[8:9] == SafetensorsFile.MAGIC_HINT:

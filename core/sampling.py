@@ -37,14 +37,20 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Collection, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .corpus import END, Vocab, escape_controls
+from .corpus import Vocab, escape_controls
 from .models import MODELS, as_batched, classic
 from .models.ops import softmax
 from .novelty import NearestNames
+from .sample_spec import (
+    MAX_SEED,
+    ConstraintError,
+    ConstraintsUnmet,
+    SampleSpec,
+)
 from .scoring import Inspection, NameScore, inspect_name, loglik_per_char, score_names
 from .threads import limits_blas, training_threads
 
@@ -129,109 +135,9 @@ def display_name(name: str) -> str:
 
 BLOCK = 64  # candidates per random block (and per batched forward pass)
 STREAM_BLOCK = 4096  # names per list when streaming a long draw
-MAX_SEED = 2**32 - 1  # seeds are 0 to 2**32 - 1, RandomState's range (the classic schemes')
-# below the minimum, logits / temperature can overflow; above the maximum every letter is
-# equally likely whatever the model says
-MIN_TEMPERATURE, MAX_TEMPERATURE = 0.001, 1000.0
 EMPTY_STREAM = 0xE7  # keeps the redraws of empty names apart from the candidates' numbers
 MIN_DRAWS = 2048  # candidates tried before constraints no candidate met are called unmet
 DRAWS_PER_NAME = 200  # the budget per name asked for, when some candidates do meet them
-
-
-class ConstraintError(ValueError):
-    """Sampling constraints that cannot be met, with a message fit for the user."""
-
-
-class ConstraintsUnmet(ConstraintError):
-    """Too few drawn names met the constraints within the redraw budget.
-
-    `found` holds the names that did, so a caller may still show them.
-    """
-
-    def __init__(self, message: str, found: list[str], drawn: int) -> None:
-        super().__init__(message)
-        self.found = found
-        self.drawn = drawn
-
-
-@dataclass(frozen=True)
-class SampleSpec:
-    """What to draw: how characters are drawn, and which names are kept.
-
-    min_len and max_len count letters (the end symbol not included);
-    max_len None means the sampler's own (the run's, 50 by default).
-    """
-
-    temperature: float = 1.0
-    top_k: int | None = None
-    prefix: str = ""
-    suffix: str = ""
-    min_len: int = 0
-    max_len: int | None = None
-    new_only: bool = False
-
-    def __post_init__(self) -> None:
-        problems = []
-        if not MIN_TEMPERATURE <= self.temperature <= MAX_TEMPERATURE:
-            problems.append(f"temperature must be between {MIN_TEMPERATURE:g} and "
-                            f"{MAX_TEMPERATURE:g}")
-        if self.top_k is not None and self.top_k < 1:
-            problems.append("top-k must be at least 1")
-        if self.min_len < 0:
-            problems.append("minimum length must be zero or more")
-        if self.max_len is not None and self.max_len < 1:
-            problems.append("maximum length must be at least 1")
-        if self.max_len is not None and self.min_len > self.max_len:
-            problems.append(f"minimum length {self.min_len} is more than "
-                            f"the maximum length {self.max_len}")
-        if problems:
-            raise ConstraintError("; ".join(problems))
-
-    def for_corpus(self, lowercase: bool) -> SampleSpec:
-        """This spec as it applies to a corpus: a lower-cased one holds lower-case names
-        only, so the beginning and the ending asked for are folded the same way."""
-        if not lowercase:
-            return self
-        return replace(self, prefix=self.prefix.lower(), suffix=self.suffix.lower())
-
-    @property
-    def constrained(self) -> bool:
-        """True when anything beyond the seed's own settings (temperature, max_len) is set."""
-        return (self.top_k is not None or bool(self.prefix) or bool(self.suffix)
-                or self.min_len > 0 or self.new_only)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def checked(self, vocab: Vocab, default_max_len: int) -> SampleSpec:
-        """This spec with its maximum length filled in, or ConstraintError if impossible."""
-        spec = SampleSpec(**{**asdict(self), "max_len": self.max_len or default_max_len})
-        for what, text in (("prefix", spec.prefix), ("suffix", spec.suffix)):
-            bad = sorted(vocab.missing(text) | ({END} & set(text)))
-            if bad:
-                hint = ""
-                if text.lower() != text and not vocab.missing(text.lower()):
-                    hint = f" (the names are lower-case: try {text.lower()!r})"
-                shown = ", ".join(repr(c) for c in bad)
-                raise ConstraintError(f"the {what} {text!r} contains {shown}, which the corpus "
-                                      f"never uses, so the model cannot write it{hint}")
-        shortest = shortest_with(spec.prefix, spec.suffix)
-        if shortest > spec.max_len:
-            given = [f"the {w} {t!r}" for w, t in
-                     (("prefix", spec.prefix), ("suffix", spec.suffix)) if t]
-            verb = "need" if len(given) == 2 else "needs"
-            raise ConstraintError(f"{' and '.join(given)} {verb} at least {shortest} letters, "
-                                  f"more than the maximum length {spec.max_len}")
-        return spec
-
-
-def shortest_with(prefix: str, suffix: str) -> int:
-    """Letters in the shortest name that starts with prefix and ends with suffix."""
-    # the longest end of the prefix that can also begin the suffix
-    for overlap in range(min(len(prefix), len(suffix)), 0, -1):
-        if prefix.endswith(suffix[:overlap]):
-            return len(prefix) + len(suffix) - overlap
-    return len(prefix) + len(suffix)
 
 
 @dataclass

@@ -6,7 +6,7 @@ import argparse
 import math
 from collections.abc import Callable
 
-from dinogui.core.sampling import MAX_SEED, MAX_TEMPERATURE, MIN_TEMPERATURE
+from dinogui.core.sample_spec import MAX_SEED, MAX_TEMPERATURE, MIN_TEMPERATURE
 
 MAX_NAME_LEN = 1000  # as TrainConfig.max_len allows
 

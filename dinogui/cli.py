@@ -27,13 +27,8 @@ from dinogui.core.corpus import CorpusError, bundled_corpus_path, load_corpus
 from dinogui.core.models import MAX_LAYERS, MODELS
 from dinogui.core.novelty import NearestNames
 from dinogui.core.optim import Optimizer
-from dinogui.core.sampling import (
-    MAX_SEED,
-    MAX_TEMPERATURE,
-    MIN_TEMPERATURE,
-    SampleSpec,
-    display_name,
-)
+from dinogui.core.sample_spec import MAX_SEED, MAX_TEMPERATURE, MIN_TEMPERATURE, SampleSpec
+from dinogui.core.sampling import display_name
 from dinogui.core.threads import training_threads
 from dinogui.core.trainer import LIVE_FIELDS, PRESETS, TrainConfig, Trainer, TrainingDiverged
 from dinogui.run_safety import (

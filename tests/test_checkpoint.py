@@ -1,5 +1,6 @@
 import json
 import math
+import os
 import struct
 from pathlib import Path
 
@@ -153,6 +154,11 @@ def test_bad_files_are_refused_with_reasons(tiny_corpus, tmp_path):
     (tmp_path / "text.npz").write_text("hello")
     with pytest.raises(CheckpointError, match="neither a safetensors file nor an .npz"):
         checkpoint.load(tmp_path / "text.npz")
+    os.mkfifo(tmp_path / "pipe")  # nothing writes to it: opening it would wait forever
+    with pytest.raises(CheckpointError, match="pipe: is a device or a pipe"):
+        checkpoint.load(tmp_path / "pipe")
+    with pytest.raises(CheckpointError, match="is a device or a pipe"):
+        checkpoint.load("/dev/zero")
 
     t = make(tiny_corpus, "classic")
     good = checkpoint.save(t, tmp_path / "good.safetensors")

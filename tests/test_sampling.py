@@ -15,15 +15,13 @@ from dinogui.core.batching import EncodedNames
 from dinogui.core.corpus import corpus_from_names
 from dinogui.core.models import classic
 from dinogui.core.novelty import QUERY_BLOCK, NearestNames, novelty_rate
-from dinogui.core.sampling import (
-    BLOCK,
+from dinogui.core.sample_spec import (
     ConstraintError,
     ConstraintsUnmet,
     SampleSpec,
-    display_name,
-    inverse_cdf,
     shortest_with,
 )
+from dinogui.core.sampling import BLOCK, display_name, inverse_cdf
 from dinogui.core.trainer import TrainConfig, Trainer
 from tests import plain_rnn
 

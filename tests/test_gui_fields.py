@@ -1,0 +1,296 @@
+"""Every field of the window's Model, Training and Sample panels does what it says, exactly.
+
+Each field is set the way a user sets it (setValue / setCurrentIndex on the widget, typing
+into it) and the window applies it; the trainer in the worker's thread must then hold that
+value and act on it exactly as a headless `Trainer` built independently from the same values
+(never from the window's own config, which could share a bug). Sampling fields must draw
+what `dinogui sample` prints for the same settings, and other names than the neighbouring
+value, so an ignored or off-by-one field fails. The last test enumerates the panels' input
+widgets and fails when one has no test here.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import sys
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QLineEdit,
+    QSpinBox,
+    QWidget,
+)
+
+from dinogui import cli
+from dinogui.core.corpus import load_corpus
+from dinogui.core.sampling import display_name
+from dinogui.core.trainer import TrainConfig, Trainer
+from tests.gui_support import WAIT_MS, open_window, set_panel, train, wait_stopped
+
+pytest.importorskip("pytestqt")
+
+NOTE = re.compile(r"^\[(\d\d:\d\d:\d\d|end)\] ?")
+
+
+def apply(qtbot, w, **values) -> None:
+    """Set hyperparameter fields as a user would, and wait for the window to act on them."""
+    set_panel(w, **values)
+    qtbot.waitUntil(lambda: not w.busy, timeout=WAIT_MS)  # a model setting rebuilds the model
+
+
+def worker_config(w) -> TrainConfig:
+    return w.worker.call(lambda t: t.config)
+
+
+def logged_reports(text: str) -> list[tuple[int, list[str]]]:
+    """(iteration, names) of each report block in the Reports log, as `dinogui train` prints.
+
+    A block runs to the next report or time-stamped note and ends with a blank line; a
+    report's names may be empty lines themselves (the classic scheme keeps empty draws).
+    """
+    reports, block = [], None
+    for line in [*text.splitlines(), "[end]"]:
+        if line.startswith("Iteration: ") or NOTE.match(line):
+            if block is not None:
+                reports.append((block[0], block[1][:-1]))  # the separating blank line
+            block = None
+        if line.startswith("Iteration: "):
+            block = (int(line.split(",")[0].split()[1]), [])
+        elif block is not None and not line.startswith("held-out loss"):
+            block[1].append(line)
+    return reports
+
+
+def history(t: Trainer) -> dict[str, np.ndarray]:
+    return t.history.to_arrays()
+
+
+# -- the Model and Training panels ------------------------------------------------------
+
+def test_preset(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)  # classic
+    assert "Wax" in w.worker.call(lambda t: t.params)
+    apply(qtbot, w, preset="default")
+    cfg = worker_config(w)
+    assert cfg.preset == "default" and cfg.val_fraction == 0.1 and cfg.optimizer == "adam"
+    assert "W_h" in w.worker.call(lambda t: t.params)
+    apply(qtbot, w, preset="classic")
+    assert worker_config(w).preset == "classic" and "Wax" in w.worker.call(lambda t: t.params)
+
+
+# the non-default values set below, and the independent config they must give
+MODEL = dict(cell="gru", layers=2, hidden=7, optimizer="adagrad", batch_size=3, seed=11)
+LIVE = dict(lr=0.03, clip=0.25, sample_every=13, samples=4, patience=0)
+BUDGET = 40
+
+
+def test_model_and_training_fields_reach_the_trainer_and_act_exactly(qtbot, tmp_path,
+                                                                      tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus, preset="default")
+    for name, value in MODEL.items():  # one at a time: each must be applied by itself
+        apply(qtbot, w, **{name: value})
+        assert getattr(worker_config(w), name) == value, name
+    # the learning rate typed, as a user types it (Enter ends the edit)
+    lr = w.hyperparams.lr
+    lr.selectAll()
+    qtbot.keyClicks(lr, str(LIVE["lr"]))
+    qtbot.keyClick(lr, Qt.Key.Key_Return)
+    assert lr.value() == LIVE["lr"]
+    # a live change is queued to the worker's thread before this question, so it is applied
+    assert worker_config(w).lr == LIVE["lr"]
+    for name, value in LIVE.items():
+        if name != "lr":
+            apply(qtbot, w, **{name: value})
+            assert getattr(worker_config(w), name) == value, name
+    cfg = TrainConfig.for_preset("default", **MODEL, **LIVE)
+    assert worker_config(w) == cfg
+
+    w.hyperparams.budget.setValue(BUDGET)  # Iterations: training stops exactly there
+    w.actions_.start.trigger()
+    wait_stopped(qtbot, w)
+    assert w.iteration == BUDGET == w.worker.call(lambda t: t.iteration)
+    got = w.worker.call(lambda t: history(t))
+    params = w.worker.call(lambda t: {k: v.copy() for k, v in t.params.items()})
+    slots = w.worker.call(lambda t: {k.split("/")[0] for k in t.optimizer.state})
+
+    corpus = load_corpus(tiny_corpus)
+    straight = Trainer(corpus, cfg)
+    reports = straight.run(BUDGET)
+    want = history(straight)
+    for k in want:
+        np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+    for k in straight.params:
+        np.testing.assert_array_equal(params[k], straight.params[k], err_msg=k)
+    assert len(got["loss"]) == BUDGET
+
+    # each field's effect, read from what the window's trainer did
+    assert {k.split("/")[0] for k in params if "/" in k} == {"l0", "l1"}  # layers
+    for layer in ("l0", "l1"):  # hidden units, and a GRU's 3 gate blocks (cell)
+        assert params[f"{layer}/W_h"].shape == (7, 3 * 7)
+    assert slots == {"mem"}  # adagrad's accumulator
+    # batch size: names per step, an epoch of the 7 training names in steps of 3, 3 and 1
+    assert got["names"].tolist() == ([3, 3, 1] * BUDGET)[:BUDGET]
+    logged = logged_reports(w.log.toPlainText())
+    assert [it for it, _ in logged] == [0, 13, 26, 39]  # report every
+    assert all(len(names) == 4 for _, names in logged)  # names per report
+    assert logged == [(r.iteration, [display_name(n) for n in r.samples])
+                      for r in reports if r.samples is not None]
+
+    # the comparison bites for each trajectory setting: another value, another run
+    def losses(**change) -> np.ndarray:
+        t = Trainer(corpus, TrainConfig.for_preset("default", **{**MODEL, **LIVE, **change}))
+        t.run(5)
+        return history(t)["loss"]
+
+    assert losses(seed=11)[0] == got["loss"][0]
+    for change in (dict(seed=12), dict(seed=10), dict(lr=0.02), dict(clip=0.26)):
+        assert not np.array_equal(losses(**change), got["loss"][:5]), change
+
+
+def test_quiet_checks_stop_at_exactly_that_many_checks_without_a_new_best(qtbot, tmp_path,
+                                                                         tiny_corpus):
+    small = dict(hidden=16, batch_size=4, sample_every=10, samples=0)
+    w = open_window(qtbot, tmp_path, tiny_corpus, preset="default", **small)
+    apply(qtbot, w, patience=3)
+    assert worker_config(w).patience == 3
+    w.hyperparams.budget.setValue(600)
+    w.actions_.start.trigger()
+    wait_stopped(qtbot, w)
+
+    corpus = load_corpus(tiny_corpus)
+
+    def stops(patience: int) -> int:
+        t = Trainer(corpus, TrainConfig.for_preset("default", patience=patience, **small))
+        t.run(600)
+        return t.iteration
+
+    assert w.iteration == w.worker.call(lambda t: t.iteration) == stops(3) < 600
+    assert stops(2) != stops(3) != stops(4)  # off by one would stop elsewhere
+    assert "Stopped: no better held-out loss for 3 checks" in w.status.state.text()
+
+
+# -- the Sample panel -----------------------------------------------------------------------
+
+# every field away from the panel's defaults (count 10, seed 0, "From the best" on)
+BASE = dict(count=30, seed=3, temperature=1.0, top_k=0, min_len=0, max_len=50, prefix="",
+            suffix="", new_only=False, best=False)
+BASE_FLAGS = ["--count", "30", "--seed", "3"]
+# field: (value, its flags, [(a neighbouring or default value, its flags), ...])
+SAMPLE_CASES = {
+    "count": (31, ["--count", "31"], [(30, ["--count", "30"]), (32, ["--count", "32"])]),
+    "seed": (5, ["--seed", "5"], [(4, ["--seed", "4"]), (6, ["--seed", "6"])]),
+    "temperature": (0.75, ["--temperature", "0.75"],
+                    [(0.7, ["--temperature", "0.7"]), (0.8, ["--temperature", "0.8"]),
+                     (1.0, [])]),
+    "top_k": (2, ["--top-k", "2"], [(1, ["--top-k", "1"]), (3, ["--top-k", "3"]), (0, [])]),
+    "min_len": (5, ["--min-len", "5"], [(4, ["--min-len", "4"]), (6, ["--min-len", "6"]),
+                                        (0, [])]),
+    "max_len": (4, ["--max-len", "4"], [(3, ["--max-len", "3"]), (5, ["--max-len", "5"]),
+                                        (50, [])]),
+    "prefix": ("e", ["--prefix", "e"], [("", []), ("d", ["--prefix", "d"])]),
+    "suffix": ("n", ["--suffix", "n"], [("", []), ("s", ["--suffix", "s"])]),
+    "new_only": (True, ["--new-only"], [(False, [])]),
+    "best": (True, ["--best"], [(False, [])]),
+}
+
+
+def draw(qtbot, w, **fields) -> list[str]:
+    """Set the Sample panel's fields as a user would, press Sample, and return the names."""
+    p = w.samples
+    for name, value in fields.items():
+        box = getattr(p, name)
+        if isinstance(box, QCheckBox):
+            box.setChecked(value)
+        elif isinstance(box, QLineEdit):
+            box.clear()
+            qtbot.keyClicks(box, value)
+        else:
+            box.setValue(value)
+    p.summary.setText("")
+    errors = len(w.dialogs.errors)
+    w.actions_.sample.trigger()
+    qtbot.waitUntil(lambda: p.summary.text() != "" or len(w.dialogs.errors) > errors,
+                    timeout=WAIT_MS)
+    assert len(w.dialogs.errors) == errors, w.dialogs.errors[-1]
+    return p.names()
+
+
+def test_each_sampling_field_draws_what_dinogui_sample_draws(qtbot, tmp_path, tiny_corpus,
+                                                              capsys):
+    w = open_window(qtbot, tmp_path, tiny_corpus, preset="default", hidden=16, batch_size=4,
+                    sample_every=25, patience=0)
+    train(qtbot, w, 150)  # not yet memorised: nearby temperatures draw other names
+    best = w.worker.call(lambda t: t.state.best_iteration)
+    assert 0 < best < 150  # the best weights are not the latest: "From the best" matters
+    path = tmp_path / "model.safetensors"
+    w.dialogs.save_paths = [str(path)]
+    w.actions_.save_as.trigger()
+    qtbot.waitUntil(lambda: not w.isWindowModified(), timeout=WAIT_MS)
+
+    def printed(flags: list[str]) -> list[str]:
+        capsys.readouterr()
+        assert cli.main(["sample", "--checkpoint", str(path), *BASE_FLAGS, *flags]) == 0
+        return capsys.readouterr().out.splitlines()
+
+    assert draw(qtbot, w, **BASE) == printed([])
+    for field, (value, flags, neighbours) in SAMPLE_CASES.items():
+        names = draw(qtbot, w, **{**BASE, field: value})
+        assert names == printed(flags), field
+        for other, other_flags in neighbours:
+            assert printed(other_flags) != names, (field, other)
+    assert len(draw(qtbot, w, **{**BASE, "count": 31})) == 31
+
+
+# -- every field has a test above -----------------------------------------------------------
+
+# each input widget of the panels (its attribute name) -> the test that pins it
+COVERED = {
+    ("hyperparams", "preset"): "test_preset",
+    **{("hyperparams", name): "test_model_and_training_fields_reach_the_trainer_and_act_exactly"
+       for name in (*MODEL, *LIVE, "budget")},
+    ("hyperparams", "patience"): "test_quiet_checks_stop_at_exactly_that_many_checks_without_"
+                                 "a_new_best",
+    **{("samples", name): "test_each_sampling_field_draws_what_dinogui_sample_draws"
+       for name in SAMPLE_CASES},
+}
+INPUTS = (QSpinBox, QDoubleSpinBox, QComboBox, QLineEdit, QCheckBox)
+
+
+def test_every_field_of_the_panels_has_a_test_here(qtbot, tmp_path):
+    """A new field needs a test above: the list is read from the panels, not a copy of it."""
+    w = open_window(qtbot, tmp_path)
+    found = set()
+    for panel_name in ("hyperparams", "samples"):
+        panel = getattr(w, panel_name)
+        names = {id(v): k for k, v in vars(panel).items() if isinstance(v, INPUTS)}
+        for box in panel.findChildren(QWidget):
+            if not isinstance(box, INPUTS) or _inside_a_spin_box_or_combo(box, panel):
+                continue
+            assert id(box) in names, f"a {type(box).__name__} of {panel_name} has no name"
+            found.add((panel_name, names[id(box)]))
+    assert len(found) >= 23  # 13 model and training fields, 10 sampling fields
+    module = sys.modules[__name__]
+    missing = sorted(found - set(COVERED))
+    assert not missing
+    for (panel_name, name), test in COVERED.items():
+        assert (panel_name, name) in found, f"{panel_name}.{name} is no longer a field"
+        source = inspect.getsource(getattr(module, test))
+        in_cases = name in {*MODEL, *LIVE, *SAMPLE_CASES}
+        assert name in source or in_cases, f"{test} never sets {name}"
+
+
+def _inside_a_spin_box_or_combo(box, panel) -> bool:
+    """A spin box's own line edit is part of the spin box, not another field."""
+    parent = box.parentWidget()
+    while parent is not None and parent is not panel:
+        if isinstance(parent, (QAbstractSpinBox, QComboBox)):
+            return True
+        parent = parent.parentWidget()
+    return False
