@@ -2,6 +2,7 @@
 and what the window remembers."""
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -336,3 +337,20 @@ def test_an_export_that_fails_midway_leaves_the_file_it_replaces(qtbot, tmp_path
     assert w.dialogs.errors and w.dialogs.errors[-1][0] == "Cannot export samples"
     assert out.read_text(encoding="utf-8") == "my own list\n" * 10
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".names")] == []
+
+
+@pytest.mark.skipif(not Path("/dev/fd").is_dir(), reason="needs /dev/fd")
+def test_a_pipe_is_opened_as_a_corpus_without_losing_its_first_bytes():
+    # `dinogui <(grep saurus dinos.txt)`: the window gets /dev/fd/N, a pipe. Telling a
+    # checkpoint by its first bytes would eat them (and block on a FIFO nobody writes to)
+    import os
+
+    r, wfd = os.pipe()
+    try:
+        os.write(wfd, b"Tyrannosaurus\nAllosaurus\n")
+        os.close(wfd)
+        pipe = Path(f"/dev/fd/{r}")
+        assert not file_flows.is_checkpoint(pipe)
+        assert load_corpus(pipe).names == ["tyrannosaurus", "allosaurus"]
+    finally:
+        os.close(r)

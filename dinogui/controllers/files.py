@@ -28,6 +28,8 @@ def is_checkpoint(path: Path) -> bool:
     """A checkpoint by its name, else by its first bytes (a zip, or a safetensors header)."""
     if path.suffix.lower() in CHECKPOINT_SUFFIXES:
         return True
+    if not path.is_file():  # a pipe (`dinogui <(...)`): reading its head would consume it
+        return False
     try:
         with open(path, "rb") as f:
             head = f.read(9)
