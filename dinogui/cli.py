@@ -263,6 +263,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
                       suffix=args.suffix, min_len=args.min_len, max_len=args.max_len,
                       new_only=args.new_only).for_corpus(lower)
     corpus = load_corpus(args.corpus, lower).names if args.corpus else trainer.corpus.names
+    if args.best and trainer.best_params is None:
+        print("dinogui: warning: --best: this model has no best weights (no names held out, "
+              "or none measured yet); drawing from the latest", file=sys.stderr)
     sampler = trainer.sampler(best=args.best)
     # drawn and printed block by block, so any --count runs in bounded memory
     stream = sampler.stream(args.count, args.seed, spec, known=frozenset(corpus))

@@ -74,6 +74,16 @@ def test_sample_prints_one_name_per_line_deterministically(capsys, tiny_corpus, 
     assert all(len(n) <= 3 for n in short.splitlines())
 
 
+def test_sample_best_says_so_when_the_model_has_no_best_weights(capsys, tiny_corpus, tmp_path):
+    path = tmp_path / "c.safetensors"
+    assert run(capsys, "train", "--corpus", str(tiny_corpus), "--iterations", "20", "--quiet",
+               "--save", str(path))[0] == 0  # classic: no names held out, no best weights
+    code, best, err = run(capsys, "sample", "--checkpoint", str(path), "--count", "5", "--best")
+    latest = run(capsys, "sample", "--checkpoint", str(path), "--count", "5")[1]
+    assert code == 0 and best == latest  # drawn from the latest weights, the only ones
+    assert err == ("dinogui: warning: --best: this model has no best weights (no names held "
+                   "out, or none measured yet); drawing from the latest\n")
+
 def test_names_per_report_change_only_the_names_shown(capsys, tiny_corpus, tmp_path):
     """--samples 0 still reports the loss; the smoothed loss does not depend on --samples."""
     logs = {}
