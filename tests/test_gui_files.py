@@ -354,3 +354,17 @@ def test_a_pipe_is_opened_as_a_corpus_without_losing_its_first_bytes():
         assert load_corpus(pipe).names == ["tyrannosaurus", "allosaurus"]
     finally:
         os.close(r)
+
+
+def test_save_as_onto_the_models_own_corpus_is_refused_and_keeps_it(qtbot, tmp_path,
+                                                                    tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 20)
+    names = tiny_corpus.read_bytes()
+    w.dialogs.save_paths = [str(tiny_corpus)]  # "All files", then the list itself
+    w.actions_.save_as.trigger()
+    qtbot.waitUntil(lambda: bool(w.dialogs.errors), timeout=20_000)
+    title, text = w.dialogs.errors[-1]
+    assert title == "Cannot save checkpoint" and str(tiny_corpus) in text
+    assert "names this model trains on" in text
+    assert tiny_corpus.read_bytes() == names and w.isWindowModified()

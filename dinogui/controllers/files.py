@@ -4,6 +4,7 @@ between two steps; nothing replaces the current model until the new one loaded w
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -267,7 +268,14 @@ class FileFlows(QObject):
         path = w.dialogs.save_path("Save Checkpoint", str(suggested), CHECKPOINT_FILTER)
         if not path:
             return None
-        return Path(path if Path(path).suffix else path + CHECKPOINT_SUFFIX)
+        path = Path(path if Path(path).suffix else path + CHECKPOINT_SUFFIX)
+        corpus = s.trainer.corpus.source if s.trainer is not None else None
+        if corpus and _same_file(path, corpus):  # as `train --save` refuses it
+            w.refuse("Cannot save checkpoint", ValueError(
+                f"{path}: that is the list of names this model trains on; choose another "
+                "file name"), "did not change it")
+            return None
+        return path
 
     def save_now(self) -> bool:
         """Save and wait (before the model is replaced): to its file, else to one asked
@@ -313,6 +321,13 @@ class FileFlows(QObject):
                 then(error is None)
 
         w.worker.ask(write, written)
+
+
+def _same_file(a: Path, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # either is missing (or not a path): not the same existing file
+        return False
 
 
 def dropped_file(event) -> Path | None:
