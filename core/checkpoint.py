@@ -28,7 +28,14 @@ import numpy as np
 
 from . import checkpoint_schema as schema
 from .atomic import write_atomic
-from .checkpoint_format import Damaged, Entry, SafetensorsFile, strict_json, to_safetensors
+from .checkpoint_format import (
+    MAX_HEADER,
+    Damaged,
+    Entry,
+    SafetensorsFile,
+    strict_json,
+    to_safetensors,
+)
 from .checkpoint_schema import Invalid
 from .corpus import MAX_CORPUS_BYTES, Corpus, Vocab
 from .history import COLUMNS, History
@@ -176,16 +183,40 @@ def _open(path: Path) -> _Source:
     if not stat.S_ISREG(mode):  # a pipe would block the open until something writes to it
         raise CheckpointError(f"{path}: is a device or a pipe, not a checkpoint file")
     try:
-        with open(path, "rb") as f:
-            head = f.read(9)
+        kind = _kind(path)
     except OSError as e:
         raise CheckpointError(f"{path}: cannot be read ({e.strerror or e})") from None
-    if head.startswith(NPZ_MAGIC):
+    if kind == "npz":
         return _open_npz(path)
-    if len(head) == 9 and head[8:9] == SafetensorsFile.MAGIC_HINT:
+    if kind == "safetensors":
         return _open_safetensors(path)
     raise CheckpointError(f"{path}: is not a dinogui checkpoint "
                           "(neither a safetensors file nor an .npz archive)")
+
+
+def _kind(path: Path) -> str | None:
+    """"npz" or "safetensors" by the file's first bytes, None for anything else."""
+    with open(path, "rb") as f:
+        head = f.read(9)
+    if head.startswith(NPZ_MAGIC):
+        return "npz"
+    if len(head) == 9 and head[8:9] == SafetensorsFile.MAGIC_HINT:
+        return "safetensors"
+    return None
+
+
+def looks_like_checkpoint(path: str | os.PathLike) -> bool:
+    """True when a regular file starts like a checkpoint (reads 9 bytes; never a pipe's)."""
+    path = Path(path)
+    try:
+        kind = path.is_file() and _kind(path)
+        if kind == "safetensors":  # and a header length that fits: not text that starts "{"
+            with open(path, "rb") as f:
+                n = int.from_bytes(f.read(8), "little")
+            return 2 <= n <= min(MAX_HEADER, path.stat().st_size - 8)
+        return kind == "npz"
+    except OSError:
+        return False
 
 
 def _open_safetensors(path: Path) -> _Source:

@@ -352,7 +352,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except (UsageError, CorpusError, CheckpointError, TrainingDiverged, ValueError,
             OSError) as e:
-        msg = str(e) if not isinstance(e, OSError) else f"{e.filename or ''}: {e.strerror or e}"
+        if isinstance(e, OSError):
+            reason = e.strerror or str(e)
+            msg = f"{e.filename}: {reason}" if e.filename else reason
+        else:
+            msg = str(e)
         print(f"dinogui: error: {msg}", file=sys.stderr)
         return 2
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import signal
 import sys
@@ -132,7 +133,10 @@ class JsonLog:
         if self.file is None:
             return
         try:
-            self.file.write(json.dumps(record) + "\n")
+            # NaN and inf are not JSON (jq and JavaScript reject them): a diverged loss is null
+            clean = {k: None if isinstance(v, float) and not math.isfinite(v) else v
+                     for k, v in record.items()}
+            self.file.write(json.dumps(clean, allow_nan=False) + "\n")
             self.file.flush()
         except (OSError, ValueError) as e:
             self._fail(e)

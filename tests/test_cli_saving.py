@@ -503,3 +503,30 @@ def test_report_blocks_are_the_seeds_names_exactly(tiny_corpus):
                                                                       samples=count))
     report = trainer.step().samples
     assert report == trainer.sampler().sample(count, seed=0)  # name i drawn with seed i
+
+
+def test_the_jsonl_log_is_strict_json_even_for_a_diverged_loss(tmp_path):
+    from dinogui.run_safety import JsonLog
+
+    path = tmp_path / "log.jsonl"
+    log = JsonLog(str(path))
+    log.write({"iteration": 3, "val_loss": float("inf"), "loss": float("nan"), "chars": 5})
+    log.close()
+
+    def refuse(name):
+        raise ValueError(f"not JSON: {name}")
+
+    record = json.loads(path.read_text(), parse_constant=refuse)
+    assert record == {"iteration": 3, "val_loss": None, "loss": None, "chars": 5}
+
+
+def test_an_os_error_without_a_file_is_one_plain_line(capsys, monkeypatch):
+    from dinogui import cli
+
+    def full(args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(cli, "cmd_sample", full)
+    code = cli.main(["sample", "--checkpoint", "x.safetensors"])
+    assert code == 2
+    assert capsys.readouterr().err == "dinogui: error: No space left on device\n"

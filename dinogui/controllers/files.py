@@ -27,17 +27,8 @@ CHECKPOINT_SUFFIXES = {".npz", CHECKPOINT_SUFFIX}  # .npz: those of version 1
 
 def is_checkpoint(path: Path) -> bool:
     """A checkpoint by its name, else by its first bytes (a zip, or a safetensors header)."""
-    if path.suffix.lower() in CHECKPOINT_SUFFIXES:
-        return True
-    if not path.is_file():  # a pipe (`dinogui <(...)`): reading its head would consume it
-        return False
-    try:
-        with open(path, "rb") as f:
-            head = f.read(9)
-    except OSError:
-        return False
-    return head[:4] == b"PK\x03\x04" or (len(head) == 9 and head[8:9] == b"{"
-                                         and int.from_bytes(head[:8], "little") < 1 << 27)
+    # a pipe (`dinogui <(...)`) is never read here: its head would be lost to the corpus
+    return path.suffix.lower() in CHECKPOINT_SUFFIXES or checkpoint.looks_like_checkpoint(path)
 
 
 class FileFlows(QObject):
