@@ -85,6 +85,20 @@ def test_preset(qtbot, tmp_path, tiny_corpus):
     assert worker_config(w).preset == "classic" and "Wax" in w.worker.call(lambda t: t.params)
 
 
+def test_the_seed_fields_take_every_seed_the_command_line_takes(qtbot, tmp_path, tiny_corpus):
+    """0 to 4294967295 (RandomState's range), past QSpinBox's 2**31 - 1."""
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    top = 2**32 - 1
+    assert w.hyperparams.seed.maximum() == w.samples.seed.maximum() == top
+    apply(qtbot, w, seed=3_000_000_000)
+    seed = worker_config(w).seed
+    assert seed == 3_000_000_000 and isinstance(seed, int)
+    headless = Trainer(load_corpus(tiny_corpus), TrainConfig.for_preset("classic",
+                                                                        seed=3_000_000_000))
+    np.testing.assert_array_equal(w.worker.call(lambda t: t.params["Wax"].copy()),
+                                  headless.params["Wax"])
+
+
 # the non-default values set below, and the independent config they must give
 MODEL = dict(cell="gru", layers=2, hidden=7, optimizer="adagrad", batch_size=3, seed=11)
 LIVE = dict(lr=0.03, clip=0.25, sample_every=13, samples=4, patience=0)
@@ -246,6 +260,8 @@ def test_each_sampling_field_draws_what_dinogui_sample_draws(qtbot, tmp_path, ti
         for other, other_flags in neighbours:
             assert printed(other_flags) != names, (field, other)
     assert len(draw(qtbot, w, **{**BASE, "count": 31})) == 31
+    top = 2**32 - 1  # the largest seed: beyond what a QSpinBox holds
+    assert draw(qtbot, w, **{**BASE, "seed": top}) == printed(["--seed", str(top)])
 
 
 # -- every field has a test above -----------------------------------------------------------

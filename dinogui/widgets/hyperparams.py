@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from dinogui.core.models import MAX_LAYERS, MODELS
 from dinogui.core.optim import Optimizer
+from dinogui.core.sample_spec import MAX_SEED
 from dinogui.core.trainer import LIVE_FIELDS as TRAINER_LIVE
 from dinogui.core.trainer import PRESETS, TrainConfig
 
@@ -88,6 +89,21 @@ class CheckedDoubleSpinBox(_RangeChecked, QDoubleSpinBox):
     refused = Signal(float)
 
 
+class SeedBox(CheckedDoubleSpinBox):
+    """A seed, 0 to 4294967295 as the command line takes it: QSpinBox stops at 2**31 - 1.
+
+    A double holds every such integer exactly; shown without decimals, read as an int.
+    """
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setDecimals(0)
+        self.setRange(0, MAX_SEED)
+
+    def value(self) -> int:  # type: ignore[override]
+        return int(super().value())
+
+
 def _spin(lo: int, hi: int, tip: str, step: int = 1) -> QSpinBox:
     box = CheckedSpinBox()
     box.setRange(lo, hi)
@@ -138,8 +154,10 @@ class HyperparamsPanel(QWidget):
                                  for k in Optimizer.KINDS],
                                 "How the gradients update the weights")
         self.batch_size = _spin(1, 4096, "Names per training step", step=8)
-        self.seed = _spin(0, 2**31 - 1, "Seeds the initial weights and the order of the names: "
-                          "the same seed gives the same run")
+        self.seed = SeedBox()
+        self.seed.setKeyboardTracking(False)
+        self.seed.setToolTip("Seeds the initial weights and the order of the names: "
+                             "the same seed gives the same run")
         self.lr = _real(0.00001, 100.0, 5, "Learning rate: the step size of each update "
                         "(the seed: 0.01). Applies at the next step, even while training.\n"
                         "Too large and the loss blows up; training then pauses.")

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from dinogui.core.sampling import MAX_LEN, SampleSpec, display_name
 from dinogui.favourites import Favourites, Sampled
+from dinogui.widgets.hyperparams import SeedBox
 
 KNOWN_COLOR = QColor(130, 130, 130)
 STAR_COLOR = QColor(214, 160, 0)
@@ -177,8 +178,7 @@ class SamplesPanel(QGroupBox):
         self.count.setRange(1, 1000)
         self.count.setValue(10)
         self.count.setToolTip("How many names to draw (--count)")
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
+        self.seed = SeedBox()
         self.seed.setToolTip("The same seed and settings draw the same names from the same "
                              "model (as `dinogui sample --seed`)")
         self.temperature = QDoubleSpinBox()
