@@ -426,12 +426,17 @@ class Trainer:
             guard = self._guard = StepGuard(weights, optimizer)
         return guard
 
+    @property
+    def _batch_names(self) -> int:
+        """Names per step: batch_size, or every training name when there are fewer."""
+        return max(1, min(self.config.batch_size, len(self.train_rows)))
+
     def _typical_batch_chars(self) -> float:
-        """Characters a batch of batch_size training names holds on average."""
+        """Characters a batch of _batch_names training names holds on average."""
         typical = self._batch_chars
         if typical is None:
             lengths = self._encoded.lengths[self.train_rows] + 1  # + the newline
-            typical = self._batch_chars = float(lengths.mean()) * self.config.batch_size
+            typical = self._batch_chars = float(lengths.mean()) * self._batch_names
         return typical
 
     def _pad_batch(self, rows: np.ndarray):
@@ -440,7 +445,7 @@ class Trainer:
 
     def _epoch_order(self, rng: np.random.Generator) -> np.ndarray:
         """The next epoch's names, batch by batch, each batch of similar lengths."""
-        return bucketed_order(self.train_rows, self._encoded.lengths, self.config.batch_size, rng)
+        return bucketed_order(self.train_rows, self._encoded.lengths, self._batch_names, rng)
 
     # -- using the model -------------------------------------------------------
     def sampler(self, copy_params: bool = False, best: bool = False) -> sampling.NameSampler:

@@ -257,3 +257,17 @@ def test_best_weights_are_a_copy_taken_at_the_best_iteration():
     assert best.sample(20, seed=2) == [corpus.vocab.decode(n) for n in
                                        plain.batched_scheme(t.best_params, 2, 20)]
     assert best.sample(20, seed=2) != latest.sample(20, seed=2)
+
+
+def test_a_batch_larger_than_the_corpus_is_the_whole_corpus_each_step():
+    """Names per step beyond the training names: every name, weighted as a full batch (the
+    gradient's scale once counted the names asked for, not those there are)."""
+    corpus = corpus_from_names(["ada", "bob", "cyrus", "dan", "eve", "finnegan", "gus"])
+    runs = []
+    for batch in (7, 10_000):
+        t = Trainer(corpus, TrainConfig.for_preset("default", batch_size=batch, hidden=8,
+                                                    val_fraction=0.0, samples=0))
+        t.run(5)
+        runs.append((t.history.column("loss").copy(), t.params["W_hy"].copy()))
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
