@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
+from . import settings
 from .corpus import END, Vocab
 
-MAX_SEED = 2**32 - 1  # seeds are 0 to 2**32 - 1, RandomState's range (the classic schemes')
-# below the minimum, logits / temperature can overflow; above the maximum every letter is
-# equally likely whatever the model says
-MIN_TEMPERATURE, MAX_TEMPERATURE = 0.001, 1000.0
+MAX_SEED = settings.MAX_SEED
+MIN_TEMPERATURE = settings.SAMPLING["temperature"].low
+MAX_TEMPERATURE = settings.SAMPLING["temperature"].high
 
 
 class ConstraintError(ValueError):
@@ -45,16 +45,7 @@ class SampleSpec:
     new_only: bool = False
 
     def __post_init__(self) -> None:
-        problems = []
-        if not MIN_TEMPERATURE <= self.temperature <= MAX_TEMPERATURE:
-            problems.append(f"temperature must be between {MIN_TEMPERATURE:g} and "
-                            f"{MAX_TEMPERATURE:g}")
-        if self.top_k is not None and self.top_k < 1:
-            problems.append("top-k must be at least 1")
-        if self.min_len < 0:
-            problems.append("minimum length must be zero or more")
-        if self.max_len is not None and self.max_len < 1:
-            problems.append("maximum length must be at least 1")
+        problems = settings.check(settings.SAMPLING, asdict(self))
         if self.max_len is not None and self.min_len > self.max_len:
             problems.append(f"minimum length {self.min_len} is more than "
                             f"the maximum length {self.max_len}")

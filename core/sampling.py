@@ -41,12 +41,12 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from . import settings
 from .corpus import Vocab, escape_controls
 from .models import MODELS, as_batched, classic
 from .models.ops import softmax
 from .novelty import NearestNames
 from .sample_spec import (
-    MAX_SEED,
     ConstraintError,
     ConstraintsUnmet,
     SampleSpec,
@@ -423,8 +423,8 @@ class NameSampler:
         spec = SampleSpec() if spec is None else spec
         if count < 1:
             raise ConstraintError("the number of names must be at least 1")
-        if not 0 <= seed <= MAX_SEED:
-            raise ConstraintError(f"the seed must be 0 to {MAX_SEED}")
+        if (problem := settings.SAMPLING["seed"].problem(seed)) is not None:
+            raise ConstraintError(f"the {problem}")
         if spec.new_only and known is None:
             raise ConstraintError("new names only needs the corpus names to compare with")
         spec = spec.checked(self.vocab, self.max_len)

@@ -17,17 +17,17 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
-from . import memory, sampling, validation
+from . import memory, sampling, settings, validation
 from .batching import EncodedNames, bucketed_order
 from .corpus import Corpus
 from .guard import StepGuard
 from .history import History
-from .models import MAX_LAYERS, MODELS, as_batched, classic
+from .models import MODELS, as_batched, classic
 from .optim import Optimizer
 from .packing import ParamPack
 from .threads import limits_blas
 
-PRESETS = ("classic", "default")
+PRESETS = settings.PRESETS
 # the settings that may change between steps (Trainer.set_live); any other needs a new model
 LIVE_FIELDS = ("lr", "clip", "sample_every", "samples", "val_every", "patience")
 # each preset's smoothed losses: smooth = smooth * keep + loss * take. The seed's take is
@@ -54,71 +54,44 @@ class TrainingDiverged(ArithmeticError):
     """
 
 
+def _default(name: str):
+    return settings.TRAINING[name].default
+
+
 @dataclass(frozen=True)
 class TrainConfig:
-    preset: str = "classic"
-    hidden: int = 50
-    lr: float = 0.01
-    clip: float = 5.0
-    seed: int = 0
-    sample_every: int = 2000  # report every this many iterations
-    samples: int = 7  # names drawn at each report
-    max_len: int = sampling.MAX_LEN
+    """A run's settings; their types, limits and defaults are core.settings.TRAINING's."""
+
+    preset: str = _default("preset")
+    hidden: int = _default("hidden")
+    lr: float = _default("lr")
+    clip: float = _default("clip")
+    seed: int = _default("seed")
+    sample_every: int = _default("sample_every")  # report every this many iterations
+    samples: int = _default("samples")  # names drawn at each report
+    max_len: int = _default("max_len")
     # the default preset only
-    batch_size: int = 32
-    optimizer: str = "adam"
-    cell: str = "rnn"
-    layers: int = 1  # stacked recurrent layers, 1 to 3
-    dropout: float = 0.0  # training only: connections between layers and into the head
-    dtype: str = "float32"
+    batch_size: int = _default("batch_size")
+    optimizer: str = _default("optimizer")
+    cell: str = _default("cell")
+    layers: int = _default("layers")  # stacked recurrent layers
+    dropout: float = _default("dropout")  # training only: between layers and into the head
+    dtype: str = _default("dtype")
     # a held-out fraction of the names, measured every `val_every` iterations
     # and at every report; 0 trains on all names (the seed does)
-    val_fraction: float = 0.0
-    val_every: int = 500
+    val_fraction: float = _default("val_fraction")
+    val_every: int = _default("val_every")
     # early stopping: stop after this many validations in a row without a new best held-out
     # loss; 0 (or None) never stops, nor does a run without held-out names
-    patience: int = 0
+    patience: int = _default("patience")
 
     def __post_init__(self) -> None:
         if self.patience is None:  # "off", as 0
             object.__setattr__(self, "patience", 0)
-        problems = []
-        if self.preset not in PRESETS:
-            problems.append(f"preset must be one of {', '.join(PRESETS)}")
-        if not 1 <= self.hidden <= 4096:
-            problems.append("hidden units must be between 1 and 4096")
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            problems.append("learning rate must be a positive number")
-        if not (math.isfinite(self.clip) and self.clip > 0):
-            problems.append("gradient clip must be a positive number")
-        if not 0 <= self.seed <= sampling.MAX_SEED:
-            problems.append(f"seed must be 0 to {sampling.MAX_SEED}")
-        if self.sample_every < 1:
-            problems.append("report interval must be at least 1")
-        if self.samples < 0:
-            problems.append("names per report must be zero or more")
-        if not 1 <= self.max_len <= 1000:
-            problems.append("maximum name length must be between 1 and 1000")
-        if self.batch_size < 1:
-            problems.append("batch size must be at least 1")
-        if self.optimizer not in Optimizer.KINDS:
-            problems.append(f"optimizer must be one of {', '.join(Optimizer.KINDS)}")
-        if self.cell not in MODELS:
-            problems.append(f"cell must be one of {', '.join(MODELS)}")
-        if not 1 <= self.layers <= MAX_LAYERS:
-            problems.append(f"layers must be between 1 and {MAX_LAYERS}")
-        if not 0.0 <= self.dropout < 0.95:
-            problems.append("dropout must be at least 0 and below 0.95")
-        elif self.dropout > 0 and (self.preset, self.cell, self.layers) == ("default", "rnn", 1):
+        problems = settings.check(settings.TRAINING, asdict(self))
+        if (self.dropout > 0 and not problems
+                and (self.preset, self.cell, self.layers) == ("default", "rnn", 1)):
             problems.append("dropout needs a gru or lstm cell, or 2 or more rnn layers")
-        if self.dtype not in ("float32", "float64"):
-            problems.append("dtype must be float32 or float64")
-        if not 0.0 <= self.val_fraction <= 0.5:
-            problems.append("validation fraction must be between 0 and 0.5")
-        if self.val_every < 1:
-            problems.append("validation interval must be at least 1")
-        if not isinstance(self.patience, int) or self.patience < 0:
-            problems.append("patience must be a whole number, zero (off) or more")
         if problems:
             raise ValueError("; ".join(problems))
 

@@ -1,4 +1,8 @@
-"""argparse types for numbers: parse, then refuse a value outside its rule with one clear line."""
+"""argparse types: parse, then refuse a value outside its rule with one clear line.
+
+A setting's type and limits come from core.settings (`of(setting)`); the few numbers that
+are only the command line's (the bench's seconds and seeds) use `number` directly.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,7 @@ import argparse
 import math
 from collections.abc import Callable
 
-from dinogui.core.sample_spec import MAX_SEED, MAX_TEMPERATURE, MIN_TEMPERATURE
-
-MAX_NAME_LEN = 1000  # as TrainConfig.max_len allows
+from dinogui.core.settings import SAMPLING, Setting
 
 
 def number(kind: type, check: Callable[[float], bool], rule: str) -> Callable[[str], float]:
@@ -27,12 +29,21 @@ def number(kind: type, check: Callable[[float], bool], rule: str) -> Callable[[s
     return parse
 
 
+def of(setting: Setting) -> Callable[[str], float]:
+    """The argparse type of a setting in core.settings: its kind, its limits, its words."""
+    return number(setting.kind, setting.accepts, setting.rule())
+
+
+def help_for(setting: Setting, default: object | None = None, extra: str = "") -> str:
+    """A flag's help: the table's line, its values, the default this command applies."""
+    shown = setting.default if default is None else default
+    parts = [] if setting.choices else [setting.rule()]
+    if shown is not None:
+        parts.append(f"default {shown:g}" if isinstance(shown, float) else f"default {shown}")
+    return f"{setting.help} ({'; '.join(parts + ([extra] if extra else []))})"
+
+
 positive_int = number(int, lambda v: v >= 1, "at least 1")
-count = number(int, lambda v: v >= 0, "zero or more")
-max_len = number(int, lambda v: 1 <= v <= MAX_NAME_LEN, f"at least 1 and at most {MAX_NAME_LEN}")
-fraction = number(float, lambda v: 0 <= v <= 0.5, "between 0 and 0.5")
-dropout = number(float, lambda v: 0 <= v <= 0.9, "between 0 and 0.9")
 positive_float = number(float, lambda v: 0 < v < math.inf, "a positive number")
-seed = number(int, lambda v: 0 <= v <= MAX_SEED, f"0 to {MAX_SEED}")
-temperature = number(float, lambda v: MIN_TEMPERATURE <= v <= MAX_TEMPERATURE,
-                     f"between {MIN_TEMPERATURE:g} and {MAX_TEMPERATURE:g}")
+count = number(int, lambda v: v >= 0, "zero or more")
+seed = of(SAMPLING["seed"])

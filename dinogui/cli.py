@@ -11,26 +11,22 @@ from pathlib import Path
 import numpy as np
 
 from dinogui import __version__, bench
-from dinogui.arguments import (
-    count,
-    dropout,
-    fraction,
-    max_len,
-    positive_float,
-    positive_int,
-    seed,
-    temperature,
-)
+from dinogui.arguments import help_for, of
 from dinogui.core import checkpoint
 from dinogui.core.checkpoint import CheckpointError
 from dinogui.core.corpus import CorpusError, bundled_corpus_path, load_corpus
-from dinogui.core.models import MAX_LAYERS, MODELS
 from dinogui.core.novelty import NearestNames
-from dinogui.core.optim import Optimizer
-from dinogui.core.sample_spec import MAX_SEED, MAX_TEMPERATURE, MIN_TEMPERATURE, SampleSpec
+from dinogui.core.sample_spec import SampleSpec
 from dinogui.core.sampling import display_name
+from dinogui.core.settings import ITERATIONS, SAMPLING, TRAINING
 from dinogui.core.threads import training_threads
-from dinogui.core.trainer import LIVE_FIELDS, PRESETS, TrainConfig, Trainer, TrainingDiverged
+from dinogui.core.trainer import (
+    LIVE_FIELDS,
+    PRESET_DEFAULTS,
+    TrainConfig,
+    Trainer,
+    TrainingDiverged,
+)
 from dinogui.run_safety import (
     JsonLog,
     Printer,
@@ -39,7 +35,6 @@ from dinogui.run_safety import (
     save_or_rescue,
 )
 
-DEFAULT_ITERATIONS = 35_000  # the exercise's num_iterations
 COMMANDS = ("train", "sample", "bench")
 
 
@@ -69,31 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train headless, printing reports like the seed")
     t.add_argument("--corpus", help="text file, one name per line (default: bundled dinosaurs)")
     t.add_argument("--no-lowercase", action="store_true", help="keep the names' capitals")
-    t.add_argument("--preset", choices=PRESETS, help="classic (the seed, exactly) or default")
-    t.add_argument("--iterations", type=count, default=DEFAULT_ITERATIONS,
-                   help=f"steps to run now (default {DEFAULT_ITERATIONS})")
-    t.add_argument("--hidden", type=positive_int, help="hidden units (default 50)")
-    t.add_argument("--lr", type=positive_float, help="learning rate (default 0.01)")
-    t.add_argument("--clip", type=positive_float, help="clip gradients to [-X, X] (default 5)")
-    t.add_argument("--seed", type=seed,
-                   help=f"RNG seed, 0 to {MAX_SEED} (default 0, the seed's own seeding)")
-    t.add_argument("--batch-size", type=positive_int, help="names per step (default preset)")
-    t.add_argument("--cell", choices=sorted(MODELS), help="recurrent cell (default preset)")
-    t.add_argument("--layers", type=positive_int,
-                   help=f"stacked recurrent layers, 1 to {MAX_LAYERS} (default preset)")
-    t.add_argument("--dropout", type=dropout,
-                   help="dropout between layers and into the output, 0 to 0.9 (default preset)")
-    t.add_argument("--optimizer", choices=Optimizer.KINDS,
-                   help="sgd, adagrad or adam (default preset; classic is the seed's SGD)")
-    t.add_argument("--val-fraction", type=fraction,
-                   help="hold out this fraction of the names (default 0.1; classic 0)")
-    t.add_argument("--val-every", type=positive_int,
-                   help="measure the held-out loss every N iterations (default 500)")
-    t.add_argument("--patience", type=count,
-                   help="stop after N held-out measurements in a row without a new best "
-                        "(needs held-out names; default 0: off)")
-    t.add_argument("--sample-every", type=positive_int, help="report interval (default 2000)")
-    t.add_argument("--samples", type=count, help="names drawn at each report (default 7)")
+    t.add_argument("--iterations", type=of(ITERATIONS), default=ITERATIONS.default,
+                   help=help_for(ITERATIONS))
+    for name in TRAIN_FLAGS:
+        _add_setting(t, TRAINING[name])
     t.add_argument("--save", metavar="CKPT", help="write a checkpoint here at the end")
     t.add_argument("--resume", metavar="CKPT", help="continue from this checkpoint")
     t.add_argument("--log-jsonl", metavar="PATH", help="write one JSON object per report")
@@ -101,20 +75,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("sample", help="draw names from a checkpoint")
     s.add_argument("--checkpoint", required=True, metavar="CKPT")
-    s.add_argument("--count", type=positive_int, default=10)
-    s.add_argument("--seed", type=seed, default=0, help=f"0 to {MAX_SEED} (default 0)")
-    s.add_argument("--temperature", type=temperature, default=1.0,
-                   help=f"{MIN_TEMPERATURE:g} to {MAX_TEMPERATURE:g} (default 1)")
-    s.add_argument("--max-len", type=max_len, default=None, help="default 50, at most 1000")
+    for name in ("count", "seed", "temperature", "max_len"):
+        setting = SAMPLING[name]
+        s.add_argument(setting.flag, type=of(setting), default=setting.default,
+                       help=help_for(setting, "the model's" if name == "max_len" else None))
     s.add_argument("--best", action="store_true",
                    help="use the parameters with the best held-out loss (when validated)")
-    s.add_argument("--top-k", type=positive_int, default=None, metavar="K",
-                   help="draw each letter from the K most likely only (1: greedy)")
+    s.add_argument("--top-k", type=of(SAMPLING["top_k"]), default=None, metavar="K",
+                   help=help_for(SAMPLING["top_k"]))
     s.add_argument("--prefix", default="", metavar="S", help="names start with S")
     s.add_argument("--suffix", default="", metavar="S",
                    help="names end with S (drawn whole, others redrawn)")
-    s.add_argument("--min-len", type=count, default=0, metavar="N",
-                   help="at least N letters (the end is held back until then)")
+    s.add_argument("--min-len", type=of(SAMPLING["min_len"]), default=0, metavar="N",
+                   help=help_for(SAMPLING["min_len"], extra="; the end is held back until "
+                                 "then"))
     s.add_argument("--new-only", action="store_true",
                    help="drop names already in the corpus and redraw (count on stderr)")
     s.add_argument("--scores", action="store_true",
@@ -126,6 +100,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench.add_parser(sub)
     return parser
+
+
+# the settings `train` takes as flags, in --help's order; the values come from core.settings
+TRAIN_FLAGS = ("preset", "hidden", "lr", "clip", "seed", "batch_size", "cell", "layers",
+               "dropout", "optimizer", "val_fraction", "val_every", "patience", "sample_every",
+               "samples")
+# what --help says each preset does with a setting it sets itself
+PRESET_NOTES = {"preset": "classic: the original exercise, exactly"}
+
+
+def _add_setting(parser: argparse.ArgumentParser, setting) -> None:
+    """A flag for a setting of core.settings: its type, limits and help from the table."""
+    extra = "; ".join(f"the {p} preset: {d[setting.name]}" for p, d in PRESET_DEFAULTS.items()
+                      if setting.name in d)
+    extra = PRESET_NOTES.get(setting.name, extra)
+    if setting.choices:
+        parser.add_argument(setting.flag, choices=setting.choices,
+                            help=help_for(setting, extra=extra))
+    else:
+        parser.add_argument(setting.flag, type=of(setting), help=help_for(setting, extra=extra))
 
 
 # flags the classic preset has no use for: it is the seed, one name per step with SGD

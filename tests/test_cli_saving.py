@@ -483,7 +483,7 @@ def test_ctrl_c_during_a_huge_report_stops_after_the_block_being_drawn(capsys, t
 
     monkeypatch.setattr(NameSampler, "sample", sample)
     target = tmp_path / "c.npz"
-    code, out, err = run(capsys, "train", "--corpus", tiny_corpus, "--samples", "1000000",
+    code, out, err = run(capsys, "train", "--corpus", tiny_corpus, "--samples", "1000",
                          "--iterations", "5", "--save", target)
     assert code == 130, err
     assert blocks == [(REPORT_BLOCK, 0)]

@@ -403,8 +403,9 @@ def test_a_damaged_settings_file_is_clamped_or_ignored_and_the_window_starts(qtb
     assert (hp.samples.value(), hp.layers.value()) == (7, 1)
     assert (sp.count.value(), sp.seed.value(), sp.temperature.value()) == (10, 0, 1.0)
     assert sp.prefix.text() == "" and not sp.new_only.isChecked() and sp.top_k.value() == 0
-    # a number the box can hold but out of its range: clamped
-    assert hp.budget.value() == 0 and sp.max_len.value() == 1000
+    # out of the settings table's range: ignored, never clamped to another value
+    assert hp.budget.value() == 35_000
+    assert sp.max_len.value() == 1000  # the Sample panel's own box clamps
     assert hp.cell.currentData() == "lstm"  # the sound values are kept
     assert w.config.hidden == 50 and w.config.seed == 0  # and the model uses them
 

@@ -28,13 +28,14 @@ def type_into(qtbot, box, text: str, key=Qt.Key.Key_Return) -> None:
 # -- out-of-range values are refused with their range ---------------------------------------
 
 @pytest.mark.parametrize(("field", "typed", "kept", "message"), [
-    ("lr", "500", 0.01, "Learning rate 500 is out of range: it takes 0.00001 to 100. "
-                        "Kept 0.01."),
-    ("clip", "0.001", 5.0, "Gradient clip 0.001 is out of range: it takes 0.01 to 1,000. "
-                           "Kept 5."),
-    ("samples", "200", 7, "Names per report 200 is out of range: it takes 0 to 100. Kept 7."),
-    ("budget", "-5", 35_000, "Iterations -5 is out of range: it takes 0 (unlimited) to "
-                             "100,000,000. Kept 35,000."),
+    ("lr", "-1", 0.01, "Learning rate -1 is out of range: it must be a positive number. "
+                       "Kept 0.01."),
+    ("clip", "-0.001", 5.0, "Gradient clip -0.001 is out of range: it must be a positive "
+                            "number. Kept 5."),
+    ("samples", "2000", 7, "Names per report 2000 is out of range: it must be between 0 and "
+                           "1000. Kept 7."),
+    ("budget", "-5", 35_000, "Iterations -5 is out of range: it must be between 0 and "
+                             "1000000000. Kept 35,000."),
 ])
 def test_an_out_of_range_value_is_refused_with_its_range(qtbot, field, typed, kept, message):
     panel = HyperparamsPanel()

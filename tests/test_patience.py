@@ -162,7 +162,7 @@ def test_train_resume_takes_patience(capsys, tmp_path, reference):
     (["--patience", "3"], "--patience needs held-out names"),  # classic holds none out
     (["--preset", "default", "--val-fraction", "0", "--patience", "3"],
      "--patience needs held-out names"),
-    (["--preset", "default", "--patience", "-1"], "'-1' must be zero or more"),
+    (["--preset", "default", "--patience", "-1"], "'-1' must be between 0 (off) and 1000000"),
 ])
 def test_train_patience_refusals(capsys, argv, message):
     code, out, err = run(capsys, "train", "--iterations", "5", *argv)

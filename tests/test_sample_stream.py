@@ -187,7 +187,7 @@ def test_seed_range_is_0_to_2_to_the_32_minus_1(capsys, trainers, tmp_path):
         code, out, err = run(capsys, *argv)
         assert code == 2 and out == ""
         assert err.count("\n") == 1 and err.startswith("dinogui: error:")
-        assert "0 to 4294967295" in err
+        assert "0 and 4294967295" in err
     # the largest seed works, in the classic schemes too (their RandomState seeds wrap)
     code, out, err = run(capsys, "sample", "--checkpoint", path, "--seed", "4294967295",
                          "--count", "3")
@@ -195,9 +195,9 @@ def test_seed_range_is_0_to_2_to_the_32_minus_1(capsys, trainers, tmp_path):
     code, out, err = run(capsys, "train", "--iterations", "2", "--seed", "4294967295",
                          "--quiet")
     assert code == 0, err
-    with pytest.raises(ConstraintError, match="0 to 4294967295"):
+    with pytest.raises(ConstraintError, match="0 and 4294967295"):
         trainers["classic"].sampler().draw(3, seed=2**32)
-    with pytest.raises(ValueError, match="0 to 4294967295"):
+    with pytest.raises(ValueError, match="0 and 4294967295"):
         TrainConfig(seed=2**32)
 
 

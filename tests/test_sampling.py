@@ -358,7 +358,7 @@ def test_cli_impossible_constraints_exit_2_with_one_line(capsys, ckpt):
         (["--min-len", "9", "--max-len", "5"], "more than the maximum"),
         (["--prefix", "nikolaus", "--suffix", "abc", "--max-len", "10"], "at least 11"),
         (["--suffix", "qvqvq", "--count", "2"], "draws"),
-        (["--top-k", "0"], "at least 1"),
+        (["--top-k", "0"], "'0' must be between 1 and 1000"),
         (["--corpus", "x.txt"], "--new-only or --scores"),
     ]:
         code, out, err = run(capsys, "sample", "--checkpoint", ckpt, *argv)

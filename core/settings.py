@@ -1,0 +1,151 @@
+"""Every setting a user can give, once: its type, limits, default, unit and one line of help.
+
+TrainConfig and SampleSpec validate against this table; the command line's argument types
+(dinogui.arguments), the window's fields (dinogui.widgets.fields) and checkpoint loading
+(through TrainConfig) read it. A limit written anywhere else is a bug: tests walk the table
+and check every option and field against it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .models import MAX_LAYERS, MODELS
+from .optim import Optimizer
+
+MAX_SEED = 2**32 - 1  # RandomState's range, which the classic schemes use
+# Counts saved in checkpoints stay far below 2**53, so they survive JSON and float readers,
+# and a report or check interval this large already means "never".
+MAX_INTERVAL = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting. Numbers lie in [low, high]; `positive` excludes 0 as the low end and
+    leaves the top open (a rate: any positive finite number)."""
+
+    name: str
+    kind: type  # int, float or str
+    default: object
+    label: str  # as a sentence names it: "hidden units"
+    help: str
+    low: float | None = None
+    high: float | None = None
+    positive: bool = False
+    choices: tuple[str, ...] = ()
+    off: str | None = None  # what the lowest value means when it is special ("off")
+    unit: str = ""
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def rule(self) -> str:
+        """The values it takes, as an error or a tooltip says them."""
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.positive:
+            return "a positive number"
+        low = _number(self.low) + (f" ({self.off})" if self.off else "")
+        if self.high is None:
+            return "zero or more" if self.low == 0 else f"at least {low}"
+        return f"between {low} and {_number(self.high)}"
+
+    def problem(self, value: object) -> str | None:
+        """Why `value` is refused, or None when it is fine."""
+        if self.choices:
+            return None if value in self.choices else f"{self.label} must be {self.rule()}"
+        ok_type = (int,) if self.kind is int else (int, float)
+        if isinstance(value, bool) or not isinstance(value, ok_type):
+            return f"{self.label} must be {'a whole number' if self.kind is int else 'a number'}"
+        if not self.accepts(value):
+            return f"{self.label} must be {self.rule()}"
+        return None
+
+    def accepts(self, value: float) -> bool:
+        if not math.isfinite(value):
+            return False
+        if self.positive:
+            return value > 0
+        return (self.low is None or value >= self.low) and (
+            self.high is None or value <= self.high)
+
+
+def _number(x: float | None) -> str:
+    """1000000 and 0.9 (not 1e+06 or 0.90000): as a user would type it."""
+    if x is None:
+        return ""
+    return f"{int(x)}" if float(x).is_integer() else f"{x:g}"
+
+
+def _table(*settings: Setting) -> dict[str, Setting]:
+    return {s.name: s for s in settings}
+
+
+PRESETS = ("classic", "default")
+
+# what a model is and how it trains (core.trainer.TrainConfig). The defaults are the
+# original exercise's; each preset's own changes are core.trainer.PRESET_DEFAULTS.
+TRAINING = _table(
+    Setting("preset", str, "classic", "preset", "the training recipe", choices=PRESETS),
+    Setting("hidden", int, 50, "hidden units", "hidden units per layer", 1, 4096),
+    Setting("lr", float, 0.01, "learning rate", "the step size of each update",
+            positive=True),
+    Setting("clip", float, 5.0, "gradient clip", "gradients are clipped to [-clip, clip]",
+            positive=True),
+    Setting("seed", int, 0, "seed", "seeds the initial weights and the order of the names",
+            0, MAX_SEED),
+    Setting("sample_every", int, 2000, "report interval", "report every this many iterations",
+            1, MAX_INTERVAL, unit="iterations"),
+    Setting("samples", int, 7, "names per report", "names drawn at each report", 0, 1000,
+            unit="names"),
+    Setting("max_len", int, 50, "maximum name length", "the most letters a drawn name has",
+            1, 1000, unit="letters"),
+    Setting("batch_size", int, 32, "batch size", "names per training step", 1, 1_000_000,
+            unit="names"),
+    Setting("optimizer", str, "adam", "optimizer", "how the gradients update the weights",
+            choices=Optimizer.KINDS),
+    Setting("cell", str, "rnn", "cell", "the recurrent cell", choices=tuple(MODELS)),
+    Setting("layers", int, 1, "layers", "stacked recurrent layers", 1, MAX_LAYERS),
+    Setting("dropout", float, 0.0, "dropout", "dropout between layers and into the output",
+            0.0, 0.9),
+    Setting("dtype", str, "float32", "dtype", "floating-point type of the weights",
+            choices=("float32", "float64")),
+    Setting("val_fraction", float, 0.0, "validation fraction", "fraction of the names held out",
+            0.0, 0.5),
+    Setting("val_every", int, 500, "validation interval",
+            "measure the held-out loss every this many iterations", 1, MAX_INTERVAL,
+            unit="iterations"),
+    Setting("patience", int, 0, "patience",
+            "stop after this many held-out checks in a row without a new best",
+            0, 1_000_000, off="off", unit="checks"),
+)
+
+# how names are drawn (core.sample_spec.SampleSpec) and how many
+SAMPLING = _table(
+    # below the minimum, logits / temperature can overflow; above the maximum every letter
+    # is equally likely whatever the model says
+    Setting("temperature", float, 1.0, "temperature",
+            "divides the logits: below 1 bolder, above 1 wilder", 0.001, 1000.0),
+    Setting("top_k", int, None, "top-k", "draw each letter from the K most likely only "
+            "(1: greedy)", 1, 1000),
+    Setting("min_len", int, 0, "minimum length", "at least this many letters", 0, 1000,
+            unit="letters"),
+    Setting("max_len", int, None, "maximum length", "at most this many letters", 1, 1000,
+            unit="letters"),
+    Setting("count", int, 10, "count", "names to draw", 1, MAX_INTERVAL, unit="names"),
+    Setting("seed", int, 0, "seed", "the same seed gives the same names", 0, MAX_SEED),
+)
+
+# how long a run goes on (the command line's --iterations, the window's Iterations)
+ITERATIONS = Setting("iterations", int, 35_000, "iterations",
+                     "steps to train (the original exercise: 35,000)", 0, MAX_INTERVAL,
+                     unit="iterations")
+
+
+def check(table: dict[str, Setting], values: dict[str, object]) -> list[str]:
+    """The problems of these values (None means unset and passes), in the table's order."""
+    return [p for name, s in table.items()
+            if name in values and values[name] is not None
+            and (p := s.problem(values[name])) is not None]
