@@ -37,7 +37,7 @@ from .checkpoint_format import (
     to_safetensors,
 )
 from .checkpoint_schema import Invalid
-from .corpus import MAX_CORPUS_BYTES, Corpus, Vocab
+from .corpus import MAX_CORPUS_BYTES, Corpus, Vocab, quote
 from .history import COLUMNS, History
 from .legacy_npz import MAGIC as NPZ_MAGIC
 from .legacy_npz import LegacyNpz, Pickled
@@ -130,9 +130,17 @@ def describe(path: str | os.PathLike) -> str:
                     or not isinstance(corpus.get("source"), str):
                 raise Invalid("its metadata is incomplete")
             iteration = schema.count(state.get("iteration"), "its iteration")
-            return f"iteration {iteration:,} on {Path(corpus['source']).stem}"
+            return f"iteration {iteration:,} on {quote(Path(corpus['source']).stem)}"
     except Exception as e:
         raise _refusal(path, e) from None
+
+
+MAX_PATH_SHOWN = 1000  # characters of a path in a message
+
+
+def _where(path: Path) -> str:
+    """The path as a message shows it (escaped, bounded)."""
+    return quote(path, MAX_PATH_SHOWN)
 
 
 def _refusal(p: Path, e: Exception) -> Exception:
@@ -141,18 +149,18 @@ def _refusal(p: Path, e: Exception) -> Exception:
         return e
     if isinstance(e, Pickled):
         return CheckpointError(
-            f"{p}: holds pickled Python objects; refusing to load it "
+            f"{_where(p)}: holds pickled Python objects; refusing to load it "
             "(checkpoints never need them, and unpickling can run code)")
     if isinstance(e, (Damaged, Invalid)):
-        return CheckpointError(f"{p}: damaged checkpoint: {e}")
+        return CheckpointError(f"{_where(p)}: damaged checkpoint: {e}")
     if isinstance(e, OSError):
-        return CheckpointError(f"{p}: cannot be read ({e.strerror or e})")
+        return CheckpointError(f"{_where(p)}: cannot be read ({e.strerror or e})")
     if isinstance(e, MemoryError):
-        return CheckpointError(f"{p}: damaged checkpoint: it declares more data than fits "
+        return CheckpointError(f"{_where(p)}: damaged checkpoint: it declares more data than fits "
                                "in memory")
     if isinstance(e, (ValueError, TypeError, KeyError, IndexError, AttributeError,
                       ArithmeticError, RuntimeError, struct.error, zlib.error)):
-        return CheckpointError(f"{p}: damaged checkpoint ({type(e).__name__}: {str(e)[:120]})")
+        return CheckpointError(f"{_where(p)}: damaged checkpoint ({type(e).__name__}: {quote(e, 120)})")
     return e
 
 
@@ -175,22 +183,22 @@ def _open(path: Path) -> _Source:
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        raise CheckpointError(f"{path}: no such file") from None
+        raise CheckpointError(f"{_where(path)}: no such file") from None
     except OSError as e:
-        raise CheckpointError(f"{path}: cannot be read ({e.strerror or e})") from None
+        raise CheckpointError(f"{_where(path)}: cannot be read ({e.strerror or e})") from None
     if stat.S_ISDIR(mode):
-        raise CheckpointError(f"{path}: is a folder, not a checkpoint")
+        raise CheckpointError(f"{_where(path)}: is a folder, not a checkpoint")
     if not stat.S_ISREG(mode):  # a pipe would block the open until something writes to it
-        raise CheckpointError(f"{path}: is a device or a pipe, not a checkpoint file")
+        raise CheckpointError(f"{_where(path)}: is a device or a pipe, not a checkpoint file")
     try:
         kind = _kind(path)
     except OSError as e:
-        raise CheckpointError(f"{path}: cannot be read ({e.strerror or e})") from None
+        raise CheckpointError(f"{_where(path)}: cannot be read ({e.strerror or e})") from None
     if kind == "npz":
         return _open_npz(path)
     if kind == "safetensors":
         return _open_safetensors(path)
-    raise CheckpointError(f"{path}: is not a dinogui checkpoint "
+    raise CheckpointError(f"{_where(path)}: is not a dinogui checkpoint "
                           "(neither a safetensors file nor an .npz archive)")
 
 
@@ -224,7 +232,7 @@ def _open_safetensors(path: Path) -> _Source:
     try:
         md = f.metadata
         if md.get("format") != FORMAT:
-            raise CheckpointError(f"{path}: is a safetensors file but not a dinogui checkpoint")
+            raise CheckpointError(f"{_where(path)}: is a safetensors file but not a dinogui checkpoint")
         _check_version(path, md.get("version"), str(VERSION))
         meta = strict_json(md.get("dinogui", ""), "its metadata")
         if not isinstance(meta, dict):
@@ -240,13 +248,13 @@ def _open_npz(path: Path) -> _Source:
     try:
         e = z.entries.get("meta")
         if e is None:
-            raise CheckpointError(f"{path}: is not a dinogui checkpoint (an .npz archive "
+            raise CheckpointError(f"{_where(path)}: is not a dinogui checkpoint (an .npz archive "
                                   "without dinogui's metadata)")
         if e.dtype != np.uint8 or len(e.shape) != 1 or e.nbytes > MAX_META_BYTES:
             raise Damaged("its metadata is not a block of text")
         meta = strict_json(z.read("meta").tobytes(), "its metadata")
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise CheckpointError(f"{path}: is not a dinogui checkpoint")
+            raise CheckpointError(f"{_where(path)}: is not a dinogui checkpoint")
         _check_version(path, meta.get("version"), 1)
         return _Source(*_from_v1(meta, z), z.close, legacy=True)
     except BaseException:
@@ -256,8 +264,8 @@ def _open_npz(path: Path) -> _Source:
 
 def _check_version(path: Path, found, wanted) -> None:
     if found != wanted:
-        shown = str(found)[:20]
-        raise CheckpointError(f"{path}: checkpoint format version {shown} is not supported "
+        shown = quote(found, 20)
+        raise CheckpointError(f"{_where(path)}: checkpoint format version {shown} is not supported "
                               f"(this dinogui reads versions 1 and {VERSION})")
 
 

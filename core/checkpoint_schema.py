@@ -15,7 +15,7 @@ from dataclasses import fields
 import numpy as np
 
 from .checkpoint_format import Entry
-from .corpus import Vocab
+from .corpus import Vocab, quote
 from .history import BUCKETS, CHUNK, COLUMNS, RECENT
 from .models import MODELS
 from .optim import Optimizer
@@ -89,8 +89,7 @@ def _int_below(x, high: int) -> bool:
 
 
 def _show(v) -> str:
-    text = repr(v)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return quote(repr(v), 40)
 
 
 BY_ANNOTATION = {"int": count, "float": real, "int | None": optional(count),
@@ -284,7 +283,7 @@ def check_declared(e: dict[str, Entry], legacy: bool, config: TrainConfig, V: in
                               f"optimizer that has taken {optimizer.t if optimizer else 0} steps")
             if name.startswith("best/"):
                 raise Invalid("it holds best parameters but no best held-out loss")
-            raise Invalid(f"it holds an unexpected array {name!r}")
+            raise Invalid(f"it holds an unexpected array '{quote(name, 80)}'")
     for name, (dtype, shape) in want.items():
         entry = e.get(name)
         if entry is None:

@@ -23,7 +23,7 @@ from dinogui.arguments import (
 )
 from dinogui.core import checkpoint
 from dinogui.core.checkpoint import CheckpointError
-from dinogui.core.corpus import CorpusError, bundled_corpus_path, load_corpus
+from dinogui.core.corpus import CorpusError, bundled_corpus_path, load_corpus, quote
 from dinogui.core.models import MAX_LAYERS, MODELS
 from dinogui.core.novelty import NearestNames
 from dinogui.core.optim import Optimizer
@@ -39,6 +39,7 @@ from dinogui.run_safety import (
     save_or_rescue,
 )
 
+MAX_ERROR_LINE = 2000  # characters of an error line: whatever a file or argument held
 DEFAULT_ITERATIONS = 35_000  # the exercise's num_iterations
 COMMANDS = ("train", "sample", "bench")
 
@@ -249,7 +250,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 problem = f"{args.save} holds the last good weights"
             error = "; ".join(e for e in (error, problem) if e) or None
     if error is not None:
-        print(f"dinogui: error: {error}", file=sys.stderr)
+        print(f"dinogui: error: {quote(error, MAX_ERROR_LINE)}", file=sys.stderr)
         return 2
     return interrupt.exit_code() if interrupt.is_set() else 0
 
@@ -357,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
             msg = f"{e.filename}: {reason}" if e.filename else reason
         else:
             msg = str(e)
-        print(f"dinogui: error: {msg}", file=sys.stderr)
+        print(f"dinogui: error: {quote(msg, MAX_ERROR_LINE)}", file=sys.stderr)
         return 2
 
 

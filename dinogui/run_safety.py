@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from dinogui.core import atomic, checkpoint
-from dinogui.core.corpus import bundled_corpus_path
+from dinogui.core.corpus import bundled_corpus_path, quote
 from dinogui.core.trainer import Trainer
 from dinogui.datadir import default_data_dir
 
@@ -68,7 +68,7 @@ def interrupt_between_steps():
 
 def _warn(message: str) -> None:
     with contextlib.suppress(OSError, ValueError):
-        print(f"dinogui: warning: {message}", file=sys.stderr, flush=True)
+        print(f"dinogui: warning: {quote(message, 2000)}", file=sys.stderr, flush=True)
 
 
 class Printer:
