@@ -160,7 +160,8 @@ def _refusal(p: Path, e: Exception) -> Exception:
                                "in memory")
     if isinstance(e, (ValueError, TypeError, KeyError, IndexError, AttributeError,
                       ArithmeticError, RuntimeError, struct.error, zlib.error)):
-        return CheckpointError(f"{_where(p)}: damaged checkpoint ({type(e).__name__}: {quote(e, 120)})")
+        return CheckpointError(f"{_where(p)}: damaged checkpoint "
+                               f"({type(e).__name__}: {quote(e, 120)})")
     return e
 
 
@@ -232,7 +233,8 @@ def _open_safetensors(path: Path) -> _Source:
     try:
         md = f.metadata
         if md.get("format") != FORMAT:
-            raise CheckpointError(f"{_where(path)}: is a safetensors file but not a dinogui checkpoint")
+            raise CheckpointError(f"{_where(path)}: is a safetensors file but not a dinogui "
+                                  "checkpoint")
         _check_version(path, md.get("version"), str(VERSION))
         meta = strict_json(md.get("dinogui", ""), "its metadata")
         if not isinstance(meta, dict):

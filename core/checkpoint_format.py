@@ -127,7 +127,8 @@ class SafetensorsFile:
         for name, info in header.items():
             entry, (begin, end) = _entry(name, info)
             if end - begin != entry.nbytes:
-                raise Damaged(f"the byte range of '{quote(name, 80)}' does not match its dtype and shape")
+                raise Damaged(f"the byte range of '{quote(name, 80)}' does not match its dtype "
+                              "and shape")
             self.entries[name] = entry
             self._offsets[name] = begin
             spans.append((begin, end))

@@ -76,7 +76,8 @@ class LegacyNpz:
         if info.flag_bits & 0x1:
             raise Damaged(f"its member '{quote(name, 80)}' is encrypted")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise Damaged(f"its member '{quote(name, 80)}' uses compression method {info.compress_type}, "
+            raise Damaged(f"its member '{quote(name, 80)}' uses compression method "
+                          f"{info.compress_type}, "
                           "which dinogui never writes")
         if info.compress_type == zipfile.ZIP_STORED:
             limit = info.compress_size
@@ -96,7 +97,8 @@ class LegacyNpz:
             return self._zip.open(info)
         except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError,
                 EOFError) as e:
-            raise Damaged(f"its member '{quote(info.filename, 80)}' cannot be opened ({e})") from None
+            raise Damaged(f"its member '{quote(info.filename, 80)}' cannot be opened "
+                          f"({quote(e, 120)})") from None
 
     def read(self, name: str) -> np.ndarray:
         """The array's values (its dtype and shape as `entries` declared), CRC checked."""
@@ -129,7 +131,8 @@ def _npy_header(f, name: str) -> tuple[Entry, int]:
         raise
     except (ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile, SyntaxError,
             TypeError, MemoryError, RecursionError) as e:
-        raise Damaged(f"its member '{quote(name, 80)}' is not a NumPy array ({str(e)[:80]})") from None
+        raise Damaged(f"its member '{quote(name, 80)}' is not a NumPy array "
+                      f"({quote(e, 80)})") from None
     if dtype.hasobject:
         raise Pickled(name)
     if fortran and len(shape) > 1:
