@@ -38,6 +38,7 @@ from .checkpoint_format import (
 )
 from .checkpoint_schema import Invalid
 from .corpus import MAX_CORPUS_BYTES, Corpus, Vocab, quote
+from .guard import MAX_MAGNITUDE
 from .history import COLUMNS, History
 from .legacy_npz import MAGIC as NPZ_MAGIC
 from .legacy_npz import LegacyNpz, Pickled
@@ -365,7 +366,11 @@ def _finite_arrays(src: _Source, names: list[str], prefix: str,
         if name.startswith(prefix):
             v = src.read(name)
             if not np.isfinite(v).all():
-                raise Invalid(f"its {what} {name[len(prefix):]} holds NaN or infinite values")
+                raise Invalid(f"its {what} {quote(name[len(prefix):], 80)} holds NaN or "
+                              "infinite values")
+            if v.size and np.abs(v).max() > MAX_MAGNITUDE:  # training never keeps such values
+                raise Invalid(f"its {what} {quote(name[len(prefix):], 80)} holds values "
+                              f"beyond \u00b1{MAX_MAGNITUDE:g}, which no dinogui training keeps")
             out[name[len(prefix):]] = v
     return out
 
