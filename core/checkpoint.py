@@ -306,14 +306,14 @@ def _rebuild(src: _Source) -> Trainer:
     for key in ("config", "vocab", "corpus", "state", "optimizer"):
         if key not in m:
             raise Invalid(f"its metadata has no {key}")
-    config = schema.config_from(m["config"])
+    config = schema.config_from(m["config"], src.legacy)
     vocab = schema.vocab_from(m["vocab"])
     corpus_fields = m["corpus"]
     if not (isinstance(corpus_fields, dict) and isinstance(corpus_fields.get("source"), str)
             and isinstance(corpus_fields.get("lowercase"), bool)):
         raise Invalid("its corpus fields (source, lowercase) are malformed")
     state = schema.state_from(m["state"], config)
-    optimizer = schema.optimizer_from(m["optimizer"], config)
+    optimizer = schema.optimizer_from(m["optimizer"], config, src.legacy)
 
     names = _names(src, vocab)
     corpus = Corpus(names, vocab, corpus_fields["source"], corpus_fields["lowercase"])

@@ -122,13 +122,20 @@ def state_rule(name: str):
     return STATE_RULES.get(name) or BY_ANNOTATION[f.type]
 
 
-def config_from(d) -> TrainConfig:
-    """TrainConfig from its dict, every field type-checked by its annotation, then ranged."""
+def config_from(d, legacy: bool = False) -> TrainConfig:
+    """TrainConfig from its dict, every field type-checked by its annotation, then ranged.
+
+    legacy: a version 1 file, whose settings added since take their defaults; the current
+    format holds every setting, so one missing is refused (a default could silently change
+    the run, e.g. batch 32 where it used 48).
+    """
     if not isinstance(d, dict):
         raise Invalid("its settings are not a table of values")
     values = {}
     for f in fields(TrainConfig):
         if f.name not in d:
+            if not legacy:
+                raise Invalid(f"its settings have no {f.name}")
             continue  # saved before the setting existed: its default
         v, kind = d[f.name], f.type
         if kind.endswith(" | None") and v is None:
@@ -150,8 +157,9 @@ def config_from(d) -> TrainConfig:
         raise Invalid(f"its settings are out of range ({e})") from None
 
 
-def optimizer_from(d, config: TrainConfig) -> Optimizer | None:
-    """The optimizer's settings (state slots come later); None for classic."""
+def optimizer_from(d, config: TrainConfig, legacy: bool = False) -> Optimizer | None:
+    """The optimizer's settings (state slots come later); None for classic. As for
+    config_from, only a version 1 file may leave one out."""
     if config.preset == "classic":
         if d is not None:
             raise Invalid("a classic model has no optimizer, but it holds one")
@@ -163,7 +171,11 @@ def optimizer_from(d, config: TrainConfig) -> Optimizer | None:
                       f"{config.optimizer}")
     values = {}
     for f in fields(Optimizer):
-        if not f.init or f.name in ("kind", "state") or f.name not in d:
+        if not f.init or f.name in ("kind", "state"):
+            continue
+        if f.name not in d:
+            if not legacy:
+                raise Invalid(f"its optimizer's settings have no {f.name}")
             continue
         rule = count if f.type == "int" else real
         values[f.name] = rule(d[f.name], f"its optimizer's {f.name}")
