@@ -167,10 +167,17 @@ def _resumed(args: argparse.Namespace) -> Trainer:
     return trainer
 
 
-def _check_patience(trainer: Trainer) -> None:
-    if trainer.config.patience and not len(trainer.val_rows):
+def _check_patience(trainer: Trainer, args: argparse.Namespace) -> None:
+    if not trainer.config.patience or len(trainer.val_rows):
+        return
+    if not args.resume:
         raise UsageError("--patience needs held-out names: give --val-fraction (the default "
                          "preset holds out 0.1; classic none)")
+    # a resume keeps the checkpoint's names and split: --val-fraction cannot help here
+    given = "--patience" if args.patience is not None else "its patience setting"
+    raise UsageError(f"--resume {args.resume}: {given} ({trainer.config.patience}) needs "
+                     "held-out names and this model has none (a resume cannot add them): "
+                     "resume with --patience 0, or train anew with --val-fraction")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -180,7 +187,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         corpus = load_corpus(args.corpus or bundled_corpus_path(), not args.no_lowercase)
         trainer = Trainer(corpus, _config_for(args))
-    _check_patience(trainer)
+    _check_patience(trainer, args)
     out = Printer()
     say = (lambda *a, **k: None) if args.quiet else out
     st = trainer.corpus.stats()
