@@ -107,3 +107,21 @@ def test_every_error_line_is_bounded(tmp_path, capsys):
     code, _, err = run(capsys, "sample", "--checkpoint", str(long) * 3)
     one_error_line(code, err)
     assert len(err) <= len("dinogui: error: \n") + MAX_ERROR_LINE
+
+
+def test_the_window_shows_a_checkpoints_vocabulary_and_source_escaped(qtbot, tmp_path):
+    from tests.gui_support import open_window
+
+    names = ["ab\rcd", "x\u202ey", "plain", "ok\u2066k"] * 4
+    t = Trainer(Corpus(names, Vocab.from_names(names), source=str(tmp_path / "s\u202e.txt")),
+                TrainConfig(samples=0))
+    t.run(5)
+    path = checkpoint.save(t, tmp_path / "cr.safetensors")
+    w = open_window(qtbot, tmp_path)
+    w.dialogs.open_paths = [str(path)]
+    w.actions_.open_checkpoint.trigger()
+    qtbot.waitUntil(lambda: w.iteration == 5 and not w.busy, timeout=20_000)
+    panel = w.corpus_panel
+    shown = [panel.title.text(), panel.title.toolTip(), panel.fields["vocabulary"].toolTip()]
+    assert not any(RAW.search(s.replace("\n", "")) for s in shown), shown
+    assert "\\r" in shown[2] and "\\u202e" in shown[2] and "\\u202e" in shown[1]
