@@ -135,7 +135,8 @@ def test_cli_trains_a_huge_batch_on_few_names_as_a_full_batch(capsys, tmp_path):
 ])
 def test_the_estimate_is_right_for_a_weight_heavy_model(corpus, cfg):
     """Large hidden size, small batch: weights, not activations, dominate. The estimate
-    errs high by at most 2x what tracemalloc measures (creation and three steps)."""
+    errs high by at most 1.5x what tracemalloc measures (creation and three steps; 1.13x to
+    1.19x measured), and never low (it was: 32.7 MB estimated, 32.8 MB used)."""
     config = TrainConfig(**cfg, samples=0)
     est = memory.check_fits(config, corpus)
     assert est.weight_bytes > 10 * est.activation_bytes  # the case this test is about
@@ -149,7 +150,7 @@ def test_the_estimate_is_right_for_a_weight_heavy_model(corpus, cfg):
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert peak <= est.total <= 2 * peak, (peak, est)
+    assert peak <= est.total <= 1.5 * peak, (peak, est)
 
 
 def test_sizes_read_as_people_write_them():
