@@ -84,3 +84,24 @@ def test_the_reader_takes_exactly_what_the_guard_keeps(scale, loads, tmp_path, c
             assert code == 0 and len(out.splitlines()) == 20, err
         else:
             assert code == 2 and err.count("\n") == 1 and "beyond \u00b11e+30" in err, err
+
+
+@pytest.mark.parametrize("preset", ["classic", "default"])
+def test_weights_beyond_the_bound_in_memory_still_give_one_error_when_sampled(preset):
+    """Sampling keeps its own overflow check for weights no file could bring."""
+    import warnings
+
+    from dinogui.core.corpus import corpus_from_names
+    from dinogui.core.sampling import TOO_LARGE
+    from dinogui.core.trainer import TrainConfig, Trainer
+
+    t = Trainer(corpus_from_names(["anna", "bob", "carla"] * 3),
+                TrainConfig(preset=preset, samples=0))
+    head = "Wya" if preset == "classic" else "W_hy"
+    t.params[head][...] = np.finfo(t.params[head].dtype).max / 4
+    t.params["b"][...] = 20.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="overflow") as info:
+            list(t.sampler().stream(5, 0))  # as `sample` and the window draw
+    assert str(info.value) == TOO_LARGE
