@@ -37,7 +37,8 @@ from .checkpoint_format import (
     to_safetensors,
 )
 from .checkpoint_schema import Invalid
-from .corpus import MAX_CORPUS_BYTES, Corpus, Vocab
+from .corpus import MAX_CORPUS_BYTES, Corpus, Vocab, quote
+from .guard import MAX_MAGNITUDE
 from .history import COLUMNS, History
 from .legacy_npz import MAGIC as NPZ_MAGIC
 from .legacy_npz import LegacyNpz, Pickled
@@ -130,9 +131,17 @@ def describe(path: str | os.PathLike) -> str:
                     or not isinstance(corpus.get("source"), str):
                 raise Invalid("its metadata is incomplete")
             iteration = schema.count(state.get("iteration"), "its iteration")
-            return f"iteration {iteration:,} on {Path(corpus['source']).stem}"
+            return f"iteration {iteration:,} on {quote(Path(corpus['source']).stem)}"
     except Exception as e:
         raise _refusal(path, e) from None
+
+
+MAX_PATH_SHOWN = 1000  # characters of a path in a message
+
+
+def _where(path: Path) -> str:
+    """The path as a message shows it (escaped, bounded)."""
+    return quote(path, MAX_PATH_SHOWN)
 
 
 def _refusal(p: Path, e: Exception) -> Exception:
@@ -141,18 +150,19 @@ def _refusal(p: Path, e: Exception) -> Exception:
         return e
     if isinstance(e, Pickled):
         return CheckpointError(
-            f"{p}: holds pickled Python objects; refusing to load it "
+            f"{_where(p)}: holds pickled Python objects; refusing to load it "
             "(checkpoints never need them, and unpickling can run code)")
     if isinstance(e, (Damaged, Invalid)):
-        return CheckpointError(f"{p}: damaged checkpoint: {e}")
+        return CheckpointError(f"{_where(p)}: damaged checkpoint: {e}")
     if isinstance(e, OSError):
-        return CheckpointError(f"{p}: cannot be read ({e.strerror or e})")
+        return CheckpointError(f"{_where(p)}: cannot be read ({e.strerror or e})")
     if isinstance(e, MemoryError):
-        return CheckpointError(f"{p}: damaged checkpoint: it declares more data than fits "
+        return CheckpointError(f"{_where(p)}: damaged checkpoint: it declares more data than fits "
                                "in memory")
     if isinstance(e, (ValueError, TypeError, KeyError, IndexError, AttributeError,
                       ArithmeticError, RuntimeError, struct.error, zlib.error)):
-        return CheckpointError(f"{p}: damaged checkpoint ({type(e).__name__}: {str(e)[:120]})")
+        return CheckpointError(f"{_where(p)}: damaged checkpoint "
+                               f"({type(e).__name__}: {quote(e, 120)})")
     return e
 
 
@@ -175,22 +185,22 @@ def _open(path: Path) -> _Source:
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        raise CheckpointError(f"{path}: no such file") from None
+        raise CheckpointError(f"{_where(path)}: no such file") from None
     except OSError as e:
-        raise CheckpointError(f"{path}: cannot be read ({e.strerror or e})") from None
+        raise CheckpointError(f"{_where(path)}: cannot be read ({e.strerror or e})") from None
     if stat.S_ISDIR(mode):
-        raise CheckpointError(f"{path}: is a folder, not a checkpoint")
+        raise CheckpointError(f"{_where(path)}: is a folder, not a checkpoint")
     if not stat.S_ISREG(mode):  # a pipe would block the open until something writes to it
-        raise CheckpointError(f"{path}: is a device or a pipe, not a checkpoint file")
+        raise CheckpointError(f"{_where(path)}: is a device or a pipe, not a checkpoint file")
     try:
         kind = _kind(path)
     except OSError as e:
-        raise CheckpointError(f"{path}: cannot be read ({e.strerror or e})") from None
+        raise CheckpointError(f"{_where(path)}: cannot be read ({e.strerror or e})") from None
     if kind == "npz":
         return _open_npz(path)
     if kind == "safetensors":
         return _open_safetensors(path)
-    raise CheckpointError(f"{path}: is not a dinogui checkpoint "
+    raise CheckpointError(f"{_where(path)}: is not a dinogui checkpoint "
                           "(neither a safetensors file nor an .npz archive)")
 
 
@@ -224,7 +234,8 @@ def _open_safetensors(path: Path) -> _Source:
     try:
         md = f.metadata
         if md.get("format") != FORMAT:
-            raise CheckpointError(f"{path}: is a safetensors file but not a dinogui checkpoint")
+            raise CheckpointError(f"{_where(path)}: is a safetensors file but not a dinogui "
+                                  "checkpoint")
         _check_version(path, md.get("version"), str(VERSION))
         meta = strict_json(md.get("dinogui", ""), "its metadata")
         if not isinstance(meta, dict):
@@ -240,13 +251,13 @@ def _open_npz(path: Path) -> _Source:
     try:
         e = z.entries.get("meta")
         if e is None:
-            raise CheckpointError(f"{path}: is not a dinogui checkpoint (an .npz archive "
+            raise CheckpointError(f"{_where(path)}: is not a dinogui checkpoint (an .npz archive "
                                   "without dinogui's metadata)")
         if e.dtype != np.uint8 or len(e.shape) != 1 or e.nbytes > MAX_META_BYTES:
             raise Damaged("its metadata is not a block of text")
         meta = strict_json(z.read("meta").tobytes(), "its metadata")
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise CheckpointError(f"{path}: is not a dinogui checkpoint")
+            raise CheckpointError(f"{_where(path)}: is not a dinogui checkpoint")
         _check_version(path, meta.get("version"), 1)
         return _Source(*_from_v1(meta, z), z.close, legacy=True)
     except BaseException:
@@ -256,8 +267,8 @@ def _open_npz(path: Path) -> _Source:
 
 def _check_version(path: Path, found, wanted) -> None:
     if found != wanted:
-        shown = str(found)[:20]
-        raise CheckpointError(f"{path}: checkpoint format version {shown} is not supported "
+        shown = quote(found, 20)
+        raise CheckpointError(f"{_where(path)}: checkpoint format version {shown} is not supported "
                               f"(this dinogui reads versions 1 and {VERSION})")
 
 
@@ -295,14 +306,14 @@ def _rebuild(src: _Source) -> Trainer:
     for key in ("config", "vocab", "corpus", "state", "optimizer"):
         if key not in m:
             raise Invalid(f"its metadata has no {key}")
-    config = schema.config_from(m["config"])
+    config = schema.config_from(m["config"], src.legacy)
     vocab = schema.vocab_from(m["vocab"])
     corpus_fields = m["corpus"]
     if not (isinstance(corpus_fields, dict) and isinstance(corpus_fields.get("source"), str)
             and isinstance(corpus_fields.get("lowercase"), bool)):
         raise Invalid("its corpus fields (source, lowercase) are malformed")
     state = schema.state_from(m["state"], config)
-    optimizer = schema.optimizer_from(m["optimizer"], config)
+    optimizer = schema.optimizer_from(m["optimizer"], config, src.legacy)
 
     names = _names(src, vocab)
     corpus = Corpus(names, vocab, corpus_fields["source"], corpus_fields["lowercase"])
@@ -355,7 +366,11 @@ def _finite_arrays(src: _Source, names: list[str], prefix: str,
         if name.startswith(prefix):
             v = src.read(name)
             if not np.isfinite(v).all():
-                raise Invalid(f"its {what} {name[len(prefix):]} holds NaN or infinite values")
+                raise Invalid(f"its {what} {quote(name[len(prefix):], 80)} holds NaN or "
+                              "infinite values")
+            if v.size and np.abs(v).max() > MAX_MAGNITUDE:  # training never keeps such values
+                raise Invalid(f"its {what} {quote(name[len(prefix):], 80)} holds values "
+                              f"beyond \u00b1{MAX_MAGNITUDE:g}, which no dinogui training keeps")
             out[name[len(prefix):]] = v
     return out
 

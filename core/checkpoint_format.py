@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .corpus import quote
+
 SAFETENSORS_DTYPES = {"F64": "<f8", "F32": "<f4", "I64": "<i8", "I32": "<i4", "U8": "u1"}
 SAFETENSORS_NAMES = {np.dtype(v): k for k, v in SAFETENSORS_DTYPES.items()}
 MAX_HEADER = 100 * 2**20  # the reference implementation's limit too
@@ -53,7 +55,7 @@ def strict_json(text: str | bytes, what: str):
         d = {}
         for k, v in items:
             if k in d:
-                raise Damaged(f"{what} has the key {k!r} twice")
+                raise Damaged(f"{what} has the key '{quote(k, 80)}' twice")
             d[k] = v
         return d
 
@@ -125,7 +127,8 @@ class SafetensorsFile:
         for name, info in header.items():
             entry, (begin, end) = _entry(name, info)
             if end - begin != entry.nbytes:
-                raise Damaged(f"the byte range of {name!r} does not match its dtype and shape")
+                raise Damaged(f"the byte range of '{quote(name, 80)}' does not match its dtype "
+                              "and shape")
             self.entries[name] = entry
             self._offsets[name] = begin
             spans.append((begin, end))
@@ -144,22 +147,22 @@ class SafetensorsFile:
         out = np.empty(entry.shape, dtype=entry.dtype)
         self._f.seek(self._start + self._offsets[name])
         if self._f.readinto(memoryview(out).cast("B")) != entry.nbytes:
-            raise Damaged(f"it ends inside the array {name!r}")
+            raise Damaged(f"it ends inside the array '{quote(name, 80)}'")
         return out.astype(entry.dtype.newbyteorder("="), copy=False)
 
 
 def _entry(name: str, info) -> tuple[Entry, tuple[int, int]]:
     if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
-        raise Damaged(f"its header entry {name!r} is not an array's")
+        raise Damaged(f"its header entry '{quote(name, 80)}' is not an array's")
     dtype, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
     if dtype not in SAFETENSORS_DTYPES:
-        raise Damaged(f"the array {name!r} has the dtype {str(dtype)[:20]!r}, which a "
+        raise Damaged(f"the array '{quote(name, 80)}' has the dtype '{quote(dtype, 20)}', which a "
                       "dinogui checkpoint never holds")
     if not (isinstance(shape, list) and len(shape) <= MAX_DIMS and all(_count(d) for d in shape)):
-        raise Damaged(f"the array {name!r} has a malformed shape")
+        raise Damaged(f"the array '{quote(name, 80)}' has a malformed shape")
     if not (isinstance(offsets, list) and len(offsets) == 2 and all(_count(o) for o in offsets)
             and offsets[0] <= offsets[1]):
-        raise Damaged(f"the array {name!r} has a malformed byte range")
+        raise Damaged(f"the array '{quote(name, 80)}' has a malformed byte range")
     entry = Entry(np.dtype(SAFETENSORS_DTYPES[dtype]), tuple(shape))
     return entry, (offsets[0], offsets[1])
 

@@ -15,7 +15,7 @@ from dataclasses import fields
 import numpy as np
 
 from .checkpoint_format import Entry
-from .corpus import Vocab
+from .corpus import Vocab, quote
 from .history import BUCKETS, CHUNK, COLUMNS, RECENT
 from .models import MODELS
 from .optim import Optimizer
@@ -89,8 +89,7 @@ def _int_below(x, high: int) -> bool:
 
 
 def _show(v) -> str:
-    text = repr(v)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return quote(repr(v), 40)
 
 
 BY_ANNOTATION = {"int": count, "float": real, "int | None": optional(count),
@@ -123,13 +122,20 @@ def state_rule(name: str):
     return STATE_RULES.get(name) or BY_ANNOTATION[f.type]
 
 
-def config_from(d) -> TrainConfig:
-    """TrainConfig from its dict, every field type-checked by its annotation, then ranged."""
+def config_from(d, legacy: bool = False) -> TrainConfig:
+    """TrainConfig from its dict, every field type-checked by its annotation, then ranged.
+
+    legacy: a version 1 file, whose settings added since take their defaults; the current
+    format holds every setting, so one missing is refused (a default could silently change
+    the run, e.g. batch 32 where it used 48).
+    """
     if not isinstance(d, dict):
         raise Invalid("its settings are not a table of values")
     values = {}
     for f in fields(TrainConfig):
         if f.name not in d:
+            if not legacy:
+                raise Invalid(f"its settings have no {f.name}")
             continue  # saved before the setting existed: its default
         v, kind = d[f.name], f.type
         if kind.endswith(" | None") and v is None:
@@ -151,8 +157,9 @@ def config_from(d) -> TrainConfig:
         raise Invalid(f"its settings are out of range ({e})") from None
 
 
-def optimizer_from(d, config: TrainConfig) -> Optimizer | None:
-    """The optimizer's settings (state slots come later); None for classic."""
+def optimizer_from(d, config: TrainConfig, legacy: bool = False) -> Optimizer | None:
+    """The optimizer's settings (state slots come later); None for classic. As for
+    config_from, only a version 1 file may leave one out."""
     if config.preset == "classic":
         if d is not None:
             raise Invalid("a classic model has no optimizer, but it holds one")
@@ -164,7 +171,11 @@ def optimizer_from(d, config: TrainConfig) -> Optimizer | None:
                       f"{config.optimizer}")
     values = {}
     for f in fields(Optimizer):
-        if not f.init or f.name in ("kind", "state") or f.name not in d:
+        if not f.init or f.name in ("kind", "state"):
+            continue
+        if f.name not in d:
+            if not legacy:
+                raise Invalid(f"its optimizer's settings have no {f.name}")
             continue
         rule = count if f.type == "int" else real
         values[f.name] = rule(d[f.name], f"its optimizer's {f.name}")
@@ -284,7 +295,7 @@ def check_declared(e: dict[str, Entry], legacy: bool, config: TrainConfig, V: in
                               f"optimizer that has taken {optimizer.t if optimizer else 0} steps")
             if name.startswith("best/"):
                 raise Invalid("it holds best parameters but no best held-out loss")
-            raise Invalid(f"it holds an unexpected array {name!r}")
+            raise Invalid(f"it holds an unexpected array '{quote(name, 80)}'")
     for name, (dtype, shape) in want.items():
         entry = e.get(name)
         if entry is None:

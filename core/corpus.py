@@ -150,9 +150,31 @@ CONTROL_NAMES = {"\x00": "NUL", "\x07": "BEL", "\x08": "BS", "\x09": "tab", "\x0
                  "\u2028": "LINE SEPARATOR", "\u2029": "PARAGRAPH SEPARATOR"}
 
 
+# What is escaped wherever a file's text is printed: every C0 control (tab, CR and newline
+# too: a file's text never spans lines in a message), DEL, C1, the line and paragraph
+# separators, and the bidirectional marks, embeddings, overrides and isolates, which
+# would reorder what follows them on the line (U+202E shows "exe.txt" as "txt.exe").
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+                         "\u202a-\u202e\u2066-\u2069]")
+MAX_QUOTE = 200  # characters of a file's text quoted in one message
+
+
 def escape_controls(text: str) -> str:
-    """`text` with every control character shown as an escape (\\x1b), safe to print."""
-    return CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    """`text` with every control and bidi character shown as an escape (\\x1b, \\u202e),
+    safe to print."""
+    return UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def shorten(text: str, limit: int = MAX_QUOTE) -> str:
+    """`text` cut to at most `limit` characters, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def quote(text, limit: int = MAX_QUOTE) -> str:
+    """A file's text (or any value, by its str) fit for a one-line message: controls and bidi
+    escaped, at most `limit` characters. The one helper every message that quotes a file
+    uses."""
+    return shorten(escape_controls(str(text)), limit)
 
 
 def describe_char(ch: str) -> str:

@@ -13,10 +13,15 @@ step by step by the most one update can add (gradients are clipped to
   adam:     |dw| <= step * max|m| / eps  (sqrt(v) + eps >= eps; step = the bias-corrected lr)
             |m|  <= max(|m|, clip),  v <= max(v, clip^2)
 
-While every bound stays far below the largest float of the weights' dtype, no
-value can overflow and the step runs as it always did. Only when a bound gets
-close are the buffers measured again (one scan each) and, if still close, copied
-before the step and checked after it: a non-finite result is then undone.
+While every bound stays below MAX_MAGNITUDE, no value can overflow and the step
+runs as it always did. Only when a bound gets close are the buffers measured
+again (one scan each) and, if still close, copied before the step and checked
+after it: a result that is not finite, or beyond MAX_MAGNITUDE, is then undone.
+
+MAX_MAGNITUDE is also the largest value a checkpoint may hold (core/checkpoint.py):
+what training keeps, a file keeps, and sampling from it cannot overflow float32
+(a logit is at most (hidden + 1) x 1e30 <= 4.1e33, and / the lowest temperature
+0.001, 4.1e36, below float32's 3.4e38; a pre-activation sums at most 2 x hidden + 1).
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ import numpy as np
 
 from .optim import Optimizer
 
+MAX_MAGNITUDE = 1e30  # the largest |value| of a weight or optimizer slot: see above
+
 
 class StepGuard:
     """Call before() ahead of an update and after() once it is done."""
@@ -34,7 +41,7 @@ class StepGuard:
     def __init__(self, weights: np.ndarray, optimizer: Optimizer | None = None) -> None:
         self.weights = weights  # the flat buffer every parameter is a view of
         self.optimizer = optimizer  # None: the classic path's plain SGD
-        self.limit = float(np.finfo(weights.dtype).max) / 4  # headroom for rounding
+        self.limit = min(MAX_MAGNITUDE, float(np.finfo(weights.dtype).max) / 4)
         self._bounds: dict[str, float] | None = None  # "w", and the optimizer's slot kinds
         self._saved: tuple | None = None  # (weights, state, t) while a risky step runs
         self.copies = 0  # risky steps so far (for tests and benchmarks)
@@ -57,11 +64,13 @@ class StepGuard:
             self.copies += 1
 
     def after(self) -> bool:
-        """True when the step may stand; False when it was undone (everything as before)."""
+        """True when the step may stand; False when it was undone (everything as before):
+        a value became NaN, infinite or larger than the limit."""
         if self._saved is None:
             return True
-        ok = bool(np.isfinite(self.weights).all()) and all(
-            bool(np.isfinite(s).all()) for s in self._state().values())
+        # _largest is NaN for NaN: the comparison is False then too
+        ok = _largest(self.weights) <= self.limit and all(
+            _largest(s) <= self.limit for s in self._state().values())
         if not ok:
             self._restore()
         self._saved = None
@@ -105,8 +114,11 @@ class StepGuard:
     def _restore(self) -> None:
         weights, state, t = self._saved
         self.weights[...] = weights
-        for k, a in self._state().items():  # slots the step created start again from zero
-            a[...] = state.get(k, 0)
+        for k, a in list(self._state().items()):
+            if k in state:
+                a[...] = state[k]
+            else:  # a slot the step created: gone again, as before the optimizer's first step
+                del self.optimizer.state[k]
         if self.optimizer is not None:
             self.optimizer.t = t
 

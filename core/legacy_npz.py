@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoint_format import Damaged, Entry
+from .corpus import quote
 
 MAGIC = b"PK\x03\x04"
 KNOWN = re.compile(r"(meta|names|state/[a-z_]+|(param|best|hist)/[A-Za-z_0-9]+"
@@ -71,22 +72,23 @@ class LegacyNpz:
     def _add(self, info: zipfile.ZipInfo) -> None:
         name = info.filename[: -len(".npy")]
         if name in self.entries:
-            raise Damaged(f"it holds the member {name!r} twice")
+            raise Damaged(f"it holds the member '{quote(name, 80)}' twice")
         if info.flag_bits & 0x1:
-            raise Damaged(f"its member {name!r} is encrypted")
+            raise Damaged(f"its member '{quote(name, 80)}' is encrypted")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise Damaged(f"its member {name!r} uses compression method {info.compress_type}, "
+            raise Damaged(f"its member '{quote(name, 80)}' uses compression method "
+                          f"{info.compress_type}, "
                           "which dinogui never writes")
         if info.compress_type == zipfile.ZIP_STORED:
             limit = info.compress_size
         else:  # dinogui stored its members; a re-zipped file may deflate them
             limit = max(MAX_INFLATED, DEFLATE_RATIO * info.compress_size)
         if info.file_size > limit or info.compress_size > self._archive_size:
-            raise Damaged(f"its member {name!r} declares an impossible size")
+            raise Damaged(f"its member '{quote(name, 80)}' declares an impossible size")
         with self._open(info) as f:
             entry, header_len = _npy_header(f, name)
         if header_len + entry.nbytes != info.file_size:
-            raise Damaged(f"its member {name!r} is not the size its header declares")
+            raise Damaged(f"its member '{quote(name, 80)}' is not the size its header declares")
         self.entries[name] = entry
         self._members[name] = (info, header_len)
 
@@ -95,7 +97,8 @@ class LegacyNpz:
             return self._zip.open(info)
         except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError,
                 EOFError) as e:
-            raise Damaged(f"its member {info.filename!r} cannot be opened ({e})") from None
+            raise Damaged(f"its member '{quote(info.filename, 80)}' cannot be opened "
+                          f"({quote(e, 120)})") from None
 
     def read(self, name: str) -> np.ndarray:
         """The array's values (its dtype and shape as `entries` declared), CRC checked."""
@@ -106,9 +109,9 @@ class LegacyNpz:
                 f.read(header_len)
                 data = f.read(entry.nbytes + 1)  # one more: there must be nothing after
         except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError) as e:
-            raise Damaged(f"its member {name!r} is damaged ({e})") from None
+            raise Damaged(f"its member '{quote(name, 80)}' is damaged ({e})") from None
         if len(data) != entry.nbytes:
-            raise Damaged(f"its member {name!r} is not the size its header declares")
+            raise Damaged(f"its member '{quote(name, 80)}' is not the size its header declares")
         return np.frombuffer(data, dtype=entry.dtype).reshape(entry.shape).copy()
 
 
@@ -123,17 +126,18 @@ def _npy_header(f, name: str) -> tuple[Entry, int]:
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(
                 f, max_header_size=MAX_NPY_HEADER)
         else:
-            raise Damaged(f"its member {name!r} has .npy version {version}")
+            raise Damaged(f"its member '{quote(name, 80)}' has .npy version {version}")
     except Damaged:
         raise
     except (ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile, SyntaxError,
             TypeError, MemoryError, RecursionError) as e:
-        raise Damaged(f"its member {name!r} is not a NumPy array ({str(e)[:80]})") from None
+        raise Damaged(f"its member '{quote(name, 80)}' is not a NumPy array "
+                      f"({quote(e, 80)})") from None
     if dtype.hasobject:
         raise Pickled(name)
     if fortran and len(shape) > 1:
-        raise Damaged(f"its member {name!r} is stored in Fortran order, which dinogui "
+        raise Damaged(f"its member '{quote(name, 80)}' is stored in Fortran order, which dinogui "
                       "never writes")
     if len(shape) > 8 or any(d < 0 or d >= 2**62 for d in shape) or dtype.itemsize == 0:
-        raise Damaged(f"its member {name!r} has a malformed shape")
+        raise Damaged(f"its member '{quote(name, 80)}' has a malformed shape")
     return Entry(dtype, tuple(int(d) for d in shape)), f.tell()

@@ -70,17 +70,22 @@ def estimate(config, vocab: int, longest: int, names: int, characters: int) -> M
     item = 8 if classic or config.dtype == "float64" else 4
     P = parameter_count(cell, layers, config.hidden, vocab)
     # params, gradients, packed gradient, the update's buffer, the initial values being
-    # packed; optimizer slots; best weights
-    copies = 5 + (0 if classic else OPTIMIZER_SLOTS.get(config.optimizer, 2))
+    # packed; the batched update's second scratch buffer (core.optim: numerator and
+    # denominator) and its optimizer slots; best weights. A weight-heavy model (large
+    # hidden, small batch) measured 7.4 copies of its weights with Adam: 8 are counted
+    copies = 5 + (0 if classic else 1 + OPTIMIZER_SLOTS.get(config.optimizer, 2))
     copies += 1 if config.val_fraction > 0 else 0
     G, H, V = GATES[cell], config.hidden, vocab
     steps = longest + 1
-    batch = 1 if classic else config.batch_size
+    # as core.validation.split_indices draws them
+    held_out = min(max(1, round(config.val_fraction * names)), names - 1) \
+        if config.val_fraction > 0 and names > 1 else 0
+    # a batch larger than the training names trains on all of them (core.trainer)
+    batch = 1 if classic else max(1, min(config.batch_size, names - held_out))
     # per position: each layer's inputs, gates, states and their gradients; logits, their
     # gradient and the softmax; inputs, targets and mask
     per_position = (layers * (4 * G + 4) * H + 3 * V) * item + 24
     activations = batch * steps * per_position
-    held_out = round(names * config.val_fraction)
     if held_out:
         activations += (min(held_out, EVAL_BATCH) * steps
                         * (layers * (3 * G + 3) * H + 2 * V) * item)

@@ -439,5 +439,6 @@ class Trainer:
 
 DIVERGED = ("the loss became NaN or infinite (is the learning rate too high?); "
             "the parameters were kept as they were before this step")
-DIVERGED_WEIGHTS = ("the update made the weights infinite (is the learning rate too high?); "
+DIVERGED_WEIGHTS = ("the update made the weights infinite or too large (is the learning rate "
+                    "too high?); "
                     "the parameters were kept as they were before this step")

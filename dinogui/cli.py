@@ -14,7 +14,7 @@ from dinogui import __version__, bench
 from dinogui.arguments import help_for, of
 from dinogui.core import checkpoint
 from dinogui.core.checkpoint import CheckpointError
-from dinogui.core.corpus import CorpusError, bundled_corpus_path, load_corpus
+from dinogui.core.corpus import CorpusError, bundled_corpus_path, load_corpus, quote
 from dinogui.core.novelty import NearestNames
 from dinogui.core.sample_spec import SampleSpec
 from dinogui.core.sampling import display_name
@@ -35,6 +35,7 @@ from dinogui.run_safety import (
     save_or_rescue,
 )
 
+MAX_ERROR_LINE = 2000  # characters of an error line: whatever a file or argument held
 COMMANDS = ("train", "sample", "bench")
 
 
@@ -160,10 +161,17 @@ def _resumed(args: argparse.Namespace) -> Trainer:
     return trainer
 
 
-def _check_patience(trainer: Trainer) -> None:
-    if trainer.config.patience and not len(trainer.val_rows):
+def _check_patience(trainer: Trainer, args: argparse.Namespace) -> None:
+    if not trainer.config.patience or len(trainer.val_rows):
+        return
+    if not args.resume:
         raise UsageError("--patience needs held-out names: give --val-fraction (the default "
                          "preset holds out 0.1; classic none)")
+    # a resume keeps the checkpoint's names and split: --val-fraction cannot help here
+    given = "--patience" if args.patience is not None else "its patience setting"
+    raise UsageError(f"--resume {args.resume}: {given} ({trainer.config.patience}) needs "
+                     "held-out names and this model has none (a resume cannot add them): "
+                     "resume with --patience 0, or train anew with --val-fraction")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -173,7 +181,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         corpus = load_corpus(args.corpus or bundled_corpus_path(), not args.no_lowercase)
         trainer = Trainer(corpus, _config_for(args))
-    _check_patience(trainer)
+    _check_patience(trainer, args)
     out = Printer()
     say = (lambda *a, **k: None) if args.quiet else out
     st = trainer.corpus.stats()
@@ -243,7 +251,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 problem = f"{args.save} holds the last good weights"
             error = "; ".join(e for e in (error, problem) if e) or None
     if error is not None:
-        print(f"dinogui: error: {error}", file=sys.stderr)
+        print(f"dinogui: error: {quote(error, MAX_ERROR_LINE)}", file=sys.stderr)
         return 2
     return interrupt.exit_code() if interrupt.is_set() else 0
 
@@ -351,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
             msg = f"{e.filename}: {reason}" if e.filename else reason
         else:
             msg = str(e)
-        print(f"dinogui: error: {msg}", file=sys.stderr)
+        print(f"dinogui: error: {quote(msg, MAX_ERROR_LINE)}", file=sys.stderr)
         return 2
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from dinogui.core import atomic, checkpoint
-from dinogui.core.corpus import bundled_corpus_path
+from dinogui.core.corpus import bundled_corpus_path, quote
 from dinogui.core.trainer import Trainer
 from dinogui.datadir import default_data_dir
 
@@ -68,7 +68,7 @@ def interrupt_between_steps():
 
 def _warn(message: str) -> None:
     with contextlib.suppress(OSError, ValueError):
-        print(f"dinogui: warning: {message}", file=sys.stderr, flush=True)
+        print(f"dinogui: warning: {quote(message, 2000)}", file=sys.stderr, flush=True)
 
 
 class Printer:
@@ -185,6 +185,14 @@ def check_targets(args: argparse.Namespace) -> None:
 
 
 def _check_writable(flag: str, path: Path) -> None:
+    if path.is_symlink():  # written through: what counts is where the link leads
+        try:
+            os.path.realpath(path, strict=True)
+        except FileNotFoundError:  # a dangling link: the file is created where it points
+            pass
+        except OSError as e:  # a loop, or a link through something unreadable
+            raise OutputRefused(f"{flag} {path}: is a symbolic link that leads nowhere "
+                                f"({e.strerror or e}); give another file name") from None
     if path.is_dir():
         raise OutputRefused(f"{flag} {path}: that is a folder; give a file name")
     if path.exists() and not path.is_file():  # a device or a pipe: never probe /dev
@@ -194,10 +202,12 @@ def _check_writable(flag: str, path: Path) -> None:
             raise OutputRefused(f"{flag} {path}: cannot be written (permission denied)")
         return
     parent = Path(os.path.realpath(path)).parent
+    # named as the user wrote it; a link's by where it leads, not by the link's own folder
+    shown = f"{parent} (where the link leads)" if path.is_symlink() else path.parent
     if parent.exists() and not parent.is_dir():
-        raise OutputRefused(f"{flag} {path}: {path.parent} is a file, not a folder")
+        raise OutputRefused(f"{flag} {path}: {shown} is a file, not a folder")
     if not parent.is_dir():
-        raise OutputRefused(f"{flag} {path}: the folder {path.parent} does not exist")
+        raise OutputRefused(f"{flag} {path}: the folder {shown} does not exist")
     try:
         atomic.probe_writable(path)
     except OSError as e:

@@ -62,12 +62,15 @@ class AppSettings:
 
     # -- JSON-valued keys -------------------------------------------------------
     def _get_json(self, key: str, default):
+        """The key's JSON value, or `default` when it is missing, of another type or cannot be
+        read (malformed, nested too deeply, a number of too many digits): a damaged settings
+        file costs the remembered choices, never the launch."""
         text = self.q.value(key)
         if not isinstance(text, str):
             return default
         try:
             value = json.loads(text)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError, MemoryError):  # JSONDecodeError is a ValueError
             return default
         return value if isinstance(value, type(default)) else default
 

@@ -57,3 +57,16 @@ def as_version_1(meta: dict, arrays: dict[str, np.ndarray]) -> tuple[dict, dict]
         meta["state"][name] = arrays.pop(f"state/{name}").tolist()
     arrays.pop("hist/iteration")  # version 1 kept every step
     return meta, arrays
+
+
+def split_safetensors(raw: bytes) -> tuple[dict, bytes]:
+    """(the header as a dict, the data bytes) of a safetensors file's bytes."""
+    n = int.from_bytes(raw[:8], "little")
+    return json.loads(raw[8 : 8 + n]), raw[8 + n :]
+
+
+def join_safetensors(header: dict | str, data: bytes) -> bytes:
+    """A safetensors file's bytes from a header (a dict, or JSON text as it is) and data."""
+    text = (header if isinstance(header, str) else json.dumps(header)).encode("utf-8",
+                                                                          "surrogatepass")
+    return len(text).to_bytes(8, "little") + text + data

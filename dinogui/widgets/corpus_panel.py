@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from dinogui.core.corpus import Corpus, CorpusStats
+from dinogui.core.corpus import Corpus, CorpusStats, escape_controls, quote
 from dinogui.widgets.plot_style import RESTYLE_EVENTS, apply_colors
 
 VOCAB_SHOWN = 40  # characters listed in the vocabulary's tooltip before "…"
@@ -30,11 +30,12 @@ class CorpusSummary:
     @classmethod
     def of(cls, corpus: Corpus) -> CorpusSummary:
         xs, counts = corpus.length_histogram()
-        chars = "".join("⏎" if c == "\n" else c for c in corpus.vocab.chars)
+        # a checkpoint's vocabulary may hold any character: controls and bidi shown escaped
+        chars = "⏎" + escape_controls("".join(corpus.vocab.chars[1:]))
         known = corpus.name_set()
         # counted from the names: a corpus rebuilt from a checkpoint has no duplicates list
         stats = replace(corpus.stats(), duplicates=len(corpus.names) - len(known))
-        return cls(corpus.title, corpus.source, stats, xs, counts, chars, known)
+        return cls(corpus.title, quote(corpus.source, 1000), stats, xs, counts, chars, known)
 
 
 class CorpusPanel(QGroupBox):
