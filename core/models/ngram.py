@@ -318,13 +318,14 @@ class KneserNey:
 def check_arrays(arrays: dict[str, np.ndarray]) -> None:
     """Refuse count-model arrays of the wrong kind, shape or range, with one line saying which."""
     bad = "the count model's arrays are damaged:"
-    for name, kind in (("grams", "i"), ("counts", "i"), ("discounts", "f"), ("vocab_size", "i")):
+    for name, kinds in (("grams", "iu"), ("counts", "iu"), ("discounts", "f"),
+                        ("vocab_size", "iu")):
         if name not in arrays:
             raise ValueError(f"{bad} {name!r} is missing")
         a = arrays[name]
-        if not isinstance(a, np.ndarray) or a.dtype.kind not in (kind, "u" if kind == "i" else kind):
+        if not isinstance(a, np.ndarray) or a.dtype.kind not in kinds:
             raise ValueError(f"{bad} {name!r} is not an array of "
-                             f"{'integers' if kind == 'i' else 'floats'}")
+                             f"{'floats' if kinds == 'f' else 'integers'}")
     grams, counts, discounts, vocab = (arrays[k] for k in ("grams", "counts", "discounts",
                                                            "vocab_size"))
     if discounts.ndim != 1 or not 1 <= len(discounts) <= MAX_ORDER:
