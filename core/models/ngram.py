@@ -82,7 +82,10 @@ def check_base(vocab_size: int, order: int) -> None:
     if vocab_size < 1:
         raise ValueError("a count model needs at least one symbol (the end of a name)")
     if (vocab_size + 1) ** order >= MAX_KEY:
-        most = int(MAX_KEY ** (1 / order)) - 2
+        base = int(MAX_KEY ** (1 / order)) + 1
+        while base**order >= MAX_KEY:
+            base -= 1
+        most = base - 1  # the largest vocabulary whose keys fit
         raise ValueError(f"an order-{order} count model takes at most {most:,} characters; "
                          f"this vocabulary has {vocab_size:,}")
 
@@ -277,14 +280,14 @@ class KneserNey:
         X = np.where(X < 0, self.start, X).astype(np.int64)
         T = X.shape[0]
         C = np.full((*X.shape, self.order - 1), self.start, dtype=np.int64)
-        for back in range(self.order - 1):  # column order - 2 - back: X[t - back]
+        for back in range(min(self.order - 1, T)):  # column order - 2 - back: X[t - back]
             C[back:, :, self.order - 2 - back] = X[: T - back]
         return C
 
     def logits(self, X: np.ndarray) -> np.ndarray:
         """Next-symbol log-probabilities (T, B, V) for inputs X (T, B)."""
         C = self.contexts_of(X)
-        return np.log(self.probs(C.reshape(-1, self.order - 1))).reshape(*X.shape, -1)
+        return np.log(self.probs(C.reshape(X.size, self.order - 1))).reshape(*X.shape, -1)
 
     def loss(self, X: np.ndarray, Y: np.ndarray, mask: np.ndarray) -> float:
         """Cross-entropy summed over real positions (what core.validation.Evaluator sums)."""
