@@ -410,3 +410,19 @@ def test_the_mixture_steps_as_it_reads_and_samples_through_core_sampling():
     names = [n for b in draw_constrained(mix, VOCAB, 20, seed=9, spec=spec) for n in b]
     assert len(names) == 20 and all(n.endswith("a") for n in names)
     assert set("".join(names)) <= set(VOCAB.chars[1:])
+
+
+# -- the benchmark ---------------------------------------------------------------------
+
+def test_the_benchmark_prints_a_row_per_order_and_skips_missing_files(tmp_path, monkeypatch,
+                                                                      capsys):
+    from dinogui.bench import ngram as bench
+
+    (tmp_path / "dinos.txt").write_text("\n".join(NAMES * 3) + "\n", encoding="utf-8")
+    monkeypatch.setattr(bench, "SHARED_DATA", tmp_path)
+    assert bench.main() == 0
+    out = capsys.readouterr()
+    assert "skipped towns-302.txt" in out.err and "skipped names.txt" in out.err
+    rows = [line.split() for line in out.out.splitlines() if line.startswith("dinos.txt ")]
+    assert [int(r[2]) for r in rows] == [2, 3, 4, 5, 6]
+    assert all(len(r) == 6 + int(r[2]) and float(r[4]) <= float(r[3]) for r in rows)
