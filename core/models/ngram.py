@@ -184,8 +184,8 @@ class KneserNey:
         self.base = self.vocab_size + 1
         self.start = self.vocab_size  # the start marker's symbol
         keys = fold(grams.astype(np.int64), self.base)
-        order = np.argsort(keys, kind="stable")
-        self._keys, self._counts = keys[order], counts.astype(np.int64)[order]
+        by_key = np.argsort(keys, kind="stable")
+        self._keys, self._counts = keys[by_key], counts.astype(np.int64)[by_key]
         self.levels = build_levels(self._keys, self._counts, self.base, self.order)
         if discounts is None:
             discounts = [estimate_discount(lv.counts) for lv in self.levels]
