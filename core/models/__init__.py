@@ -4,6 +4,8 @@
   classic.py     the seed's rnn, one name at a time (the `classic` preset)
   batched.py     mini-batched, stacked rnn, gru and lstm layers (the `default` preset)
   ops.py         softmax, cross-entropy and the other primitives, once each
+  ngram.py       the count model: interpolated Kneser-Ney over characters (no gradients)
+  mixture.py     a network mixed with the count model, the weight fitted on held-out names
 
 Every batched model offers the same small interface:
   MODELS[cell].create(vocab_size, hidden, rng, dtype, layers)   a fresh model
@@ -11,6 +13,9 @@ Every batched model offers the same small interface:
   params                        dict of named arrays (checkpointed)
   loss_and_grads(X, Y, mask)    (loss summed over real positions, gradients of the mean)
   start_state(B), step(x, state)   one step at a time, for sampling and scoring
+
+The count model and the mixture offer start_state, step, logits and loss too
+(log-probabilities as logits), so sampling, scoring and validation take them as they are.
 """
 
 from __future__ import annotations
