@@ -92,16 +92,17 @@ class Blowup:
     good: GoodPoint | None  # the weights to go back to (None: none were kept)
 
     def summary(self) -> str:
-        """One line: what happened and which weights were good."""
+        """One line: what happened and which weights were good. The recent average leads:
+        the seed's smoothed loss lags ~1,000 steps (and may still be falling from its start)."""
         classic, good = self.preset == "classic", self.good
+        scale = "smoothed loss" if classic else "smoothed loss per character"
         shown = (lambda p: p.smooth) if classic else (lambda p: p.smooth_char)
-        before = "" if good is None else f"{shown(good):.4f} -> "
         kept = "" if good is None else (
-            f"; the weights from iteration {good.iteration:,} were good")
-        return (f"the loss blew up at iteration {self.iteration:,} (smoothed loss"
-                f"{'' if classic else ' per character'} {before}{shown(self):.4f} and rising; "
-                f"per character over the last ~100 steps {self.low:.2f} -> {self.fast:.2f}, "
-                f"a uniform guess {self.guess:.2f}){kept}")
+            f"; the weights from iteration {good.iteration:,} ({scale} {shown(good):.4f}) "
+            "were good")
+        return (f"the loss blew up at iteration {self.iteration:,} (per character over the "
+                f"last ~100 steps {self.low:.2f} -> {self.fast:.2f}, a uniform guess "
+                f"{self.guess:.2f}; {scale} {shown(self):.4f}){kept}")
 
 
 class BlowupWatch:
