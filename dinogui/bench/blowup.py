@@ -15,14 +15,17 @@ Runs whose file is missing from ../shared/data are skipped with a note.
 from __future__ import annotations
 
 import argparse
+import os
 import time
+from pathlib import Path
 
-from dinogui.bench.quality import SHARED_DATA
 from dinogui.core.blowup import BlowupWatch
 from dinogui.core.corpus import bundled_corpus_path, load_corpus
 from dinogui.core.threads import training_threads
 from dinogui.core.trainer import TrainConfig, Trainer
 
+SHARED_DATA = Path(os.environ.get("DINOGUI_SHARED_DATA",
+                                  Path(__file__).resolve().parents[3] / "shared" / "data"))
 # label, corpus file (None: the bundled dinosaurs), preset, iterations
 RUNS = (
     ("dinos classic", None, "classic", 35_000),
