@@ -13,6 +13,7 @@ import numpy as np
 from dinogui import __version__, bench
 from dinogui.arguments import help_for, of
 from dinogui.core import checkpoint
+from dinogui.core.blowup import BlowupWatch
 from dinogui.core.checkpoint import CheckpointError
 from dinogui.core.corpus import CorpusError, bundled_corpus_path, load_corpus, quote
 from dinogui.core.novelty import NearestNames
@@ -73,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", metavar="CKPT", help="continue from this checkpoint")
     t.add_argument("--log-jsonl", metavar="PATH", help="write one JSON object per report")
     t.add_argument("--quiet", action="store_true", help="print only the final line")
+    t.add_argument("--stop-on-blowup", action="store_true",
+                   help="when the loss blows up (a warning says so either way), stop and go "
+                        "back to the last good weights (what --save then writes)")
 
     s = sub.add_parser("sample", help="draw names from a checkpoint")
     s.add_argument("--checkpoint", required=True, metavar="CKPT")
@@ -198,7 +202,28 @@ def cmd_train(args: argparse.Namespace) -> int:
     log = JsonLog(args.log_jsonl) if args.log_jsonl else None
     chars0, seconds, error = trainer.state.total_chars, 0.0, None
     start = trainer.iteration
-    stopped = "iterations"  # or why training ended before them: patience, interrupted, diverged
+    # or why training ended before them: patience, interrupted, diverged, blowup
+    stopped = "iterations"
+    watch = BlowupWatch(trainer)  # only looks: the numbers stay the seed's
+
+    def report(r) -> None:
+        shown = [display_name(n) for n in r.samples]
+        say(f"Iteration: {r.iteration}, Loss: {r.smooth:f} "
+            f"(per character {r.smooth_char:.4f}), "
+            f"{(trainer.state.total_chars - chars0) / max(seconds, 1e-9):,.0f} chars/s")
+        if r.val_loss is not None:
+            say(f"held-out loss per character {r.val_loss:.4f} "
+                f"(best {trainer.state.best_val:.4f} at iteration "
+                f"{trainer.state.best_iteration})")
+        say("\n".join(shown) + "\n", interrupt)
+        if log:
+            log.write({"iteration": r.iteration, "loss": r.loss,
+                       "loss_per_char": r.loss / r.chars,
+                       "smoothed_loss": r.smooth,
+                       "smoothed_loss_per_char": r.smooth_char,
+                       "samples": shown}
+                      | ({} if r.val_loss is None else {"val_loss": r.val_loss}))
+
     with interrupt_between_steps() as interrupt:  # held through the save: it goes on
         try:
             # the engine checks each step for NaN and inf itself: NumPy's warnings would repeat it
@@ -211,24 +236,13 @@ def cmd_train(args: argparse.Namespace) -> int:
                     seconds += time.perf_counter() - t0
                     if r.stopped is not None:  # its report (if any) is still printed
                         stopped = r.stopped
-                    if r.samples is None:
-                        continue
-                    shown = [display_name(n) for n in r.samples]
-                    say(f"Iteration: {r.iteration}, Loss: {r.smooth:f} "
-                        f"(per character {r.smooth_char:.4f}), "
-                        f"{(trainer.state.total_chars - chars0) / max(seconds, 1e-9):,.0f} chars/s")
-                    if r.val_loss is not None:
-                        say(f"held-out loss per character {r.val_loss:.4f} "
-                            f"(best {trainer.state.best_val:.4f} at iteration "
-                            f"{trainer.state.best_iteration})")
-                    say("\n".join(shown) + "\n", interrupt)
-                    if log:
-                        log.write({"iteration": r.iteration, "loss": r.loss,
-                                   "loss_per_char": r.loss / r.chars,
-                                   "smoothed_loss": r.smooth,
-                                   "smoothed_loss_per_char": r.smooth_char,
-                                   "samples": shown}
-                                  | ({} if r.val_loss is None else {"val_loss": r.val_loss}))
+                    blowup = watch.observe(r)
+                    if r.samples is not None:
+                        report(r)
+                    if blowup is not None:
+                        trainer = _blown_up(blowup, trainer, args.stop_on_blowup)
+                        if args.stop_on_blowup:
+                            stopped = "blowup"
         except TrainingDiverged as e:
             error, stopped = str(e), "diverged"
         if interrupt.is_set() and stopped == "iterations":
@@ -254,6 +268,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"dinogui: error: {quote(error, MAX_ERROR_LINE)}", file=sys.stderr)
         return 2
     return interrupt.exit_code() if interrupt.is_set() else 0
+
+
+def _blown_up(blowup, trainer: Trainer, stop: bool) -> Trainer:
+    """Warn once on stderr; with --stop-on-blowup, the trainer at the good weights."""
+    good = blowup.good
+    if good is None:
+        hint = "no earlier weights were kept"
+    elif stop:
+        hint = "going back to them and stopping (--stop-on-blowup)"
+    else:
+        hint = "--stop-on-blowup stops there and goes back to them (for --save)"
+    print(f"dinogui: warning: {blowup.summary()}: {hint}", file=sys.stderr, flush=True)
+    return good.trainer(trainer) if stop and good is not None else trainer
 
 
 def cmd_sample(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from dinogui.core.blowup import Blowup
 from dinogui.core.trainer import StepResult, Trainer
 
 
@@ -62,14 +63,16 @@ class ProgressBatch:
 
 @dataclass(frozen=True)
 class Stopped:
-    """Why training stopped; `message` explains a divergence or the patience's stop."""
+    """Why training stopped; `message` explains a divergence, a blow-up or the patience's
+    stop."""
 
     generation: int
     # "paused", "budget", "step", "patience" (no better held-out loss for `patience` checks),
-    # "diverged", "failed" (an error in a step)
+    # "diverged", "failed" (an error in a step), "blowup" (the loss left its range)
     reason: str
     iteration: int
     message: str = ""
+    blowup: Blowup | None = None  # what the watch saw, with the good weights to go back to
 
 
 @dataclass

@@ -9,7 +9,7 @@ window's thread:
 
     progress(ProgressBatch)  every ~250 ms while training: the steps since the last batch
     stopped(Stopped)         training ended: paused, budget reached, patience used up,
-                             diverged, one step done
+                             diverged, the loss blew up (core/blowup.py), one step done
     answered(Answer)         the result of a job asked for with ask()
 
 Jobs: `ask(fn, callback)` runs fn(trainer) between steps and hands the result
@@ -27,6 +27,7 @@ from concurrent.futures import Future
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from dinogui import qt_guard
+from dinogui.core.blowup import BlowupWatch
 from dinogui.core.threads import TRAINING_THREADS, training_threads
 from dinogui.core.trainer import StepResult, Trainer, TrainingDiverged
 from dinogui.messages import Answer, ProgressBatch, Stopped
@@ -46,6 +47,7 @@ class TrainingWorker(QObject):
         super().__init__()
         self._cond = threading.Condition()
         self._trainer: Trainer | None = None
+        self._watch: BlowupWatch | None = None  # the attached trainer's, from its attaching on
         self._generation = 0
         self._jobs: list[tuple[Callable, Future]] = []
         self._running = False  # read between steps; cleared by pause()
@@ -101,6 +103,7 @@ class TrainingWorker(QObject):
 
         def swap(_old) -> int:
             self._trainer = trainer
+            self._watch = None if trainer is None else BlowupWatch(trainer)
             self._generation += 1
             return self._generation
 
@@ -158,8 +161,9 @@ class TrainingWorker(QObject):
             QThread.currentThread().quit()
 
     def _train(self) -> None:
-        trainer, generation = self._trainer, self._generation
+        trainer, generation, watch = self._trainer, self._generation, self._watch
         steps: list[StepResult] = []
+        blowup = None
         reason, message = "paused", ""
         budget_steps, self._steps = self._steps, None
         taken = 0
@@ -189,6 +193,10 @@ class TrainingWorker(QObject):
                     reason, message = "failed", f"{type(e).__name__}: {e}"
                     break
                 taken += 1
+                blowup = watch.observe(steps[-1])  # it only looks (and copies good weights)
+                if blowup is not None:
+                    reason, message = "blowup", blowup.summary()
+                    break
                 if steps[-1].stopped is not None:  # early stopping
                     reason, message = steps[-1].stopped, trainer.patience_message()
                     break
@@ -203,7 +211,7 @@ class TrainingWorker(QObject):
         self._running = False
         if steps:
             self.progress.emit(ProgressBatch.from_steps(generation, steps, trainer, now))
-        self.stopped.emit(Stopped(generation, reason, trainer.iteration, message))
+        self.stopped.emit(Stopped(generation, reason, trainer.iteration, message, blowup))
 
 
 def _run_job(fn: Callable, future: Future, trainer: Trainer | None) -> None:

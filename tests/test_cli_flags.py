@@ -406,3 +406,26 @@ def test_best(capsys, tmp_path, names_txt):
     for got, params in ((best, t.best_params), (latest, t.params)):
         assert got == shown(t.vocab.decode(n) for n in plain.drawn_unconstrained(params, 2, 12))
     assert best != latest
+
+
+def test_stop_on_blowup(capsys, tmp_path, names_txt):
+    """A healthy run trains as without it; a blow-up (a rate of 0.05, seen at 1,504) stops,
+    and --save writes the good weights: those of a run stopped at their iteration."""
+    healthy, out = train(capsys, tmp_path, "--corpus", names_txt, "--iterations", 600,
+                         "--stop-on-blowup", save="healthy")
+    plain_run, _ = train(capsys, tmp_path, "--corpus", names_txt, "--iterations", 600,
+                         save="plain")
+    assert healthy.iteration == 600 and "stopped: iterations" in out
+    np.testing.assert_array_equal(healthy.params["Wya"], plain_run.params["Wya"])
+
+    code, out, err = run(capsys, "train", "--corpus", names_txt, "--lr", 0.05, "--iterations",
+                         3000, "--sample-every", 50, "--stop-on-blowup", "--save",
+                         tmp_path / "b.ckpt")
+    assert code == 0 and "stopped: blowup" in out and "going back to them" in err
+    kept = checkpoint.load(tmp_path / "b.ckpt")
+    good = int(err.split("weights from iteration ")[1].split()[0].replace(",", ""))
+    assert kept.iteration == good == 1000  # copies every 500: 1,000 is over LAG steps back
+    straight, _ = train(capsys, tmp_path, "--corpus", names_txt, "--lr", 0.05, "--iterations",
+                        good, "--sample-every", 50, save="straight")
+    for k, v in straight.params.items():
+        np.testing.assert_array_equal(kept.params[k], v, err_msg=k)

@@ -191,9 +191,11 @@ class TrainingController(QObject):
                             "Sample From the best, or raise Quiet checks and Resume",
                 "diverged": f"Training stopped at iteration {stopped.iteration:,}: "
                             "the loss diverged",
+                "blowup": f"Paused at iteration {stopped.iteration:,}: {stopped.message}",
                 "failed": f"Training stopped at iteration {stopped.iteration:,}: "
                           f"{stopped.message}"}[stopped.reason]
         self.w.status.set_state({"diverged": "Diverged", "failed": "Stopped by an error",
+                                 "blowup": "Paused: the loss blew up",
                                  "patience": "Stopped: no better held-out loss for "
                                              f"{_checks(self.s.config.patience)}"}.get(
             stopped.reason, self.s.idle_state()))
@@ -217,6 +219,50 @@ class TrainingController(QObject):
                 f"{stopped.message[:1].upper()}{stopped.message[1:]}.\n\n"
                 "Lower the learning rate (or the gradient clip) and press Resume, or "
                 "reset the model.")
+
+        if stopped.reason == "blowup":
+            self._offer_going_back(stopped)
+
+    # -- a blow-up: back to the good weights, or on ----------------------------------
+    def _offer_going_back(self, stopped: Stopped) -> None:
+        """Paused at a blow-up: go back to the weights before it, keep training, or stay."""
+        blowup = stopped.blowup
+        what = f"{stopped.message[:1].upper()}{stopped.message[1:]}."
+        if blowup.good is None:
+            self.w.dialogs.error("The loss blew up", f"{what}\n\nTraining is paused; no "
+                                 "earlier weights were kept to go back to.")
+            return
+        at = blowup.good.iteration
+        choice = self.w.dialogs.choose(
+            "The loss blew up",
+            f"{what}\n\nTraining is paused. Go back to the weights from iteration {at:,}: "
+            "the model, its loss curve and its iteration return to that point. From there "
+            "the same settings take the same steps again: lower the learning rate before "
+            "you resume. Or keep training these weights (no second warning).",
+            [f"Go Back to Iteration {at:,}", "Keep Training"])
+        if choice == 0:
+            self.go_back(blowup)
+        elif choice == 1:
+            self.start()
+
+    def go_back(self, blowup) -> None:
+        """The trainer at the blow-up's good point, built between steps, shown in its place."""
+        if self.s.trainer is None or self.s.busy or self.s.training:
+            return
+        good, summary = blowup.good, self.s.summary
+        path, saved = self.s.checkpoint_path, self.s.saved_iteration
+        self.w.set_busy("Going back…")
+
+        def back(trainer, error) -> None:
+            self.w.set_busy("")
+            if error is not None:
+                self.w.refuse("Cannot go back", error, "kept the current weights")
+                return
+            self.w.adopt(trainer, summary, checkpoint_path=path, saved_iteration=saved)
+            self.w.note(f"Went back to the weights from iteration {good.iteration:,}, "
+                        f"before the loss blew up at {blowup.iteration:,}")
+
+        self.w.worker.ask(lambda now: good.trainer(now), back)
 
     def _answer_ignored(self, _result, error) -> None:
         if error is not None:
