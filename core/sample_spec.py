@@ -10,6 +10,11 @@ MAX_SEED = 2**32 - 1  # seeds are 0 to 2**32 - 1, RandomState's range (the class
 # below the minimum, logits / temperature can overflow; above the maximum every letter is
 # equally likely whatever the model says
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.001, 1000.0
+# nucleus sampling keeps the most likely characters up to this much probability; below
+# the minimum every draw is greedy anyway, and 1 keeps every character (off)
+MIN_TOP_P, MAX_TOP_P = 0.01, 1.0
+# the most hypotheses a beam search keeps at each length (and names it can return)
+MAX_BEAM = 10_000
 
 
 class ConstraintError(ValueError):
@@ -38,6 +43,7 @@ class SampleSpec:
 
     temperature: float = 1.0
     top_k: int | None = None
+    top_p: float | None = None
     prefix: str = ""
     suffix: str = ""
     min_len: int = 0
@@ -51,6 +57,8 @@ class SampleSpec:
                             f"{MAX_TEMPERATURE:g}")
         if self.top_k is not None and self.top_k < 1:
             problems.append("top-k must be at least 1")
+        if self.top_p is not None and not MIN_TOP_P <= self.top_p <= MAX_TOP_P:
+            problems.append(f"top-p must be between {MIN_TOP_P:g} and {MAX_TOP_P:g}")
         if self.min_len < 0:
             problems.append("minimum length must be zero or more")
         if self.max_len is not None and self.max_len < 1:
@@ -71,8 +79,8 @@ class SampleSpec:
     @property
     def constrained(self) -> bool:
         """True when anything beyond the seed's own settings (temperature, max_len) is set."""
-        return (self.top_k is not None or bool(self.prefix) or bool(self.suffix)
-                or self.min_len > 0 or self.new_only)
+        return (self.top_k is not None or self.top_p is not None or bool(self.prefix)
+                or bool(self.suffix) or self.min_len > 0 or self.new_only)
 
     def to_dict(self) -> dict:
         return asdict(self)
