@@ -6,7 +6,14 @@ import argparse
 import math
 from collections.abc import Callable
 
-from dinogui.core.sample_spec import MAX_SEED, MAX_TEMPERATURE, MIN_TEMPERATURE
+from dinogui.core.sample_spec import (
+    MAX_BEAM,
+    MAX_SEED,
+    MAX_TEMPERATURE,
+    MAX_TOP_P,
+    MIN_TEMPERATURE,
+    MIN_TOP_P,
+)
 
 MAX_NAME_LEN = 1000  # as TrainConfig.max_len allows
 
@@ -36,3 +43,6 @@ positive_float = number(float, lambda v: 0 < v < math.inf, "a positive number")
 seed = number(int, lambda v: 0 <= v <= MAX_SEED, f"0 to {MAX_SEED}")
 temperature = number(float, lambda v: MIN_TEMPERATURE <= v <= MAX_TEMPERATURE,
                      f"between {MIN_TEMPERATURE:g} and {MAX_TEMPERATURE:g}")
+top_p = number(float, lambda v: MIN_TOP_P <= v <= MAX_TOP_P,
+               f"between {MIN_TOP_P:g} and {MAX_TOP_P:g}")
+beam_width = number(int, lambda v: 1 <= v <= MAX_BEAM, f"1 to {MAX_BEAM}")

@@ -12,6 +12,7 @@ import numpy as np
 
 from dinogui import __version__, bench
 from dinogui.arguments import (
+    beam_width,
     count,
     dropout,
     fraction,
@@ -20,6 +21,7 @@ from dinogui.arguments import (
     positive_int,
     seed,
     temperature,
+    top_p,
 )
 from dinogui.core import checkpoint
 from dinogui.core.checkpoint import CheckpointError
@@ -27,7 +29,15 @@ from dinogui.core.corpus import CorpusError, bundled_corpus_path, load_corpus
 from dinogui.core.models import MAX_LAYERS, MODELS
 from dinogui.core.novelty import NearestNames
 from dinogui.core.optim import Optimizer
-from dinogui.core.sample_spec import MAX_SEED, MAX_TEMPERATURE, MIN_TEMPERATURE, SampleSpec
+from dinogui.core.sample_spec import (
+    MAX_SEED,
+    MAX_TEMPERATURE,
+    MAX_TOP_P,
+    MIN_TEMPERATURE,
+    MIN_TOP_P,
+    ConstraintsUnmet,
+    SampleSpec,
+)
 from dinogui.core.sampling import display_name
 from dinogui.core.threads import training_threads
 from dinogui.core.trainer import LIVE_FIELDS, PRESETS, TrainConfig, Trainer, TrainingDiverged
@@ -40,6 +50,7 @@ from dinogui.run_safety import (
 )
 
 DEFAULT_ITERATIONS = 35_000  # the exercise's num_iterations
+DEFAULT_COUNT = 10  # names `dinogui sample` prints
 COMMANDS = ("train", "sample", "bench")
 
 
@@ -101,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("sample", help="draw names from a checkpoint")
     s.add_argument("--checkpoint", required=True, metavar="CKPT")
-    s.add_argument("--count", type=positive_int, default=10)
+    s.add_argument("--count", type=positive_int, default=None,
+                   help=f"names to print (default {DEFAULT_COUNT}; with --beam W: W)")
     s.add_argument("--seed", type=seed, default=0, help=f"0 to {MAX_SEED} (default 0)")
     s.add_argument("--temperature", type=temperature, default=1.0,
                    help=f"{MIN_TEMPERATURE:g} to {MAX_TEMPERATURE:g} (default 1)")
@@ -110,6 +122,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="use the parameters with the best held-out loss (when validated)")
     s.add_argument("--top-k", type=positive_int, default=None, metavar="K",
                    help="draw each letter from the K most likely only (1: greedy)")
+    s.add_argument("--top-p", type=top_p, default=None, metavar="P",
+                   help="draw each letter from the fewest most likely letters whose "
+                        f"probability reaches P ({MIN_TOP_P:g} to {MAX_TOP_P:g}; nucleus "
+                        "sampling; after --top-k)")
+    s.add_argument("--beam", type=beam_width, nargs="?", const=0, default=None, metavar="W",
+                   help="the most likely names instead of drawn ones, most likely first, by a "
+                        "beam search keeping W names at each length (default: --count); W "
+                        "names unless --count says fewer. Deterministic: --seed changes "
+                        "nothing. Ranked by the probability of drawing them with "
+                        "--temperature, --top-k, --top-p and --min-len")
     s.add_argument("--prefix", default="", metavar="S", help="names start with S")
     s.add_argument("--suffix", default="", metavar="S",
                    help="names end with S (drawn whole, others redrawn)")
@@ -257,33 +279,72 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     if args.corpus and not (args.new_only or args.scores):
         raise UsageError("--corpus is used only with --new-only or --scores")
+    count_, width = _count_and_width(args)
     trainer = checkpoint.load(args.checkpoint)
     lower = trainer.corpus.lowercase  # the model knows lower-case names only: match them
-    spec = SampleSpec(temperature=args.temperature, top_k=args.top_k, prefix=args.prefix,
-                      suffix=args.suffix, min_len=args.min_len, max_len=args.max_len,
-                      new_only=args.new_only).for_corpus(lower)
+    spec = SampleSpec(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+                      prefix=args.prefix, suffix=args.suffix, min_len=args.min_len,
+                      max_len=args.max_len, new_only=args.new_only).for_corpus(lower)
     corpus = load_corpus(args.corpus, lower).names if args.corpus else trainer.corpus.names
     if args.best and trainer.best_params is None:
         print("dinogui: warning: --best: this model has no best weights (no names held out, "
               "or none measured yet); drawing from the latest", file=sys.stderr)
     sampler = trainer.sampler(best=args.best)
-    # drawn and printed block by block, so any --count runs in bounded memory
-    stream = sampler.stream(args.count, args.seed, spec, known=frozenset(corpus))
     nearest = NearestNames(corpus) if args.scores else None
     out = Printer(strict=True)  # names the terminal cannot show are printed escaped
-    for names in stream:
+
+    def show(names: list[str]) -> None:
         if nearest is None:
             out("\n".join(display_name(n) for n in names))
-            continue
+            return
         out("\n".join(f"{display_name(s.name)}\t{s.loglik_per_char:.4f}\t"
                       f"{display_name(s.nearest)}" for s in sampler.scores(names, nearest)))
-    if args.new_only or args.suffix:
-        drawn = stream.tally
-        kept = [f"dropped {drawn.not_new} names already in the corpus"] if args.new_only else []
-        if args.suffix:
-            kept.append(f"rejected {drawn.wrong_ending} not ending in {spec.suffix!r}")
-        print(f"{'; '.join(kept)} ({drawn.drawn} drawn for {args.count})", file=sys.stderr)
+
+    if width is not None:
+        return _print_beam(sampler, count_, width, spec, frozenset(corpus), show, args)
+    # drawn and printed block by block, so any --count runs in bounded memory
+    stream = sampler.stream(count_, args.seed, spec, known=frozenset(corpus))
+    for names in stream:
+        show(names)
+    _print_dropped(args, spec, stream.tally, count_)
     return 0
+
+
+def _count_and_width(args: argparse.Namespace) -> tuple[int, int | None]:
+    """(names to print, beam width or None): --beam W alone gives W names, --beam alone
+    a beam as wide as --count, and a beam narrower than --count is refused."""
+    if args.beam is None:
+        return args.count or DEFAULT_COUNT, None
+    width = args.beam or args.count or DEFAULT_COUNT
+    count_ = args.count or width
+    if count_ > width:
+        raise UsageError(f"--beam {width} keeps {width} names at each length, fewer than "
+                         f"--count {count_}: give --beam {count_} or more, or --beam alone")
+    return count_, width
+
+
+def _print_beam(sampler, count_: int, width: int, spec: SampleSpec, known: frozenset,
+                show, args: argparse.Namespace) -> int:
+    """The most likely names, then what was dropped; too few found: those, then the error."""
+    try:
+        result = sampler.beam(count_, spec, known=known, width=width)
+    except ConstraintsUnmet as e:
+        if e.found:
+            show(e.found)
+        raise
+    show(result.names)
+    _print_dropped(args, spec, result, count_, "finished")
+    return 0
+
+
+def _print_dropped(args: argparse.Namespace, spec: SampleSpec, tally, count_: int,
+                   what: str = "drawn") -> None:
+    if not (args.new_only or args.suffix):
+        return
+    kept = [f"dropped {tally.not_new} names already in the corpus"] if args.new_only else []
+    if args.suffix:
+        kept.append(f"rejected {tally.wrong_ending} not ending in {spec.suffix!r}")
+    print(f"{'; '.join(kept)} ({tally.drawn} {what} for {count_})", file=sys.stderr)
 
 
 def _file_argument(argv: list[str]) -> tuple[str | None, list[str]]:
