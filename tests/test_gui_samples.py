@@ -407,6 +407,7 @@ def test_favourites_outlive_resampling_and_export_reproduces_them(qtbot, tmp_pat
     assert {e["checkpoint"] for e in entries} == {"best-names-150.safetensors",
                                                   "best-names-400.safetensors"}
     assert entries[2]["sampling"] == {"count": 5, "seed": 9, "temperature": 1.3, "top_k": 3,
+                                      "top_p": None,
                                       "prefix": "", "suffix": "", "min_len": 2, "max_len": 50,
                                       "new_only": True, "index": starred.index}
     assert entries[0]["config"] == w.config.to_dict()
