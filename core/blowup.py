@@ -101,8 +101,8 @@ class Blowup:
             f"; the weights from iteration {good.iteration:,} ({scale} {shown(good):.4f}) "
             "were good")
         return (f"the loss blew up at iteration {self.iteration:,} (per character over the "
-                f"last ~100 steps {self.low:.2f} -> {self.fast:.2f}, a uniform guess "
-                f"{self.guess:.2f}; {scale} {shown(self):.4f}){kept}")
+                f"last ~100 steps {self.low:.3g} -> {self.fast:.3g}, a uniform guess "
+                f"{self.guess:.3g}; {scale} {shown(self):.5g}){kept}")
 
 
 class BlowupWatch:

@@ -10,6 +10,9 @@ from .corpus import END, Vocab
 MAX_SEED = settings.MAX_SEED
 MIN_TEMPERATURE = settings.SAMPLING["temperature"].low
 MAX_TEMPERATURE = settings.SAMPLING["temperature"].high
+MIN_TOP_P = settings.SAMPLING["top_p"].low
+MAX_TOP_P = settings.SAMPLING["top_p"].high
+MAX_BEAM = settings.SAMPLING["beam"].high  # hypotheses a beam keeps at each length
 
 
 class ConstraintError(ValueError):
@@ -38,6 +41,7 @@ class SampleSpec:
 
     temperature: float = 1.0
     top_k: int | None = None
+    top_p: float | None = None
     prefix: str = ""
     suffix: str = ""
     min_len: int = 0
@@ -62,8 +66,8 @@ class SampleSpec:
     @property
     def constrained(self) -> bool:
         """True when anything beyond the seed's own settings (temperature, max_len) is set."""
-        return (self.top_k is not None or bool(self.prefix) or bool(self.suffix)
-                or self.min_len > 0 or self.new_only)
+        return (self.top_k is not None or self.top_p is not None or bool(self.prefix)
+                or bool(self.suffix) or self.min_len > 0 or self.new_only)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -17,9 +17,10 @@ How each constraint is honoured:
 
 - prefix: fed through the model as its first inputs (not drawn), so the rest is
   drawn from the model's own conditional distribution given the prefix.
-- temperature, top_k: reshape each drawn character's distribution (logits / T,
-  then only the k most likely characters; ties go to the lower index, so
-  top_k=1 is argmax decoding).
+- temperature, top_k, top_p: reshape each drawn character's distribution
+  (logits / T, then only the k most likely characters; ties go to the lower
+  index, so top_k=1 is argmax decoding; then only the smallest set of most
+  likely characters whose probability reaches p, renormalised: nucleus sampling).
 - min_len: the end symbol is masked until the name has min_len letters and the
   rest renormalised, step by step. This is the usual cheap approximation; it
   slightly favours names that would have ended early, unlike an exact
@@ -47,6 +48,7 @@ from .models import MODELS, as_batched, classic
 from .models.ops import softmax
 from .novelty import NearestNames
 from .sample_spec import (
+    MAX_BEAM,
     ConstraintError,
     ConstraintsUnmet,
     SampleSpec,
@@ -174,11 +176,31 @@ def inverse_cdf(p: np.ndarray, u: np.ndarray) -> np.ndarray:
     return idx
 
 
-def shaped_probs(logits: np.ndarray, spec: SampleSpec, position: int) -> np.ndarray:
-    """The distribution a character at `position` is drawn from (B, V), float64.
+TOP_P_SLACK = 1e-12  # a total within this of top_p reaches it (softmax rounds its last bits)
+
+
+def nucleus(p: np.ndarray, top_p: float) -> np.ndarray:
+    """(B, V) mask of the smallest set of most likely characters whose total reaches top_p.
+
+    Characters are taken most likely first (stable order: ties keep the lower
+    index, as top_k) while the total before them is below top_p, so the most
+    likely character is always kept and a top_p at or below it is greedy.
+    """
+    order = np.argsort(-p, axis=1, kind="stable")
+    ranked = np.take_along_axis(p, order, axis=1)
+    before = np.zeros_like(ranked)  # the total of the more likely characters
+    before[:, 1:] = np.cumsum(ranked[:, :-1], axis=1)
+    keep = np.empty(p.shape, dtype=bool)
+    np.put_along_axis(keep, order, before < top_p - TOP_P_SLACK, axis=1)
+    return keep
+
+
+def shaped_logits(logits: np.ndarray, spec: SampleSpec, position: int) -> np.ndarray:
+    """The logits a character at `position` is drawn from (B, V), float64; -inf: never drawn.
 
     logits / temperature; the end symbol masked before min_len letters; all but
-    the top_k most likely characters masked (stable order: ties keep the lower index).
+    the top_k most likely characters masked (stable order: ties keep the lower
+    index); then all but the nucleus of top_p (see nucleus; top_p 1 keeps all).
     Masking is done on logits, so a masked-away majority never leaves all zeros.
     """
     z = logits.astype(np.float64) / spec.temperature
@@ -187,7 +209,14 @@ def shaped_probs(logits: np.ndarray, spec: SampleSpec, position: int) -> np.ndar
     if spec.top_k is not None and spec.top_k < z.shape[1]:
         drop = np.argsort(-z, axis=1, kind="stable")[:, spec.top_k:]
         np.put_along_axis(z, drop, -np.inf, axis=1)
-    return softmax(z)
+    if spec.top_p is not None and spec.top_p < 1.0:
+        z[~nucleus(softmax(z), spec.top_p)] = -np.inf
+    return z
+
+
+def shaped_probs(logits: np.ndarray, spec: SampleSpec, position: int) -> np.ndarray:
+    """The distribution a character at `position` is drawn from (B, V): see shaped_logits."""
+    return softmax(shaped_logits(logits, spec, position))
 
 
 def draw_block(model, vocab: Vocab, spec: SampleSpec, start, U: np.ndarray) -> list[str]:
@@ -453,6 +482,30 @@ class NameSampler:
                                              rows=range(first, first + n))
             tally.drawn += n
             yield redraw_empty(model, self.vocab, names, first, seed, spec)
+
+    @limits_blas
+    @checked_numbers
+    def beam(self, count: int, spec: SampleSpec | None = None,
+             known: Collection[str] | None = None, width: int | None = None):
+        """The `count` most likely names meeting `spec`, most likely first (core.beam).
+
+        width: hypotheses kept at each length (default `count`; at least `count`).
+        Deterministic: no seed. Raises ConstraintError before searching when the
+        settings are impossible, ConstraintsUnmet when fewer than `count` were found.
+        """
+        from .beam import beam_search  # core.beam builds on this module's shaping
+
+        spec = SampleSpec() if spec is None else spec
+        width = count if width is None else width
+        if not 1 <= count <= MAX_BEAM:
+            raise ConstraintError(f"the number of names must be 1 to {MAX_BEAM:,} for a beam")
+        if not count <= width <= MAX_BEAM:
+            raise ConstraintError(f"the beam width must be at least the number of names "
+                                  f"({count}) and at most {MAX_BEAM:,}")
+        if spec.new_only and known is None:
+            raise ConstraintError("new names only needs the corpus names to compare with")
+        spec = spec.checked(self.vocab, self.max_len)
+        return beam_search(self.batched_model(), self.vocab, count, spec, width, known)
 
     @staticmethod
     def _quiet(blocks: Iterator[list[str]]) -> Iterator[list[str]]:

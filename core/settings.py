@@ -130,6 +130,10 @@ SAMPLING = _table(
             "divides the logits: below 1 bolder, above 1 wilder", 0.001, 1000.0),
     Setting("top_k", int, None, "top-k", "draw each letter from the K most likely only "
             "(1: greedy)", 1, 1000),
+    Setting("top_p", float, None, "top-p", "draw each letter from the fewest most likely "
+            "letters whose probability reaches P (nucleus sampling; after top-k)", 0.01, 1.0),
+    Setting("beam", int, None, "beam width", "the most likely names instead of drawn ones, "
+            "most likely first, by a beam search keeping W names at each length", 1, 10_000),
     Setting("min_len", int, 0, "minimum length", "at least this many letters", 0, 1000,
             unit="letters"),
     Setting("max_len", int, None, "maximum length", "at most this many letters", 1, 1000,

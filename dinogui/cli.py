@@ -17,7 +17,7 @@ from dinogui.core.blowup import BlowupWatch
 from dinogui.core.checkpoint import CheckpointError
 from dinogui.core.corpus import CorpusError, bundled_corpus_path, load_corpus, quote
 from dinogui.core.novelty import NearestNames
-from dinogui.core.sample_spec import SampleSpec
+from dinogui.core.sample_spec import ConstraintsUnmet, SampleSpec
 from dinogui.core.sampling import display_name
 from dinogui.core.settings import ITERATIONS, SAMPLING, TRAINING
 from dinogui.core.threads import training_threads
@@ -37,6 +37,7 @@ from dinogui.run_safety import (
 )
 
 MAX_ERROR_LINE = 2000  # characters of an error line: whatever a file or argument held
+DEFAULT_COUNT = SAMPLING["count"].default  # names `dinogui sample` prints
 COMMANDS = ("train", "sample", "bench")
 
 
@@ -80,7 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("sample", help="draw names from a checkpoint")
     s.add_argument("--checkpoint", required=True, metavar="CKPT")
-    for name in ("count", "seed", "temperature", "max_len"):
+    s.add_argument("--count", type=of(SAMPLING["count"]), default=None,
+                   help=help_for(SAMPLING["count"], extra="with --beam W: W"))
+    for name in ("seed", "temperature", "max_len"):
         setting = SAMPLING[name]
         s.add_argument(setting.flag, type=of(setting), default=setting.default,
                        help=help_for(setting, "the model's" if name == "max_len" else None))
@@ -88,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="use the parameters with the best held-out loss (when validated)")
     s.add_argument("--top-k", type=of(SAMPLING["top_k"]), default=None, metavar="K",
                    help=help_for(SAMPLING["top_k"]))
+    s.add_argument("--top-p", type=of(SAMPLING["top_p"]), default=None, metavar="P",
+                   help=help_for(SAMPLING["top_p"]))
+    s.add_argument("--beam", type=of(SAMPLING["beam"]), nargs="?", const=0, default=None,
+                   metavar="W", help=help_for(SAMPLING["beam"], extra="alone: --count")
+                   + ". Deterministic: --seed changes nothing. Ranked by the probability of "
+                   "drawing them with --temperature, --top-k, --top-p and --min-len")
     s.add_argument("--prefix", default="", metavar="S", help="names start with S")
     s.add_argument("--suffix", default="", metavar="S",
                    help="names end with S (drawn whole, others redrawn)")
@@ -286,33 +295,72 @@ def _blown_up(blowup, trainer: Trainer, stop: bool) -> Trainer:
 def cmd_sample(args: argparse.Namespace) -> int:
     if args.corpus and not (args.new_only or args.scores):
         raise UsageError("--corpus is used only with --new-only or --scores")
+    count_, width = _count_and_width(args)
     trainer = checkpoint.load(args.checkpoint)
     lower = trainer.corpus.lowercase  # the model knows lower-case names only: match them
-    spec = SampleSpec(temperature=args.temperature, top_k=args.top_k, prefix=args.prefix,
-                      suffix=args.suffix, min_len=args.min_len, max_len=args.max_len,
-                      new_only=args.new_only).for_corpus(lower)
+    spec = SampleSpec(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+                      prefix=args.prefix, suffix=args.suffix, min_len=args.min_len,
+                      max_len=args.max_len, new_only=args.new_only).for_corpus(lower)
     corpus = load_corpus(args.corpus, lower).names if args.corpus else trainer.corpus.names
     if args.best and trainer.best_params is None:
         print("dinogui: warning: --best: this model has no best weights (no names held out, "
               "or none measured yet); drawing from the latest", file=sys.stderr)
     sampler = trainer.sampler(best=args.best)
-    # drawn and printed block by block, so any --count runs in bounded memory
-    stream = sampler.stream(args.count, args.seed, spec, known=frozenset(corpus))
     nearest = NearestNames(corpus) if args.scores else None
     out = Printer(strict=True)  # names the terminal cannot show are printed escaped
-    for names in stream:
+
+    def show(names: list[str]) -> None:
         if nearest is None:
             out("\n".join(display_name(n) for n in names))
-            continue
+            return
         out("\n".join(f"{display_name(s.name)}\t{s.loglik_per_char:.4f}\t"
                       f"{display_name(s.nearest)}" for s in sampler.scores(names, nearest)))
-    if args.new_only or args.suffix:
-        drawn = stream.tally
-        kept = [f"dropped {drawn.not_new} names already in the corpus"] if args.new_only else []
-        if args.suffix:
-            kept.append(f"rejected {drawn.wrong_ending} not ending in {spec.suffix!r}")
-        print(f"{'; '.join(kept)} ({drawn.drawn} drawn for {args.count})", file=sys.stderr)
+
+    if width is not None:
+        return _print_beam(sampler, count_, width, spec, frozenset(corpus), show, args)
+    # drawn and printed block by block, so any --count runs in bounded memory
+    stream = sampler.stream(count_, args.seed, spec, known=frozenset(corpus))
+    for names in stream:
+        show(names)
+    _print_dropped(args, spec, stream.tally, count_)
     return 0
+
+
+def _count_and_width(args: argparse.Namespace) -> tuple[int, int | None]:
+    """(names to print, beam width or None): --beam W alone gives W names, --beam alone
+    a beam as wide as --count, and a beam narrower than --count is refused."""
+    if args.beam is None:
+        return args.count or DEFAULT_COUNT, None
+    width = args.beam or args.count or DEFAULT_COUNT
+    count_ = args.count or width
+    if count_ > width:
+        raise UsageError(f"--beam {width} keeps {width} names at each length, fewer than "
+                         f"--count {count_}: give --beam {count_} or more, or --beam alone")
+    return count_, width
+
+
+def _print_beam(sampler, count_: int, width: int, spec: SampleSpec, known: frozenset,
+                show, args: argparse.Namespace) -> int:
+    """The most likely names, then what was dropped; too few found: those, then the error."""
+    try:
+        result = sampler.beam(count_, spec, known=known, width=width)
+    except ConstraintsUnmet as e:
+        if e.found:
+            show(e.found)
+        raise
+    show(result.names)
+    _print_dropped(args, spec, result, count_, "finished")
+    return 0
+
+
+def _print_dropped(args: argparse.Namespace, spec: SampleSpec, tally, count_: int,
+                   what: str = "drawn") -> None:
+    if not (args.new_only or args.suffix):
+        return
+    kept = [f"dropped {tally.not_new} names already in the corpus"] if args.new_only else []
+    if args.suffix:
+        kept.append(f"rejected {tally.wrong_ending} not ending in {spec.suffix!r}")
+    print(f"{'; '.join(kept)} ({tally.drawn} {what} for {count_})", file=sys.stderr)
 
 
 def _file_argument(argv: list[str]) -> tuple[str | None, list[str]]:

@@ -44,17 +44,22 @@ class DrawSettings:
     seed: int
     spec: SampleSpec  # checked: max_len filled in, prefix and suffix as the model writes them
     best_iteration: int | None = None  # drawn from the best weights, kept at this iteration
+    beam: bool = False  # the `count` most likely names by a beam as wide (no seed involved)
 
     def to_dict(self) -> dict:
         best = {} if self.best_iteration is None else {"best_iteration": self.best_iteration}
-        return {"count": self.count, "seed": self.seed, **self.spec.to_dict(), **best}
+        beam = {"beam": self.count} if self.beam else {}
+        return {"count": self.count, "seed": self.seed, **self.spec.to_dict(), **best, **beam}
 
     def cli_args(self) -> list[str]:
         s = self.spec
-        args = ["--count", str(self.count), "--seed", str(self.seed),
-                "--temperature", repr(s.temperature), "--max-len", str(s.max_len)]
+        args = ["--count", str(self.count)]
+        args += ["--beam"] if self.beam else ["--seed", str(self.seed)]
+        args += ["--temperature", repr(s.temperature), "--max-len", str(s.max_len)]
         if s.top_k is not None:
             args += ["--top-k", str(s.top_k)]
+        if s.top_p is not None:
+            args += ["--top-p", repr(s.top_p)]
         if s.prefix:
             args += ["--prefix", s.prefix]
         if s.suffix:
@@ -69,9 +74,12 @@ class DrawSettings:
 
     def describe(self) -> str:
         s = self.spec
-        parts = [f"seed {self.seed}", f"temperature {s.temperature:g}"]
+        parts = ["most likely (beam)" if self.beam else f"seed {self.seed}",
+                 f"temperature {s.temperature:g}"]
         if s.top_k is not None:
             parts.append(f"top-k {s.top_k}")
+        if s.top_p is not None:
+            parts.append(f"top-p {s.top_p:g}")
         if s.prefix:
             parts.append(f"starts {s.prefix!r}")
         if s.suffix:
@@ -147,17 +155,19 @@ class DrawResult:
 
 def draw_scored(sampler: NameSampler, count: int, seed: int, spec: SampleSpec,
                 known: Collection[str], nearest: NearestNames, source: Source,
-                best_iteration: int | None = None) -> DrawResult:
-    """Draw as `dinogui sample` does, then score each name; off the window's thread.
+                best_iteration: int | None = None, beam: bool = False) -> DrawResult:
+    """Draw as `dinogui sample` does (with beam: its --beam, the `count` most likely names),
+    then score each name; off the window's thread.
 
     Impossible constraints raise ConstraintError before anything is drawn; too
     few names meeting them is not an error here: the names found are scored
     and `problem` says what fell short.
     """
     spec = spec.checked(sampler.vocab, sampler.max_len)
-    settings = DrawSettings(count, seed, spec, best_iteration)
+    settings = DrawSettings(count, seed, spec, best_iteration, beam)
     try:
-        d = sampler.draw(count, seed, spec, known=known)
+        d = (sampler.beam(count, spec, known=known) if beam
+             else sampler.draw(count, seed, spec, known=known))
         names, drawn, not_new, wrong, problem = d.names, d.drawn, d.not_new, d.wrong_ending, ""
     except ConstraintsUnmet as e:
         names, drawn, not_new, wrong, problem = e.found, e.drawn, None, None, str(e)

@@ -101,8 +101,33 @@ def batched_scheme(params, seed: int, count: int, temperature: float = 1.0,
     return out
 
 
+def shape(z: np.ndarray, t: int, temperature: float = 1.0, top_k: int | None = None,
+          min_len: int = 0, top_p: float | None = None) -> np.ndarray:
+    """The distribution letter t is drawn from, given the model's logits z (V,): z / T; the
+    end held back before min_len; the top_k most likely; then the fewest most likely
+    letters whose probability reaches top_p (ties: the lower index first), renormalised."""
+    z = z / temperature
+    if t < min_len:
+        z[0] = -np.inf
+    if top_k is not None:
+        z[np.argsort(-z, kind="stable")[top_k:]] = -np.inf
+    p = softmax(z)
+    if top_p is not None and top_p < 1:
+        kept, total = [], 0.0
+        for i in np.argsort(-p, kind="stable"):
+            if total >= top_p - 1e-12:  # reached (up to softmax's rounding)
+                break
+            kept.append(i)
+            total += p[i]
+        q = np.zeros_like(p)
+        q[kept] = p[kept]
+        p = q / q.sum()
+    return p
+
+
 def draw_one(net: PlainRNN, U: np.ndarray, temperature: float = 1.0, max_len: int = 50,
-             top_k: int | None = None, min_len: int = 0, prefix: list[int] = ()) -> list[int]:
+             top_k: int | None = None, min_len: int = 0, prefix: list[int] = (),
+             top_p: float | None = None) -> list[int]:
     """One name by inverse CDF: letter t is the first index whose cumulative
     probability exceeds U[t]; the end is held back before min_len letters."""
     out = list(prefix)
@@ -110,12 +135,8 @@ def draw_one(net: PlainRNN, U: np.ndarray, temperature: float = 1.0, max_len: in
     for c in prefix:
         z, h = net.step(np.array([c]), h)
     for t in range(len(prefix), max_len):
-        z = z[0] / temperature
-        if t < min_len:
-            z[0] = -np.inf
-        if top_k is not None:
-            z[np.argsort(-z, kind="stable")[top_k:]] = -np.inf
-        idx = int((np.cumsum(softmax(z)) <= U[t]).sum())
+        p = shape(z[0], t, temperature, top_k, min_len, top_p)
+        idx = int((np.cumsum(p) <= U[t]).sum())
         if idx == 0:
             break
         out.append(idx)
@@ -125,27 +146,44 @@ def draw_one(net: PlainRNN, U: np.ndarray, temperature: float = 1.0, max_len: in
 
 def redraw_empty(params, names: list[list[int]], seed: int, temperature: float = 1.0,
                  max_len: int = 50, top_k: int | None = None, min_len: int = 0,
-                 first: int = 0) -> list[list[int]]:
+                 first: int = 0, top_p: float | None = None) -> list[list[int]]:
     """`dinogui sample` never gives an empty name: candidate i, if empty, is drawn again
     with the end held back at the first letter, from default_rng([seed, i, 0xE7])."""
     net = PlainRNN(params)
     return [name or draw_one(net, np.random.default_rng([seed, first + j, 0xE7]).random(max_len),
-                             temperature, max_len, top_k, max(min_len, 1))
+                             temperature, max_len, top_k, max(min_len, 1), top_p=top_p)
             for j, name in enumerate(names)]
 
 
 def block_scheme(params, seed: int, count: int, temperature: float = 1.0, max_len: int = 50,
                  top_k: int | None = None, min_len: int = 0, prefix: list[int] = (),
-                 keep_empty: bool = False) -> list[list[int]]:
+                 keep_empty: bool = False, top_p: float | None = None) -> list[list[int]]:
     """Candidate i draws letter t by inverse CDF with U[t, i % 64] of
     default_rng([seed, i // 64]).random((max_len, 64)) (README, "Sampling");
     an empty candidate is drawn again (redraw_empty) unless keep_empty."""
     net = PlainRNN(params)
     names = [draw_one(net, np.random.default_rng([seed, i // 64]).random((max_len, 64))[:, i % 64],
-                      temperature, max_len, top_k, min_len, prefix) for i in range(count)]
+                      temperature, max_len, top_k, min_len, prefix, top_p)
+             for i in range(count)]
     if keep_empty:
         return names
-    return redraw_empty(params, names, seed, temperature, max_len, top_k, min_len)
+    return redraw_empty(params, names, seed, temperature, max_len, top_k, min_len, top_p=top_p)
+
+
+def log_prob(params, name: list[int], temperature: float = 1.0, top_k: int | None = None,
+             min_len: int = 0, top_p: float | None = None, prefix: int = 0) -> float:
+    """log P(the sampler draws `name`) given its first `prefix` letters: each later letter
+    and the end from shape(); the end is held back before max(min_len, 1) letters (no
+    empty names). -inf when a shaped distribution leaves a letter out."""
+    net = PlainRNN(params)
+    total = 0.0
+    for t, z in enumerate(net.logits_along(name)):
+        if t < prefix:
+            continue
+        p = shape(z, t, temperature, top_k, max(min_len, 1), top_p)
+        c = name[t] if t < len(name) else 0
+        total += np.log(p[c]) if p[c] > 0 else -np.inf
+    return total
 
 
 def levenshtein(a: str, b: str) -> int:

@@ -19,6 +19,7 @@ from dinogui.bench import reference as ref
 from dinogui.cli import build_parser, main
 from dinogui.core import checkpoint
 from dinogui.core.corpus import load_corpus
+from dinogui.core.sample_spec import SampleSpec
 from dinogui.core.trainer import TrainConfig, Trainer
 from tests import plain_rnn as plain
 
@@ -429,3 +430,82 @@ def test_stop_on_blowup(capsys, tmp_path, names_txt):
                         good, "--sample-every", 50, save="straight")
     for k, v in straight.params.items():
         np.testing.assert_array_equal(kept.params[k], v, err_msg=k)
+
+
+@pytest.mark.parametrize("preset", ["classic", "default"])
+@pytest.mark.parametrize(("p", "k"), [(0.3, None), (0.75, None), (0.75, 4)])
+def test_top_p(capsys, models, preset, p, k):
+    path, t = models[preset]
+    K = [] if k is None else ["--top-k", k]
+    got = sample(capsys, path, "--count", 30, "--top-p", p, *K, "--seed", 2)
+    want = plain.block_scheme(t.params, 2, 30, top_k=k, top_p=p)
+    assert got == shown(t.vocab.decode(n) for n in want)
+    assert got != sample(capsys, path, "--count", 30, *K, "--seed", 2)  # not ignored
+    assert got != sample(capsys, path, "--count", 30, "--top-p", p + 0.1, *K, "--seed", 2)
+
+
+@pytest.mark.parametrize("bad", ["0", "1.5", "-1", "x"])
+def test_top_p_and_beam_refuse_bad_values_in_one_line(capsys, models, bad):
+    path, _ = models["classic"]
+    for flag in ("--top-p", "--beam"):
+        code, out, err = run(capsys, "sample", "--checkpoint", path, flag, bad)
+        assert code == 2 and out == "" and len(err.splitlines()) == 1, err
+        assert err.startswith(f"dinogui: error: argument {flag}: '{bad}'")
+    code, out, err = run(capsys, "sample", "--checkpoint", path, "--beam", 3, "--count", 5)
+    assert code == 2 and out == "" and err.splitlines() == [
+        "dinogui: error: --beam 3 keeps 3 names at each length, fewer than --count 5: "
+        "give --beam 5 or more, or --beam alone"]
+
+
+@pytest.mark.parametrize("preset", ["classic", "default"])
+def test_beam(capsys, models, preset):
+    """--beam W: W names; --beam alone: --count names; --beam W --count N: N of a width-W beam.
+    Deterministic, most likely first by the plain RNN's probability of drawing each."""
+    path, t = models[preset]
+    s = t.sampler()
+    eight = sample(capsys, path, "--beam", 8)
+    assert eight == shown(s.beam(8).names) and len(set(eight)) == 8
+    assert sample(capsys, path, "--beam", 8, "--seed", 5) == eight  # no seed involved
+    assert sample(capsys, path, "--beam", "--count", 8) == eight
+    assert sample(capsys, path, "--beam") == shown(s.beam(10).names)  # --count's default
+    wide = sample(capsys, path, "--beam", 40, "--count", 8)
+    assert wide == shown(s.beam(8, width=40).names)
+    lp = [plain.log_prob(t.params, t.vocab.encode(n.lower())) for n in wide]
+    assert lp == sorted(lp, reverse=True)
+    assert lp[-1] >= plain.log_prob(t.params, t.vocab.encode(eight[-1].lower())) - 1e-9
+
+    p = {"classic": 0.7, "default": 0.95}[preset]  # narrow, yet with 8 names to give
+    flags = ["--top-p", p, "--top-k", 8, "--temperature", 0.9, "--min-len", 4,
+             "--max-len", 9, "--prefix", "s"]
+    got = sample(capsys, path, "--beam", 8, *flags)
+    spec = dict(temperature=0.9, top_k=8, top_p=p, min_len=4, max_len=9, prefix="s")
+    assert got == shown(s.beam(8, SampleSpec(**spec)).names)
+    assert all(n.startswith("S") and 4 <= len(n) <= 9 for n in got)
+    lp = [plain.log_prob(t.params, t.vocab.encode(n.lower()), 0.9, 8, 4, p, prefix=1)
+          for n in got]
+    assert lp == sorted(lp, reverse=True) and lp[-1] > -np.inf
+    assert got != sample(capsys, path, "--beam", 8, *flags[2:])  # --top-p not ignored
+
+    lines = sample(capsys, path, "--beam", 5, "--scores")
+    assert [line.split("\t")[0] for line in lines] == shown(s.beam(5).names)
+    net = plain.PlainRNN(t.params)
+    for line in lines:
+        name, loglik, _ = line.split("\t")
+        assert float(loglik) == pytest.approx(
+            -net.loss_per_char([t.vocab.encode(name.lower())]), abs=6e-5)
+
+
+def test_beam_new_only_and_suffix(capsys, models):
+    path, t = models["default"]
+    known = {shown([n])[0] for n in t.corpus.names}
+    code, out, err = run(capsys, "sample", "--checkpoint", path, "--beam", 15, "--new-only",
+                         "--suffix", "us")
+    assert code == 0, err
+    got = out.splitlines()
+    assert len(got) == 15 and not set(got) & known and all(n.endswith("us") for n in got)
+    assert err.startswith("dropped ") and "finished for 15" in err
+    # too few within the bound: those found, then one line saying so
+    code, out, err = run(capsys, "sample", "--checkpoint", path, "--beam", 2, "--suffix", "qqq",
+                         "--max-len", 5)
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert "the beam of width 2 found only 0 of 2 names" in err

@@ -121,8 +121,10 @@ def check_printed(code: int, out: str, err: str, what: str) -> None:
     assert code in (0, 2), (what, code, err[-500:])
     assert "Traceback" not in err, (what, err[-500:])
     assert not RAW.search(out + err), (what, (out + err)[:300])
-    if code == 2:
-        assert err.startswith("dinogui: error: ") and err.count("\n") == 1, (what, err[:300])
+    if code == 2:  # one error line, after any one-line warnings (a blow-up's, say)
+        *warnings, last = err.splitlines()
+        assert last.startswith("dinogui: error: "), (what, err[:300])
+        assert all(w.startswith("dinogui: warning: ") for w in warnings), (what, err[:300])
         assert len(err) <= len("dinogui: error: \n") + MAX_ERROR_LINE, what
 
 

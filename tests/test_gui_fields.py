@@ -194,7 +194,7 @@ def test_quiet_checks_stop_at_exactly_that_many_checks_without_a_new_best(qtbot,
 
 # every field away from the panel's defaults (count 10, seed 0, "From the best" on)
 BASE = dict(count=30, seed=3, temperature=1.0, top_k=0, min_len=0, max_len=50, prefix="",
-            suffix="", new_only=False, best=False)
+            suffix="", new_only=False, best=False, top_p=0.0, beam=False)
 BASE_FLAGS = ["--count", "30", "--seed", "3"]
 # field: (value, its flags, [(a neighbouring or default value, its flags), ...])
 SAMPLE_CASES = {
@@ -204,6 +204,9 @@ SAMPLE_CASES = {
                     [(0.7, ["--temperature", "0.7"]), (0.8, ["--temperature", "0.8"]),
                      (1.0, [])]),
     "top_k": (2, ["--top-k", "2"], [(1, ["--top-k", "1"]), (3, ["--top-k", "3"]), (0, [])]),
+    "top_p": (0.7, ["--top-p", "0.7"], [(0.6, ["--top-p", "0.6"]),
+                                        (0.8, ["--top-p", "0.8"]), (0.0, [])]),
+    "beam": (True, ["--beam"], [(False, [])]),
     "min_len": (5, ["--min-len", "5"], [(4, ["--min-len", "4"]), (6, ["--min-len", "6"]),
                                         (0, [])]),
     "max_len": (4, ["--max-len", "4"], [(3, ["--max-len", "3"]), (5, ["--max-len", "5"]),
@@ -291,7 +294,7 @@ def test_every_field_of_the_panels_has_a_test_here(qtbot, tmp_path):
                 continue
             assert id(box) in names, f"a {type(box).__name__} of {panel_name} has no name"
             found.add((panel_name, names[id(box)]))
-    assert len(found) >= 23  # 13 model and training fields, 10 sampling fields
+    assert len(found) >= 25  # 13 model and training fields, 12 sampling fields
     module = sys.modules[__name__]
     missing = sorted(found - set(COVERED))
     assert not missing

@@ -296,6 +296,8 @@ def test_the_sampling_controls_are_remembered(qtbot, tmp_path, tiny_corpus):
     p.prefix.setText("Da")
     p.suffix.setText("n")
     p.new_only.setChecked(True)
+    p.top_p.setValue(0.85)
+    p.beam.setChecked(True)
     w.close()
     again = main_window.MainWindow(settings=settings_at(tmp_path), dialogs=ScriptedDialogs(),
                                    data_dir=tmp_path / "data")
@@ -305,8 +307,57 @@ def test_the_sampling_controls_are_remembered(qtbot, tmp_path, tiny_corpus):
     assert (q.top_k.value(), q.min_len.value(), q.prefix.text(), q.suffix.text(),
             q.new_only.isChecked()) == (4, 3, "Da", "n", True)
     assert q.top_k.text() == "4" and again.samples.request().spec(True).prefix == "da"
+    assert q.top_p.value() == 0.85 and q.beam.isChecked() and not q.seed.isEnabled()
+    assert q.request().spec(True).top_p == 0.85 and q.request().beam
     q.top_k.setValue(0)
     assert q.top_k.text() == "off" and q.request().spec(True).top_k is None
+    q.top_p.setValue(0)
+    assert q.top_p.text() == "off" and q.request().spec(True).top_p is None
+    q.top_p.stepUp()
+    assert q.top_p.value() == pytest.approx(0.05)
+    q.top_p.setValue(0.004)  # below MIN_TOP_P rounds to the field's 2 decimals: off
+    assert q.request().spec(True).top_p is None
+
+
+@pytest.mark.parametrize("preset", ["classic", "default"])
+def test_most_likely_names_with_top_p_equal_dinogui_sample_beam(qtbot, tmp_path, tiny_corpus,
+                                                               capsys, preset):
+    """Top-p and "Most likely (beam)" in the panel give what `dinogui sample --beam --top-p`
+    prints; the seed plays no part (its field is disabled), and a favourite's export command
+    draws it again."""
+    w = open_window(qtbot, tmp_path, tiny_corpus, preset=preset, batch_size=4)
+    train(qtbot, w, 300)
+    path = tmp_path / "model.npz"
+    save_as(qtbot, w, path)
+    p = w.samples
+    assert p.seed.isEnabled()
+    sample(qtbot, w, count=7, seed=4, top_p=0.9, min_len=2, beam=True, best=False)
+    assert not p.seed.isEnabled()
+    names = p.names()
+    flags = ["--checkpoint", str(path), "--count", "7", "--top-p", "0.9", "--min-len", "2"]
+    capsys.readouterr()
+    assert cli.main(["sample", *flags, "--beam", "--scores"]) == 0
+    lines = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert names == [name for name, _, _ in lines] and len(names) == 7
+    assert [f"{r.loglik_per_char:.4f}" for r in p.rows()] == [score for _, score, _ in lines]
+    assert "most likely (beam)" in p.summary.text() and "top-p 0.9" in p.summary.text()
+    p.summary.setText("")  # the summary names no seed: wait for it to come back
+    sample(qtbot, w, seed=5)  # another seed: the same names
+    assert p.names() == names
+    assert cli.main(["sample", *flags]) == 0  # drawn, not the most likely: other names
+    assert capsys.readouterr().out.splitlines() != names
+    sample(qtbot, w, beam=False)
+    assert p.seed.isEnabled() and p.names() != names
+    cli.main(["sample", *flags, "--seed", "5"])
+    assert p.names() == capsys.readouterr().out.splitlines()  # top-p draws as the CLI does
+
+    sample(qtbot, w, beam=True)
+    p.set_favourite(p.rows()[2], True)
+    args = next(iter(p.favourites)).settings.cli_args()
+    assert "--beam" in args and "--seed" not in args and "--top-p" in args
+    capsys.readouterr()
+    assert cli.main(["sample", "--checkpoint", str(path), *args]) == 0
+    assert capsys.readouterr().out.splitlines()[2] == names[2]
 
 
 # -- favourites ----------------------------------------------------------------------
@@ -356,6 +407,7 @@ def test_favourites_outlive_resampling_and_export_reproduces_them(qtbot, tmp_pat
     assert {e["checkpoint"] for e in entries} == {"best-names-150.safetensors",
                                                   "best-names-400.safetensors"}
     assert entries[2]["sampling"] == {"count": 5, "seed": 9, "temperature": 1.3, "top_k": 3,
+                                      "top_p": None,
                                       "prefix": "", "suffix": "", "min_len": 2, "max_len": 50,
                                       "new_only": True, "index": starred.index}
     assert entries[0]["config"] == w.config.to_dict()

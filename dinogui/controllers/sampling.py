@@ -89,7 +89,7 @@ class SamplingController(QObject):
             sampler, source, best_iteration = result
             w.tasks.run(lambda: favourites.draw_scored(
                 sampler, req.count, req.seed, spec, known, nearest.of(corpus.names), source,
-                best_iteration), drawn)
+                best_iteration, req.beam), drawn)
 
         w.worker.ask(snapshot, snapped)
 
@@ -105,7 +105,8 @@ class SamplingController(QObject):
             counts.append(f"{result.wrong_ending:,} not ending in "
                           f"{result.settings.spec.suffix!r}")
         if counts:
-            how += f" · dropped {' and '.join(counts)} ({result.drawn:,} drawn)"
+            examined = "finished" if result.settings.beam else "drawn"
+            how += f" · dropped {' and '.join(counts)} ({result.drawn:,} {examined})"
         problem = ""
         if result.problem:
             problem = f"{result.problem[:1].upper()}{result.problem[1:]}."

@@ -1,7 +1,8 @@
 """Drawing names on demand, with the settings of `dinogui sample`, and starring favourites.
 
 The controls are those of `dinogui sample`: count, seed, temperature, top-k,
-length limits, a beginning and an ending, and "new names only"; the same
+top-p, length limits, a beginning and an ending, "new names only", and "most
+likely" (a beam search for the likeliest names instead of drawing); the same
 settings draw the same names as the command line. Each drawn name is listed
 with its log-likelihood per character, the nearest corpus name and its edit
 distance, and whether the corpus holds it (such names are greyed), so it is
@@ -38,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dinogui.core.sample_spec import MAX_TOP_P, MIN_TOP_P
 from dinogui.core.sampling import MAX_LEN, SampleSpec, display_name
 from dinogui.favourites import Favourites, Sampled
 from dinogui.widgets.hyperparams import SeedBox
@@ -79,6 +81,8 @@ class SampleRequest:
     min_len: int = 0
     new_only: bool = False
     best: bool = False  # draw from the weights with the best held-out loss (sample --best)
+    top_p: float = 0.0  # 0: off
+    beam: bool = False  # the `count` most likely names (sample --beam), not drawn ones
 
     def spec(self, lowercase: bool) -> SampleSpec:
         """The SampleSpec `dinogui sample` builds from the same flags (ConstraintError if bad).
@@ -87,8 +91,9 @@ class SampleRequest:
         ending are folded as the command line folds them.
         """
         return SampleSpec(temperature=self.temperature, top_k=self.top_k or None,
-                          prefix=self.prefix, suffix=self.suffix, min_len=self.min_len,
-                          max_len=self.max_len, new_only=self.new_only).for_corpus(lowercase)
+                          top_p=self.top_p or None, prefix=self.prefix, suffix=self.suffix,
+                          min_len=self.min_len, max_len=self.max_len,
+                          new_only=self.new_only).for_corpus(lowercase)
 
 
 class _Row(QTreeWidgetItem):
@@ -191,6 +196,22 @@ class SamplesPanel(QGroupBox):
         self.top_k.setSpecialValueText("off")
         self.top_k.setToolTip("Draw each character from the k most likely only "
                               "(1: always the most likely; off: from all)")
+        self.top_p = QDoubleSpinBox()
+        self.top_p.setDecimals(2)  # MIN_TOP_P (0.01) is the first value after "off"
+        self.top_p.setRange(0.0, MAX_TOP_P)  # 0 shows "off"; one step up is MIN_TOP_P
+        self.top_p.setSingleStep(0.05)
+        self.top_p.setSpecialValueText("off")
+        self.top_p.setToolTip(f"Nucleus sampling: draw each character from the fewest most "
+                              f"likely ones whose probability adds up to p ({MIN_TOP_P:g} to "
+                              f"{MAX_TOP_P:g}), after top-k; low p: safer names "
+                              "(as `dinogui sample --top-p`)")
+        self.beam = QCheckBox("Most likely (beam)")
+        self.beam.setToolTip("Instead of drawing, list the Count most likely names, most "
+                             "likely first, by a beam search as wide as Count (as `dinogui "
+                             "sample --beam`).\nNo chance involved: the seed does not matter. "
+                             "Ranked by the probability of drawing each name with the "
+                             "temperature, top-k, top-p and minimum length set here.")
+        self.beam.toggled.connect(lambda on: self.seed.setEnabled(not on))
         self.min_len = QSpinBox()
         self.min_len.setRange(0, 1000)
         self.min_len.setSpecialValueText("none")
@@ -223,19 +244,24 @@ class SamplesPanel(QGroupBox):
         grid = QGridLayout()
         grid.setHorizontalSpacing(6)
         grid.setVerticalSpacing(4)
-        # Alt+letter mnemonics, unique in the window with the menus and the left panel
+        # Alt+letter mnemonics, unique in the window with the menus and the left panel; every
+        # letter of "Top-p", "Most likely (beam)" and "Min length" is taken: none there
         rows = [("Co&unt:", self.count, "S&eed:", self.seed),
                 ("Te&mperature:", self.temperature, "Top-&k:", self.top_k),
+                ("Top-p:", self.top_p, None, self.beam),
                 ("Min length:", self.min_len, "Ma&x length:", self.max_len),
                 ("Sta&rts with:", self.prefix, "Ends &with:", self.suffix)]
         for r, (la, a, lb, b) in enumerate(rows):
             for c, (text, box) in enumerate(((la, a), (lb, b))):
+                if text is None:  # a check box, across the label's column and the field's
+                    grid.addWidget(box, r, 2 * c, 1, 2)
+                    continue
                 label = QLabel(text)
                 label.setBuddy(box)
                 grid.addWidget(label, r, 2 * c)
                 grid.addWidget(box, r, 2 * c + 1)
-        for box in (self.count, self.seed, self.temperature, self.top_k, self.min_len,
-                    self.max_len, self.prefix, self.suffix):
+        for box in (self.count, self.seed, self.temperature, self.top_k, self.top_p,
+                    self.min_len, self.max_len, self.prefix, self.suffix):
             box.setMinimumWidth(56)  # a narrow panel narrows the fields, never cuts the labels
         grid.addWidget(self.new_only, len(rows), 0, 1, 2)
         grid.addWidget(self.best, len(rows), 2, 1, 2)
@@ -302,24 +328,25 @@ class SamplesPanel(QGroupBox):
         return SampleRequest(self.count.value(), self.seed.value(), self.temperature.value(),
                              self.max_len.value(), self.top_k.value(), self.prefix.text(),
                              self.suffix.text(), self.min_len.value(), self.new_only.isChecked(),
-                             self.best.isChecked() and self.best.isEnabled())
+                             self.best.isChecked() and self.best.isEnabled(),
+                             self.top_p.value(), self.beam.isChecked())
 
     def values(self) -> dict:
         r = self.request()
         return {"count": r.count, "seed": r.seed, "temperature": r.temperature,
                 "max_len": r.max_len, "top_k": r.top_k, "min_len": r.min_len,
                 "prefix": r.prefix, "suffix": r.suffix, "new_only": r.new_only,
-                "best": self.best.isChecked()}
+                "best": self.best.isChecked(), "top_p": r.top_p, "beam": r.beam}
 
     def set_values(self, values: dict) -> None:
-        for name in ("count", "seed", "temperature", "max_len", "top_k", "min_len"):
+        for name in ("count", "seed", "temperature", "max_len", "top_k", "min_len", "top_p"):
             value = values.get(name)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 getattr(self, name).setValue(value)
         for name in ("prefix", "suffix"):
             if isinstance(values.get(name), str):
                 getattr(self, name).setText(values[name])
-        for name in ("new_only", "best"):
+        for name in ("new_only", "best", "beam"):
             if isinstance(values.get(name), bool):
                 getattr(self, name).setChecked(values[name])
 
