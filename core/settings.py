@@ -18,6 +18,9 @@ MAX_SEED = 2**32 - 1  # RandomState's range, which the classic schemes use
 # Counts saved in checkpoints stay far below 2**53, so they survive JSON and float readers,
 # and a report or check interval this large already means "never".
 MAX_INTERVAL = 1_000_000_000
+# "a positive number" starts here: far below any useful rate, and a value every reader and
+# widget keeps exactly (Qt's spin boxes lose the last bits of subnormal-adjacent doubles)
+TINY = 1e-300
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ class Setting:
         if not math.isfinite(value):
             return False
         if self.positive:
-            return value > 0
+            return value >= TINY
         return (self.low is None or value >= self.low) and (
             self.high is None or value <= self.high)
 

@@ -39,7 +39,8 @@ class TrainingController(QObject):
             return
         if not self.w.may_discard("reset the model"):
             return
-        self._rebuild(self.w.hyperparams.config(), "Reset: fresh weights")
+        # the model's own settings, every one of them, not the panel's (which shows only some)
+        self._rebuild(self.s.config, "Reset: fresh weights")
 
     def _rebuild(self, config: TrainConfig, note: str) -> None:
         """A fresh model on the current names, built in the background."""
@@ -62,8 +63,8 @@ class TrainingController(QObject):
     def on_model_settings(self) -> None:
         if self.s.trainer is None or self.s.busy:
             return
-        wanted = self.w.hyperparams.config()
         current = self.s.config
+        wanted = self.w.hyperparams.config(base=current)
         kept_live = replace(wanted, **{k: getattr(current, k) for k in LIVE_FIELDS})
         if kept_live == current:
             return

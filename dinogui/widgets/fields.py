@@ -14,11 +14,10 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QDoubleSpinBox, QSpinBox
 
-from dinogui.core.settings import MAX_SEED, Setting
+from dinogui.core.settings import MAX_SEED, TINY, Setting
 
 QT_INT_MAX = 2**31 - 1  # QSpinBox's range; larger whole numbers use a double box
 FLOAT_MAX = sys.float_info.max
-FLOAT_MIN = sys.float_info.min  # the smallest positive normal double: "any positive number"
 
 
 class _RangeChecked:
@@ -126,7 +125,7 @@ def _box_for(setting: Setting, labels: dict[str, str] | None):
     else:
         box = RealBox()
         if setting.positive:
-            box.setRange(FLOAT_MIN, FLOAT_MAX)
+            box.setRange(TINY, FLOAT_MAX)
         else:
             box.setRange(setting.low, setting.high if setting.high is not None else FLOAT_MAX)
     if setting.off:

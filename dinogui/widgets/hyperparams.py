@@ -8,6 +8,8 @@ reset a trained model first).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -195,10 +197,15 @@ class HyperparamsPanel(QWidget):
         box.setValue(value)
         return True
 
-    def config(self) -> TrainConfig:
+    def config(self, base: TrainConfig | None = None) -> TrainConfig:
+        """The settings shown. Those the panel does not show (dropout, the held-out fraction,
+        ...) are `base`'s, the current model's, when it has the shown preset; else the
+        preset's own: a change of hidden units never resets a checkpoint's dropout."""
         preset = self.preset.currentData()
-        return TrainConfig.for_preset(
-            preset, **{n: self._read(n) for n in self._shown(preset) if n != "preset"})
+        shown = {n: self._read(n) for n in self._shown(preset) if n != "preset"}
+        if base is not None and base.preset == preset:
+            return replace(base, **shown)
+        return TrainConfig.for_preset(preset, **shown)
 
     def set_config(self, config: TrainConfig) -> None:
         """Show a model's settings without reporting them as the user's changes.

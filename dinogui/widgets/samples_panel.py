@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QSpinBox,
     QSplitter,
     QToolButton,
     QTreeWidget,
@@ -41,7 +40,9 @@ from PySide6.QtWidgets import (
 
 from dinogui.core.sample_spec import MAX_TOP_P, MIN_TOP_P
 from dinogui.core.sampling import MAX_LEN, SampleSpec, display_name
+from dinogui.core.settings import SAMPLING
 from dinogui.favourites import Favourites, Sampled
+from dinogui.widgets.fields import field_for
 from dinogui.widgets.hyperparams import SeedBox
 
 KNOWN_COLOR = QColor(130, 130, 130)
@@ -59,6 +60,10 @@ HEADER_TIPS = {
     COL_NEAREST: "The closest corpus name and its edit distance (letters inserted, deleted "
                  "or changed), or \"✓ in corpus\" when the corpus holds the name itself",
 }
+
+# The window draws at most this many names at once: a list the panel shows and scores
+# (`dinogui sample` streams any count the settings table allows).
+WINDOW_MAX_COUNT = 1000
 
 
 def problem_style(palette: QPalette) -> str:
@@ -179,23 +184,20 @@ class SamplesPanel(QGroupBox):
         self.favourites = Favourites()
         self._rows: list[Sampled] = []  # the drawn names, in the order drawn
 
-        self.count = QSpinBox()
-        self.count.setRange(1, 1000)
-        self.count.setValue(10)
-        self.count.setToolTip("How many names to draw (--count)")
+        self.count = field_for(SAMPLING["count"], "How many names to draw (--count)")
+        self.count.setMaximum(WINDOW_MAX_COUNT)
+        self.count.setValue(SAMPLING["count"].default)
         self.seed = SeedBox()
         self.seed.setToolTip("The same seed and settings draw the same names from the same "
                              "model (as `dinogui sample --seed`)")
-        self.temperature = QDoubleSpinBox()
-        self.temperature.setRange(0.05, 5.0)
-        self.temperature.setSingleStep(0.1)
-        self.temperature.setValue(1.0)
-        self.temperature.setToolTip("Below 1: safer, more typical names; above 1: wilder ones")
-        self.top_k = QSpinBox()
-        self.top_k.setRange(0, 1000)
+        self.temperature = field_for(SAMPLING["temperature"], "Below 1: safer, more typical "
+                                     "names; above 1: wilder ones")
+        self.temperature.setValue(SAMPLING["temperature"].default)
+        self.top_k = field_for(SAMPLING["top_k"], "Draw each character from the k most likely "
+                               "only (1: always the most likely; off: from all)")
+        self.top_k.setMinimum(0)  # below the table's range: off (None)
         self.top_k.setSpecialValueText("off")
-        self.top_k.setToolTip("Draw each character from the k most likely only "
-                              "(1: always the most likely; off: from all)")
+        self.top_k.setValue(0)
         self.top_p = QDoubleSpinBox()
         self.top_p.setDecimals(2)  # MIN_TOP_P (0.01) is the first value after "off"
         self.top_p.setRange(0.0, MAX_TOP_P)  # 0 shows "off"; one step up is MIN_TOP_P
@@ -212,15 +214,12 @@ class SamplesPanel(QGroupBox):
                              "Ranked by the probability of drawing each name with the "
                              "temperature, top-k, top-p and minimum length set here.")
         self.beam.toggled.connect(lambda on: self.seed.setEnabled(not on))
-        self.min_len = QSpinBox()
-        self.min_len.setRange(0, 1000)
+        self.min_len = field_for(SAMPLING["min_len"], "Names have at least this many letters "
+                                 "(the end is held back until then)")
         self.min_len.setSpecialValueText("none")
-        self.min_len.setToolTip("Names have at least this many letters (the end is held back "
-                                "until then)")
-        self.max_len = QSpinBox()
-        self.max_len.setRange(1, 1000)
+        self.max_len = field_for(SAMPLING["max_len"], "Stop a name after this many letters "
+                                 "(the original exercise: 50)")
         self.max_len.setValue(MAX_LEN)
-        self.max_len.setToolTip("Stop a name after this many letters (the seed: 50)")
         self.prefix = QLineEdit()
         self.prefix.setPlaceholderText("any")
         self.prefix.setToolTip("Names start with these letters (fed to the model, which "
