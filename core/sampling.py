@@ -45,7 +45,7 @@ import numpy as np
 from . import settings
 from .corpus import Vocab, escape_controls
 from .models import MODELS, as_batched, classic
-from .models.ops import softmax
+from .models.ops import softmax, tempered
 from .novelty import NearestNames
 from .sample_spec import (
     MAX_BEAM,
@@ -112,7 +112,7 @@ def sample_names_batched(model, vocab: Vocab, count: int, seed: int = 0,
     alive = np.ones(n, dtype=bool)
     for t in range(max_len):
         logits, h = model.step(x, h)
-        p = softmax(logits.astype(np.float64) / temperature)
+        p = softmax(tempered(logits, temperature))
         u = rng.random(n)
         bits.advance(count - n)  # the other rows' numbers of this step
         x = inverse_cdf(p, u)
@@ -203,7 +203,7 @@ def shaped_logits(logits: np.ndarray, spec: SampleSpec, position: int) -> np.nda
     index); then all but the nucleus of top_p (see nucleus; top_p 1 keeps all).
     Masking is done on logits, so a masked-away majority never leaves all zeros.
     """
-    z = logits.astype(np.float64) / spec.temperature
+    z = tempered(logits, spec.temperature)
     if position < spec.min_len:
         z[:, 0] = -np.inf
     if spec.top_k is not None and spec.top_k < z.shape[1]:

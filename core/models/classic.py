@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ops import all_finite, clip_, softmax
+from .ops import all_finite, clip_, softmax, tempered
 
 Params = dict[str, np.ndarray]
 
@@ -216,6 +216,4 @@ def step_probs(params: Params, x: int, a_prev: np.ndarray, temperature: float = 
         z = params["Wax"][:, x : x + 1] + z
     a = np.tanh(z + params["b"])
     logits = (params["Wya"] @ a + params["by"])[:, 0]
-    if temperature != 1.0:
-        logits = logits / temperature
-    return softmax(logits), a
+    return softmax(tempered(logits, temperature)), a
