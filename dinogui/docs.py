@@ -85,7 +85,7 @@ def command_line_page() -> str:
              "Every command and flag of `dinogui`, as `dinogui COMMAND --help` prints them. "
              "How to use them: [training](training.md), [sampling](sampling.md), "
              "[benchmarks](benchmarks.md); each setting's limits: [settings](settings.md).",
-             "", "## dinogui", "", "```", "dinogui [--version] [--install-desktop] [FILE]",
+             "", "## dinogui", "", "```text", "dinogui [--version] [--install-desktop] [FILE]",
              "dinogui {" + ",".join(n for n, _, _ in _subcommands(parser)) + "} [FLAGS]", "```",
              "", _cell(parser.description or ""), "", _cell(parser.epilog or ""), ""]
     lines += _flag_table(parser, "dinogui")
