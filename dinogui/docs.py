@@ -218,6 +218,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="change nothing; exit 1 if a page is out of date")
     parser.add_argument("--root", type=Path, default=REPO, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if not (args.root / "docs").is_dir():
+        print(f"{COMMAND}: error: {args.root} has no docs/ folder: run it from a source "
+              "checkout of dinogui", file=sys.stderr)
+        return 2
     if args.check:
         old = stale(args.root)
         for path in old:

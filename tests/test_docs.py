@@ -254,3 +254,10 @@ def test_the_files_page_names_every_key_a_checkpoint_holds_and_no_other():
             seen_meta.add(name)
     explicit = {k for k in doc if re.match(r"(state|optimizer|corpus)[./]\w+$|hist/\w+$", k)}
     assert explicit - seen_meta == set(), "docs/files.md names keys no checkpoint holds"
+
+
+def test_outside_a_checkout_the_generator_says_so_in_one_line(tmp_path, capsys):
+    assert docs.main(["--root", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "has no docs/ folder" in err
+    assert list(tmp_path.iterdir()) == []  # nothing written
