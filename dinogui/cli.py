@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--suffix", default="", metavar="S",
                    help="names end with S (drawn whole, others redrawn)")
     s.add_argument("--min-len", type=of(SAMPLING["min_len"]), default=0, metavar="N",
-                   help=help_for(SAMPLING["min_len"], extra="; the end is held back until "
+                   help=help_for(SAMPLING["min_len"], extra="the end is held back until "
                                  "then"))
     s.add_argument("--new-only", action="store_true",
                    help="drop names already in the corpus and redraw (count on stderr)")
