@@ -19,6 +19,7 @@ class Actions:
     save: QAction
     save_as: QAction
     export_samples: QAction
+    export_generator: QAction  # the model as a py, js or json file (controllers/generator_export)
     quit: QAction
     sample: QAction
     copy_samples: QAction
@@ -79,6 +80,9 @@ def make_actions(window: QWidget) -> Actions:
                  "Save the model, its settings and its loss curve", SP.SP_DialogSaveButton),
         save_as=act("Save Checkpoint &As…", "Ctrl+Shift+S", "Save the model to a new file"),
         export_samples=act("&Export Samples…", "Ctrl+E", "Write the sampled names to a text file"),
+        export_generator=act("Export &Generator…", None,
+                             "Write the model as a Python script, a JavaScript module or "
+                             "JSON that makes names without dinogui"),
         quit=act("&Quit", "Ctrl+Q", "Close dinogui (unsaved training is "
                  "kept in an autosave)"),
         sample=act("Sa&mple", "Ctrl+G", "Draw names from the model (works while training)",

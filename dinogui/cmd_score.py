@@ -29,7 +29,8 @@ MAX_ERROR_LINE = 2000
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("score", help="print each name's log-likelihood per character")
+    p = sub.add_parser("score", help="print the log-likelihood per character of each NAME given "
+                                     "(and of each line of --file)")
     p.add_argument("--checkpoint", required=True, metavar="CKPT")
     p.add_argument("names", nargs="*", metavar="NAME", help="names to score")
     p.add_argument("--file", metavar="PATH",

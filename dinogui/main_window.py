@@ -30,6 +30,7 @@ from dinogui import qt_guard
 from dinogui.actions import make_actions
 from dinogui.controllers.autosave import Autosaver
 from dinogui.controllers.files import FileFlows, dropped_file
+from dinogui.controllers.generator_export import GeneratorExport
 from dinogui.controllers.inspector import InspectorFollower
 from dinogui.controllers.runs import RunRecorder
 from dinogui.controllers.sampling import SamplingController
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         self._build_menus_and_toolbar()
         self._build_tabs()
         self.files = FileFlows(self)
+        self.generator_export = GeneratorExport(self)
         self.autosaver = Autosaver(self)
         self.runs = RunRecorder(self, self.runs_view)
         self.follower = InspectorFollower(self, self.inspector)
@@ -221,7 +223,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = QMenu("Open &Recent", self)
         file.addMenu(self.recent_menu)
         file.addSeparator()
-        file.addActions([a.save, a.save_as, a.export_samples])
+        file.addActions([a.save, a.save_as, a.export_samples, a.export_generator])
         file.addSeparator()
         file.addAction(a.quit)
         train = bar.addMenu("&Training")
@@ -285,6 +287,7 @@ class MainWindow(QMainWindow):
         a.save_as.triggered.connect(files.save_as)
         a.clear_recent.triggered.connect(files.clear_recent)
         a.export_samples.triggered.connect(self.sampling.export)
+        a.export_generator.triggered.connect(self.generator_export.export)
         a.quit.triggered.connect(self.close)
         a.sample.triggered.connect(self.sampling.sample)
         a.copy_samples.triggered.connect(self.sampling.copy)
@@ -332,6 +335,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(free)
         a.save.setEnabled(model and free)
         a.save_as.setEnabled(model and free)
+        a.export_generator.setEnabled(model and free)
         a.sample.setEnabled(model and free)
         has_names = bool(self.samples.names())
         a.export_samples.setEnabled(has_names)
