@@ -179,11 +179,12 @@ def test_every_quoted_dinogui_command_parses():
 
 
 def known_flags() -> set[str]:
-    """Every option of dinogui's parsers and of the bench scripts' own parsers."""
+    """Every option of dinogui's parsers, of the bench scripts' and of the generator's."""
     parser = build_parser()
     flags = {f for p in [parser, *(sub for _, _, sub in docs._subcommands(parser))]
              for a in p._actions for f in a.option_strings}
-    for script in (REPO / "dinogui" / "bench").glob("*.py"):
+    # and of the exported generator's command line (docs/export.md)
+    for script in [*(REPO / "dinogui" / "bench").glob("*.py"), REPO / "core/generator_template.py"]:
         flags |= set(re.findall(r"add_argument\(\s*\"(--[a-z-]+)\"", text(script)))
     return flags
 
