@@ -8,12 +8,14 @@ reset a trained model first).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
+    QToolButton,
     QToolTip,
     QVBoxLayout,
     QWidget,
@@ -117,9 +119,17 @@ class HyperparamsPanel(QWidget):
         training.setToolTip("These apply from the next step, even while training")
         self._training_form = tform = QFormLayout(training)
         self.labels: dict[str, str] = {}
+        # the learning-rate finder's button sits beside its field (the window gives its action)
+        self.find_lr_button = QToolButton()
+        self.find_lr_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         for f, rows in ((form, MODEL_ROWS), (tform, TRAINING_ROWS)):
             for name, text, _tip in rows:
-                f.addRow(text + ":", getattr(self, name))
+                box = getattr(self, name)
+                if name == "lr":
+                    f.addRow(text + ":", _beside(box, self.find_lr_button))
+                    f.labelForField(box.parentWidget()).setBuddy(box)  # Alt+L: the field
+                else:
+                    f.addRow(text + ":", box)
                 self.labels[name] = text.replace("&", "")
         for f in (form, tform):
             f.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -230,6 +240,17 @@ class HyperparamsPanel(QWidget):
                 if name in values:
                     self._write(name, values[name])
         self._show_preset_rows()
+
+
+def _beside(field: QWidget, button: QToolButton) -> QWidget:
+    """A field with a small button on its right, as one form row's field."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(4)
+    layout.addWidget(field, 1)
+    layout.addWidget(button)
+    return row
 
 
 class _Quiet:
