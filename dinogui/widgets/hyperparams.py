@@ -122,6 +122,8 @@ class HyperparamsPanel(QWidget):
         # the learning-rate finder's button sits beside its field (the window gives its action)
         self.find_lr_button = QToolButton()
         self.find_lr_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        # as a toolbar button: Tab goes from field to field; the keyboard has Training > Find
+        self.find_lr_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         for f, rows in ((form, MODEL_ROWS), (tform, TRAINING_ROWS)):
             for name, text, _tip in rows:
                 box = getattr(self, name)

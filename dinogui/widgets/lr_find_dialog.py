@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QW
 from dinogui.core.lr_find import Sweep
 from dinogui.widgets.plot_style import BelowLegend, apply_colors, scaled_pen
 
-FAINT = (120, 144, 176)  # each step's loss
+FAINT = (120, 144, 176, 110)  # each step's loss, light behind the smoothed one
 SMOOTH = (31, 119, 180)  # the smoothed loss (the loss plot's blue)
 MARK = (214, 39, 40)  # the suggestion
 
@@ -39,6 +39,8 @@ class LrFindDialog(QDialog):
                              pen=scaled_pen(FAINT, 1, dpr))
         self.smoothed = item.plot(sweep.rates, sweep.smoothed, name="smoothed",
                                   pen=scaled_pen(SMOOTH, 2.5, dpr))
+        if len(sweep.rates):
+            item.setYRange(*_y_range(sweep), padding=0)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -76,6 +78,15 @@ class LrFindDialog(QDialog):
     def _use(self) -> None:
         self.use_rate.emit(float(self.sweep.suggestion))
         self.accept()
+
+
+def _y_range(sweep: Sweep) -> tuple[float, float]:
+    """From a little below the lowest loss to half as far again above the first smoothed
+    one: the valley fills the plot, the take-off runs off its top."""
+    low = float(min(sweep.losses.min(), sweep.smoothed.min()))
+    start = float(sweep.smoothed[0])
+    span = max(start - low, 0.05)
+    return low - 0.1 * span, start + 0.5 * span
 
 
 def _ending(sweep: Sweep) -> str:
