@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dinogui import __version__, bench
+from dinogui import __version__, bench, lr_find_cmd
 from dinogui.arguments import help_for, of
 from dinogui.core import checkpoint
 from dinogui.core.blowup import BlowupWatch
@@ -38,7 +38,7 @@ from dinogui.run_safety import (
 
 MAX_ERROR_LINE = 2000  # characters of an error line: whatever a file or argument held
 DEFAULT_COUNT = SAMPLING["count"].default  # names `dinogui sample` prints
-COMMANDS = ("train", "sample", "bench")
+COMMANDS = ("train", "sample", "lr-find", "bench")
 
 
 class UsageError(Exception):
@@ -55,7 +55,8 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="dinogui", description=__doc__,
-        usage="dinogui [-h] [--version] [--install-desktop] [FILE | {train,sample,bench} ...]",
+        usage="dinogui [-h] [--version] [--install-desktop] "
+              "[FILE | {train,sample,lr-find,bench} ...]",
         epilog="FILE: open the window on this name list (.txt) or checkpoint, recognised by "
                "its content.")
     parser.add_argument("--version", action="version", version=f"dinogui {__version__}")
@@ -112,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the names --new-only and --scores compare with "
                         "(default: the checkpoint's training names)")
 
+    lr_find_cmd.add_parser(sub, _add_setting)
     bench.add_parser(sub)
     return parser
 
@@ -417,8 +419,10 @@ def main(argv: list[str] | None = None) -> int:
             return _window(args, file)
         if args.install_desktop:
             raise UsageError(f"--install-desktop goes alone, not with {args.command}")
-        command = {"train": cmd_train, "sample": cmd_sample, "bench": bench.run}[args.command]
-        if args.command == "train":  # one BLAS thread setting for the whole run, restored after
+        command = {"train": cmd_train, "sample": cmd_sample, "lr-find": lr_find_cmd.run,
+                   "bench": bench.run}[args.command]
+        # one BLAS thread setting for the whole run, restored after
+        if args.command in ("train", "lr-find"):
             with training_threads():
                 return command(args)
         return command(args)
