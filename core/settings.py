@@ -151,6 +151,19 @@ ITERATIONS = Setting("iterations", int, 35_000, "iterations",
                      unit="iterations")
 
 
+# the learning-rate finder's sweep (core.lr_find; `dinogui lr-find`, the window's finder):
+# fastai's lr_find bounds and step count, which bracket every rate our optimizers train at
+LR_FIND = _table(
+    Setting("min_lr", float, 1e-5, "lowest rate", "the sweep's first learning rate",
+            positive=True),
+    Setting("max_lr", float, 1.0, "highest rate", "the sweep's last learning rate",
+            positive=True),
+    Setting("steps", int, 100, "sweep steps",
+            "training steps of the sweep, one rate each, spaced evenly on a log scale",
+            10, 100_000, unit="steps"),
+)
+
+
 def check(table: dict[str, Setting], values: dict[str, object]) -> list[str]:
     """The problems of these values (None means unset and passes), in the table's order."""
     return [p for name, s in table.items()

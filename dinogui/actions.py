@@ -14,6 +14,7 @@ class Actions:
     pause: QAction
     step: QAction
     reset: QAction
+    find_lr: QAction  # the learning-rate finder (dinogui/controllers/lr_find.py)
     open_corpus: QAction
     open_checkpoint: QAction
     save: QAction
@@ -71,6 +72,8 @@ def make_actions(window: QWidget) -> Actions:
         pause=act("&Pause", "F6", "Pause after the current step", SP.SP_MediaPause),
         step=act("S&tep", "F10", "Train one iteration", SP.SP_MediaSkipForward),
         reset=act("&Reset Model…", None, "Start again from fresh weights", SP.SP_BrowserReload),
+        find_lr=act("Find &Learning Rate…", None, "Sweep the learning rate on a copy of the "
+                    "model and suggest one (the model does not change)"),
         open_corpus=act("&Open Corpus…", "Ctrl+O",
                         "Load a text file with one name per line", SP.SP_DirOpenIcon),
         open_checkpoint=act("Open &Checkpoint…", "Ctrl+Shift+O",
@@ -119,6 +122,7 @@ def make_actions(window: QWidget) -> Actions:
     actions.export_samples.setIconText("Export…")
     actions.export_favourites.setIconText("Export…")
     actions.reset.setIconText("Reset")
+    actions.find_lr.setIconText("Find…")
     actions.open_corpus.setIconText("Open Corpus")
     actions.open_checkpoint.setIconText("Open Checkpoint")
     actions.save.setIconText("Save")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dinogui import __version__, bench, cmd_export, cmd_score
+from dinogui import __version__, bench, export_cmd, lr_find_cmd, score_cmd
 from dinogui.arguments import help_for, of
 from dinogui.core import checkpoint
 from dinogui.core.blowup import BlowupWatch
@@ -38,7 +38,7 @@ from dinogui.run_safety import (
 
 MAX_ERROR_LINE = 2000  # characters of an error line: whatever a file or argument held
 DEFAULT_COUNT = SAMPLING["count"].default  # names `dinogui sample` prints
-COMMANDS = ("train", "sample", "score", "export", "bench")
+COMMANDS = ("train", "sample", "score", "export", "lr-find", "bench")
 
 
 class UsageError(Exception):
@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="dinogui", description=__doc__,
         usage="dinogui [-h] [--version] [--install-desktop] "
-              "[FILE | {train,sample,score,export,bench} ...]",
+              "[FILE | {train,sample,score,export,lr-find,bench} ...]",
         epilog="FILE: open the window on this name list (.txt) or checkpoint, recognised by "
                "its content.")
     parser.add_argument("--version", action="version", version=f"dinogui {__version__}")
@@ -113,8 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the names --new-only and --scores compare with "
                         "(default: the checkpoint's training names)")
 
-    cmd_score.add_parser(sub)
-    cmd_export.add_parser(sub)
+    score_cmd.add_parser(sub)
+    export_cmd.add_parser(sub)
+    lr_find_cmd.add_parser(sub, _add_setting)
     bench.add_parser(sub)
     return parser
 
@@ -420,9 +421,11 @@ def main(argv: list[str] | None = None) -> int:
             return _window(args, file)
         if args.install_desktop:
             raise UsageError(f"--install-desktop goes alone, not with {args.command}")
-        command = {"train": cmd_train, "sample": cmd_sample, "score": cmd_score.run,
-                   "export": cmd_export.run, "bench": bench.run}[args.command]
-        if args.command == "train":  # one BLAS thread setting for the whole run, restored after
+        command = {"train": cmd_train, "sample": cmd_sample, "score": score_cmd.run,
+                   "export": export_cmd.run, "lr-find": lr_find_cmd.run,
+                   "bench": bench.run}[args.command]
+        # one BLAS thread setting for the whole run, restored after
+        if args.command in ("train", "lr-find"):
             with training_threads():
                 return command(args)
         return command(args)

@@ -32,6 +32,7 @@ from dinogui.controllers.autosave import Autosaver
 from dinogui.controllers.files import FileFlows, dropped_file
 from dinogui.controllers.generator_export import GeneratorExport
 from dinogui.controllers.inspector import InspectorFollower
+from dinogui.controllers.lr_find import LrFinder
 from dinogui.controllers.runs import RunRecorder
 from dinogui.controllers.sampling import SamplingController
 from dinogui.controllers.shutdown import TerminationWatch
@@ -98,6 +99,7 @@ class MainWindow(QMainWindow):
         self.follower = InspectorFollower(self, self.inspector)
         self.sampling = SamplingController(self)
         self.steering = TrainingController(self)
+        self.lr_finder = LrFinder(self)
         self.worker.progress.connect(self.steering.on_progress)
         self.worker.stopped.connect(self.steering.on_stopped)
         self.termination = TerminationWatch(self.terminate, self)
@@ -156,6 +158,7 @@ class MainWindow(QMainWindow):
         a = self.actions_
         self.corpus_panel = CorpusPanel()
         self.hyperparams = HyperparamsPanel()
+        self.hyperparams.find_lr_button.setDefaultAction(a.find_lr)
         left = QWidget()
         column = QVBoxLayout(left)
         column.setContentsMargins(6, 6, 6, 6)
@@ -229,6 +232,8 @@ class MainWindow(QMainWindow):
         train = bar.addMenu("&Training")
         train.addActions([a.start, a.pause, a.step])
         train.addSeparator()
+        train.addAction(a.find_lr)
+        train.addSeparator()
         train.addAction(a.reset)
         samples = self.samples_menu = bar.addMenu("S&amples")
         samples.addActions([a.sample, a.copy_samples, a.export_samples])
@@ -281,6 +286,7 @@ class MainWindow(QMainWindow):
         a.pause.triggered.connect(steering.pause)
         a.step.triggered.connect(steering.step)
         a.reset.triggered.connect(steering.reset_model)
+        a.find_lr.triggered.connect(self.lr_finder.find)
         a.open_corpus.triggered.connect(files.open_corpus)
         a.open_checkpoint.triggered.connect(files.open_checkpoint)
         a.save.triggered.connect(files.save)
@@ -330,6 +336,8 @@ class MainWindow(QMainWindow):
         a.pause.setEnabled(s.training)
         a.step.setEnabled(model and idle and free)
         a.reset.setEnabled(model and free and s.iteration > 0)
+        finding = hasattr(self, "lr_finder") and self.lr_finder.running  # built after this
+        a.find_lr.setEnabled(model and free and not finding)
         a.open_corpus.setEnabled(free)
         a.open_checkpoint.setEnabled(free)
         self.recent_menu.setEnabled(free)

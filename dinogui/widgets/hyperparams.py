@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
+    QToolButton,
     QToolTip,
     QVBoxLayout,
     QWidget,
@@ -119,9 +121,19 @@ class HyperparamsPanel(QWidget):
         training.setToolTip("These apply from the next step, even while training")
         self._training_form = tform = QFormLayout(training)
         self.labels: dict[str, str] = {}
+        # the learning-rate finder's button sits beside its field (the window gives its action)
+        self.find_lr_button = QToolButton()
+        self.find_lr_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        # as a toolbar button: Tab goes from field to field; the keyboard has Training > Find
+        self.find_lr_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         for f, rows in ((form, MODEL_ROWS), (tform, TRAINING_ROWS)):
             for name, text, _tip in rows:
-                f.addRow(text + ":", getattr(self, name))
+                box = getattr(self, name)
+                if name == "lr":
+                    f.addRow(text + ":", _beside(box, self.find_lr_button))
+                    f.labelForField(box.parentWidget()).setBuddy(box)  # Alt+L: the field
+                else:
+                    f.addRow(text + ":", box)
                 self.labels[name] = text.replace("&", "")
         for f in (form, tform):
             f.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -237,6 +249,17 @@ class HyperparamsPanel(QWidget):
                 if name in values:
                     self._write(name, values[name])
         self._show_preset_rows()
+
+
+def _beside(field: QWidget, button: QToolButton) -> QWidget:
+    """A field with a small button on its right, as one form row's field."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(4)
+    layout.addWidget(field, 1)
+    layout.addWidget(button)
+    return row
 
 
 class _Quiet:

@@ -11,9 +11,9 @@ import argparse
 import os
 import sys
 
-from dinogui.cmd_score import sampler_for
 from dinogui.core import checkpoint, export
 from dinogui.core.trainer import Trainer
+from dinogui.score_cmd import sampler_for
 
 
 def add_parser(sub) -> None:
