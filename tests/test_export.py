@@ -309,3 +309,19 @@ def test_export_says_what_it_wrote(capsys, checkpoints, tmp_path):
     assert code == 0
     assert out == f"wrote {out_path}: a js generator, {out_path.stat().st_size:,} bytes\n"
     assert "ends in .mjs" in err
+
+
+@needs_node
+def test_js_module_runs_where_there_is_no_node_process_as_in_a_browser(exports):
+    path = exports["gru"]["js"]
+    script = ("const node = globalThis.process;"
+              "Object.defineProperty(globalThis, 'process', {value: undefined, "
+              "configurable: true, writable: true});"
+              f"const m = await import({json.dumps(path.as_uri())});"
+              "const out = JSON.stringify(m.sample({ count: 4, seed: 3 }));"
+              "globalThis.process = node; console.log(out);")
+    done = subprocess.run([NODE, "--input-type=module", "-e", script], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    under_node = generator(path, "--count", "4", "--seed", "3").stdout.splitlines()
+    assert [n[:1].upper() + n[1:] for n in json.loads(done.stdout)] == under_node
