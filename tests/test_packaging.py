@@ -39,6 +39,7 @@ def test_the_wheel_holds_only_the_dinogui_package(wheel):
                for p in (ROOT / "core").rglob("*.py")}
     assert source - names == set()
     assert "dinogui/data/dinosaurs.txt" in names
+    assert "dinogui/core/generator_template.mjs" in names  # the js export needs it
 
 
 def test_installed_wheel_runs_from_a_folder_with_its_own_core(wheel, tmp_path):
