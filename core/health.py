@@ -36,7 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .batching import EncodedNames
-from .models import classic, reference
+from .models import MODELS, classic, reference
+from .models.batched import StackedModel
 from .models.ops import one_hot
 
 SATURATED = 0.97  # |tanh| (or |2 sigmoid - 1|) above this: saturated
@@ -123,6 +124,7 @@ class HealthProbe:
         self.trainer = trainer
         self._before: dict[str, np.ndarray] | None = None  # the weights the step starts from
         self._batch: tuple | None = None  # what the step trains on, for the forward pass
+        self._model: StackedModel | None = None  # the saturation's forward pass (batched)
 
     def before_step(self) -> None:
         """Copy the weights and note the step's names (call right before Trainer.step())."""
@@ -155,10 +157,46 @@ class HealthProbe:
         names, carried = self._batch
         batch = EncodedNames.encode(t.vocab, names)
         X, _, mask = batch.pad_batch(np.arange(len(names)), np.float64)
-        if t.config.preset == "classic":
+        if t.config.preset == "classic":  # one name: the plain float64 pass is quick enough
             params = classic.to_reference(before)
             return saturation("rnn", params, X, mask, start=[(carried.T,)])
-        return saturation(t.config.cell, before, X, mask)
+        if self._model is None:  # its own work buffers: the trainer's are left alone
+            self._model = MODELS[t.config.cell](before)
+        self._model.params = before
+        return batched_saturation(self._model, X, mask)
+
+
+def batched_saturation(model: StackedModel, X: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """saturation() by the batched model's own forward pass (its dtype): the same shares,
+    at the cost of a training step's forward pass (tests check it against saturation())."""
+    tape, _, _ = model._forward(X)  # core.models.batched's per-layer caches
+    real = mask > 0  # (T, B)
+    units = _BATCHED_UNITS[model.cell]
+    out = np.zeros(len(tape))
+    for layer, (_, cache, _) in enumerate(tape):
+        hits = total = 0
+        for pick, kind in units:
+            values = pick(cache)[real]  # (n, width)
+            hits += np.count_nonzero(saturated(values, kind))
+            total += values.size
+        out[layer] = hits / total if total else 0.0
+    return out
+
+
+def _blocks(G: np.ndarray, gates: int, first: int, last: int) -> np.ndarray:
+    """Blocks first..last-1 of fused gate values (T, B, gates * H)."""
+    H = G.shape[-1] // gates
+    return G[..., first * H : last * H]
+
+
+# the squashed values in each batched cell's forward cache (core.models.batched)
+_BATCHED_UNITS = {
+    "rnn": ((lambda Hs: Hs[1:], "tanh"),),  # the cache is Hs: h_{-1} .. h_{T-1}
+    "gru": ((lambda c: _blocks(c[1], 3, 0, 2), "sigmoid"),  # (Hs, G = [r | z | n], An)
+            (lambda c: _blocks(c[1], 3, 2, 3), "tanh")),
+    "lstm": ((lambda c: _blocks(c[2], 4, 0, 3), "sigmoid"),  # (Hs, Cs, G = [i | f | o | g], TC)
+             (lambda c: _blocks(c[2], 4, 3, 4), "tanh")),
+}
 
 
 def _log_ratio(after: np.ndarray, before: np.ndarray) -> float:
