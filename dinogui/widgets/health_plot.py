@@ -30,6 +30,7 @@ from dinogui.widgets.plot_style import (
 )
 
 DEFAULT_EVERY = 50  # measure every 50th step: a few percent of the step time (README)
+AXIS_WIDTH = 46  # pixels for every left axis, so the plots' iterations line up
 GUIDE = -3.0  # log10 of the update ratio that usually trains well
 COLORS = ((31, 119, 180), (214, 96, 26), (44, 160, 44), (214, 39, 40), (148, 103, 189),
           (140, 86, 75), (227, 119, 194), (127, 127, 127))
@@ -111,27 +112,40 @@ class HealthPlot(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.measure)
         top.addWidget(self.every)
-        top.addWidget(self.caption, 1)
+        top.addStretch(1)
 
-        self.grad_view = new_plot("log10 |grad|")
-        self.ratio_view = new_plot("log10 update/weight")
-        self.sat_view = new_plot("saturated %")
+        self.grad_view = new_plot("grad (log10)")
+        self.ratio_view = new_plot("update (log10)")
+        self.sat_view = new_plot("sat. %")
         self.views = (self.grad_view, self.ratio_view, self.sat_view)
+        self.grad_view.setToolTip("Each weight matrix's gradient norm as the step applied it "
+                                  "(scaled and clipped), log10")
+        self.ratio_view.setToolTip(
+            "Each weight matrix's update-to-weight ratio, std(change) / std(weights), log10. "
+            "About -3 (the dashed line) usually trains well: far below, the matrix hardly "
+            "learns; far above, it changes too fast")
+        self.sat_view.setToolTip(
+            "Share of each layer's units in the flat part of their squashing function, where "
+            "little gradient passes: |tanh| > 0.97; for GRU and LSTM gates, |2 sigmoid - 1| "
+            "> 0.97 too")
         for view in self.views:
             view.setMinimumHeight(90)
             item = view.getPlotItem()
             item.hideButtons()
             item.getViewBox().setMouseEnabled(x=True, y=False)
+            item.getAxis("left").setWidth(AXIS_WIDTH)  # the three x axes line up
             if view is not self.sat_view:
-                item.setLabel("bottom", None)  # one iteration axis title, at the bottom
+                item.hideAxis("bottom")  # one iteration axis, at the bottom: room for the data
             if view is not self.grad_view:
                 item.setXLink(self.grad_view.getPlotItem())
         self.sat_view.getPlotItem().getViewBox().setYRange(0, 100, padding=0.04)
         self.sat_view.getPlotItem().getViewBox().enableAutoRange(y=False)
         self.weight_legend = BelowLegend(self.ratio_view.getPlotItem(), columns=3)
         self.layer_legend = BelowLegend(self.sat_view.getPlotItem(), columns=3)
+        for legend in (self.weight_legend, self.layer_legend):
+            legend.opts["labelTextSize"] = "8pt"  # five weight labels fit a narrow window
         self.guide = pg.InfiniteLine(pos=GUIDE, angle=0, movable=False,
-                                     label="1e-3", labelOpts={"position": 0.03})
+                                     label="1e-3", labelOpts={"position": 0.1})
         self.ratio_view.addItem(self.guide)
         self.grad_curves: list[pg.PlotDataItem] = []
         self.ratio_curves: list[pg.PlotDataItem] = []
@@ -145,6 +159,7 @@ class HealthPlot(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(2)
         layout.addLayout(top)
+        layout.addWidget(self.caption)
         for view in self.views:
             layout.addWidget(view, 1)
 
@@ -256,15 +271,16 @@ class HealthPlot(QWidget):
         self.placeholder.setText(WAITING if self.measure.isChecked() else OFF)
         d = self.data
         if not len(d):
-            self.caption.setText("Gradients, updates and saturated units, per layer")
+            self.caption.setText("Per weight matrix: gradient norm and update-to-weight ratio "
+                                 "(log10); per layer: saturated units")
             return
         _, _, ratio, sat = d.columns()
         worst = int(np.nanargmax(sat[-1])) if sat.shape[1] else 0
-        text = f"iteration {d.iterations[-1]:,}"
+        text = f"At {d.iterations[-1]:,}:"
         if np.isfinite(ratio[-1]).any():
-            text += f" · median update ratio 10^{np.nanmedian(ratio[-1]):.1f}"
+            text += f" median update/weight 10^{np.nanmedian(ratio[-1]):.1f} (guide 10^-3)"
         if sat.shape[1]:
-            text += f" · most saturated: {d.layers[worst]}, {sat[-1, worst]:.0f}%"
+            text += f" · {d.layers[worst]} {sat[-1, worst]:.0f}% saturated"
         self.caption.setText(text)
 
     def _place_placeholder(self) -> None:
