@@ -101,9 +101,10 @@ def saturation(cell: str, params: dict[str, np.ndarray], X: np.ndarray, mask: np
     states = list(start) if start is not None else [
         reference.zero_state(cell, B, H) for _ in range(L)]
     hits, units = np.zeros(L), np.zeros(L)
+    inputs = one_hot(X, V, np.float64)  # (T, B, V): one call, not one per step
     for t in range(T):
         real = mask[t] > 0  # (B,)
-        inp = one_hot(X[t], V, np.float64)
+        inp = inputs[t]
         for layer in range(L):
             states[layer], cache = forward(layers[layer], inp, states[layer])
             for pos, kind in _UNITS[cell]:
