@@ -163,3 +163,25 @@ def test_after_step_without_before_step_is_refused(tiny_corpus):
     t.step()
     with pytest.raises(ValueError, match="before_step"):
         HealthProbe(t).after_step(0)
+
+
+@pytest.mark.parametrize("overrides", [{"preset": "classic"}, {"batch_size": 3}])
+def test_the_probe_measures_the_names_the_step_trained_on(tiny_corpus, overrides):
+    # the step's own loss, recomputed on the probe's names from the weights it copied: they
+    # are the step's batch (and, for classic, its carried hidden state), epochs rolling over
+    t = trainer_for(tiny_corpus, **dict(overrides))
+    probe = HealthProbe(t)
+    for _ in range(12):
+        probe.before_step()
+        names, carried = probe._batch
+        params = dict(probe._before)
+        r = t.step()
+        probe.after_step(r.iteration)
+        X, Y, mask = EncodedNames.encode(t.vocab, names).pad_batch(np.arange(len(names)),
+                                                                   np.float64)
+        if carried is not None:
+            params, start = classic.to_reference(params), [(carried.T,)]
+        else:
+            start = None
+        loss, _, _ = reference.loss_and_grads("rnn", params, X, Y, mask, start=start)
+        assert loss == pytest.approx(r.loss, rel=1e-5)
