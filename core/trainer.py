@@ -420,6 +420,17 @@ class Trainer:
         """The next epoch's names, batch by batch, each batch of similar lengths."""
         return bucketed_order(self.train_rows, self._encoded.lengths, self._batch_names, rng)
 
+    # -- health hook (core/health.py reads it; nothing in training uses it) ----------
+    def last_grads(self) -> dict[str, np.ndarray]:
+        """The gradients the last step applied (scaled and clipped), by parameter name.
+
+        Views into the step's own buffers: valid until the next step, read-only.
+        """
+        holder = self._classic if self.config.preset == "classic" else self._pack
+        if holder is None:
+            raise ValueError("no step has been taken yet")
+        return holder.grads
+
     # -- using the model -------------------------------------------------------
     def sampler(self, copy_params: bool = False, best: bool = False) -> sampling.NameSampler:
         """The model as a sampler; copy_params makes it a snapshot that training leaves alone.

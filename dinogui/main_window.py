@@ -47,6 +47,7 @@ from dinogui.session import Session
 from dinogui.settings import AppSettings, default_data_dir
 from dinogui.tasks import TaskRunner
 from dinogui.widgets.corpus_panel import CorpusPanel, CorpusSummary
+from dinogui.widgets.health_plot import HealthPlot
 from dinogui.widgets.hyperparams import HyperparamsPanel
 from dinogui.widgets.inspector import InspectorView
 from dinogui.widgets.loss_plot import LossPlot
@@ -270,6 +271,11 @@ class MainWindow(QMainWindow):
         for label in (self.runs_view.count_label, self.runs_view.table_title):
             label.setWordWrap(True)  # long lines wrap, so the center fits a 1024-pixel screen
         self.views.addTab(self.runs_view, "Runs")
+        self.health = HealthPlot()  # measured in the worker's thread, drawn here
+        self.views.addTab(self.health, "Health")
+        # a direct call (as set_until): the worker reads it between steps
+        self.health.every_changed.connect(lambda k: self.worker.set_health_every(k))
+        self.worker.set_health_every(self.health.every_value)
         view = self.view_menu
         view.addSeparator()
         view.addActions([a.show_inspector, a.refresh_inspector])
@@ -414,6 +420,7 @@ class MainWindow(QMainWindow):
                                   else self.loss_plot.scale)
         self.loss_plot.load_history(trainer.history)
         self.sampling.adopt(trainer, summary)
+        self.health.clear()
         self.status.reset(st.iteration, st.seconds, st.smooth, st.smooth_char)
         generation = self.worker.attach(trainer)
         s.adopt(trainer, summary, generation, checkpoint_path, saved_iteration)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dinogui.core.blowup import Blowup
+from dinogui.core.health import HealthSample
 from dinogui.core.trainer import StepResult, Trainer
 
 
@@ -44,10 +45,11 @@ class ProgressBatch:
     total_chars: int = 0
     seconds: float = 0.0  # the trainer's training time so far
     wall: float = 0.0  # time.perf_counter() when the batch left the worker
+    health: list[HealthSample] = field(default_factory=list)  # the watched steps' figures
 
     @classmethod
     def from_steps(cls, generation: int, steps: list[StepResult], trainer: Trainer,
-                   wall: float) -> ProgressBatch:
+                   wall: float, health: list[HealthSample] | None = None) -> ProgressBatch:
         def col(name: str, dtype) -> np.ndarray:
             return np.fromiter((getattr(r, name) for r in steps), dtype=dtype, count=len(steps))
 
@@ -58,7 +60,7 @@ class ProgressBatch:
         return cls(generation, col("iteration", np.int64), col("loss", np.float64),
                    col("chars", np.int64), col("names", np.int64), col("smooth", np.float64),
                    col("smooth_char", np.float64), reports, val, st.iteration,
-                   st.total_chars, st.seconds, wall)
+                   st.total_chars, st.seconds, wall, list(health or ()))
 
 
 @dataclass(frozen=True)

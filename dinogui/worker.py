@@ -8,6 +8,7 @@ Everything it tells the window goes through signals, which Qt queues to the
 window's thread:
 
     progress(ProgressBatch)  every ~250 ms while training: the steps since the last batch
+                             (and the Health tab's figures of the steps it watched)
     stopped(Stopped)         training ended: paused, budget reached, patience used up,
                              diverged, the loss blew up (core/blowup.py), one step done
     answered(Answer)         the result of a job asked for with ask()
@@ -28,6 +29,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from dinogui import qt_guard
 from dinogui.core.blowup import BlowupWatch
+from dinogui.core.health import HealthProbe, HealthSample
 from dinogui.core.threads import TRAINING_THREADS, training_threads
 from dinogui.core.trainer import StepResult, Trainer, TrainingDiverged
 from dinogui.messages import Answer, ProgressBatch, Stopped
@@ -53,6 +55,7 @@ class TrainingWorker(QObject):
         self._running = False  # read between steps; cleared by pause()
         self._until: int | None = None  # stop when the iteration reaches this (None: never)
         self._steps: int | None = None  # or after this many steps (Step)
+        self._health_every = 0  # watch every this many steps for the Health tab (0: never)
         self._quit = False
         self._looping = False
         self._start_pending = False
@@ -68,6 +71,10 @@ class TrainingWorker(QObject):
 
     def set_until(self, until: int | None) -> None:
         self._until = until
+
+    def set_health_every(self, every: int) -> None:
+        """Watch every `every`-th step (iteration % every == 0) for the Health tab; 0: none."""
+        self._health_every = max(0, int(every))
 
     def pause(self) -> None:
         """Stop after the step in progress (a no-op when idle)."""
@@ -163,6 +170,8 @@ class TrainingWorker(QObject):
     def _train(self) -> None:
         trainer, generation, watch = self._trainer, self._generation, self._watch
         steps: list[StepResult] = []
+        probe = HealthProbe(trainer)
+        health: list[HealthSample] = []  # the watched steps' figures since the last batch
         blowup = None
         reason, message = "paused", ""
         budget_steps, self._steps = self._steps, None
@@ -184,8 +193,14 @@ class TrainingWorker(QObject):
                 if budget_steps is not None and taken >= budget_steps:
                     reason = "step"
                     break
+                every = self._health_every
+                watched = every > 0 and trainer.iteration % every == 0  # core.health.due
                 try:
+                    if watched:  # off the hot path: only the watched steps pay for it
+                        probe.before_step()
                     steps.append(trainer.step())
+                    if watched:
+                        health.append(probe.after_step(steps[-1].iteration))
                 except TrainingDiverged as e:
                     reason, message = "diverged", str(e)
                     break
@@ -204,13 +219,15 @@ class TrainingWorker(QObject):
                 if now - last_emit >= EMIT_INTERVAL:
                     trainer.state.seconds += now - mark
                     mark = last_emit = now
-                    self.progress.emit(ProgressBatch.from_steps(generation, steps, trainer, now))
-                    steps = []
+                    self.progress.emit(ProgressBatch.from_steps(generation, steps, trainer, now,
+                                                                health))
+                    steps, health = [], []
         now = clock()
         trainer.state.seconds += now - mark
         self._running = False
         if steps:
-            self.progress.emit(ProgressBatch.from_steps(generation, steps, trainer, now))
+            self.progress.emit(ProgressBatch.from_steps(generation, steps, trainer, now,
+                                                        health))
         self.stopped.emit(Stopped(generation, reason, trainer.iteration, message, blowup))
 
 

@@ -170,6 +170,8 @@ class TrainingController(QObject):
                                   float(batch.smooth[-1]), float(batch.smooth_char[-1]))
         if batch.reports:
             self.w.log.add_reports(batch.reports)
+        if batch.health:
+            self.w.health.add(batch.health)
         self.w.sampling.progress(batch)
         self.w.runs.progress(batch)
         if batch.wall - self._status_shown >= STATUS_REFRESH:
@@ -202,6 +204,7 @@ class TrainingController(QObject):
             stopped.reason, self.s.idle_state()))
         self.w.status.refresh()
         self.w.loss_plot.redraw()
+        self.w.health.redraw()
         self.w.update_title()
         self.w.update_actions()
         self.w.runs.stopped()
