@@ -31,7 +31,10 @@ DEFAULT_BUDGET = ITERATIONS.default  # the exercise's num_iterations
 # lowest point; 5 checks in a row without a new best ride out that noise and then stop
 DEFAULT_PATIENCE = 5
 LIVE_FIELDS = tuple(f for f in TRAINER_LIVE if f != "val_every")  # the live ones shown here
-DEFAULT_ONLY = ("cell", "layers", "optimizer", "batch_size")  # the classic preset is the seed's
+DEFAULT_ONLY = ("cell", "layers", "optimizer", "batch_size", "mix_ngram")
+# what the count model (cell ngram) has no use for: it counts, with no weights to train
+NETWORK_ONLY = ("layers", "hidden", "optimizer", "batch_size", "mix_ngram")
+NETWORK_LIVE = ("lr", "clip")  # the classic preset is the seed's
 
 PRESET_TIPS = {
     "classic": "The original exercise (Dinosaurus Island), exact to its numbers: a tanh RNN, "
@@ -42,8 +45,9 @@ PRESET_TIPS = {
                "whose curve shows when the model stops generalising (Patience stops there).",
 }
 CELL_TIPS = {"rnn": "tanh RNN (the seed's cell)", "gru": "gated recurrent unit",
-             "lstm": "long short-term memory"}
-CELL_LABELS = {"rnn": "RNN (tanh)", "gru": "GRU", "lstm": "LSTM"}
+             "lstm": "long short-term memory",
+             "ngram": "a count model (interpolated Kneser-Ney), fitted in one step"}
+CELL_LABELS = {"rnn": "RNN (tanh)", "gru": "GRU", "lstm": "LSTM", "ngram": "N-gram (counts)"}
 OPTIMIZER_LABELS = {"sgd": "SGD", "adagrad": "Adagrad", "adam": "Adam"}
 
 # The panel's rows: (field, label with its Alt+letter mnemonic, tooltip). Mnemonics are
@@ -55,11 +59,16 @@ MODEL_ROWS = (
      "or classic (the original exercise, exact to its numbers)"),
     ("cell", "&Cell", "The recurrent cell: " + "; ".join(
         f"{c}: {CELL_TIPS[c]}" for c in TRAINING["cell"].choices)),
+    ("order", "N-gram order (&J)", "The count model's order: each letter is predicted from "
+     "the order - 1 letters before it (its discounts are tuned on the held-out names)"),
     ("layers", "La&yers", "Recurrent layers stacked on each other"),
     ("hidden", "Hi&dden units", "Hidden units per layer: more remember more and train slower "
      "(the original exercise: 50)"),
     ("optimizer", "Optimi&zer", "How the gradients update the weights"),
     ("batch_size", "&Batch size", "Names per training step"),
+    ("mix_ngram", "Mix n-gram (&2)", "Mix the network with a count model of this order: at each "
+     "held-out check the mixing weight is fitted on the held-out names, so the model is never "
+     "worse there than the count model alone. 'off': the network alone"),
     ("seed", "&Seed", "Seeds the initial weights and the order of the names: the same seed "
      "gives the same run"),
 )
@@ -138,7 +147,9 @@ class HyperparamsPanel(QWidget):
         self.budget.setValue(DEFAULT_BUDGET)
         for w in (self.preset, self.cell, self.optimizer):
             w.currentIndexChanged.connect(self._model_edited)
-        for w in (self.layers, self.hidden, self.batch_size, self.seed):
+        self.mix_ngram.setSpecialValueText("off")
+        for w in (self.layers, self.hidden, self.batch_size, self.seed, self.order,
+                  self.mix_ngram):
             w.valueChanged.connect(self._model_edited)
         for name in LIVE_FIELDS:
             box = getattr(self, name)
@@ -166,15 +177,22 @@ class HyperparamsPanel(QWidget):
 
     def _show_preset_rows(self) -> None:
         batched = self.preset.currentData() != "classic"
+        counts = batched and self.cell.currentData() == "ngram"
         for name in DEFAULT_ONLY:
             self._model_form.setRowVisible(getattr(self, name), batched)
+        for name in NETWORK_ONLY:  # the count model has no weights: its one field is the order
+            self._model_form.setRowVisible(getattr(self, name), not counts)
+        for name in NETWORK_LIVE:
+            self._training_form.setRowVisible(getattr(self, name), not counts)
+        self._model_form.setRowVisible(self.order, counts)
         self._training_form.setRowVisible(self.patience, batched)  # classic holds none out
 
     # -- reading and writing ----------------------------------------------------
     def _shown(self, preset: str) -> tuple[str, ...]:
         """The config fields that belong to a preset (classic has no batched choices)."""
         if preset == "classic":
-            return tuple(n for n in CONFIG_FIELDS if n not in (*DEFAULT_ONLY, "patience"))
+            return tuple(n for n in CONFIG_FIELDS
+                         if n not in (*DEFAULT_ONLY, "order", "patience"))
         return CONFIG_FIELDS
 
     def _read(self, name: str):
@@ -259,7 +277,8 @@ def live_change_text(before: TrainConfig, changes: dict) -> tuple[str, str] | No
 
 SETTING_NAMES = {"preset": "the preset", "cell": "the cell", "layers": "the layers",
                  "hidden": "the hidden units", "optimizer": "the optimizer",
-                 "batch_size": "the batch size", "seed": "the seed"}
+                 "batch_size": "the batch size", "seed": "the seed",
+                 "order": "the n-gram order", "mix_ngram": "the mixed n-gram"}
 
 
 def plain_settings(changed: list[str]) -> str:
