@@ -32,7 +32,14 @@ from dinogui import cli
 from dinogui.core.corpus import load_corpus
 from dinogui.core.sampling import display_name
 from dinogui.core.trainer import TrainConfig, Trainer
-from tests.gui_support import WAIT_MS, open_window, set_panel, train, wait_stopped
+from tests.gui_support import (
+    WAIT_MS,
+    ScriptedDialogs,
+    open_window,
+    set_panel,
+    train,
+    wait_stopped,
+)
 
 pytest.importorskip("pytestqt")
 
@@ -270,7 +277,9 @@ def test_each_sampling_field_draws_what_dinogui_sample_draws(qtbot, tmp_path, ti
 def test_the_count_model_and_the_mixed_ngram_reach_the_trainer(qtbot, tmp_path, tiny_corpus):
     """Cell ngram shows its order (and hides the network's fields), fits in one step, as
     `Trainer` alone does; Mix n-gram makes the hybrid, its weight fitted at the first check."""
-    w = open_window(qtbot, tmp_path, tiny_corpus, preset="default")
+    dialogs = ScriptedDialogs()
+    dialogs.choices = [1]  # the fitted count model is discarded for the network ("Discard")
+    w = open_window(qtbot, tmp_path, tiny_corpus, dialogs=dialogs, preset="default")
     hp = w.hyperparams
     assert not hp.order.isVisibleTo(w) and hp.mix_ngram.isVisibleTo(w)
     apply(qtbot, w, cell="ngram")
