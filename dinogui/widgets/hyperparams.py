@@ -185,7 +185,8 @@ class HyperparamsPanel(QWidget):
         for name in NETWORK_LIVE:
             self._training_form.setRowVisible(getattr(self, name), not counts)
         self._model_form.setRowVisible(self.order, counts)
-        self._training_form.setRowVisible(self.patience, batched)  # classic holds none out
+        # classic holds none out; the count model is fitted in one step, with one check
+        self._training_form.setRowVisible(self.patience, batched and not counts)
 
     # -- reading and writing ----------------------------------------------------
     def _shown(self, preset: str) -> tuple[str, ...]:
