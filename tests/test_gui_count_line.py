@@ -6,6 +6,7 @@ from __future__ import annotations
 from dinogui.core.corpus import load_corpus
 from dinogui.core.models.ngram import KneserNey
 from dinogui.core.trainer import Trainer
+from dinogui.widgets.hyperparams import DEFAULT_MIX
 from tests.gui_support import WAIT_MS, ScriptedDialogs, open_window, set_panel
 
 
@@ -40,3 +41,14 @@ def test_no_held_out_names_no_line(qtbot, tmp_path, tiny_corpus):
     qtbot.waitUntil(lambda: not w.busy, timeout=WAIT_MS)
     assert w.worker.call(lambda t: t.count_baseline()) is None
     assert w.loss_plot.count_line is None and not w.loss_plot.count_item.isVisible()
+
+
+def test_a_first_launch_mixes_the_network_with_a_5_gram(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus, preset=None)
+    cfg = w.worker.call(lambda t: t.config)
+    assert (cfg.preset, cfg.mix_ngram) == ("default", DEFAULT_MIX) and DEFAULT_MIX == 5
+    assert w.hyperparams.mix_ngram.value() == 5
+    set_panel(w, mix_ngram=0)  # off: the network alone
+    qtbot.waitUntil(lambda: not w.busy, timeout=WAIT_MS)
+    assert w.worker.call(lambda t: t.config.mixed) is False
+    assert w.hyperparams.mix_ngram.text() == "off"

@@ -114,7 +114,7 @@ BUDGET = 40
 
 def test_model_and_training_fields_reach_the_trainer_and_act_exactly(qtbot, tmp_path,
                                                                       tiny_corpus):
-    w = open_window(qtbot, tmp_path, tiny_corpus, preset="default")
+    w = open_window(qtbot, tmp_path, tiny_corpus, preset="default", mix_ngram=0)
     for name, value in MODEL.items():  # one at a time: each must be applied by itself
         apply(qtbot, w, **{name: value})
         assert getattr(worker_config(w), name) == value, name
