@@ -42,7 +42,7 @@ from .guard import MAX_MAGNITUDE
 from .history import COLUMNS, History
 from .legacy_npz import MAGIC as NPZ_MAGIC
 from .legacy_npz import LegacyNpz, Pickled
-from .models import current_name
+from .models import MIX, as_batched, current_name
 from .optim import Optimizer
 from .trainer import Trainer, TrainState
 from .validation import split_indices
@@ -85,6 +85,8 @@ def to_arrays(trainer: Trainer) -> dict[str, np.ndarray]:
         arrays.update({f"best/{k}": v for k, v in trainer.best_params.items()})
     if trainer.optimizer is not None:
         arrays.update({f"opt/{k}": v for k, v in trainer.optimizer.state.items()})
+    if trainer.mix is not None and trainer.config.mixed:
+        arrays.update({f"{MIX}{k}": v for k, v in trainer.mix.items()})
     arrays.update({f"hist/{k}": v for k, v in trainer.history.to_arrays().items()})
     return arrays
 
@@ -341,7 +343,21 @@ def _rebuild(src: _Source) -> Trainer:
                 raise Invalid(f"its optimizer state {k} holds negative values (it is a sum "
                               "of squares)")
     history = _history(src, state.iteration)
-    return Trainer.restore(corpus, config, params, optimizer, state, history, best)
+    mix = _finite_arrays(src, stored, MIX, "mixed count model") if config.mixed \
+        and state.best_val is not None else None
+    checked = {"parameters": params, "best parameters": best} if config.counts_only else \
+        {"mixed count model": mix and {**params, **_prefixed(mix)}, "best parameters": best}
+    for what, arrays in checked.items():
+        if arrays is not None and (config.counts_only or config.mixed):
+            try:  # the count model's arrays and the mixing weight, checked as a model
+                as_batched(config.preset, config.cell, arrays)
+            except ValueError as e:
+                raise Invalid(f"its {what}: {e}") from None
+    return Trainer.restore(corpus, config, params, optimizer, state, history, best, mix)
+
+
+def _prefixed(mix: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {MIX + k: v for k, v in mix.items()}
 
 
 def _names(src: _Source, vocab: Vocab) -> list[str]:

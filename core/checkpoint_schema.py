@@ -27,6 +27,14 @@ MAX_COUNT = 2**62
 STATE_FIELDS_V1 = ("iteration", "smooth", "smooth_char", "total_chars", "order", "a_prev",
                    "rng_state", "epoch", "cursor", "seconds", "val_iterations", "val_losses",
                    "best_val", "best_iteration")
+# settings added to TrainConfig after version 2 began: a file without one takes its default,
+# which is what the run had (no count model, no hybrid)
+SETTINGS_ADDED = ("order", "mix_ngram")
+# the count model's arrays (core.models.ngram.KneserNey.to_arrays) by dtype and number of axes;
+# their contents are checked by KneserNey.from_arrays once read
+COUNT_ARRAYS = {"grams": (np.dtype(np.int32), 2), "counts": (np.dtype(np.int64), 1),
+                "discounts": (np.dtype(np.float64), 1), "vocab_size": (np.dtype(np.int64), 1)}
+MIX_WEIGHT = "weight"  # the hybrid's mixing weight, (1,) float64, beside its count arrays
 
 
 class Invalid(ValueError):
@@ -134,7 +142,7 @@ def config_from(d, legacy: bool = False) -> TrainConfig:
     values = {}
     for f in fields(TrainConfig):
         if f.name not in d:
-            if not legacy:
+            if not legacy and f.name not in SETTINGS_ADDED:
                 raise Invalid(f"its settings have no {f.name}")
             continue  # saved before the setting existed: its default
         v, kind = d[f.name], f.type
@@ -160,9 +168,10 @@ def config_from(d, legacy: bool = False) -> TrainConfig:
 def optimizer_from(d, config: TrainConfig, legacy: bool = False) -> Optimizer | None:
     """The optimizer's settings (state slots come later); None for classic. As for
     config_from, only a version 1 file may leave one out."""
-    if config.preset == "classic":
+    if config.preset == "classic" or config.counts_only:
         if d is not None:
-            raise Invalid("a classic model has no optimizer, but it holds one")
+            raise Invalid(f"a {'classic' if config.preset == 'classic' else 'count'} model has "
+                          "no optimizer, but it holds one")
         return None
     if not isinstance(d, dict):
         raise Invalid("its optimizer settings are missing or malformed")
@@ -239,7 +248,7 @@ def state_from(d, config: TrainConfig) -> TrainState:
         values[name] = state_rule(name)(d[name], f"its {name.replace('_', ' ')}")
     st = TrainState(**values)
     classic = config.preset == "classic"
-    if (st.rng_state is None) != classic:
+    if (st.rng_state is None) != (classic or config.counts_only):
         raise Invalid("its random generator state does not fit its preset")
     if classic and (st.epoch or st.cursor):
         raise Invalid("its epoch or cursor is set, which a classic model never does")
@@ -257,23 +266,20 @@ def check_declared(e: dict[str, Entry], legacy: bool, config: TrainConfig, V: in
 
     legacy: a version 1 file (its history has no iteration column and every step).
     """
-    params = {k[len("param/"):]: v for k, v in e.items() if k.startswith("param/")}
-    declared = sum(int(np.prod(v.shape)) for v in params.values())
-    floor = param_floor(V, config.hidden, config.layers)
-    shapes = param_shapes(config, V) if declared >= floor else None
-    if shapes is None or {k: v.shape for k, v in params.items()} != shapes:
-        layered = config.preset != "classic" and config.layers > 1
-        stack = f"{config.layers}-layer " if layered else ""
-        raise Invalid(f"its parameters do not fit a {stack}{config.cell} with "
-                      f"{config.hidden} hidden units and {V} characters")
-    dtype = param_dtype(config)
-    want: dict[str, tuple[np.dtype, tuple | None]] = {
-        f"param/{k}": (dtype, s) for k, s in shapes.items()}
-    if state.best_val is not None:
-        want.update({f"best/{k}": (dtype, s) for k, s in shapes.items()})
+    if config.counts_only:
+        want = count_arrays_wanted(e, "param/", config.order)
+        if state.best_val is not None:
+            want.update(count_arrays_wanted(e, "best/", config.order))
+    else:
+        want = network_arrays_wanted(e, config, V, state)
+    if config.mixed and state.best_val is not None:  # the hybrid, fitted at its first check
+        for prefix in ("mix/", "best/mix/"):
+            want.update(count_arrays_wanted(e, prefix, config.mix_ngram))
+            want[prefix + MIX_WEIGHT] = (np.dtype(np.float64), (1,))
     if optimizer is not None and optimizer.t > 0:
         for slot in slot_names(optimizer.kind):
-            want.update({f"opt/{slot}/{k}": (dtype, s) for k, s in shapes.items()})
+            want.update({f"opt/{slot}/{k[len('param/'):]}": v for k, v in list(want.items())
+                         if k.startswith("param/")})
     want["state/order"] = (np.dtype(np.int64), (n_train,))
     if config.preset == "classic":
         want["state/a_prev"] = (np.dtype(np.float64), (config.hidden, 1))
@@ -317,6 +323,38 @@ def check_declared(e: dict[str, Entry], legacy: bool, config: TrainConfig, V: in
     if n_val[0] > state.iteration:
         raise Invalid("it holds more held-out measurements than iterations")
     return list(want)
+
+
+def network_arrays_wanted(e: dict[str, Entry], config: TrainConfig, V: int,
+                          state: TrainState) -> dict[str, tuple[np.dtype, tuple | None]]:
+    """A network's parameters (and best parameters) by dtype and shape."""
+    params = {k[len("param/"):]: v for k, v in e.items() if k.startswith("param/")}
+    declared = sum(int(np.prod(v.shape)) for v in params.values())
+    floor = param_floor(V, config.hidden, config.layers)
+    shapes = param_shapes(config, V) if declared >= floor else None
+    if shapes is None or {k: v.shape for k, v in params.items()} != shapes:
+        layered = config.preset != "classic" and config.layers > 1
+        stack = f"{config.layers}-layer " if layered else ""
+        raise Invalid(f"its parameters do not fit a {stack}{config.cell} with "
+                      f"{config.hidden} hidden units and {V} characters")
+    dtype = param_dtype(config)
+    want: dict[str, tuple[np.dtype, tuple | None]] = {
+        f"param/{k}": (dtype, s) for k, s in shapes.items()}
+    if state.best_val is not None:
+        want.update({f"best/{k}": (dtype, s) for k, s in shapes.items()})
+    return want
+
+
+def count_arrays_wanted(e: dict[str, Entry], prefix: str,
+                        order: int) -> dict[str, tuple[np.dtype, tuple | None]]:
+    """A count model's arrays under prefix by dtype and shape (the n-grams' number as
+    declared; KneserNey.from_arrays checks the contents)."""
+    grams = e.get(prefix + "grams")
+    n = grams.shape[0] if grams is not None and len(grams.shape) == 2 else 0
+    return {f"{prefix}grams": (COUNT_ARRAYS["grams"][0], (n, order)),
+            f"{prefix}counts": (COUNT_ARRAYS["counts"][0], (n,)),
+            f"{prefix}discounts": (COUNT_ARRAYS["discounts"][0], (order,)),
+            f"{prefix}vocab_size": (COUNT_ARRAYS["vocab_size"][0], (1,))}
 
 
 def check_state_arrays(st: TrainState, config: TrainConfig, train_rows: np.ndarray) -> None:

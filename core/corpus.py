@@ -153,9 +153,10 @@ CONTROL_NAMES = {"\x00": "NUL", "\x07": "BEL", "\x08": "BS", "\x09": "tab", "\x0
 # What is escaped wherever a file's text is printed: every C0 control (tab, CR and newline
 # too: a file's text never spans lines in a message), DEL, C1, the line and paragraph
 # separators, and the bidirectional marks, embeddings, overrides and isolates, which
-# would reorder what follows them on the line (U+202E shows "exe.txt" as "txt.exe").
+# would reorder what follows them on the line (U+202E shows "exe.txt" as "txt.exe"); and lone
+# surrogates (a JSON header's "\ud800"), which no terminal encoding can print.
 UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
-                         "\u202a-\u202e\u2066-\u2069]")
+                         "\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 MAX_QUOTE = 200  # characters of a file's text quoted in one message
 
 

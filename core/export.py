@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from . import atomic
-from .models import classic
+from .models import MIX, classic
 from .models.reference import layer_count, layer_params
 from .sampling import NameSampler
 
@@ -61,6 +61,9 @@ def document(sampler: NameSampler, lowercase: bool, packed: bool = False,
     cell = "rnn" if sampler.preset == "classic" else sampler.cell
     if cell not in ("rnn", "gru", "lstm"):
         raise ExportError(f"a {cell} model cannot be exported yet")
+    if any(k.startswith(MIX) for k in sampler.params):  # never the network alone, silently
+        raise ExportError("a hybrid (a network mixed with a count model) cannot be exported "
+                          "yet: train with Mix n-gram off (--mix-ngram 0) to export it")
     L = layer_count(params)
     layers = [{k: _array(v, packed) for k, v in sorted(layer_params(params, i).items())}
               for i in range(L)]

@@ -44,7 +44,7 @@ import numpy as np
 
 from . import settings
 from .corpus import Vocab, escape_controls
-from .models import MODELS, as_batched, classic
+from .models import as_batched, classic
 from .models.ops import softmax, tempered
 from .novelty import NearestNames
 from .sample_spec import (
@@ -411,7 +411,7 @@ class NameSampler:
         max_len = self.max_len if max_len is None else max_len
         if self.preset == "classic":
             return sample_names_classic(self.params, self.vocab, count, seed, max_len, temperature)
-        model = MODELS[self.cell](self.params)
+        model = self.batched_model()
         # in blocks of rows (the same names): a huge report holds its names, not their arrays
         return [name for first in range(0, count, STREAM_BLOCK)
                 for name in sample_names_batched(model, self.vocab, count, seed, max_len,
@@ -477,7 +477,7 @@ class NameSampler:
                 names = sample_names_classic(self.params, self.vocab, n, seed + first,
                                              spec.max_len, spec.temperature)
             else:
-                names = sample_names_batched(MODELS[self.cell](self.params), self.vocab, count,
+                names = sample_names_batched(model, self.vocab, count,
                                              seed, spec.max_len, spec.temperature,
                                              rows=range(first, first + n))
             tally.drawn += n

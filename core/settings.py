@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .models import MAX_LAYERS, MODELS
+from .models import CELLS, MAX_LAYERS
+from .models.ngram import MAX_ORDER
 from .optim import Optimizer
 
 MAX_SEED = 2**32 - 1  # RandomState's range, which the classic schemes use
@@ -109,10 +110,17 @@ TRAINING = _table(
             unit="names"),
     Setting("optimizer", str, "adam", "optimizer", "how the gradients update the weights",
             choices=Optimizer.KINDS),
-    Setting("cell", str, "rnn", "cell", "the recurrent cell", choices=tuple(MODELS)),
+    Setting("cell", str, "rnn", "cell", "the recurrent cell, or ngram: a count model",
+            choices=CELLS),
+    # 5: the lowest held-out loss of orders 1-6 on the three reference lists and names.txt
+    # (README.md, "The count model and the hybrid")
+    Setting("order", int, 5, "n-gram order", "the count model's order (cell ngram): it "
+            "predicts each letter from the order - 1 before it", 1, MAX_ORDER),
     Setting("layers", int, 1, "layers", "stacked recurrent layers", 1, MAX_LAYERS),
     Setting("dropout", float, 0.0, "dropout", "dropout between layers and into the output",
             0.0, 0.9),
+    Setting("mix_ngram", int, 0, "mixed n-gram order", "mix the network with a count model "
+            "of this order, the weight fitted on the held-out names", 0, MAX_ORDER, off="off"),
     Setting("dtype", str, "float32", "dtype", "floating-point type of the weights",
             choices=("float32", "float64")),
     Setting("val_fraction", float, 0.0, "validation fraction", "fraction of the names held out",

@@ -22,7 +22,9 @@ from .batching import EncodedNames, bucketed_order
 from .corpus import Corpus
 from .guard import StepGuard
 from .history import History
-from .models import MODELS, as_batched, classic
+from .models import MIX, MODELS, NGRAM, as_batched, classic
+from .models.mixture import fit_weight, target_probs
+from .models.ngram import KneserNey
 from .optim import Optimizer
 from .packing import ParamPack
 from .threads import limits_blas
@@ -74,8 +76,11 @@ class TrainConfig:
     batch_size: int = _default("batch_size")
     optimizer: str = _default("optimizer")
     cell: str = _default("cell")
+    order: int = _default("order")  # cell ngram only
     layers: int = _default("layers")  # stacked recurrent layers
     dropout: float = _default("dropout")  # training only: between layers and into the head
+    # > 0: the network mixed with a count model of this order (the hybrid, see validate)
+    mix_ngram: int = _default("mix_ngram")
     dtype: str = _default("dtype")
     # a held-out fraction of the names, measured every `val_every` iterations
     # and at every report; 0 trains on all names (the seed does)
@@ -92,8 +97,24 @@ class TrainConfig:
         if (self.dropout > 0 and not problems
                 and (self.preset, self.cell, self.layers) == ("default", "rnn", 1)):
             problems.append("dropout needs a gru or lstm cell, or 2 or more rnn layers")
+        if not problems and self.preset == "classic" and self.cell == NGRAM:
+            problems.append("the count model (cell ngram) needs the default preset: "
+                            "classic is the seed's RNN")
+        if not problems and self.preset == "classic" and self.mix_ngram:
+            problems.append("mixed n-gram order needs the default preset: classic is the "
+                            "seed's RNN, exactly")
         if problems:
             raise ValueError("; ".join(problems))
+
+    @property
+    def counts_only(self) -> bool:
+        """The count model: fitted in one step, no gradients (hidden, lr, ... do not apply)."""
+        return self.cell == NGRAM
+
+    @property
+    def mixed(self) -> bool:
+        """A network mixed with a count model of order mix_ngram (the hybrid)."""
+        return self.mix_ngram > 0 and self.cell != NGRAM
 
     @classmethod
     def for_preset(cls, preset: str, **overrides) -> TrainConfig:
@@ -154,6 +175,8 @@ class TrainerParts:
     state: TrainState
     history: History = field(default_factory=History)
     best_params: dict[str, np.ndarray] | None = None  # at the lowest held-out loss
+    # the hybrid's count model (KneserNey.to_arrays) and its last fitted weight ("weight", (1,))
+    mix: dict[str, np.ndarray] | None = None
 
 
 class Trainer:
@@ -162,7 +185,7 @@ class Trainer:
     def __init__(self, corpus: Corpus, config: TrainConfig,
                  parts: TrainerParts | None = None) -> None:
         """A fresh model from config's seed, or (parts given) one that continues exactly."""
-        if parts is None:
+        if parts is None and not config.counts_only:
             memory.check_fits(config, corpus)  # ModelTooLarge before anything is allocated
         self.corpus = corpus
         self.config = config
@@ -175,11 +198,19 @@ class Trainer:
         self._pack: ParamPack | None = None  # the batched step's packed parameters
         self._batch_chars: float | None = None  # characters in a typical batch
         self._guard: StepGuard | None = None  # the step's overflow guard
+        if config.mixed and not len(self.val_rows):
+            raise ValueError("a mixed n-gram needs held-out names (a validation fraction above "
+                             "0): its weight is fitted on them")
+        self._mix_count: KneserNey | None = None  # the hybrid's count model, fitted once
+        self._mix_probs: np.ndarray | None = None  # its probability of each held-out character
         if parts is None:
             parts = self._fresh_parts()
         if config.preset == "classic":
             self._classic = classic.PackedRNN.from_params(parts.params)
             self.model, self.params = None, self._classic.params
+        elif config.counts_only:
+            self.model = KneserNey.from_arrays(parts.params)
+            self.params = parts.params
         else:
             self.model = MODELS[config.cell](parts.params)
             self.params = self.model.params
@@ -187,10 +218,16 @@ class Trainer:
         self.state = parts.state
         self.history = parts.history
         self.best_params = parts.best_params
+        self.mix = parts.mix
 
     def _fresh_parts(self) -> TrainerParts:
         config, V = self.config, self.vocab.size
         smooth = -math.log(1.0 / V) * SEED_NAMES
+        if config.counts_only:  # counted before its one step: usable (untuned) from the start
+            model = KneserNey.fit(self._names(self.train_rows), V, config.order)
+            state = TrainState(order=self.train_rows.copy(), smooth=smooth,
+                               smooth_char=math.log(V))
+            return TrainerParts(model.to_arrays(), None, state)
         if config.preset == "classic":
             # the seed: np.random.seed(1) before the init, np.random.seed(0) before the shuffle
             params = classic.init_params(config.hidden, V,
@@ -212,9 +249,14 @@ class Trainer:
     @classmethod
     def restore(cls, corpus: Corpus, config: TrainConfig, params: dict[str, np.ndarray],
                 optimizer: Optimizer | None, state: TrainState, history: History,
-                best_params: dict[str, np.ndarray] | None = None) -> Trainer:
+                best_params: dict[str, np.ndarray] | None = None,
+                mix: dict[str, np.ndarray] | None = None) -> Trainer:
         """A trainer from saved parts (see core.checkpoint), continuing exactly."""
-        return cls(corpus, config, TrainerParts(params, optimizer, state, history, best_params))
+        return cls(corpus, config,
+                   TrainerParts(params, optimizer, state, history, best_params, mix))
+
+    def _names(self, rows: np.ndarray) -> EncodedNames:
+        return EncodedNames.from_arrays([self._encoded[i] for i in rows])
 
     # -- settings that may change between steps -------------------------------
     def set_live(self, **changes) -> None:
@@ -246,9 +288,13 @@ class Trainer:
         """
         if self.config.preset == "classic":
             loss, chars, names = self._classic_step()
+        elif self.config.counts_only:
+            loss, chars, names = self._count_step()
         else:
             loss, chars, names = self._batched_step()
         keep, take = SMOOTHING[self.config.preset]
+        if self.config.counts_only:  # one step is the whole fit: nothing to smooth
+            keep, take = 0.0, 1.0
         st, cfg = self.state, self.config
         j = st.iteration
         st.smooth = st.smooth * keep + (loss / names) * take
@@ -264,7 +310,20 @@ class Trainer:
             res.val_loss = self.validate()
             if self.out_of_patience:
                 res.stopped = "patience"
+        if cfg.counts_only:  # counted and tuned: another step would give the same model
+            res.stopped = "fitted"
         return res
+
+    def _count_step(self) -> tuple[float, int, int]:
+        """The count model's whole training: count the training names, tune the discounts
+        on the held-out ones (without any: Chen & Goodman's estimates stay)."""
+        train = self._names(self.train_rows)
+        model = KneserNey.fit(train, self.vocab.size, self.config.order)
+        if len(self.val_rows):
+            model.tune(self._names(self.val_rows))
+        self.model, self.params = model, model.to_arrays()
+        chars = int((train.lengths + 1).sum())
+        return model.held_out_loss(train) * chars, chars, len(train)
 
     def _report_names(self, count: int, stop: Callable[[], bool] | None) -> list[str]:
         """A report's names in blocks, so a huge count can be stopped (and needs no huge batch).
@@ -286,13 +345,68 @@ class Trainer:
             raise ValueError("no names are held out (the validation fraction is 0)")
         st = self.state
         model = as_batched(self.config.preset, self.config.cell, self.params)
-        loss = self._evaluator.loss_per_char(model)
+        if self.config.mixed:
+            loss = self._validate_mixed(model)
+        else:
+            loss = self._evaluator.loss_per_char(model)
         st.val_iterations.append(st.iteration - 1)
         st.val_losses.append(loss)
         if st.best_val is None or loss < st.best_val:
             st.best_val, st.best_iteration = loss, st.iteration - 1
-            self.best_params = {k: v.copy() for k, v in self.params.items()}
+            self.best_params = {k: v.copy() for k, v in self.model_params().items()}
         return loss
+
+    def _validate_mixed(self, net) -> float:
+        """The hybrid's held-out loss: the network mixed with the count model, the weight
+        fitted on the held-out names (so never above either part's loss there)."""
+        count = self.mix_count()
+        val = self._names(self.val_rows)
+        if self._mix_probs is None:
+            self._mix_probs = target_probs(count, val)
+        p_net = target_probs(net, val)
+        if not np.isfinite(p_net).all():  # a diverged network: the count model alone
+            p_net = np.zeros_like(p_net)
+        lam = fit_weight(p_net, self._mix_probs)
+        self.mix = {**count.to_arrays(), "weight": np.array([lam])}
+        with np.errstate(divide="ignore"):
+            loss = -np.log(lam * p_net + (1.0 - lam) * self._mix_probs).mean()
+        return float(loss) if math.isfinite(loss) else float("inf")
+
+    def mix_count(self) -> KneserNey:
+        """The hybrid's count model: order mix_ngram, counted on the training names, tuned
+        on the held-out ones (once; a resumed run reads it from its checkpoint)."""
+        if self._mix_count is None:
+            if self.mix is not None:
+                self._mix_count = KneserNey.from_arrays(self.mix)
+            else:
+                count = KneserNey.fit(self._names(self.train_rows), self.vocab.size,
+                                      self.config.mix_ngram)
+                count.tune(self._names(self.val_rows))
+                self._mix_count = count
+        return self._mix_count
+
+    def count_baseline(self) -> tuple[int, float] | None:
+        """(order, held-out loss) of the count model on this run's split: what a network
+        should beat. The run's own order for cell ngram, the hybrid's, else the setting's
+        default. None without held-out names. Counting and tuning take up to ~1 s on 30k
+        names: the window asks for it off its thread."""
+        if not len(self.val_rows):
+            return None
+        cfg = self.config
+        order = cfg.order if cfg.counts_only else cfg.mix_ngram or settings.TRAINING[
+            "order"].default
+        val = self._names(self.val_rows)
+        if cfg.mixed:
+            return order, self.mix_count().held_out_loss(val)
+        count = KneserNey.fit(self._names(self.train_rows), self.vocab.size, order)
+        return order, count.tune(val)
+
+    def model_params(self) -> dict[str, np.ndarray]:
+        """The parameters as a sampler takes them: the hybrid's count model and weight under
+        mix/ (once fitted at a held-out check)."""
+        if self.mix is None or not self.config.mixed:
+            return self.params
+        return {**self.params, **{MIX + k: v for k, v in self.mix.items()}}
 
     # -- early stopping --------------------------------------------------------
     @property
@@ -437,7 +551,8 @@ class Trainer:
 
         best: the parameters with the lowest validation loss so far, when there are any.
         """
-        params = self.best_params if best and self.best_params is not None else self.params
+        params = self.best_params if best and self.best_params is not None \
+            else self.model_params()
         if copy_params:
             params = {k: v.copy() for k, v in params.items()}
         return sampling.NameSampler(self.config.preset, self.config.cell, params, self.vocab,

@@ -121,9 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # the settings `train` takes as flags, in --help's order; the values come from core.settings
-TRAIN_FLAGS = ("preset", "hidden", "lr", "clip", "seed", "batch_size", "cell", "layers",
-               "dropout", "optimizer", "val_fraction", "val_every", "patience", "sample_every",
-               "samples")
+TRAIN_FLAGS = ("preset", "hidden", "lr", "clip", "seed", "batch_size", "cell", "order", "layers",
+               "dropout", "optimizer", "mix_ngram", "val_fraction", "val_every", "patience",
+               "sample_every", "samples")
 # what --help says each preset does with a setting it sets itself
 PRESET_NOTES = {"preset": "classic: the original exercise, exactly"}
 
@@ -141,7 +141,23 @@ def _add_setting(parser: argparse.ArgumentParser, setting) -> None:
 
 
 # flags the classic preset has no use for: it is the seed, one name per step with SGD
-DEFAULT_PRESET_FLAGS = ("cell", "layers", "dropout", "optimizer", "batch_size")
+DEFAULT_PRESET_FLAGS = ("cell", "order", "layers", "dropout", "optimizer", "batch_size",
+                        "mix_ngram")
+# flags the count model (cell ngram) has no use for: it counts, with no weights to train
+NETWORK_FLAGS = ("hidden", "lr", "clip", "batch_size", "layers", "dropout", "optimizer",
+                 "mix_ngram")
+
+
+def _note_unused(args: argparse.Namespace) -> None:
+    """Flags that do not apply to the chosen model are ignored, with one note saying so."""
+    count_model = args.cell == "ngram"
+    unused = NETWORK_FLAGS if count_model else ("order",)
+    given = [f"--{k.replace('_', '-')}" for k in unused if getattr(args, k) is not None]
+    if given:
+        what = "the count model (--cell ngram)" if count_model else \
+            "a network (--order is the count model's; --mix-ngram N mixes one in)"
+        print(f"dinogui: note: {', '.join(given)} {'does' if len(given) == 1 else 'do'} not "
+              f"apply to {what}; ignored", file=sys.stderr)
 
 
 def _config_for(args: argparse.Namespace) -> TrainConfig:
@@ -152,13 +168,14 @@ def _config_for(args: argparse.Namespace) -> TrainConfig:
                          "the default preset: "
                          "classic is the seed's RNN, one name per step with SGD")
     preset = args.preset or ("default" if modern else "classic")
+    _note_unused(args)
     try:
         return TrainConfig.for_preset(
             preset, hidden=args.hidden, lr=args.lr, clip=args.clip,
             seed=args.seed, batch_size=args.batch_size, sample_every=args.sample_every,
             samples=args.samples, cell=args.cell, layers=args.layers, dropout=args.dropout,
             optimizer=args.optimizer, val_fraction=args.val_fraction, val_every=args.val_every,
-            patience=args.patience)
+            patience=args.patience, order=args.order, mix_ngram=args.mix_ngram)
     except ValueError as e:
         raise UsageError(str(e)) from None
 
@@ -169,7 +186,8 @@ def _resumed(args: argparse.Namespace) -> Trainer:
              "--seed": args.seed, "--batch-size": args.batch_size, "--cell": args.cell,
              "--layers": args.layers, "--dropout": args.dropout,
              "--no-lowercase": args.no_lowercase or None,
-             "--optimizer": args.optimizer, "--val-fraction": args.val_fraction}
+             "--optimizer": args.optimizer, "--val-fraction": args.val_fraction,
+             "--order": args.order, "--mix-ngram": args.mix_ngram}
     given = [flag for flag, v in fixed.items() if v is not None]
     if given:
         raise UsageError(f"{', '.join(given)} cannot change when resuming "
@@ -206,11 +224,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     say(f"corpus {trainer.corpus.title}: {st.names} names, {st.characters} characters, "
         f"vocabulary {st.vocab_size}, lengths {st.shortest}-{st.longest}"
         + (f", {st.duplicates} repeated" if st.duplicates else ""))
-    model = "" if cfg.preset == "classic" else (
-        f"{cfg.cell} x{cfg.layers}, batch {cfg.batch_size}, {cfg.optimizer}, "
-        + (f"dropout {cfg.dropout}, " if cfg.dropout else ""))
-    say(f"preset {cfg.preset}: {model}hidden {cfg.hidden}, lr {cfg.lr}, clip {cfg.clip}, "
-        f"seed {cfg.seed}, starting at iteration {trainer.iteration}")
+    say(f"preset {cfg.preset}: {_describe_model(cfg)}, seed {cfg.seed}, starting at iteration "
+        f"{trainer.iteration}")
+    if cfg.counts_only and not len(trainer.val_rows):
+        print("dinogui: note: no names are held out: the count model's discounts stay "
+              "Chen & Goodman's estimates (give --val-fraction to tune them)", file=sys.stderr)
 
     log = JsonLog(args.log_jsonl) if args.log_jsonl else None
     chars0, seconds, error = trainer.state.total_chars, 0.0, None
@@ -225,7 +243,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"(per character {r.smooth_char:.4f}), "
             f"{(trainer.state.total_chars - chars0) / max(seconds, 1e-9):,.0f} chars/s")
         if r.val_loss is not None:
-            say(f"held-out loss per character {r.val_loss:.4f} "
+            mixed = "" if not trainer.config.mixed else (
+                f", mixed with the {trainer.config.mix_ngram}-gram at weight "
+                f"{float(trainer.mix['weight'][0]):.3f} for the network")
+            say(f"held-out loss per character {r.val_loss:.4f}{mixed} "
                 f"(best {trainer.state.best_val:.4f} at iteration "
                 f"{trainer.state.best_iteration})")
         say("\n".join(shown) + "\n", interrupt)
@@ -281,6 +302,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"dinogui: error: {quote(error, MAX_ERROR_LINE)}", file=sys.stderr)
         return 2
     return interrupt.exit_code() if interrupt.is_set() else 0
+
+
+def _describe_model(cfg: TrainConfig) -> str:
+    """What the header line says the model is."""
+    if cfg.counts_only:
+        return f"count model (interpolated Kneser-Ney), order {cfg.order}"
+    model = "" if cfg.preset == "classic" else (
+        f"{cfg.cell} x{cfg.layers}, batch {cfg.batch_size}, {cfg.optimizer}, "
+        + (f"dropout {cfg.dropout}, " if cfg.dropout else ""))
+    mixed = f", mixed with a {cfg.mix_ngram}-gram count model" if cfg.mixed else ""
+    return f"{model}hidden {cfg.hidden}, lr {cfg.lr}, clip {cfg.clip}{mixed}"
 
 
 def _blown_up(blowup, trainer: Trainer, stop: bool) -> Trainer:

@@ -423,12 +423,21 @@ class MainWindow(QMainWindow):
         self.health.clear()
         self.status.reset(st.iteration, st.seconds, st.smooth, st.smooth_char)
         generation = self.worker.attach(trainer)
+        self.loss_plot.set_count_line(None)
+        self.worker.ask(lambda t: t.count_baseline(),  # on the worker's thread: up to ~1 s
+                        lambda line, error: self._count_line(generation, line, error))
         s.adopt(trainer, summary, generation, checkpoint_path, saved_iteration)
         self.corpus_panel.show_summary(summary)
         self.hyperparams.set_config(trainer.config)
         self.status.set_state(s.idle_state())
         self.update_title()
         self.update_actions()
+
+    def _count_line(self, generation: int, line: tuple[int, float] | None,
+                    error: BaseException | None) -> None:
+        """The count model's held-out loss, for the loss plot's dashed line (this model's)."""
+        if generation == self.worker.generation and error is None:
+            self.loss_plot.set_count_line(line)
 
     def _on_scale(self, scale: str) -> None:
         (self.actions_.per_name if scale == "name" else self.actions_.per_char).setChecked(True)

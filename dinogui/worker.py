@@ -213,7 +213,8 @@ class TrainingWorker(QObject):
                     reason, message = "blowup", blowup.summary()
                     break
                 if steps[-1].stopped is not None:  # early stopping
-                    reason, message = steps[-1].stopped, trainer.patience_message()
+                    reason = steps[-1].stopped
+                    message = trainer.patience_message() if reason == "patience" else ""
                     break
                 now = clock()
                 if now - last_emit >= EMIT_INTERVAL:

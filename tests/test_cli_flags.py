@@ -67,6 +67,19 @@ def test_every_flag_has_a_test_here():
 
 
 # -- dinogui train ---------------------------------------------------------------------------
+
+def test_order_and_mix_ngram_set_the_count_models_order(capsys, tmp_path, names_txt):
+    """"--order" N: the count model's n-grams have N symbols; "--mix-ngram" N: the hybrid's."""
+    for n in (2, 3):
+        t, out = train(capsys, tmp_path, "--corpus", names_txt, "--cell", "ngram",
+                       "--order", n, save=f"o{n}")
+        assert t.config.order == n and t.params["grams"].shape[1] == n
+        assert len(t.params["discounts"]) == n
+        t, out = train(capsys, tmp_path, "--corpus", names_txt, "--cell", "gru", "--hidden", 4,
+                       "--iterations", 2, "--mix-ngram", n, save=f"m{n}")
+        assert t.config.mix_ngram == n and t.mix["grams"].shape[1] == n
+        assert f"mixed with the {n}-gram at weight" in out
+
 def test_corpus_and_no_lowercase(capsys, tmp_path, names_txt):
     t, _ = train(capsys, tmp_path, "--corpus", names_txt, "--iterations", 1)
     assert t.corpus.names == [n.lower() for n in NAMES] and t.corpus.lowercase

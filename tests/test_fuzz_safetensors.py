@@ -186,7 +186,7 @@ def test_what_train_saves_loads_and_samples(tmp_path, capsys):
         if preset == "default":
             argv += ["--batch-size", str(rng.choice([1, 7, 10**6])),
                      "--optimizer", rng.choice(["sgd", "adagrad", "adam"]),
-                     "--cell", rng.choice(["rnn", "gru", "lstm"])]
+                     "--cell", rng.choice(["rnn", "gru", "lstm", "ngram"])]
         code = main([str(a) for a in argv])
         out, err = capsys.readouterr()
         check_printed(code, out, err, f"train {case}")

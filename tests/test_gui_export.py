@@ -34,7 +34,7 @@ def exported_scores(path) -> np.ndarray:
 def test_export_generator_writes_a_python_file_that_runs_with_the_chosen_weights(
         qtbot, tmp_path, tiny_corpus):
     w = open_window(qtbot, tmp_path, tiny_corpus, preset="default", cell="gru", hidden=8,
-                    batch_size=2)
+                    batch_size=2, mix_ngram=0)
     train(qtbot, w, 300)
     assert w.actions_.export_generator.isEnabled()
     assert w.actions_.export_generator in w.menuBar().actions()[0].menu().actions()

@@ -32,7 +32,14 @@ from dinogui import cli
 from dinogui.core.corpus import load_corpus
 from dinogui.core.sampling import display_name
 from dinogui.core.trainer import TrainConfig, Trainer
-from tests.gui_support import WAIT_MS, open_window, set_panel, train, wait_stopped
+from tests.gui_support import (
+    WAIT_MS,
+    ScriptedDialogs,
+    open_window,
+    set_panel,
+    train,
+    wait_stopped,
+)
 
 pytest.importorskip("pytestqt")
 
@@ -107,7 +114,7 @@ BUDGET = 40
 
 def test_model_and_training_fields_reach_the_trainer_and_act_exactly(qtbot, tmp_path,
                                                                       tiny_corpus):
-    w = open_window(qtbot, tmp_path, tiny_corpus, preset="default")
+    w = open_window(qtbot, tmp_path, tiny_corpus, preset="default", mix_ngram=0)
     for name, value in MODEL.items():  # one at a time: each must be applied by itself
         apply(qtbot, w, **{name: value})
         assert getattr(worker_config(w), name) == value, name
@@ -267,6 +274,47 @@ def test_each_sampling_field_draws_what_dinogui_sample_draws(qtbot, tmp_path, ti
     assert draw(qtbot, w, **{**BASE, "seed": top}) == printed(["--seed", str(top)])
 
 
+def test_the_count_model_and_the_mixed_ngram_reach_the_trainer(qtbot, tmp_path, tiny_corpus):
+    """Cell ngram shows its order (and hides the network's fields), fits in one step, as
+    `Trainer` alone does; Mix n-gram makes the hybrid, its weight fitted at the first check."""
+    dialogs = ScriptedDialogs()
+    dialogs.choices = [1]  # the fitted count model is discarded for the network ("Discard")
+    w = open_window(qtbot, tmp_path, tiny_corpus, dialogs=dialogs, preset="default")
+    hp = w.hyperparams
+    assert not hp.order.isVisibleTo(w) and hp.mix_ngram.isVisibleTo(w)
+    apply(qtbot, w, cell="ngram")
+    apply(qtbot, w, order=3)
+    cfg = worker_config(w)
+    assert (cfg.cell, cfg.order) == ("ngram", 3)
+    assert hp.order.isVisibleTo(w)
+    assert not any(getattr(hp, n).isVisibleTo(w) for n in ("hidden", "layers", "mix_ngram", "lr"))
+    w.hyperparams.budget.setValue(10)
+    w.actions_.start.trigger()
+    wait_stopped(qtbot, w)
+    assert w.iteration == 1  # fitted: one step is the whole training
+    got = w.worker.call(lambda t: {k: v.copy() for k, v in t.params.items()})
+    straight = Trainer(load_corpus(tiny_corpus), cfg)
+    straight.run(10)
+    assert straight.iteration == 1
+    for k, v in straight.params.items():
+        np.testing.assert_array_equal(got[k], v, err_msg=k)
+
+    apply(qtbot, w, cell="gru")
+    apply(qtbot, w, mix_ngram=2)
+    cfg = worker_config(w)
+    assert (cfg.cell, cfg.mix_ngram) == ("gru", 2)
+    assert not hp.order.isVisibleTo(w) and hp.hidden.isVisibleTo(w)
+    w.hyperparams.budget.setValue(3)
+    w.actions_.start.trigger()
+    wait_stopped(qtbot, w)
+    mix = w.worker.call(lambda t: {k: v.copy() for k, v in t.mix.items()})
+    straight = Trainer(load_corpus(tiny_corpus), cfg)
+    straight.run(3)
+    for k, v in straight.mix.items():
+        np.testing.assert_array_equal(mix[k], v, err_msg=k)
+    assert w.worker.call(lambda t: t.state.val_losses) == straight.state.val_losses
+
+
 # -- every field has a test above -----------------------------------------------------------
 
 # each input widget of the panels (its attribute name) -> the test that pins it
@@ -274,6 +322,8 @@ COVERED = {
     ("hyperparams", "preset"): "test_preset",
     **{("hyperparams", name): "test_model_and_training_fields_reach_the_trainer_and_act_exactly"
        for name in (*MODEL, *LIVE, "budget")},
+    **{("hyperparams", name): "test_the_count_model_and_the_mixed_ngram_reach_the_trainer"
+       for name in ("order", "mix_ngram")},
     ("hyperparams", "patience"): "test_quiet_checks_stop_at_exactly_that_many_checks_without_"
                                  "a_new_best",
     **{("samples", name): "test_each_sampling_field_draws_what_dinogui_sample_draws"

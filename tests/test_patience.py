@@ -199,7 +199,7 @@ def test_first_launch_shows_the_default_preset_with_patience_and_from_the_best(q
 @pytest.mark.parametrize("patience", [2, 3])
 def test_the_patience_field_stops_the_window_s_training(qtbot, tmp_path, patience, reference):
     w = open_window(qtbot, tmp_path, bundled_corpus_path(), preset="default", hidden=32,
-                    samples=0, patience=patience, budget=0)
+                    samples=0, patience=patience, budget=0, mix_ngram=0)  # the net's own loss
     w.worker.call(lambda t: t.set_live(val_every=50))  # not a window field: as SMALL
     assert w.worker.call(lambda t: t.config.patience) == patience
     w.actions_.start.trigger()

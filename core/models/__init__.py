@@ -24,11 +24,16 @@ import numpy as np
 
 from . import classic
 from .batched import GRU, LSTM, RNN, StackedModel
+from .mixture import Mixture
+from .ngram import KneserNey
 from .reference import MAX_LAYERS
 
-__all__ = ["MAX_LAYERS", "MODELS", "as_batched", "current_name"]
+__all__ = ["CELLS", "MAX_LAYERS", "MIX", "MODELS", "as_batched", "current_name", "split_mix"]
 
 MODELS: dict[str, type[StackedModel]] = {"rnn": RNN, "gru": GRU, "lstm": LSTM}
+NGRAM = "ngram"  # the count model: no gradients, fitted in one step (core.trainer)
+CELLS = (*MODELS, NGRAM)
+MIX = "mix/"  # a hybrid's count model and weight, beside the network's parameters
 
 # one-layer rnn checkpoints written before the models shared the reference's names
 LEGACY_NAMES = {"W_xh": "W_x", "W_hh": "W_h", "b_h": "b"}
@@ -41,8 +46,23 @@ def current_name(key: str) -> str:
     return key if new is None else f"{head}/{new}" if head else new
 
 
-def as_batched(preset: str, cell: str, params: dict[str, np.ndarray]) -> StackedModel:
-    """The model in batched form; a classic rnn becomes the same math in the row layout."""
-    if preset == "classic":
-        return RNN(classic.to_reference(params))
-    return MODELS[cell](params)
+def split_mix(params: dict[str, np.ndarray]) -> tuple[dict, dict | None]:
+    """(the network's parameters, the hybrid's count arrays and weight or None)."""
+    mix = {k[len(MIX):]: v for k, v in params.items() if k.startswith(MIX)}
+    net = {k: v for k, v in params.items() if not k.startswith(MIX)}
+    return net, mix or None
+
+
+def as_batched(preset: str, cell: str, params: dict[str, np.ndarray]):
+    """The model in batched form; a classic rnn becomes the same math in the row layout.
+
+    cell ngram: the count model its arrays describe. Parameters with mix/ arrays
+    (mix/weight and a count model's) make the hybrid, core.models.mixture.Mixture.
+    """
+    if cell == NGRAM:
+        return KneserNey.from_arrays(params)
+    params, mix = split_mix(params)
+    net = RNN(classic.to_reference(params)) if preset == "classic" else MODELS[cell](params)
+    if mix is None:
+        return net
+    return Mixture(net, KneserNey.from_arrays(mix), float(mix["weight"][0]))

@@ -190,6 +190,10 @@ class TrainingController(QObject):
         text = {"paused": f"Paused at iteration {stopped.iteration:,}",
                 "budget": f"Reached the budget: {stopped.iteration:,} iterations",
                 "step": f"Stepped to iteration {stopped.iteration:,}",
+                "fitted": "Fitted the count model: counted the training names"
+                          + ("" if self.s.trainer.state.best_val is None else
+                             ", discounts tuned on the held-out names (held-out loss "
+                             f"{self.s.trainer.state.best_val:.4f})"),
                 "patience": f"Stopped at iteration {stopped.iteration:,}: {stopped.message}. "
                             "Sample From the best, or raise Quiet checks and Resume",
                 "diverged": f"Training stopped at iteration {stopped.iteration:,}: "
@@ -199,6 +203,7 @@ class TrainingController(QObject):
                           f"{stopped.message}"}[stopped.reason]
         self.w.status.set_state({"diverged": "Diverged", "failed": "Stopped by an error",
                                  "blowup": "Paused: the loss blew up",
+                                 "fitted": "Fitted",
                                  "patience": "Stopped: no better held-out loss for "
                                              f"{_checks(self.s.config.patience)}"}.get(
             stopped.reason, self.s.idle_state()))

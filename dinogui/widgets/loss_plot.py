@@ -189,6 +189,14 @@ class LossPlot(QWidget):
         layout.addWidget(self.view, 1)
 
         self.marks: list[tuple[int, str, pg.InfiniteLine]] = []  # settings changed while training
+        # the count model's held-out loss on this split: a dashed level to beat
+        self.count_line: tuple[int, float] | None = None  # (order, loss per character)
+        self.count_item = pg.InfiniteLine(angle=0, movable=False, label="",
+                                          labelOpts={"position": 0.03, "anchors": [(0, 1),
+                                                                                   (0, 1)]})
+        self.count_item.setZValue(4)
+        self.count_item.setVisible(False)
+        self.view.getPlotItem().addItem(self.count_item, ignoreBounds=True)
         self._next_redraw = 0.0  # perf_counter() time from which a redraw is due
         self.redraw_cost = 0.0  # CPU seconds a redraw and its paint took, smoothed
         self.colors = self.restyle()
@@ -213,6 +221,9 @@ class LossPlot(QWidget):
         self.colors = c
         for _x, _text, line in self.marks:
             self._style_mark(line)
+        count_color = c.accent((110, 110, 110), (170, 170, 170))
+        self.count_item.setPen(scaled_pen(count_color, 1.5, dpr, style=Qt.PenStyle.DashLine))
+        self.count_item.label.setColor(count_color)
         return c
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
@@ -244,6 +255,20 @@ class LossPlot(QWidget):
             item.removeItem(line)
         self.marks = []
 
+    def set_count_line(self, line: tuple[int, float] | None) -> None:
+        """A dashed horizontal line at the count model's held-out loss ("a count model gets
+        here"), on the per-character scale its units are; None removes it."""
+        self.count_line = line
+        if line is not None:
+            order, loss = line
+            self.count_item.setValue(loss)
+            self.count_item.label.setFormat(f"a count model gets here ({order}-gram: {loss:.3f})")
+        self._show_count_line()
+
+    def _show_count_line(self) -> None:
+        self.count_item.setVisible(self.count_line is not None and self.scale == "char")
+        self.count_item.label.valueChanged()  # its text is set only while it is visible
+
     # -- what is shown ------------------------------------------------------------
     def set_preset(self, preset: str, scale: str | None = None) -> None:
         """A new model: its own smoothing in the caption, and its natural scale unless given."""
@@ -264,6 +289,7 @@ class LossPlot(QWidget):
 
     def _apply_scale(self, scale: str) -> None:
         self.scale = scale
+        self._show_count_line()
         self._relabel()
         self._dirty = True
         self.redraw()
