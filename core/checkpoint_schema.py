@@ -27,6 +27,9 @@ MAX_COUNT = 2**62
 STATE_FIELDS_V1 = ("iteration", "smooth", "smooth_char", "total_chars", "order", "a_prev",
                    "rng_state", "epoch", "cursor", "seconds", "val_iterations", "val_losses",
                    "best_val", "best_iteration")
+# TrainConfig fields added since the current format began: a file without one was trained
+# as their defaults say (a constant rate, no warm-up or decay), so it takes them
+CONFIG_FIELDS_ADDED = ("lr_schedule", "warmup", "schedule_iterations", "weight_decay")
 
 
 class Invalid(ValueError):
@@ -134,7 +137,7 @@ def config_from(d, legacy: bool = False) -> TrainConfig:
     values = {}
     for f in fields(TrainConfig):
         if f.name not in d:
-            if not legacy:
+            if not legacy and f.name not in CONFIG_FIELDS_ADDED:
                 raise Invalid(f"its settings have no {f.name}")
             continue  # saved before the setting existed: its default
         v, kind = d[f.name], f.type
@@ -180,7 +183,7 @@ def optimizer_from(d, config: TrainConfig, legacy: bool = False) -> Optimizer | 
         rule = count if f.type == "int" else real
         values[f.name] = rule(d[f.name], f"its optimizer's {f.name}")
     o = Optimizer(config.optimizer, **values)
-    if not (o.lr > 0 and 0 <= o.beta1 < 1 and 0 <= o.beta2 < 1 and o.eps > 0):
+    if not (0 <= o.beta1 < 1 and 0 <= o.beta2 < 1 and o.eps > 0):
         raise Invalid("its optimizer's settings are out of range")
     return o
 

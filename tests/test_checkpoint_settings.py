@@ -10,11 +10,12 @@ import pytest
 from dinogui.cli import main
 from dinogui.core import checkpoint
 from dinogui.core.corpus import corpus_from_names
+from dinogui.core.checkpoint_schema import CONFIG_FIELDS_ADDED
 from dinogui.core.optim import Optimizer
 from dinogui.core.trainer import TrainConfig, Trainer
 from tests.checkpoint_files import as_version_1, read, write, write_npz
 
-SETTINGS = [f.name for f in fields(TrainConfig)]
+SETTINGS = [f.name for f in fields(TrainConfig) if f.name not in CONFIG_FIELDS_ADDED]
 OPTIMIZER = [f.name for f in fields(Optimizer) if f.init and f.name not in ("kind", "state")]
 
 
@@ -36,6 +37,19 @@ def test_a_missing_setting_is_refused_naming_it(name, saved, tmp_path, capsys):
         assert main([str(a) for a in argv]) == 2
         err = capsys.readouterr().err
         assert err == f"dinogui: error: {path}: damaged checkpoint: its settings have no {name}\n"
+
+
+def test_a_file_from_before_schedules_loads_with_their_defaults(saved, tmp_path):
+    """Files saved before the schedule and weight-decay settings trained as their defaults
+    say (a constant rate, no warm-up, no decay): they load and resume that way."""
+    meta, arrays = read(saved)
+    for name in CONFIG_FIELDS_ADDED:
+        del meta["config"][name]
+    meta["optimizer"]["lr"] = 0.5  # such files kept a copy of the rate here: ignored now
+    back = checkpoint.load(write(tmp_path / "old.safetensors", meta, arrays))
+    assert back.config == checkpoint.load(saved).config
+    assert (back.config.lr_schedule, back.config.warmup, back.config.weight_decay) == (
+        "constant", 0, 0.0)
 
 
 @pytest.mark.parametrize("name", OPTIMIZER)
