@@ -30,8 +30,11 @@ DEFAULT_BUDGET = ITERATIONS.default  # the exercise's num_iterations
 # early stopping at a first launch: the default preset's held-out loss is noisy after its
 # lowest point; 5 checks in a row without a new best ride out that noise and then stop
 DEFAULT_PATIENCE = 5
-LIVE_FIELDS = tuple(f for f in TRAINER_LIVE if f != "val_every")  # the live ones shown here
+# the live ones shown here; the schedule's length is the Iterations field's budget
+LIVE_FIELDS = tuple(f for f in TRAINER_LIVE if f not in ("val_every", "schedule_iterations"))
 DEFAULT_ONLY = ("cell", "layers", "optimizer", "batch_size")  # the classic preset is the seed's
+DEFAULT_ONLY_TRAINING = ("weight_decay", "patience")  # classic: SGD without decay, none held out
+SCHEDULE_LABELS = {"constant": "Constant", "cosine": "Cosine", "linear": "Linear"}
 
 PRESET_TIPS = {
     "classic": "The original exercise (Dinosaurus Island), exact to its numbers: a tanh RNN, "
@@ -67,6 +70,12 @@ TRAINING_ROWS = (
     ("lr", "&Learning rate", "Learning rate: the step size of each update (the original "
      "exercise: 0.01). Applies at the next step, even while training.\n"
      "Too large and the loss blows up; training then pauses."),
+    ("lr_schedule", "Sc&hedule", "How the learning rate changes: constant, or down to 0 at the "
+     "Iterations along a cosine or a straight line (after any warm-up)"),
+    ("warmup", "&Warm-up", "The learning rate rises linearly to its value over this many "
+     "first iterations"),
+    ("weight_decay", "Weight dec&ay", "Shrinks the weights a little each step: decoupled "
+     "(AdamW) for Adam, L2 added to the gradient for SGD and Adagrad. Default preset only."),
     ("clip", "&Gradient clip", "Gradients are clipped to [-clip, clip] (the original exercise: "
      "5). Applies at the next step."),
     ("sample_every", "Rep&ort every", "Report (and draw names into the log) every this many "
@@ -76,13 +85,15 @@ TRAINING_ROWS = (
      "you pause (the original exercise: 35,000)"),
     # the patience: every other letter is taken
     ("patience", "&Quiet checks", "Patience (early stopping): stop after this many quiet checks "
-     "in a row, held-out checks (one every 500 iterations and at each report) that bring no "
-     "better held-out loss. 'off' trains to the iterations.\n"
+     "in a row, held-out checks (four per pass over the names, at most 500 iterations apart, "
+     "and at each report) that bring no better held-out loss. 'off' trains to the "
+     "iterations.\n"
      "Applies at the next check, even while training; the best weights are kept for sampling "
      "(From the best)."),
 )
 STEPS = {"hidden": 10, "batch_size": 8, "sample_every": 500, "budget": 1000}
-CHOICE_LABELS = {"cell": CELL_LABELS, "optimizer": OPTIMIZER_LABELS}
+CHOICE_LABELS = {"cell": CELL_LABELS, "optimizer": OPTIMIZER_LABELS,
+                 "lr_schedule": SCHEDULE_LABELS}
 # the TrainConfig fields the panel shows (all but the budget)
 CONFIG_FIELDS = tuple(n for n, _l, _t in MODEL_ROWS + TRAINING_ROWS if n != "budget")
 
@@ -136,14 +147,19 @@ class HyperparamsPanel(QWidget):
         # a first launch shows the default preset, stopping by itself (classic is one click away)
         self.set_config(TrainConfig.for_preset("default", patience=DEFAULT_PATIENCE))
         self.budget.setValue(DEFAULT_BUDGET)
-        for w in (self.preset, self.cell, self.optimizer):
+        for w in (self.preset, self.cell, self.optimizer, self.lr_schedule):
             w.currentIndexChanged.connect(self._model_edited)
         for w in (self.layers, self.hidden, self.batch_size, self.seed):
             w.valueChanged.connect(self._model_edited)
         for name in LIVE_FIELDS:
             box = getattr(self, name)
-            box.valueChanged.connect(lambda v, name=name: self.live_changed.emit({name: v}))
+            if isinstance(box, QComboBox):
+                box.currentIndexChanged.connect(lambda _i: self.live_changed.emit(
+                    {"lr_schedule": self._read("lr_schedule"), **self._horizon()}))
+            else:
+                box.valueChanged.connect(lambda v, name=name: self.live_changed.emit({name: v}))
         self.budget.valueChanged.connect(lambda _v: self.budget_changed.emit(self.budget_value()))
+        self.budget.valueChanged.connect(self._budget_edited)
         for name in self.labels:
             box = getattr(self, name)
             if isinstance(box, _RangeChecked):
@@ -160,6 +176,21 @@ class HyperparamsPanel(QWidget):
         if box.isVisible():
             QToolTip.showText(box.mapToGlobal(box.rect().bottomLeft()), self.problem.text(), box)
 
+    def _horizon(self) -> dict:
+        """The schedule's length for a cosine or linear schedule: the Iterations budget."""
+        if self._read("lr_schedule") == "constant":
+            return {"schedule_iterations": 0}
+        return {"schedule_iterations": self.budget_value() or 0}
+
+    def _budget_edited(self, _value) -> None:
+        if self._read("lr_schedule") != "constant":
+            self.live_changed.emit(self._horizon())
+
+    def show_problem(self, text: str) -> None:
+        """Say why a change was refused (and kept what was)."""
+        self.problem.setText(text)
+        self.problem.setVisible(True)
+
     def _model_edited(self, *_args) -> None:
         self._show_preset_rows()
         self.model_changed.emit()
@@ -168,13 +199,15 @@ class HyperparamsPanel(QWidget):
         batched = self.preset.currentData() != "classic"
         for name in DEFAULT_ONLY:
             self._model_form.setRowVisible(getattr(self, name), batched)
-        self._training_form.setRowVisible(self.patience, batched)  # classic holds none out
+        for name in DEFAULT_ONLY_TRAINING:  # classic holds none out and has no decay
+            self._training_form.setRowVisible(getattr(self, name), batched)
 
     # -- reading and writing ----------------------------------------------------
     def _shown(self, preset: str) -> tuple[str, ...]:
         """The config fields that belong to a preset (classic has no batched choices)."""
         if preset == "classic":
-            return tuple(n for n in CONFIG_FIELDS if n not in (*DEFAULT_ONLY, "patience"))
+            return tuple(n for n in CONFIG_FIELDS if n not in (*DEFAULT_ONLY,
+                                                                *DEFAULT_ONLY_TRAINING))
         return CONFIG_FIELDS
 
     def _read(self, name: str):
@@ -198,7 +231,8 @@ class HyperparamsPanel(QWidget):
     def config(self) -> TrainConfig:
         preset = self.preset.currentData()
         return TrainConfig.for_preset(
-            preset, **{n: self._read(n) for n in self._shown(preset) if n != "preset"})
+            preset, **{n: self._read(n) for n in self._shown(preset) if n != "preset"},
+            **self._horizon())
 
     def set_config(self, config: TrainConfig) -> None:
         """Show a model's settings without reporting them as the user's changes.
