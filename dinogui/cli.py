@@ -185,7 +185,7 @@ def _horizon(args: argparse.Namespace, start: int) -> int | None:
     if args.lr_schedule in (None, "constant"):
         return None
     if args.iterations is None and args.seconds is not None:
-        return None  # _estimate_horizon, once the trainer exists
+        return MAX_INTERVAL  # for now: _estimate_horizon sets it once the trainer exists
     return start + _iterations(args)
 
 
