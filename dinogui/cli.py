@@ -128,9 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # the settings `train` takes as flags, in --help's order; the values come from core.settings
-TRAIN_FLAGS = ("preset", "hidden", "lr", "lr_schedule", "warmup", "weight_decay", "clip", "seed", "batch_size", "cell", "layers",
-               "dropout", "optimizer", "val_fraction", "val_every", "patience", "sample_every",
-               "samples")
+TRAIN_FLAGS = ("preset", "hidden", "lr", "lr_schedule", "warmup", "weight_decay", "clip",
+               "seed", "batch_size", "cell", "layers", "dropout", "optimizer", "val_fraction",
+               "val_every", "patience", "sample_every", "samples")
 # what --help says each preset does with a setting it sets itself
 PRESET_NOTES = {"preset": "classic: the original exercise, exactly"}
 

@@ -9,8 +9,8 @@ import pytest
 
 from dinogui.cli import main
 from dinogui.core import checkpoint
-from dinogui.core.corpus import corpus_from_names
 from dinogui.core.checkpoint_schema import CONFIG_FIELDS_ADDED
+from dinogui.core.corpus import corpus_from_names
 from dinogui.core.optim import Optimizer
 from dinogui.core.trainer import TrainConfig, Trainer
 from tests.checkpoint_files import as_version_1, read, write, write_npz
