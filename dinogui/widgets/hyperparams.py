@@ -51,7 +51,8 @@ OPTIMIZER_LABELS = {"sgd": "SGD", "adagrad": "Adagrad", "adam": "Adam"}
 
 # The panel's rows: (field, label with its Alt+letter mnemonic, tooltip). Mnemonics are
 # unique in the window together with the menus (F T A V H) and the Sample panel
-# (U E M K R W); QFormLayout makes each label its field's buddy. Types and ranges are the
+# (U E M K R W); the letters ran out, so the three fields beside the rate take 1 2 3;
+# QFormLayout makes each label its field's buddy. Types and ranges are the
 # settings table's (core.settings); "budget" is the Iterations field.
 MODEL_ROWS = (
     ("preset", "&Preset", "Which training recipe: default (faster, with the held-out curve) "
@@ -70,11 +71,11 @@ TRAINING_ROWS = (
     ("lr", "&Learning rate", "Learning rate: the step size of each update (the original "
      "exercise: 0.01). Applies at the next step, even while training.\n"
      "Too large and the loss blows up; training then pauses."),
-    ("lr_schedule", "Sc&hedule", "How the learning rate changes: constant, or down to 0 at the "
+    ("lr_schedule", "Schedule (&1)", "How the learning rate changes: constant, or down to 0 at the "
      "Iterations along a cosine or a straight line (after any warm-up)"),
-    ("warmup", "&Warm-up", "The learning rate rises linearly to its value over this many "
+    ("warmup", "Warm-up (&2)", "The learning rate rises linearly to its value over this many "
      "first iterations"),
-    ("weight_decay", "Weight dec&ay", "Shrinks the weights a little each step: decoupled "
+    ("weight_decay", "Weight decay (&3)", "Shrinks the weights a little each step: decoupled "
      "(AdamW) for Adam, L2 added to the gradient for SGD and Adagrad. Default preset only."),
     ("clip", "&Gradient clip", "Gradients are clipped to [-clip, clip] (the original exercise: "
      "5). Applies at the next step."),
