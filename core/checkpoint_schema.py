@@ -28,8 +28,9 @@ STATE_FIELDS_V1 = ("iteration", "smooth", "smooth_char", "total_chars", "order",
                    "rng_state", "epoch", "cursor", "seconds", "val_iterations", "val_losses",
                    "best_val", "best_iteration")
 # settings added to TrainConfig after version 2 began: a file without one takes its default,
-# which is what the run had (no count model, no hybrid)
-SETTINGS_ADDED = ("order", "mix_ngram")
+# which is what the run had (no count model, no hybrid; a constant rate, no warm-up or decay)
+SETTINGS_ADDED = ("order", "mix_ngram", "lr_schedule", "warmup", "schedule_iterations",
+                  "weight_decay")
 # the count model's arrays (core.models.ngram.KneserNey.to_arrays) by dtype and number of axes;
 # their contents are checked by KneserNey.from_arrays once read
 COUNT_ARRAYS = {"grams": (np.dtype(np.int32), 2), "counts": (np.dtype(np.int64), 1),
@@ -189,7 +190,7 @@ def optimizer_from(d, config: TrainConfig, legacy: bool = False) -> Optimizer | 
         rule = count if f.type == "int" else real
         values[f.name] = rule(d[f.name], f"its optimizer's {f.name}")
     o = Optimizer(config.optimizer, **values)
-    if not (o.lr > 0 and 0 <= o.beta1 < 1 and 0 <= o.beta2 < 1 and o.eps > 0):
+    if not (0 <= o.beta1 < 1 and 0 <= o.beta2 < 1 and o.eps > 0):
         raise Invalid("its optimizer's settings are out of range")
     return o
 

@@ -7,10 +7,11 @@ the guard keeps upper bounds on |weight| and on the optimizer's slots, grown
 step by step by the most one update can add (gradients are clipped to
 [-clip, clip] first):
 
-  sgd:      |dw| <= lr * clip
-  adagrad:  |dw| <= lr * max(1, clip)   (g / sqrt(mem) <= 1, and lr * g must not overflow)
-            mem  <= mem + clip^2
-  adam:     |dw| <= step * max|m| / eps  (sqrt(v) + eps >= eps; step = the bias-corrected lr)
+  sgd:      |dw| <= lr * g               (g = clip + decay * |w|: L2 joins the clipped gradient)
+  adagrad:  |dw| <= lr * max(1, g)   (g / sqrt(mem) <= 1, and lr * g must not overflow)
+            mem  <= mem + g^2
+  adam:     |dw| <= step * max|m| / eps + lr * decay * |w|  (sqrt(v) + eps >= eps; step = the
+            bias-corrected lr; the decoupled decay)
             |m|  <= max(|m|, clip),  v <= max(v, clip^2)
 
 While every bound stays below MAX_MAGNITUDE, no value can overflow and the step
@@ -47,16 +48,16 @@ class StepGuard:
         self.copies = 0  # risky steps so far (for tests and benchmarks)
         self.kind = "sgd" if optimizer is None else optimizer.kind
 
-    def before(self, lr: float, clip: float) -> None:
+    def before(self, lr: float, clip: float, decay: float = 0.0) -> None:
         b = self._bounds
         if b is not None and self.optimizer is None:  # the classic step: three float operations
             w = b["w"] + lr * clip
             if w < self.limit:
                 b["w"] = w
                 return
-        nxt = self._grown(b, lr, clip) if b is not None else None
+        nxt = self._grown(b, lr, clip, decay) if b is not None else None
         if nxt is None or not self._safe(nxt):
-            nxt = self._grown(self._measure(), lr, clip)
+            nxt = self._grown(self._measure(), lr, clip, decay)
         if self._safe(nxt):
             self._bounds, self._saved = nxt, None
         else:
@@ -77,18 +78,20 @@ class StepGuard:
         return ok
 
     # -- bounds ------------------------------------------------------------------
-    def _grown(self, b: dict[str, float], lr: float, clip: float) -> dict[str, float]:
+    def _grown(self, b: dict[str, float], lr: float, clip: float,
+               decay: float = 0.0) -> dict[str, float]:
         """The bounds after one more update."""
         kind = self.kind
         if kind == "sgd":
-            return {"w": b["w"] + lr * clip}
+            return {"w": b["w"] + lr * (clip + decay * b["w"])}
         if kind == "adagrad":
-            return {"w": b["w"] + lr * max(1.0, clip), "mem": b["mem"] + clip * clip}
+            g = clip + decay * b["w"]
+            return {"w": b["w"] + lr * max(1.0, g), "mem": b["mem"] + g * g}
         opt = self.optimizer
         t = opt.t + 1
         step = lr * math.sqrt(1.0 - opt.beta2**t) / (1.0 - opt.beta1**t)
         m, v = max(b["m"], clip), max(b["v"], clip * clip)
-        return {"w": b["w"] + step * m / opt.eps, "m": m, "v": v}
+        return {"w": b["w"] * (1.0 + lr * decay) + step * m / opt.eps, "m": m, "v": v}
 
     def _safe(self, bounds: dict[str, float]) -> bool:
         return all(x < self.limit for x in bounds.values())  # False for NaN and inf too

@@ -11,10 +11,13 @@ Params = dict[str, np.ndarray]
 
 @dataclass
 class Optimizer:
-    """SGD, Adagrad (min-char-rnn) or Adam, updating parameters in place."""
+    """SGD, Adagrad (min-char-rnn) or Adam, updating parameters in place.
+
+    It holds no learning rate: each update is given its step's rate (core.schedule.rate of
+    the run's settings), so the settings are its one home.
+    """
 
     kind: str = "adam"
-    lr: float = 0.01
     beta1: float = 0.9
     beta2: float = 0.999
     eps: float = 1e-8
@@ -31,17 +34,23 @@ class Optimizer:
             kinds = ", ".join(self.KINDS)
             raise ValueError(f"unknown optimizer {self.kind!r} (choose from {kinds})")
 
-    def update_packed(self, pack) -> None:
-        """One step on a core.packing.ParamPack's parameters, in place, from its gradients.
+    def update_packed(self, pack, lr: float, weight_decay: float = 0.0) -> None:
+        """One step at rate `lr` on a core.packing.ParamPack's parameters, in place, from its
+        gradients (which an sgd or adagrad weight decay changes: they are scratch).
 
+        weight_decay: adam decays the weights apart from the gradient (AdamW:
+        w -= lr * weight_decay * w); sgd and adagrad add weight_decay * w to the gradient (L2).
         One NumPy call per operation for the whole model; the state stays keyed
         per parameter name ("m/W_x", ...: views into flat slots), as checkpoints
         store it.
         """
         self.t += 1
-        p, g, lr = pack.flat, pack.grad, self.lr
+        p, g = pack.flat, pack.grad
         num = self._flat_slot("num", pack, keep=False)  # scratch for the step
         den = self._flat_slot("den", pack, keep=False)
+        if weight_decay and self.kind != "adam":
+            np.multiply(p, weight_decay, out=num)
+            g += num
         if self.kind == "sgd":
             np.multiply(g, lr, out=num)
         elif self.kind == "adagrad":
@@ -54,7 +63,7 @@ class Optimizer:
             num /= den
         else:
             b1, b2 = self.beta1, self.beta2
-            step = self._adam_step()
+            step = self._adam_step(lr)
             m, v = self._flat_slot("m", pack), self._flat_slot("v", pack)
             m *= b1
             np.multiply(g, 1.0 - b1, out=num)
@@ -67,12 +76,16 @@ class Optimizer:
             den += self.eps
             np.multiply(m, step, out=num)
             num /= den
+            if weight_decay:  # decoupled: from the weights before this step
+                den[...] = p
+                den *= lr * weight_decay
+                num += den
         p -= num
 
-    def _adam_step(self) -> float:
+    def _adam_step(self, lr: float) -> float:
         """lr with Adam's bias correction folded in (a Python float: float32 stays float32)."""
         b1, b2 = self.beta1, self.beta2
-        return float(self.lr * np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t))
+        return float(lr * np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t))
 
     def _flat_slot(self, kind: str, pack, keep: bool = True) -> np.ndarray:
         """A flat buffer laid out like pack.flat; kept slots are the state's entries, as views."""

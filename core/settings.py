@@ -88,6 +88,11 @@ def _table(*settings: Setting) -> dict[str, Setting]:
 
 
 PRESETS = ("classic", "default")
+SCHEDULES = ("constant", "cosine", "linear")
+# val_every 0 ("auto"): this many held-out checks per epoch of training names, at least one
+# iteration and at most AUTO_VAL_MAX apart (core.trainer.Trainer.val_interval)
+AUTO_VAL_CHECKS = 4
+AUTO_VAL_MAX = 500
 
 # what a model is and how it trains (core.trainer.TrainConfig). The defaults are the
 # original exercise's; each preset's own changes are core.trainer.PRESET_DEFAULTS.
@@ -96,6 +101,20 @@ TRAINING = _table(
     Setting("hidden", int, 50, "hidden units", "hidden units per layer", 1, 4096),
     Setting("lr", float, 0.01, "learning rate", "the step size of each update",
             positive=True),
+    Setting("lr_schedule", str, "constant", "learning-rate schedule",
+            "how the learning rate changes over the run, after any warm-up: constant, or "
+            "down to 0 at the run's last iteration along a cosine or a straight line",
+            choices=SCHEDULES),
+    Setting("warmup", int, 0, "warm-up", "the learning rate rises linearly from lr/N to lr "
+            "over the first N iterations", 0, MAX_INTERVAL, off="none", unit="iterations"),
+    # the schedule's horizon: set from the run's iterations (`train --iterations`, the window's
+    # Iterations), saved so that a resumed run follows the same schedule
+    Setting("schedule_iterations", int, 0, "schedule length",
+            "the iterations a cosine or linear schedule spans", 0, MAX_INTERVAL,
+            off="none", unit="iterations"),
+    Setting("weight_decay", float, 0.0, "weight decay",
+            "shrinks the weights each step: decoupled (AdamW) for adam, L2 added to the "
+            "gradient for sgd and adagrad", 0.0, 1.0),
     Setting("clip", float, 5.0, "gradient clip", "gradients are clipped to [-clip, clip]",
             positive=True),
     Setting("seed", int, 0, "seed", "seeds the initial weights and the order of the names",
@@ -126,12 +145,17 @@ TRAINING = _table(
     Setting("val_fraction", float, 0.0, "validation fraction", "fraction of the names held out",
             0.0, 0.5),
     Setting("val_every", int, 500, "validation interval",
-            "measure the held-out loss every this many iterations", 1, MAX_INTERVAL,
-            unit="iterations"),
+            "measure the held-out loss every this many iterations; auto: "
+            f"{AUTO_VAL_CHECKS} times per epoch of training names, at most every "
+            f"{AUTO_VAL_MAX}", 0, MAX_INTERVAL, off="auto", unit="iterations"),
     Setting("patience", int, 0, "patience",
             "stop after this many held-out checks in a row without a new best",
             0, 1_000_000, off="off", unit="checks"),
 )
+
+# a run's wall-clock budget (the command line's --seconds)
+SECONDS = Setting("seconds", float, None, "time budget",
+                  "stop after this many seconds of training", positive=True, unit="seconds")
 
 # how names are drawn (core.sample_spec.SampleSpec) and how many
 SAMPLING = _table(

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
-from . import memory, sampling, settings, validation
+from . import memory, sampling, schedule, settings, validation
 from .batching import EncodedNames, bucketed_order
 from .corpus import Corpus
 from .guard import StepGuard
@@ -31,7 +31,8 @@ from .threads import limits_blas
 
 PRESETS = settings.PRESETS
 # the settings that may change between steps (Trainer.set_live); any other needs a new model
-LIVE_FIELDS = ("lr", "clip", "sample_every", "samples", "val_every", "patience")
+LIVE_FIELDS = ("lr", "lr_schedule", "warmup", "schedule_iterations", "weight_decay", "clip",
+               "sample_every", "samples", "val_every", "patience")
 # each preset's smoothed losses: smooth = smooth * keep + loss * take. The seed's take is
 # 0.001, which is not 1 - 0.999 in floats; the batched preset takes ~35x fewer steps per epoch
 SMOOTHING: dict[str, tuple[float, float]] = {"classic": (0.999, 0.001), "default": (0.99, 0.01)}
@@ -44,8 +45,9 @@ REPORT_BLOCK = 128  # a report's names are drawn this many at a time (see Traine
 PRESET_DEFAULTS: dict[str, dict] = {
     "classic": {},
     # 48 names per step: the best held-out loss for the training time (README.md,
-    # "Settings chosen for the default preset")
-    "default": {"val_fraction": 0.1, "batch_size": 48},
+    # "Settings chosen for the default preset"); held-out checks by epochs (val_every auto),
+    # so that the best weights of a 300-name list are not those of a memorised list
+    "default": {"val_fraction": 0.1, "batch_size": 48, "val_every": 0},
 }
 
 
@@ -66,7 +68,11 @@ class TrainConfig:
 
     preset: str = _default("preset")
     hidden: int = _default("hidden")
-    lr: float = _default("lr")
+    lr: float = _default("lr")  # the base rate: core.schedule.rate gives each step's
+    lr_schedule: str = _default("lr_schedule")
+    warmup: int = _default("warmup")
+    schedule_iterations: int = _default("schedule_iterations")  # the schedule's horizon
+    weight_decay: float = _default("weight_decay")
     clip: float = _default("clip")
     seed: int = _default("seed")
     sample_every: int = _default("sample_every")  # report every this many iterations
@@ -82,8 +88,8 @@ class TrainConfig:
     # > 0: the network mixed with a count model of this order (the hybrid, see validate)
     mix_ngram: int = _default("mix_ngram")
     dtype: str = _default("dtype")
-    # a held-out fraction of the names, measured every `val_every` iterations
-    # and at every report; 0 trains on all names (the seed does)
+    # a held-out fraction of the names, measured every `val_every` iterations (0: auto,
+    # Trainer.val_interval) and at every report; 0 trains on all names (the seed does)
     val_fraction: float = _default("val_fraction")
     val_every: int = _default("val_every")
     # early stopping: stop after this many validations in a row without a new best held-out
@@ -103,6 +109,10 @@ class TrainConfig:
         if not problems and self.preset == "classic" and self.mix_ngram:
             problems.append("mixed n-gram order needs the default preset: classic is the "
                             "seed's RNN, exactly")
+        if self.weight_decay > 0 and self.preset == "classic" and not problems:
+            problems.append("weight decay needs the default preset (classic is the seed's SGD)")
+        if not problems and (why := schedule.problem(self)) is not None:
+            problems.append(why)
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -143,6 +153,7 @@ class StepResult:
     smooth_char: float
     samples: list[str] | None = None  # drawn when this step is a report
     val_loss: float | None = None  # per character, when validation ran after this step
+    lr: float = 0.0  # the learning rate this step took
     stopped: str | None = None  # "patience": this step's validation used up the patience
 
 
@@ -242,7 +253,7 @@ class Trainer:
                                                 layers=config.layers).params
             state = TrainState(order=self._epoch_order(rng), rng_state=rng.bit_generator.state,
                                smooth=smooth)
-            optimizer = Optimizer(config.optimizer, config.lr)
+            optimizer = Optimizer(config.optimizer)
         state.smooth_char = math.log(V)
         return TrainerParts(params, optimizer, state)
 
@@ -267,8 +278,6 @@ class Trainer:
             raise ValueError(f"{', '.join(fixed)} cannot change mid-run (it needs a new model)")
         changes = {k: v for k, v in changes.items() if v is not None}
         self.config = replace(self.config, **changes)
-        if self.optimizer is not None:
-            self.optimizer.lr = self.config.lr
 
     # -- training --------------------------------------------------------------
     @property
@@ -286,12 +295,13 @@ class Trainer:
         stop: asked between blocks of a report's names; once it says True the
         report keeps the names drawn so far (the step itself is complete).
         """
+        lr = schedule.rate(self.config, self.state.iteration)
         if self.config.preset == "classic":
-            loss, chars, names = self._classic_step()
+            loss, chars, names = self._classic_step(lr)
         elif self.config.counts_only:
             loss, chars, names = self._count_step()
         else:
-            loss, chars, names = self._batched_step()
+            loss, chars, names = self._batched_step(lr)
         keep, take = SMOOTHING[self.config.preset]
         if self.config.counts_only:  # one step is the whole fit: nothing to smooth
             keep, take = 0.0, 1.0
@@ -303,10 +313,11 @@ class Trainer:
         st.total_chars += chars
         self.history.append(loss=loss, chars=chars, names=names,
                             smooth=st.smooth, smooth_char=st.smooth_char)
-        res = StepResult(j, loss, chars, names, st.smooth, st.smooth_char)
+        res = StepResult(j, loss, chars, names, st.smooth, st.smooth_char, lr=lr)
         if j % cfg.sample_every == 0:  # a report, with no names when samples is 0
             res.samples = self._report_names(cfg.samples, stop)
-        if self._evaluator is not None and (j % cfg.val_every == 0 or j % cfg.sample_every == 0):
+        if self._evaluator is not None and (j % self.val_interval == 0
+                                            or j % cfg.sample_every == 0):
             res.val_loss = self.validate()
             if self.out_of_patience:
                 res.stopped = "patience"
@@ -324,6 +335,18 @@ class Trainer:
         self.model, self.params = model, model.to_arrays()
         chars = int((train.lengths + 1).sum())
         return model.held_out_loss(train) * chars, chars, len(train)
+
+    @property
+    def val_interval(self) -> int:
+        """Iterations between held-out checks: val_every, or (val_every 0, auto)
+        AUTO_VAL_CHECKS per epoch of training names, 1 to AUTO_VAL_MAX iterations apart, so
+        that a short list is checked long before it is memorised and a huge one not too often.
+        """
+        if self.config.val_every:
+            return self.config.val_every
+        per_step = 1 if self.config.preset == "classic" else self._batch_names
+        steps = -(-len(self.train_rows) // per_step)  # an epoch's steps, rounded up
+        return max(1, min(settings.AUTO_VAL_MAX, steps // settings.AUTO_VAL_CHECKS))
 
     def _report_names(self, count: int, stop: Callable[[], bool] | None) -> list[str]:
         """A report's names in blocks, so a huge count can be stopped (and needs no huge batch).
@@ -447,7 +470,7 @@ class Trainer:
                 break
         return reports
 
-    def _classic_step(self) -> tuple[float, int, int]:
+    def _classic_step(self, lr: float) -> tuple[float, int, int]:
         st, cfg, net = self.state, self.config, self._classic
         if not net.owns(self.params):  # an array was replaced: pack the new values
             net = self._classic = classic.PackedRNN.from_params(self.params)
@@ -459,14 +482,14 @@ class Trainer:
             raise TrainingDiverged(DIVERGED)
         net.clip_grads(cfg.clip)
         guard = self._guard_for(net.flat, None)
-        guard.before(cfg.lr, cfg.clip)
-        net.sgd(cfg.lr)
+        guard.before(lr, cfg.clip)
+        net.sgd(lr)
         if not guard.after():  # the update overflowed: undone, the weights stay the last good
             raise TrainingDiverged(DIVERGED_WEIGHTS)
         st.a_prev = net.last_state()
         return loss, len(ys), 1
 
-    def _batched_step(self) -> tuple[float, int, int]:
+    def _batched_step(self, lr: float) -> tuple[float, int, int]:
         st, cfg, pack = self.state, self.config, self._packed()
         rows = st.order[st.cursor : st.cursor + cfg.batch_size]
         X, Y, mask = self._pad_batch(rows)
@@ -484,8 +507,8 @@ class Trainer:
         pack.grad *= chars / self._typical_batch_chars()
         pack.clip_grads(cfg.clip)
         guard = self._guard_for(pack.flat, self.optimizer)
-        guard.before(self.optimizer.lr, cfg.clip)
-        self.optimizer.update_packed(pack)
+        guard.before(lr, cfg.clip, cfg.weight_decay)
+        self.optimizer.update_packed(pack, lr, cfg.weight_decay)
         if not guard.after():  # the update overflowed: undone, the weights stay the last good
             raise TrainingDiverged(DIVERGED_WEIGHTS)
         st.cursor += len(rows)

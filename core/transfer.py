@@ -55,7 +55,7 @@ def continue_on(trainer: Trainer, corpus: Corpus) -> Trainer:
     optimizer = None
     if trainer.optimizer is not None:
         o = trainer.optimizer
-        optimizer = Optimizer(o.kind, o.lr, o.beta1, o.beta2, o.eps, t=o.t,
+        optimizer = Optimizer(o.kind, o.beta1, o.beta2, o.eps, t=o.t,
                               state={k: v.copy() for k, v in o.state.items()})
     params = {k: v.copy() for k, v in trainer.params.items()}
     history = trainer.history.copy()

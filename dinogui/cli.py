@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from dinogui.core.corpus import CorpusError, bundled_corpus_path, load_corpus, q
 from dinogui.core.novelty import NearestNames
 from dinogui.core.sample_spec import ConstraintsUnmet, SampleSpec
 from dinogui.core.sampling import display_name
-from dinogui.core.settings import ITERATIONS, SAMPLING, TRAINING
+from dinogui.core.settings import ITERATIONS, MAX_INTERVAL, SAMPLING, SECONDS, TRAINING
 from dinogui.core.threads import training_threads
 from dinogui.core.trainer import (
     LIVE_FIELDS,
@@ -36,6 +37,12 @@ from dinogui.run_safety import (
     save_or_rescue,
 )
 
+clock = time.perf_counter  # the wall clock of --seconds (tests drive a fake one)
+# --seconds alone with a cosine or linear schedule: the schedule's length is the iterations
+# that fit the budget, estimated from PROBE_STEPS timed steps of a throwaway copy, times
+# PROBE_MARGIN (held-out checks and reports take time the steps do not show)
+PROBE_STEPS = 20
+PROBE_MARGIN = 0.85
 MAX_ERROR_LINE = 2000  # characters of an error line: whatever a file or argument held
 DEFAULT_COUNT = SAMPLING["count"].default  # names `dinogui sample` prints
 COMMANDS = ("train", "sample", "score", "export", "lr-find", "bench")
@@ -68,8 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train headless, printing reports like the seed")
     t.add_argument("--corpus", help="text file, one name per line (default: bundled dinosaurs)")
     t.add_argument("--no-lowercase", action="store_true", help="keep the names' capitals")
-    t.add_argument("--iterations", type=of(ITERATIONS), default=ITERATIONS.default,
-                   help=help_for(ITERATIONS))
+    t.add_argument("--iterations", type=of(ITERATIONS), default=None,
+                   help=help_for(ITERATIONS, extra="with --seconds alone: until the time is "
+                                 "up"))
+    t.add_argument(SECONDS.flag, type=of(SECONDS), default=None, metavar="S",
+                   help=help_for(SECONDS, extra="with --iterations and --patience: whichever "
+                                 "comes first"))
     for name in TRAIN_FLAGS:
         _add_setting(t, TRAINING[name])
     t.add_argument("--save", metavar="CKPT", help="write a checkpoint here at the end")
@@ -121,9 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # the settings `train` takes as flags, in --help's order; the values come from core.settings
-TRAIN_FLAGS = ("preset", "hidden", "lr", "clip", "seed", "batch_size", "cell", "order", "layers",
-               "dropout", "optimizer", "mix_ngram", "val_fraction", "val_every", "patience",
-               "sample_every", "samples")
+TRAIN_FLAGS = ("preset", "hidden", "lr", "lr_schedule", "warmup", "weight_decay", "clip",
+               "seed", "batch_size", "cell", "order", "layers", "dropout", "optimizer",
+               "mix_ngram", "val_fraction", "val_every", "patience", "sample_every", "samples")
 # what --help says each preset does with a setting it sets itself
 PRESET_NOTES = {"preset": "classic: the original exercise, exactly"}
 
@@ -142,10 +153,10 @@ def _add_setting(parser: argparse.ArgumentParser, setting) -> None:
 
 # flags the classic preset has no use for: it is the seed, one name per step with SGD
 DEFAULT_PRESET_FLAGS = ("cell", "order", "layers", "dropout", "optimizer", "batch_size",
-                        "mix_ngram")
+                        "mix_ngram", "weight_decay")
 # flags the count model (cell ngram) has no use for: it counts, with no weights to train
 NETWORK_FLAGS = ("hidden", "lr", "clip", "batch_size", "layers", "dropout", "optimizer",
-                 "mix_ngram")
+                 "mix_ngram", "lr_schedule", "warmup", "weight_decay")
 
 
 def _note_unused(args: argparse.Namespace) -> None:
@@ -172,12 +183,44 @@ def _config_for(args: argparse.Namespace) -> TrainConfig:
     try:
         return TrainConfig.for_preset(
             preset, hidden=args.hidden, lr=args.lr, clip=args.clip,
+            lr_schedule=args.lr_schedule, warmup=args.warmup, weight_decay=args.weight_decay,
+            schedule_iterations=_horizon(args, 0),
             seed=args.seed, batch_size=args.batch_size, sample_every=args.sample_every,
             samples=args.samples, cell=args.cell, layers=args.layers, dropout=args.dropout,
             optimizer=args.optimizer, val_fraction=args.val_fraction, val_every=args.val_every,
             patience=args.patience, order=args.order, mix_ngram=args.mix_ngram)
     except ValueError as e:
         raise UsageError(str(e)) from None
+
+
+def _iterations(args: argparse.Namespace) -> int:
+    """Steps this run may take: --iterations, or with --seconds alone as many as fit."""
+    if args.iterations is not None:
+        return args.iterations
+    return MAX_INTERVAL if args.seconds is not None else ITERATIONS.default
+
+
+def _horizon(args: argparse.Namespace, start: int) -> int | None:
+    """The schedule's length for a run from `start` (None: keep the config's): the run's
+    last iteration; with --seconds alone, an estimate (see PROBE_STEPS), set later."""
+    if args.lr_schedule in (None, "constant"):
+        return None
+    if args.iterations is None and args.seconds is not None:
+        return MAX_INTERVAL  # for now: _estimate_horizon sets it once the trainer exists
+    return start + _iterations(args)
+
+
+def _estimate_horizon(trainer: Trainer, seconds: float) -> int:
+    """Iterations that fit in `seconds`, timed on a throwaway copy of the run."""
+    probe = Trainer(trainer.corpus, replace(trainer.config, lr_schedule="constant",
+                                            schedule_iterations=0, samples=0,
+                                            sample_every=MAX_INTERVAL, val_every=MAX_INTERVAL))
+    t0 = clock()
+    with np.errstate(all="ignore"):
+        for _ in range(PROBE_STEPS):
+            probe.step()
+    per_step = max(clock() - t0, 1e-9) / PROBE_STEPS
+    return max(1, int(PROBE_MARGIN * seconds / per_step))
 
 
 def _resumed(args: argparse.Namespace) -> Trainer:
@@ -192,7 +235,12 @@ def _resumed(args: argparse.Namespace) -> Trainer:
     if given:
         raise UsageError(f"{', '.join(given)} cannot change when resuming "
                          "(the checkpoint holds its corpus and model)")
-    trainer.set_live(**{k: getattr(args, k) for k in LIVE_FIELDS})
+    live = {k: getattr(args, k, None) for k in LIVE_FIELDS}
+    live["schedule_iterations"] = _horizon(args, trainer.iteration)  # a new schedule: to its end
+    try:
+        trainer.set_live(**live)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     return trainer
 
 
@@ -211,11 +259,23 @@ def _check_patience(trainer: Trainer, args: argparse.Namespace) -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     check_targets(args)
+    if args.warmup is not None and args.warmup > _iterations(args):
+        raise UsageError(f"--warmup {args.warmup} is longer than the run "
+                         f"(--iterations {_iterations(args)})")
     if args.resume:
         trainer = _resumed(args)
     else:
         corpus = load_corpus(args.corpus or bundled_corpus_path(), not args.no_lowercase)
         trainer = Trainer(corpus, _config_for(args))
+    iterations = _iterations(args)
+    if args.iterations is None and args.seconds is not None and \
+            args.lr_schedule not in (None, "constant"):
+        # the schedule ends at the estimate, and so does the run (or the time, if first)
+        iterations = _estimate_horizon(trainer, args.seconds)
+        try:
+            trainer.set_live(schedule_iterations=trainer.iteration + iterations)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
     _check_patience(trainer, args)
     out = Printer()
     say = (lambda *a, **k: None) if args.quiet else out
@@ -259,15 +319,22 @@ def cmd_train(args: argparse.Namespace) -> int:
                       | ({} if r.val_loss is None else {"val_loss": r.val_loss}))
 
     with interrupt_between_steps() as interrupt:  # held through the save: it goes on
+        started = clock()
         try:
             # the engine checks each step for NaN and inf itself: NumPy's warnings would repeat it
             with np.errstate(all="ignore"):
-                for _ in range(args.iterations):
+                for _ in range(iterations):
                     if interrupt.is_set() or stopped != "iterations":  # patience: the step before
                         break
-                    t0 = time.perf_counter()
+                    t0 = clock()
+                    if args.seconds is not None and t0 - started >= args.seconds:
+                        stopped = "seconds"
+                        break
                     r = trainer.step(stop=interrupt.is_set)
-                    seconds += time.perf_counter() - t0
+                    seconds += clock() - t0
+                    if log and r.val_loss is not None:
+                        log.write({"event": "val", "iteration": r.iteration,
+                                   "val_loss": r.val_loss})
                     if r.stopped is not None:  # its report (if any) is still printed
                         stopped = r.stopped
                     blowup = watch.observe(r)
@@ -286,7 +353,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         if log:
             log.write({"event": "done", "iterations": trainer.iteration - start,
                        "chars": chars, "seconds": seconds,
-                       "chars_per_s": chars / seconds if seconds else 0.0, "stopped": stopped})
+                       "chars_per_s": chars / seconds if seconds else 0.0, "stopped": stopped,
+                       "best_val_loss": trainer.state.best_val,
+                       "best_iteration": trainer.state.best_iteration})
             log.close()
         why = f" ({trainer.patience_message()})" if stopped == "patience" else ""
         out(f"trained to iteration {trainer.iteration}: {chars:,} characters in {seconds:.2f} s "
@@ -311,8 +380,12 @@ def _describe_model(cfg: TrainConfig) -> str:
     model = "" if cfg.preset == "classic" else (
         f"{cfg.cell} x{cfg.layers}, batch {cfg.batch_size}, {cfg.optimizer}, "
         + (f"dropout {cfg.dropout}, " if cfg.dropout else ""))
+    sched = "" if cfg.lr_schedule == "constant" and not cfg.warmup else (
+        f" ({cfg.lr_schedule} to iteration {cfg.schedule_iterations}"
+        + (f", warm-up {cfg.warmup}" if cfg.warmup else "") + ")")
+    decay = f", weight decay {cfg.weight_decay:g}" if cfg.weight_decay else ""
     mixed = f", mixed with a {cfg.mix_ngram}-gram count model" if cfg.mixed else ""
-    return f"{model}hidden {cfg.hidden}, lr {cfg.lr}, clip {cfg.clip}{mixed}"
+    return f"{model}hidden {cfg.hidden}, lr {cfg.lr}{sched}{decay}, clip {cfg.clip}{mixed}"
 
 
 def _blown_up(blowup, trainer: Trainer, stop: bool) -> Trainer:

@@ -40,6 +40,19 @@ def test_a_missing_setting_is_refused_naming_it(name, saved, tmp_path, capsys):
         assert err == f"dinogui: error: {path}: damaged checkpoint: its settings have no {name}\n"
 
 
+def test_a_file_from_before_schedules_loads_with_their_defaults(saved, tmp_path):
+    """Files saved before the schedule and weight-decay settings trained as their defaults
+    say (a constant rate, no warm-up, no decay): they load and resume that way."""
+    meta, arrays = read(saved)
+    for name in SETTINGS_ADDED:
+        del meta["config"][name]
+    meta["optimizer"]["lr"] = 0.5  # such files kept a copy of the rate here: ignored now
+    back = checkpoint.load(write(tmp_path / "old.safetensors", meta, arrays))
+    assert back.config == checkpoint.load(saved).config
+    assert (back.config.lr_schedule, back.config.warmup, back.config.weight_decay) == (
+        "constant", 0, 0.0)
+
+
 @pytest.mark.parametrize("name", OPTIMIZER)
 def test_a_missing_optimizer_setting_is_refused_naming_it(name, saved, tmp_path):
     meta, arrays = read(saved)

@@ -253,9 +253,10 @@ def test_save_resume_and_live_flags_on_resume(capsys, tmp_path, names_txt):
                    "--lr", 0.02, "--clip", 3, "--sample-every", 3, "--samples", 2,
                    "--val-every", 2, "--log-jsonl", log)
     assert "starting at iteration 5" in out and t.iteration == 12
-    assert (t.config.lr, t.config.clip, t.optimizer.lr) == (0.02, 3.0, 0.02)
+    assert (t.config.lr, t.config.clip) == (0.02, 3.0)
     assert (t.config.sample_every, t.config.samples, t.config.val_every) == (3, 2, 2)
     reports = [json.loads(line) for line in log.read_text().splitlines()[:-1]]
+    reports = [r for r in reports if "event" not in r]  # not the held-out checks
     assert [(r["iteration"], len(r["samples"])) for r in reports] == [(6, 2), (9, 2)]
     assert t.state.val_iterations[len(first.state.val_iterations):] == [6, 8, 9, 10]
     assert t.corpus.names == first.corpus.names and np.array_equal(t.val_rows, first.val_rows)
@@ -522,3 +523,100 @@ def test_beam_new_only_and_suffix(capsys, models):
                          "--max-len", 5)
     assert code == 2 and out == "" and len(err.splitlines()) == 1
     assert "the beam of width 2 found only 0 of 2 names" in err
+
+
+# -- schedules, weight decay, budgets ----------------------------------------------------
+@pytest.mark.parametrize("schedule", ["cosine", "linear"])
+def test_lr_schedule_and_warmup(capsys, tmp_path, names_txt, schedule):
+    t, out = train(capsys, tmp_path, "--corpus", names_txt, "--preset", "default",
+                   "--lr-schedule", schedule, "--warmup", 3, "--iterations", 12,
+                   "--lr", 0.02)
+    c = t.config
+    assert (c.lr_schedule, c.warmup, c.schedule_iterations) == (schedule, 3, 12)
+    assert f"({schedule} to iteration 12, warm-up 3)" in out
+    # the same steps as a trainer given the same settings
+    twin = Trainer(load_corpus(names_txt), TrainConfig.for_preset(
+        "default", lr=0.02, lr_schedule=schedule, warmup=3, schedule_iterations=12))
+    twin.run(12)
+    for k, v in twin.params.items():
+        np.testing.assert_array_equal(t.params[k], v, err_msg=k)
+
+
+def test_weight_decay(capsys, tmp_path, names_txt):
+    t, out = train(capsys, tmp_path, "--corpus", names_txt, "--weight-decay", 0.25,
+                   "--iterations", 3)
+    assert (t.config.preset, t.config.weight_decay) == ("default", 0.25)  # implies default
+    assert "weight decay 0.25" in out
+    code, _, err = run(capsys, "train", "--corpus", names_txt, "--preset", "classic",
+                       "--weight-decay", 0.1)
+    assert code == 2 and err.count("\n") == 1 and "--weight-decay needs the default preset" in err
+
+
+@pytest.mark.parametrize(("argv", "why"), [
+    (["--seconds", 0], "argument --seconds: '0' must be a positive number"),
+    (["--warmup", 50, "--iterations", 10], "--warmup 50 is longer than the run (--iterations 10)"),
+    (["--lr-schedule", "steep"], "argument --lr-schedule: invalid choice: 'steep'"),
+])
+def test_bad_schedules_and_budgets_get_one_line(capsys, names_txt, argv, why):
+    code, out, err = run(capsys, "train", "--corpus", names_txt, *argv)
+    assert code == 2 and out == "" and err.count("\n") == 1 and why in err, err
+
+
+class FakeClock:
+    """Each reading is `tick` seconds after the last: time without sleeping."""
+
+    def __init__(self, tick: float) -> None:
+        self.now, self.tick = 0.0, tick
+
+    def __call__(self) -> float:
+        self.now += self.tick
+        return self.now
+
+
+def test_seconds_stops_the_run_when_the_time_is_up(capsys, tmp_path, names_txt, monkeypatch):
+    from dinogui import cli
+
+    # readings: the start, then two per step (before and after): 1 s per step, 0.5 a reading
+    monkeypatch.setattr(cli, "clock", FakeClock(0.5))
+    log = tmp_path / "s.jsonl"
+    t, out = train(capsys, tmp_path, "--corpus", names_txt, "--preset", "default",
+                   "--seconds", 5, "--iterations", 100, "--log-jsonl", log)
+    # before step k the clock reads 0.5 + k s past the start: 5 steps fit in 5 s
+    assert t.iteration == 5
+    assert out.splitlines()[-2].endswith("stopped: seconds") or "stopped: seconds" in out
+    done = json.loads(log.read_text().splitlines()[-1])
+    assert (done["event"], done["stopped"], done["iterations"]) == ("done", "seconds", 5)
+    # iterations first: stopped by them
+    monkeypatch.setattr(cli, "clock", FakeClock(0.5))
+    t, out = train(capsys, tmp_path, "--corpus", names_txt, "--preset", "default",
+                   "--seconds", 5, "--iterations", 3)
+    assert t.iteration == 3 and "stopped: iterations" in out
+
+
+def test_seconds_alone_with_a_schedule_ends_the_schedule_at_the_estimate(
+        capsys, tmp_path, names_txt, monkeypatch):
+    from dinogui import cli
+
+    # the probe reads the clock before and after its 20 steps: 0.01 s for 20, 0.0005 s a step
+    monkeypatch.setattr(cli, "clock", FakeClock(0.01))
+    t, out = train(capsys, tmp_path, "--corpus", names_txt, "--preset", "default",
+                   "--seconds", 0.3, "--lr-schedule", "cosine")
+    horizon = cli.PROBE_MARGIN * 0.3 * cli.PROBE_STEPS / 0.01  # 510 iterations fit
+    assert abs(t.config.schedule_iterations - horizon) <= 1
+    # the run's clock: 0.02 s a step (two readings), so the time is up after 15 steps
+    assert t.iteration == 15 and "stopped: seconds" in out
+
+
+def test_every_held_out_check_is_logged(capsys, tmp_path, names_txt):
+    log = tmp_path / "v.jsonl"
+    t, _ = train(capsys, tmp_path, "--corpus", names_txt, "--preset", "default",
+                 "--val-every", 3, "--sample-every", 5, "--iterations", 10, "--log-jsonl", log)
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    checks = [r for r in rows if r.get("event") == "val"]
+    assert [r["iteration"] for r in checks] == t.state.val_iterations == [0, 3, 5, 6, 9]
+    assert [r["val_loss"] for r in checks] == t.state.val_losses
+    assert set(checks[0]) == {"event", "iteration", "val_loss"}
+    done = rows[-1]
+    assert done["best_val_loss"] == min(t.state.val_losses)
+    assert done["best_iteration"] == t.state.val_iterations[
+        int(np.argmin(t.state.val_losses))]

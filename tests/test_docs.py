@@ -50,19 +50,19 @@ def test_a_changed_parser_or_setting_makes_the_pages_stale(qapp, tmp_path, monke
     def with_a_new_flag():
         parser = real()
         train = next(p for name, _, p in docs._subcommands(parser) if name == "train")
-        train.add_argument("--warmup", metavar="N", help="steps of rising learning rate")
+        train.add_argument("--made-up", metavar="N", help="a flag the program does not have")
         return parser
 
     monkeypatch.setattr("dinogui.cli.build_parser", with_a_new_flag)
     monkeypatch.setitem(TRAINING, "hidden",
                         TRAINING["hidden"].__class__(**{**vars(TRAINING["hidden"]), "high": 512}))
-    assert "| `--warmup` | `N` | steps of rising learning rate |" in docs.command_line_page()
+    assert "| `--made-up` | `N` | a flag the program does not have |" in docs.command_line_page()
     assert "| between 1 and 512 |" in docs.settings_page()
     assert docs.stale(root) == ["docs/command-line.md", "docs/settings.md"]
     assert docs.main(["--check", "--root", str(root)]) == 1
     assert docs.main(["--root", str(root)]) == 0  # rewrites them
     assert docs.stale(root) == []
-    assert "--warmup" in text(root / "docs/command-line.md")
+    assert "--made-up" in text(root / "docs/command-line.md")
 
 
 def test_check_names_the_stale_page_and_the_command(qapp, tmp_path, capsys):

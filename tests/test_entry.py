@@ -176,6 +176,7 @@ def leave_unsaved_training(qtbot, tmp_path, corpus) -> None:
                     timeout=WAIT_MS)
     settle(qtbot, first)
     first.hyperparams.budget.setValue(25)
+    first.hyperparams.patience.setValue(0)  # 8 names are checked every step: 5 would stop it
     first.actions_.start.trigger()
     qtbot.waitUntil(lambda: not first.training and first.iteration == 25, timeout=WAIT_MS)
     first.close()

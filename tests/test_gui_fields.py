@@ -32,6 +32,7 @@ from dinogui import cli
 from dinogui.core.corpus import load_corpus
 from dinogui.core.sampling import display_name
 from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.widgets.hyperparams import DEFAULT_MIX
 from tests.gui_support import (
     WAIT_MS,
     ScriptedDialogs,
@@ -318,12 +319,49 @@ def test_the_count_model_and_the_mixed_ngram_reach_the_trainer(qtbot, tmp_path, 
 # -- every field has a test above -----------------------------------------------------------
 
 # each input widget of the panels (its attribute name) -> the test that pins it
+SCHEDULE = dict(lr_schedule="cosine", warmup=3, weight_decay=0.05)
+
+
+def test_schedule_warmup_and_weight_decay_fields_reach_the_trainer(qtbot, tmp_path,
+                                                                   tiny_corpus):
+    """The schedule ends at the Iterations budget; the run is the headless one's exactly."""
+    w = open_window(qtbot, tmp_path, tiny_corpus, preset="default")
+    apply(qtbot, w, patience=0)
+    w.hyperparams.budget.setValue(BUDGET)
+    apply(qtbot, w, lr_schedule="cosine")
+    assert worker_config(w).lr_schedule == "cosine"
+    apply(qtbot, w, warmup=3)
+    assert worker_config(w).warmup == 3
+    apply(qtbot, w, weight_decay=0.05)
+    assert worker_config(w).weight_decay == 0.05
+    cfg = TrainConfig.for_preset("default", patience=0, mix_ngram=DEFAULT_MIX,
+                                 schedule_iterations=BUDGET, **SCHEDULE)
+    assert worker_config(w) == cfg
+    w.hyperparams.budget.setValue(BUDGET + 5)  # the schedule follows the budget
+    assert worker_config(w).schedule_iterations == BUDGET + 5
+    w.hyperparams.budget.setValue(BUDGET)
+    w.actions_.start.trigger()
+    wait_stopped(qtbot, w)
+    assert w.iteration == BUDGET
+    params = w.worker.call(lambda t: {k: v.copy() for k, v in t.params.items()})
+    straight = Trainer(load_corpus(tiny_corpus), cfg)
+    straight.run(BUDGET)
+    for k in straight.params:
+        np.testing.assert_array_equal(params[k], straight.params[k], err_msg=k)
+    # a cosine schedule with unlimited iterations is refused in one line, nothing changed
+    w.hyperparams.budget.setValue(0)
+    assert worker_config(w).schedule_iterations == BUDGET
+    assert "needs the run's number of iterations" in w.hyperparams.problem.text()
+
+
 COVERED = {
     ("hyperparams", "preset"): "test_preset",
     **{("hyperparams", name): "test_model_and_training_fields_reach_the_trainer_and_act_exactly"
        for name in (*MODEL, *LIVE, "budget")},
     **{("hyperparams", name): "test_the_count_model_and_the_mixed_ngram_reach_the_trainer"
        for name in ("order", "mix_ngram")},
+    **{("hyperparams", name): "test_schedule_warmup_and_weight_decay_fields_reach_the_trainer"
+       for name in ("lr_schedule", "warmup", "weight_decay")},
     ("hyperparams", "patience"): "test_quiet_checks_stop_at_exactly_that_many_checks_without_"
                                  "a_new_best",
     **{("samples", name): "test_each_sampling_field_draws_what_dinogui_sample_draws"

@@ -44,7 +44,7 @@ def test_find_shows_the_curve_and_use_sets_the_trainers_rate(qtbot, tmp_path, ti
     assert w.hyperparams.lr.value() == sweep.suggestion
     qtbot.waitUntil(lambda: w.worker.call(lambda t: t.config.lr) == sweep.suggestion,
                     timeout=WAIT_MS)
-    assert w.worker.call(lambda t: t.optimizer.lr) == sweep.suggestion
+    assert w.worker.call(lambda t: t.step().lr) == sweep.suggestion  # the next step's rate
     assert not dialog.isVisible()
 
 

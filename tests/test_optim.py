@@ -18,11 +18,11 @@ START = np.array([[1.0, 2.0], [-1.0, 0.5]])
 
 def run(kind, lr, **kw):
     """Three updates of two named arrays packed in one flat buffer."""
-    opt = Optimizer(kind, lr, **kw)
+    opt = Optimizer(kind, **kw)
     pack = ParamPack({"W": START.copy(), "b": START[0].copy()})
     for g in GRADS:
         pack.gather({"W": g.copy(), "b": g[1].copy()})
-        opt.update_packed(pack)
+        opt.update_packed(pack, lr)
     return pack.params, opt
 
 
@@ -67,7 +67,7 @@ def test_adam_first_step_moves_every_weight_by_about_lr():
     """Bias correction: the first step is lr * sign(g), whatever the gradient's size."""
     pack = ParamPack({"W": np.zeros(4)})
     pack.gather({"W": np.array([1e-3, -5.0, 200.0, -0.1])})
-    Optimizer("adam", 0.01).update_packed(pack)
+    Optimizer("adam").update_packed(pack, 0.01)
     np.testing.assert_allclose(pack.params["W"], [-0.01, 0.01, -0.01, 0.01], rtol=1e-3)
 
 
@@ -76,7 +76,7 @@ def test_updates_are_in_place_and_keep_the_dtype():
         pack = ParamPack({"W": np.ones((2, 3), dtype=np.float32)})
         W = pack.params["W"]
         pack.gather({"W": np.full((2, 3), 0.5, dtype=np.float32)})
-        Optimizer(kind, 0.1).update_packed(pack)
+        Optimizer(kind).update_packed(pack, 0.1)
         assert pack.params["W"] is W and W.dtype == np.float32 and (W < 1).all(), kind
 
 

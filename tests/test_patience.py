@@ -238,6 +238,8 @@ def test_the_train_on_prompt_does_not_carry_its_budget_into_a_new_model(qtbot, t
     assert w.settings.hyperparameters()["budget"] == 1000  # the user's budget is remembered
 
     w.dialogs.choices = [1]  # Discard the unsaved 2,000 iterations for the other preset
+    # patience off: on 8 names the default preset checks every step and would stop early
+    set_panel(w, patience=0)
     set_panel(w, preset="default")
     qtbot.waitUntil(lambda: w.config.preset == "default" and not w.busy, timeout=WAIT_MS)
     assert w.iteration == 0 and w.hyperparams.budget.value() == 1000

@@ -21,8 +21,9 @@ from dinogui.core.trainer import Trainer
 from tests.gui_support import WAIT_MS, ScriptedDialogs, open_window
 
 NAMES = ["ab", "abc", "bca", "cab", "bb", "ca", "acb", "bac"]
-# settings no flag of `train` takes: the dtype is the preset's, max_len the sampler's
-NOT_TRAIN_FLAGS = {"dtype", "max_len"}
+# settings no flag of `train` takes: the dtype is the preset's, max_len the sampler's, and a
+# schedule's length is the run's --iterations
+NOT_TRAIN_FLAGS = {"dtype", "max_len", "schedule_iterations"}
 
 
 def _subparser(name: str) -> argparse.ArgumentParser:

@@ -52,11 +52,11 @@ def test_an_undone_first_adam_step_leaves_no_slots():
     from dinogui.core.packing import ParamPack
 
     pack = ParamPack({"w": np.ones(3, np.float32)})
-    opt = Optimizer("adam", lr=3e37)
+    opt, lr = Optimizer("adam"), 3e37
     guard = StepGuard(pack.flat, opt)
     pack.grad[:] = 1.0
-    guard.before(opt.lr, 5.0)
-    opt.update_packed(pack)
+    guard.before(lr, 5.0)
+    opt.update_packed(pack, lr)
     assert guard.after() is False
     assert opt.t == 0 and opt.state == {} and (pack.flat == 1).all()
 

@@ -91,6 +91,13 @@ class TrainingController(QObject):
         self.save_hyperparameters()
         if self.s.trainer is None:
             return
+        try:  # e.g. a cosine schedule without a number of iterations to end at
+            replace(self.s.config, **changes)
+        except ValueError as e:
+            self.w.hyperparams.show_problem(f"{str(e)[:1].upper()}{str(e)[1:]}: kept the "
+                                            "settings as they were.")
+            self.w.hyperparams.set_config(self.s.config)
+            return
         trace = live_change_text(self.s.config, changes)  # lr and clip changes leave a trace
         self.s.live_changed(changes)
         self.w.worker.ask(lambda t: apply_live(t, changes),

@@ -36,13 +36,17 @@ DEFAULT_BUDGET = ITERATIONS.default  # the exercise's num_iterations
 DEFAULT_PATIENCE = 5
 # a first launch mixes the network with a 5-gram: on every list measured the hybrid's best
 # held-out loss was 0.02-0.26 nats/char below the count model's and below the network's alone
-# (README.md, "The count model and the hybrid")
+# (docs/training.md, "The count model and the hybrid")
 DEFAULT_MIX = 5
-LIVE_FIELDS = tuple(f for f in TRAINER_LIVE if f != "val_every")  # the live ones shown here
+# the live ones shown here; the schedule's length is the Iterations field's budget
+LIVE_FIELDS = tuple(f for f in TRAINER_LIVE if f not in ("val_every", "schedule_iterations"))
 DEFAULT_ONLY = ("cell", "layers", "optimizer", "batch_size", "mix_ngram")
-# what the count model (cell ngram) has no use for: it counts, with no weights to train
+DEFAULT_ONLY_TRAINING = ("weight_decay", "patience")  # classic: SGD without decay, none held out
+# what the count model (cell ngram) has no use for: it counts, with no weights to train, and is
+# fitted in one step with one check
 NETWORK_ONLY = ("layers", "hidden", "optimizer", "batch_size", "mix_ngram")
-NETWORK_LIVE = ("lr", "clip")  # the classic preset is the seed's
+NETWORK_LIVE = ("lr", "lr_schedule", "warmup", "weight_decay", "clip", "patience")
+SCHEDULE_LABELS = {"constant": "Constant", "cosine": "Cosine", "linear": "Linear"}
 
 PRESET_TIPS = {
     "classic": "The original exercise (Dinosaurus Island), exact to its numbers: a tanh RNN, "
@@ -60,7 +64,8 @@ OPTIMIZER_LABELS = {"sgd": "SGD", "adagrad": "Adagrad", "adam": "Adam"}
 
 # The panel's rows: (field, label with its Alt+letter mnemonic, tooltip). Mnemonics are
 # unique in the window together with the menus (F T A V H) and the Sample panel
-# (U E M K R W); QFormLayout makes each label its field's buddy. Types and ranges are the
+# (U E M K R W); the letters ran out, so the three fields beside the rate take 1 2 3;
+# QFormLayout makes each label its field's buddy. Types and ranges are the
 # settings table's (core.settings); "budget" is the Iterations field.
 MODEL_ROWS = (
     ("preset", "&Preset", "Which training recipe: default (faster, with the held-out curve) "
@@ -74,7 +79,7 @@ MODEL_ROWS = (
      "(the original exercise: 50)"),
     ("optimizer", "Optimi&zer", "How the gradients update the weights"),
     ("batch_size", "&Batch size", "Names per training step"),
-    ("mix_ngram", "Mix n-gram (&2)", "Mix the network with a count model of this order: at each "
+    ("mix_ngram", "Mix n-gram (&4)", "Mix the network with a count model of this order: at each "
      "held-out check the mixing weight is fitted on the held-out names, so the model is never "
      "worse there than the count model alone. 'off': the network alone"),
     ("seed", "&Seed", "Seeds the initial weights and the order of the names: the same seed "
@@ -84,6 +89,12 @@ TRAINING_ROWS = (
     ("lr", "&Learning rate", "Learning rate: the step size of each update (the original "
      "exercise: 0.01). Applies at the next step, even while training.\n"
      "Too large and the loss blows up; training then pauses."),
+    ("lr_schedule", "Schedule (&1)", "How the learning rate changes: constant, or down to 0 at the "
+     "Iterations along a cosine or a straight line (after any warm-up)"),
+    ("warmup", "Warm-up (&2)", "The learning rate rises linearly to its value over this many "
+     "first iterations"),
+    ("weight_decay", "Weight decay (&3)", "Shrinks the weights a little each step: decoupled "
+     "(AdamW) for Adam, L2 added to the gradient for SGD and Adagrad. Default preset only."),
     ("clip", "&Gradient clip", "Gradients are clipped to [-clip, clip] (the original exercise: "
      "5). Applies at the next step."),
     ("sample_every", "Rep&ort every", "Report (and draw names into the log) every this many "
@@ -93,13 +104,15 @@ TRAINING_ROWS = (
      "you pause (the original exercise: 35,000)"),
     # the patience: every other letter is taken
     ("patience", "&Quiet checks", "Patience (early stopping): stop after this many quiet checks "
-     "in a row, held-out checks (one every 500 iterations and at each report) that bring no "
-     "better held-out loss. 'off' trains to the iterations.\n"
+     "in a row, held-out checks (four per pass over the names, at most 500 iterations apart, "
+     "and at each report) that bring no better held-out loss. 'off' trains to the "
+     "iterations.\n"
      "Applies at the next check, even while training; the best weights are kept for sampling "
      "(From the best)."),
 )
 STEPS = {"hidden": 10, "batch_size": 8, "sample_every": 500, "budget": 1000}
-CHOICE_LABELS = {"cell": CELL_LABELS, "optimizer": OPTIMIZER_LABELS}
+CHOICE_LABELS = {"cell": CELL_LABELS, "optimizer": OPTIMIZER_LABELS,
+                 "lr_schedule": SCHEDULE_LABELS}
 # the TrainConfig fields the panel shows (all but the budget)
 CONFIG_FIELDS = tuple(n for n, _l, _t in MODEL_ROWS + TRAINING_ROWS if n != "budget")
 
@@ -164,7 +177,7 @@ class HyperparamsPanel(QWidget):
         self.set_config(TrainConfig.for_preset("default", patience=DEFAULT_PATIENCE,
                                                mix_ngram=DEFAULT_MIX))
         self.budget.setValue(DEFAULT_BUDGET)
-        for w in (self.preset, self.cell, self.optimizer):
+        for w in (self.preset, self.cell, self.optimizer, self.lr_schedule):
             w.currentIndexChanged.connect(self._model_edited)
         self.mix_ngram.setSpecialValueText("off")
         for w in (self.layers, self.hidden, self.batch_size, self.seed, self.order,
@@ -172,8 +185,13 @@ class HyperparamsPanel(QWidget):
             w.valueChanged.connect(self._model_edited)
         for name in LIVE_FIELDS:
             box = getattr(self, name)
-            box.valueChanged.connect(lambda v, name=name: self.live_changed.emit({name: v}))
+            if isinstance(box, QComboBox):
+                box.currentIndexChanged.connect(lambda _i: self.live_changed.emit(
+                    {"lr_schedule": self._read("lr_schedule"), **self._horizon()}))
+            else:
+                box.valueChanged.connect(lambda v, name=name: self.live_changed.emit({name: v}))
         self.budget.valueChanged.connect(lambda _v: self.budget_changed.emit(self.budget_value()))
+        self.budget.valueChanged.connect(self._budget_edited)
         for name in self.labels:
             box = getattr(self, name)
             if isinstance(box, _RangeChecked):
@@ -190,6 +208,21 @@ class HyperparamsPanel(QWidget):
         if box.isVisible():
             QToolTip.showText(box.mapToGlobal(box.rect().bottomLeft()), self.problem.text(), box)
 
+    def _horizon(self) -> dict:
+        """The schedule's length for a cosine or linear schedule: the Iterations budget."""
+        if self._read("lr_schedule") == "constant":
+            return {"schedule_iterations": 0}
+        return {"schedule_iterations": self.budget_value() or 0}
+
+    def _budget_edited(self, _value) -> None:
+        if self._read("lr_schedule") != "constant":
+            self.live_changed.emit(self._horizon())
+
+    def show_problem(self, text: str) -> None:
+        """Say why a change was refused (and kept what was)."""
+        self.problem.setText(text)
+        self.problem.setVisible(True)
+
     def _model_edited(self, *_args) -> None:
         self._show_preset_rows()
         self.model_changed.emit()
@@ -197,13 +230,14 @@ class HyperparamsPanel(QWidget):
     def _show_preset_rows(self) -> None:
         batched = self.preset.currentData() != "classic"
         counts = batched and self.cell.currentData() == "ngram"
-        # the count model has no weights: its one field is the order
-        shown = {name: (batched or name not in DEFAULT_ONLY)
-                 and not (counts and name in (*NETWORK_ONLY, *NETWORK_LIVE))
-                 for name in {*DEFAULT_ONLY, *NETWORK_ONLY, *NETWORK_LIVE}}
+        only_batched = (*DEFAULT_ONLY, *DEFAULT_ONLY_TRAINING)
+        networks_only = (*NETWORK_ONLY, *NETWORK_LIVE)
+        # classic is the seed's (none held out, no decay); the count model's one field is
+        # the order
+        shown = {name: (batched or name not in only_batched)
+                 and not (counts and name in networks_only)
+                 for name in {*only_batched, *networks_only}}
         shown["order"] = counts
-        # classic holds none out; the count model is fitted in one step, with one check
-        shown["patience"] = batched and not counts
         for name, visible in shown.items():
             form, row = self._rows[name]
             form.setRowVisible(row, visible)
@@ -213,7 +247,7 @@ class HyperparamsPanel(QWidget):
         """The config fields that belong to a preset (classic has no batched choices)."""
         if preset == "classic":
             return tuple(n for n in CONFIG_FIELDS
-                         if n not in (*DEFAULT_ONLY, "order", "patience"))
+                         if n not in (*DEFAULT_ONLY, *DEFAULT_ONLY_TRAINING, "order"))
         return CONFIG_FIELDS
 
     def _read(self, name: str):
@@ -240,6 +274,7 @@ class HyperparamsPanel(QWidget):
         preset's own: a change of hidden units never resets a checkpoint's dropout."""
         preset = self.preset.currentData()
         shown = {n: self._read(n) for n in self._shown(preset) if n != "preset"}
+        shown.update(self._horizon())
         if base is not None and base.preset == preset:
             return replace(base, **shown)
         return TrainConfig.for_preset(preset, **shown)
