@@ -53,6 +53,7 @@ from dinogui.widgets.report_log import ReportLog
 from dinogui.widgets.runs_view import RunsView
 from dinogui.widgets.samples_panel import SamplesPanel
 from dinogui.widgets.status import MessageBar, TrainingStatus
+from dinogui.widgets.wheel_guard import guard_wheel
 from dinogui.window_geometry import (
     LEFT_MIN_WIDTH,
     RIGHT_MIN_WIDTH,
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         self._build_menus_and_toolbar()
         self._build_tabs()
+        guard_wheel(self)  # the wheel scrolls the columns, never changes an unfocused field
         self.files = FileFlows(self)
         self.autosaver = Autosaver(self)
         self.runs = RunRecorder(self, self.runs_view)
