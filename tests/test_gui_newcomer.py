@@ -8,7 +8,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from tests.gui_support import open_window, settle
+from tests.gui_support import WAIT_MS, open_window, settle, train
 
 pytest.importorskip("pytestqt")
 
@@ -55,3 +55,47 @@ def test_the_wheel_changes_a_field_the_user_clicked_into(qtbot, tmp_path):
     before = box.value()
     wheel(box, 2)
     assert box.value() == before + 2
+
+
+# -- 4. old samples are cleared or marked, never passed off as the new model's --------------
+
+def draw(qtbot, w) -> None:
+    before = w.samples.summary.text()
+    w.actions_.sample.trigger()
+    qtbot.waitUntil(lambda: w.samples.summary.text() != before and not w.busy, timeout=WAIT_MS)
+
+
+def test_samples_of_an_earlier_model_are_marked_then_cleared(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    draw(qtbot, w)  # an untrained model: letter soup, and the list says why
+    summary = w.samples.summary.text()
+    assert summary.startswith("The model has not trained yet") and "Start (F5)" in summary
+    assert len(w.samples.names()) == 10
+    train(qtbot, w, 300)
+    summary = w.samples.summary.text()
+    assert summary.startswith("Drawn at iteration 0; the model is at 300 now")
+    assert "Sample (Ctrl+G)" in summary
+    draw(qtbot, w)  # trained: no hint, no mark
+    summary = w.samples.summary.text()
+    assert "not trained yet" not in summary and "Drawn at" not in summary
+    assert "iteration 300" in summary
+
+    w.dialogs.choices = [1]  # Reset, then Discard the unsaved training
+    w.actions_.reset.trigger()
+    qtbot.waitUntil(lambda: w.iteration == 0 and not w.busy, timeout=WAIT_MS)
+    assert w.samples.names() == [] and w.samples.list.topLevelItemCount() == 0
+    assert "previous model were cleared" in w.samples.summary.text()
+    assert not w.actions_.copy_samples.isEnabled()
+    assert not w.actions_.export_samples.isEnabled()
+
+
+def test_changing_the_preset_and_discarding_clears_the_samples(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus, preset="default")
+    train(qtbot, w, 200)
+    draw(qtbot, w)
+    assert "best weights" in w.samples.summary.text() and w.samples.names()
+    w.dialogs.choices = [1]  # a new preset needs a new model: Discard the trained one
+    w.hyperparams.preset.setCurrentIndex(w.hyperparams.preset.findData("classic"))
+    qtbot.waitUntil(lambda: w.config.preset == "classic" and not w.busy, timeout=WAIT_MS)
+    assert w.samples.names() == []
+    assert "best weights" not in w.samples.summary.text()

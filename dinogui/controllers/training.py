@@ -203,6 +203,7 @@ class TrainingController(QObject):
         self.w.update_actions()
         self.w.runs.stopped()
         self.w.follower.follow()
+        self.w.sampling.trained_to(stopped.iteration)
         if stopped.reason != "step":
             self.w.note(text)
         if stopped.reason == "failed":

@@ -46,6 +46,7 @@ KNOWN_COLOR = QColor(130, 130, 130)
 STAR_COLOR = QColor(214, 160, 0)
 STAR, UNSTAR = "★", "☆"
 IN_CORPUS = "✓ in corpus"
+PROMPT = "Press Sample (Ctrl+G) to draw names from the model."
 COLUMNS = ("★", "#", "Name", "Log-lik", "Nearest (edits)")
 COL_STAR, COL_INDEX, COL_NAME, COL_SCORE, COL_NEAREST = range(len(COLUMNS))
 HEADER_TIPS = {
@@ -173,6 +174,7 @@ class SamplesPanel(QGroupBox):
         super().__init__("Sample names", parent)
         self.favourites = Favourites()
         self._rows: list[Sampled] = []  # the drawn names, in the order drawn
+        self._summary = ""  # what the summary says of them (before any "outdated" line)
 
         self.count = QSpinBox()
         self.count.setRange(1, 1000)
@@ -245,7 +247,7 @@ class SamplesPanel(QGroupBox):
         self.list = _name_list()
         self.list.addAction(copy)
         self.list.itemClicked.connect(self._clicked)
-        self.summary = QLabel("Press Sample (Ctrl+G) to draw names from the model.")
+        self.summary = QLabel(PROMPT)
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
 
@@ -351,12 +353,30 @@ class SamplesPanel(QGroupBox):
                 + (f", {n_known} in the corpus" if n_known else "") + f" · {how}")
         if problem:
             text = f"{problem}\n{text}"
-        self.summary.setText(text)
-        self.summary.setStyleSheet(problem_style(self.palette()) if problem else "")
+        self._summary = text
+        self._set_summary(text, bool(problem))
 
-    def clear(self) -> None:
+    def _set_summary(self, text: str, warn: bool) -> None:
+        self.summary.setText(text)
+        self.summary.setStyleSheet(problem_style(self.palette()) if warn else "")
+
+    def clear(self, note: str = "") -> None:
+        """No drawn names (the favourites stay); note says why, else how to draw some."""
         self._rows = []
         self.list.clear()
+        self._summary = ""
+        self._set_summary(note or PROMPT, False)
+
+    def mark_outdated(self, iteration: int) -> None:
+        """The model trained on to `iteration` since the names were drawn: say so, as they
+        no longer show what it writes."""
+        if not self._rows:
+            return
+        drawn = self._rows[0].source.iteration
+        if drawn < iteration:
+            self._set_summary(f"Drawn at iteration {drawn:,}; the model is at {iteration:,} "
+                              "now: Sample (Ctrl+G) for names from it as it is.\n"
+                              + self._summary, True)
 
     def names(self) -> list[str]:
         """The drawn names as displayed (capitalised), in the order drawn."""
