@@ -198,3 +198,44 @@ def test_opening_the_list_a_restored_model_trains_on_asks_nothing(qtbot, tmp_pat
     w.open_path(other)
     qtbot.waitUntil(lambda: len(w.dialogs.asked) == 1 and not w.busy, timeout=WAIT_MS)
     assert "Train this model on other.txt" in w.dialogs.asked[0][1]
+
+
+# -- 3. an early stop reads finished, and says why, every time -----------------------------
+
+def test_an_early_stop_reads_finished_and_a_resume_says_why_it_stops_again(qtbot, tmp_path,
+                                                                          tiny_corpus):
+    import re
+
+    from tests.gui_support import wait_stopped
+
+    small = dict(hidden=16, batch_size=4, sample_every=10, samples=0, patience=2)
+    w = open_window(qtbot, tmp_path, tiny_corpus, preset="default", **small)
+    w.hyperparams.budget.setValue(5000)
+    w.actions_.start.trigger()
+    wait_stopped(qtbot, w)
+    first = w.iteration
+    assert first < 5000  # stopped early
+    bar = w.status.progress
+    assert bar.isVisible() and bar.value() == bar.maximum()
+    assert bar.text() == "Finished early: no held-out gain"  # not "3% · 4,880 to go"
+    assert "no better held-out loss for 2 checks" in bar.toolTip()
+    logged = re.findall(r"no better held-out loss for (\d+) checks", w.log.toPlainText())
+    assert logged == ["2"] and w.status.state.text() == "Stopped: no better held-out loss " \
+        "for 2 checks"
+
+    w.actions_.start.trigger()  # Resume: told beforehand that the next quiet check stops it
+    assert "stops again at the next held-out check" in w.log.toPlainText()
+    assert bar.text().endswith("to go") or bar.text().startswith("ETA") or "%" in bar.text()
+    wait_stopped(qtbot, w)
+    assert first < w.iteration < 5000
+    message = w.statusBar().currentMessage()
+    assert message.startswith(f"Stopped again at iteration {w.iteration:,}: no better")
+    logged = re.findall(r"no better held-out loss for (\d+) checks", w.log.toPlainText())
+    assert logged[-1] == "3"  # one more check without a new best: the status says the same
+    assert w.status.state.text() == "Stopped: no better held-out loss for 3 checks"
+    assert bar.text() == "Finished early: no held-out gain"
+
+    w.dialogs.choices = [1]  # Reset (Discard): a fresh model counts towards the budget again
+    w.actions_.reset.trigger()
+    qtbot.waitUntil(lambda: w.iteration == 0 and not w.busy, timeout=WAIT_MS)
+    assert bar.text() == "0% · 5,000 to go"

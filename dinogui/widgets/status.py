@@ -133,9 +133,17 @@ class TrainingStatus:
         self._marks: deque[tuple[float, int, int]] = deque()  # (wall, iteration, chars)
         self.it_per_s = 0.0
         self.chars_per_s = 0.0
+        self.finished: tuple[str, str] | None = None  # (short, why) after an early stop
+        self.refresh()
+
+    def set_finished(self, short: str | None, why: str = "") -> None:
+        """Training ended before the budget for a reason (early stopping): the progress bar
+        reads finished and says why, instead of "9% · 31,999 to go"; None: it counts again."""
+        self.finished = None if short is None else (short, why)
         self.refresh()
 
     def reset(self, iteration: int, seconds: float, smooth: float, smooth_char: float) -> None:
+        self.finished = None
         self.iteration, self.seconds = iteration, seconds
         self.smooth, self.smooth_char = smooth, smooth_char
         self.forget_speed()
@@ -189,8 +197,13 @@ class TrainingStatus:
             self.speed_label.setText("— it/s")
         self.elapsed_label.setText(f"Elapsed {clock_text(self.seconds)}")
         budget = self.budget
-        self.progress.setVisible(budget is not None)
-        if budget is not None:
+        self.progress.setVisible(budget is not None or self.finished is not None)
+        self.progress.setToolTip(self.finished[1] if self.finished else "")
+        if self.finished is not None:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(1000)
+            self.progress.setFormat(self.finished[0])
+        elif budget is not None:
             self.progress.setRange(0, 1000)
             done = min(self.iteration / budget, 1.0) if budget else 1.0
             self.progress.setValue(int(done * 1000))
