@@ -237,6 +237,8 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         view.addAction(a.fit_plot)
         help_ = bar.addMenu("&Help")
+        help_.addAction(a.shortcuts)
+        help_.addSeparator()
         help_.addActions([a.about, a.about_qt])
 
         tools = QToolBar("Training")
@@ -301,6 +303,7 @@ class MainWindow(QMainWindow):
         a.show_inspector.triggered.connect(lambda: self._show_view(self.inspector.name_edit))
         a.refresh_inspector.triggered.connect(self.follower.refresh)
         a.show_runs.triggered.connect(lambda: self._show_view(self.runs_view.list))
+        a.shortcuts.triggered.connect(self.show_shortcuts)
         a.about.triggered.connect(self.about)
         a.about_qt.triggered.connect(QApplication.aboutQt)
         self.loss_plot.scale_changed.connect(self._on_scale)
@@ -469,6 +472,12 @@ class MainWindow(QMainWindow):
         if path is not None:
             event.acceptProposedAction()
             self.files.open_path(path)
+
+    def show_shortcuts(self) -> None:
+        from dinogui.shortcuts import shortcut_rows, shortcuts_html
+
+        self.dialogs.inform("Keyboard Shortcuts",
+                            shortcuts_html(shortcut_rows(self.actions_.all())))
 
     def about(self) -> None:
         from dinogui.about import about_text

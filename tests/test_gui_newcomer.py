@@ -239,3 +239,33 @@ def test_an_early_stop_reads_finished_and_a_resume_says_why_it_stops_again(qtbot
     w.actions_.reset.trigger()
     qtbot.waitUntil(lambda: w.iteration == 0 and not w.busy, timeout=WAIT_MS)
     assert bar.text() == "0% · 5,000 to go"
+
+
+# -- 9. words: Help lists the keys on F1; "the original exercise", not "the seed" ------------
+
+def test_f1_lists_every_shortcut_of_the_window(qtbot, tmp_path):
+    from PySide6.QtGui import QKeySequence
+
+    w = open_window(qtbot, tmp_path)
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow)
+    qtbot.keyClick(w, Qt.Key.Key_F1)  # as the user presses it
+    [(title, text)] = w.dialogs.infos
+    assert title == "Keyboard Shortcuts"
+    keyed = [a for a in w.actions_.all() if not a.shortcut().isEmpty()]
+    assert len(keyed) >= 20
+    for a in keyed:
+        keys = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        assert f"<b>{keys}</b>" in text, a.text()
+    for words in ("Start", "Sample", "Star Favourite", "Keyboard Shortcuts", "Save Checkpoint"):
+        assert f"&nbsp;&nbsp;{words}</td>" in text
+    help_menu = next(a.menu() for a in w.menuBar().actions() if a.text() == "&Help")
+    assert w.actions_.shortcuts in help_menu.actions()
+
+
+def test_the_classic_caption_says_the_original_exercise_not_the_seed(qtbot, tmp_path,
+                                                                    tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)  # classic
+    caption = w.loss_plot.caption.text()
+    assert "the original exercise's smoothed loss per name" in caption
+    assert "seed" not in caption and "seed" not in w.actions_.per_name.toolTip()

@@ -52,7 +52,7 @@ COL_STAR, COL_INDEX, COL_NAME, COL_SCORE, COL_NEAREST = range(len(COLUMNS))
 HEADER_TIPS = {
     COL_STAR: "Click a star (or press Ctrl+D) to keep the name in the favourites",
     COL_INDEX: "The order drawn: the same settings and seed give this name at this place",
-    COL_NAME: "The name as drawn (capitalised as the seed prints it)",
+    COL_NAME: "The name as drawn (capitalised as the original exercise prints it)",
     COL_SCORE: "Log-likelihood per character (nats): how typical the model finds the name; "
                "closer to 0 is more typical. Minus the loss per character.",
     COL_NEAREST: "The closest corpus name and its edit distance (letters inserted, deleted "
@@ -201,7 +201,7 @@ class SamplesPanel(QGroupBox):
         self.max_len = QSpinBox()
         self.max_len.setRange(1, 1000)
         self.max_len.setValue(MAX_LEN)
-        self.max_len.setToolTip("Stop a name after this many letters (the seed: 50)")
+        self.max_len.setToolTip("Stop a name after this many letters (the original exercise: 50)")
         self.prefix = QLineEdit()
         self.prefix.setPlaceholderText("any")
         self.prefix.setToolTip("Names start with these letters (fed to the model, which "
