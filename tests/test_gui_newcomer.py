@@ -269,3 +269,21 @@ def test_the_classic_caption_says_the_original_exercise_not_the_seed(qtbot, tmp_
     caption = w.loss_plot.caption.text()
     assert "the original exercise's smoothed loss per name" in caption
     assert "seed" not in caption and "seed" not in w.actions_.per_name.toolTip()
+
+
+# -- 2. a 1024-pixel screen: starring does not widen the window -----------------------------
+
+def test_starring_a_favourite_does_not_widen_the_window(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    w.resize(w.minimumSizeHint().width(), 700)  # as narrow as it goes (a 1024-pixel screen)
+    draw(qtbot, w)
+    settle()
+    bar = w.statusBar()
+    width, least, bar_least = w.width(), w.minimumSizeHint().width(), \
+        bar.minimumSizeHint().width()
+    w.samples.list.setCurrentItem(w.samples.list.topLevelItem(0))
+    w.actions_.toggle_favourite.trigger()  # Ctrl+D
+    settle()
+    assert len(w.samples.favourites) == 1 and w.status.favourites_label.text() == "★ 1"
+    assert w.minimumSizeHint().width() <= least and w.width() == width
+    assert bar.minimumSizeHint().width() == bar_least  # the bar, the widest part at 1024 px

@@ -110,7 +110,12 @@ class TrainingStatus:
         self.elapsed_label = QLabel()
         self.favourites_label = QLabel()
         self.favourites_label.setToolTip("Names you starred (Samples > Star Favourite, Ctrl+D)")
-        self.favourites_label.setVisible(False)
+        # always there, empty while there are none (showing it changed the layout), and it
+        # never widens the window (it did, by 8 pixels off a 1024-pixel screen): it takes the
+        # room the message leaves; the Favourites list says the count in full anyway
+        self.favourites_label.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                            QSizePolicy.Policy.Preferred)
+        self.favourites_label.setMinimumWidth(1)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
         self.progress.setMinimumWidth(160)
@@ -171,8 +176,7 @@ class TrainingStatus:
         self.state.setText(text)
 
     def set_favourites(self, count: int) -> None:
-        self.favourites_label.setText(f"★ {count:,}")
-        self.favourites_label.setVisible(count > 0)
+        self.favourites_label.setText(f"★ {count:,}" if count > 0 else "")
 
     @property
     def average_speed(self) -> float:
