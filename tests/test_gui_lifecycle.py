@@ -151,7 +151,7 @@ def test_the_plot_switches_scale_and_draws_a_million_points_downsampled(qtbot):
     np.testing.assert_array_equal(step, loss / chars)
     assert "per character" in plot.view.getPlotItem().getAxis("left").labelText
     plot.set_preset("classic")
-    assert plot.scale == "name" and "the seed's" in plot.caption.text()
+    assert plot.scale == "name" and "the original exercise's" in plot.caption.text()
 
 
 def wheel_zoom(widget) -> None:
