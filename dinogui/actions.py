@@ -37,6 +37,7 @@ class Actions:
     toggle_favourite: QAction  # favourites (dinogui/widgets/samples_panel.py)
     export_favourites: QAction
     clear_recent: QAction
+    shortcuts: QAction  # Help > Keyboard Shortcuts (dinogui/shortcuts.py)
     about: QAction
     about_qt: QAction
 
@@ -61,7 +62,8 @@ def make_actions(window: QWidget) -> Actions:
         return a
 
     scale = QActionGroup(window)
-    per_name = act("Loss per &Name", tip="Plot the loss summed over each name (the seed's)")
+    per_name = act("Loss per &Name",
+                   tip="Plot the loss summed over each name (as the original exercise does)")
     per_char = act("Loss per &Character", tip="Plot the loss per predicted character")
     for a in (per_name, per_char):
         a.setCheckable(True)
@@ -114,6 +116,7 @@ def make_actions(window: QWidget) -> Actions:
                               "Write the favourites with their scores, settings and the "
                               "checkpoint that drew them"),
         clear_recent=act("Clear Recent Files"),
+        shortcuts=act("&Keyboard Shortcuts", "F1", "List the keys for every command"),
         about=act("&About dinogui"),
         about_qt=act("About &Qt"),
     )

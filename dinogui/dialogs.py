@@ -36,6 +36,19 @@ class Dialogs:
         box.exec()
         return box.clickedButton() is ok
 
+    def confirm_or_later(self, title: str, text: str, yes: str, no: str,
+                         later: str = "Later") -> bool | None:
+        """True for yes (the default), False for no, None for later (Escape, the close
+        button): a question the user may put off without losing anything."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self.parent)
+        ok = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
+        refused = box.addButton(no, QMessageBox.ButtonRole.DestructiveRole)
+        box.setEscapeButton(box.addButton(later, QMessageBox.ButtonRole.RejectRole))
+        box.setDefaultButton(ok)
+        box.exec()
+        clicked = box.clickedButton()
+        return True if clicked is ok else False if clicked is refused else None
+
     def choose(self, title: str, text: str, options: list[str]) -> int | None:
         """The index of the option picked, or None for Cancel."""
         box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self.parent)

@@ -56,6 +56,7 @@ from dinogui.widgets.report_log import ReportLog
 from dinogui.widgets.runs_view import RunsView
 from dinogui.widgets.samples_panel import SamplesPanel
 from dinogui.widgets.status import MessageBar, TrainingStatus
+from dinogui.widgets.wheel_guard import guard_wheel
 from dinogui.window_geometry import (
     LEFT_MIN_WIDTH,
     RIGHT_MIN_WIDTH,
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         self._build_menus_and_toolbar()
         self._build_tabs()
+        guard_wheel(self)  # the wheel scrolls the columns, never changes an unfocused field
         self.files = FileFlows(self)
         self.generator_export = GeneratorExport(self)
         self.autosaver = Autosaver(self)
@@ -243,6 +245,8 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         view.addAction(a.fit_plot)
         help_ = bar.addMenu("&Help")
+        help_.addAction(a.shortcuts)
+        help_.addSeparator()
         help_.addActions([a.about, a.about_qt])
 
         tools = QToolBar("Training")
@@ -314,6 +318,7 @@ class MainWindow(QMainWindow):
         a.show_inspector.triggered.connect(lambda: self._show_view(self.inspector.name_edit))
         a.refresh_inspector.triggered.connect(self.follower.refresh)
         a.show_runs.triggered.connect(lambda: self._show_view(self.runs_view.list))
+        a.shortcuts.triggered.connect(self.show_shortcuts)
         a.about.triggered.connect(self.about)
         a.about_qt.triggered.connect(QApplication.aboutQt)
         self.loss_plot.scale_changed.connect(self._on_scale)
@@ -495,6 +500,12 @@ class MainWindow(QMainWindow):
         if path is not None:
             event.acceptProposedAction()
             self.files.open_path(path)
+
+    def show_shortcuts(self) -> None:
+        from dinogui.shortcuts import shortcut_rows, shortcuts_html
+
+        self.dialogs.inform("Keyboard Shortcuts",
+                            shortcuts_html(shortcut_rows(self.actions_.all())))
 
     def about(self) -> None:
         from dinogui.about import about_text

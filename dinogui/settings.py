@@ -20,6 +20,7 @@ from dinogui.datadir import APPLICATION, ORGANIZATION, default_data_dir  # noqa:
 MAX_RECENT = 8
 AUTOSAVE_NAME = "autosave.safetensors"  # a checkpoint like any other
 LEGACY_AUTOSAVE_NAME = "autosave.npz"  # what versions before safetensors wrote
+KEPT_AUTOSAVE_NAME = "autosave-kept.safetensors"  # one the user left for a later launch
 
 
 def documents_folder() -> Path:
@@ -142,13 +143,21 @@ class AppSettings:
         self.q.setValue("files/last_folder", str(Path(path).parent))
 
     # -- autosave bookkeeping ---------------------------------------------------
-    def autosave_source(self) -> str | None:
-        """The checkpoint file the autosaved model came from, if any."""
-        value = self.q.value("autosave/source")
+    def autosave_source(self, kept: bool = False) -> str | None:
+        """The checkpoint file the autosaved model came from, if any (kept: the autosave
+        kept for a later launch)."""
+        value = self.q.value("autosave/kept_source" if kept else "autosave/source")
         return value if isinstance(value, str) and value else None
 
-    def set_autosave_source(self, path: str | None) -> None:
-        self.q.setValue("autosave/source", path or "")
+    def set_autosave_source(self, path: str | None, kept: bool = False) -> None:
+        self.q.setValue("autosave/kept_source" if kept else "autosave/source", path or "")
+
+    # -- notes shown once ---------------------------------------------------------
+    def told(self, note: str) -> bool:
+        return self.q.value(f"told/{note}") in (True, "true")
+
+    def set_told(self, note: str) -> None:
+        self.q.setValue(f"told/{note}", True)
 
     def sync(self) -> None:
         self.q.sync()

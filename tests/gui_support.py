@@ -52,6 +52,10 @@ class ScriptedDialogs:
     def confirm(self, title: str, text: str, yes: str = "OK", no: str = "Cancel") -> bool:
         return self._next(self.confirms, title, text)
 
+    def confirm_or_later(self, title: str, text: str, yes: str, no: str,
+                         later: str = "Later") -> bool | None:
+        return self._next(self.confirms, title, text)  # None: Escape (later)
+
     def choose(self, title: str, text: str, options: list[str]) -> int | None:
         self.options.append(list(options))
         return self._next(self.choices, title, text)

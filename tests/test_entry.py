@@ -350,3 +350,30 @@ def test_the_real_app_opens_a_checkpoint_given_on_the_command_line(tmp_path, sav
                           text=True, timeout=120, cwd=REPO)
     assert done.returncode == 0, done.stderr
     assert f"opened {saved} at 40" in done.stdout, done.stdout + done.stderr
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="freedesktop menus only")
+def test_the_desktop_entry_validates_and_offers_dinogui_for_lists_and_checkpoints(tmp_path):
+    import shutil
+    import xml.etree.ElementTree as ET
+
+    written = desktop.install_desktop(tmp_path)
+    entry = tmp_path / "applications" / "dinogui.desktop"
+    mime = tmp_path / "mime" / "packages" / "dinogui.xml"
+    assert entry in written and mime in written
+    values = desktop_values(entry)
+    assert values["Version"] == "1.0"  # the only version older validators accept
+    main = {"AudioVideo", "Audio", "Video", "Development", "Education", "Game", "Graphics",
+            "Network", "Office", "Science", "Settings", "System", "Utility"}
+    assert [c for c in values["Categories"].split(";") if c in main] == ["Education"]
+    assert values["MimeType"] == "text/plain;application/x-dinogui-checkpoint;"
+    ns = "{http://www.freedesktop.org/standards/shared-mime-info}"
+    kind = ET.parse(mime).getroot().find(f"{ns}mime-type")
+    assert kind.get("type") == "application/x-dinogui-checkpoint"
+    assert [g.get("pattern") for g in kind.findall(f"{ns}glob")] == ["*.safetensors"]
+    if shutil.which("desktop-file-validate"):
+        done = subprocess.run(["desktop-file-validate", str(entry)], capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0 and not done.stdout.strip(), done.stdout + done.stderr
+    if shutil.which("update-mime-database"):  # the type was registered, by the install
+        assert "application/x-dinogui-checkpoint" in (tmp_path / "mime" / "types").read_text()

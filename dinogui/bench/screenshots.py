@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = AppSettings(QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat))
+        settings.set_told("close-autosave")  # no one to read the first close's note
         window = MainWindow(settings=settings, data_dir=tmp, load_corpus_now=False)
         panel = window.hyperparams
         panel.preset.setCurrentIndex(panel.preset.findData(args.preset))

@@ -138,6 +138,7 @@ def in_window(app, corpus_path: Path, preset: str, iterations: int, folder: Path
     from dinogui.settings import AppSettings
 
     settings = AppSettings(QSettings(str(folder / "bench.ini"), QSettings.Format.IniFormat))
+    settings.set_told("close-autosave")  # no one to read the first close's note
     window = MainWindow(settings=settings, data_dir=folder, load_corpus_now=False)
     window.resize(1360, 840)
     window.fit_on_show = False  # measured at this size, whatever the screen
@@ -177,6 +178,7 @@ def config_for(app, corpus: Path, preset: str, folder: Path):
     from dinogui.settings import AppSettings
 
     settings = AppSettings(QSettings(str(folder / "config.ini"), QSettings.Format.IniFormat))
+    settings.set_told("close-autosave")  # no one to read the first close's note
     window = MainWindow(settings=settings, data_dir=folder, load_corpus_now=False)
     window.hyperparams.preset.setCurrentIndex(window.hyperparams.preset.findData(preset))
     config = window.hyperparams.config()

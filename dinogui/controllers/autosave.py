@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer
 
 from dinogui.core import checkpoint
-from dinogui.settings import AUTOSAVE_NAME, LEGACY_AUTOSAVE_NAME
+from dinogui.settings import AUTOSAVE_NAME, KEPT_AUTOSAVE_NAME, LEGACY_AUTOSAVE_NAME
 
 if TYPE_CHECKING:
     from dinogui.main_window import MainWindow
@@ -56,6 +56,10 @@ class Autosaver(QObject):
     def legacy_path(self) -> Path:
         return self.w.data_dir / LEGACY_AUTOSAVE_NAME
 
+    @property
+    def kept_path(self) -> Path:
+        return self.w.data_dir / KEPT_AUTOSAVE_NAME
+
     def discard(self) -> None:
         """The model is in a file (or there is none): the autosave has nothing to keep."""
         for path in (self.path, self.legacy_path):
@@ -68,7 +72,8 @@ class Autosaver(QObject):
     def offer_restore(self) -> bool:
         """At launch: if the last session left unsaved training, read it (in the background)
         and offer to bring it back. True when there is an autosave to offer."""
-        path = next((p for p in (self.path, self.legacy_path) if p.is_file()), None)
+        path = next((p for p in (self.path, self.legacy_path, self.kept_path) if p.is_file()),
+                    None)
         if path is None:
             return False
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
@@ -80,16 +85,39 @@ class Autosaver(QObject):
     def _ask(self, path: Path, when: str, trainer, summary) -> None:
         w = self.w
         info = f"iteration {trainer.iteration:,} on {summary.title}"
-        if w.dialogs.confirm(
-                "Restore unsaved training?",
-                f"dinogui closed with training that was not saved ({info}, autosaved {when})."
-                "\n\nRestore it?", yes="Restore", no="Discard"):
-            source = w.settings.autosave_source()
+        kept = path == self.kept_path
+        answer = w.dialogs.confirm_or_later(
+            "Restore unsaved training?",
+            f"dinogui closed with training that was not saved ({info}, autosaved {when})."
+            "\n\nRestore it? (Later keeps it for the next launch.)", yes="Restore",
+            no="Discard", later="Later")
+        if answer:
+            source = w.settings.autosave_source(kept=kept)
             w.adopt(trainer, summary, Path(source) if source else None, None)
-            w.session.autosaved(trainer.iteration)
+            if kept:  # the model is this session's now: its autosave is the usual one
+                self._set_aside(path, "restored")
+            else:
+                w.session.autosaved(trainer.iteration)
             w.note(f"Restored the autosaved model at iteration {trainer.iteration:,}")
+        elif answer is None:
+            self._keep_for_later(path)
         else:
             self._set_aside(path, "discarded")
+
+    def _keep_for_later(self, path: Path) -> None:
+        """Escape on the question: out of the way of this session's own autosave, and offered
+        again at the next launch."""
+        if path != self.kept_path:
+            try:
+                if self.kept_path.is_file():  # an older one kept: the rescue copy, not lost
+                    self.kept_path.replace(self.kept_path.with_name(
+                        DISCARDED_STEM + self.kept_path.suffix))
+                path.replace(self.kept_path)
+            except OSError as e:
+                self.w.note(f"Could not keep the autosave for later: {e.strerror or e}")
+                return
+            self.w.settings.set_autosave_source(self.w.settings.autosave_source(), kept=True)
+        self.w.note("Kept the autosaved training: dinogui offers it again at the next launch")
 
     def _set_aside(self, path: Path, why: str) -> None:
         """Keep a refused autosave as autosave-discarded.*: one last chance, by hand."""
@@ -99,8 +127,9 @@ class Autosaver(QObject):
         except OSError as e:
             self.w.note(f"Could not move the autosave aside: {e.strerror or e}")
             return
-        self.w.note(f"{'Discarded' if why == 'discarded' else 'Set aside the damaged'} "
-                    f"autosaved training (kept as {kept.name})")
+        if why != "restored":
+            self.w.note(f"{'Discarded' if why == 'discarded' else 'Set aside the damaged'} "
+                        f"autosaved training (kept as {kept.name})")
 
     # -- closing ---------------------------------------------------------------------------
     def write_on_close(self, ask: bool = True) -> bool:
@@ -116,6 +145,8 @@ class Autosaver(QObject):
         iteration, reason = self._write_now(path)
         if reason is None:
             s.autosaved(iteration)
+            if ask:
+                self._tell_once(iteration)
             return True
         if not ask:
             # the terminal may be gone with the SIGHUP that closes the window: closing goes on
@@ -123,6 +154,20 @@ class Autosaver(QObject):
                 print(f"dinogui: could not write the autosave: {reason}", flush=True)
             return True
         return self._ask_on_failure(reason)
+
+    def _tell_once(self, iteration: int) -> None:
+        """The first close with unsaved training says where it went; later ones close at once."""
+        settings = self.w.settings
+        if settings.told("close-autosave"):
+            return
+        settings.set_told("close-autosave")
+        n = self.w.session.unsaved_iterations
+        self.w.dialogs.inform(
+            "Training kept for the next launch",
+            f"The model's {n:,} unsaved iteration{'s' if n != 1 else ''} (up to iteration "
+            f"{iteration:,}) are kept in an autosave: dinogui offers them back the next time "
+            "it starts.\n\nSave (Ctrl+S) keeps a model in a file of your own. This note "
+            "appears once.")
 
     def _write_now(self, path: Path) -> tuple[int, str | None]:
         """Write the model between two steps and wait: (iteration, None) or (0, why not)."""

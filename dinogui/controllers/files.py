@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 CHECKPOINT_SUFFIX = checkpoint.SUFFIX  # what new checkpoints are called
 CHECKPOINT_SUFFIXES = {".npz", CHECKPOINT_SUFFIX}  # .npz: those of version 1
+SAME_NAMES = "the model trains on these very names"  # no question: nothing would change
 
 
 def is_checkpoint(path: Path) -> bool:
@@ -96,11 +97,15 @@ class FileFlows(QObject):
             return
         path = Path(path)
         vocab = s.trainer.vocab if ask and s.trainer is not None and s.iteration > 0 else None
+        current = s.trainer.corpus if vocab is not None else None  # never modified: safe
         w.set_busy(f"Loading {path.name}…")
 
         def load():
             corpus = load_corpus(path)
             problem = None if vocab is None else vocabulary_problem(vocab, corpus)
+            if current is not None and corpus.names == current.names \
+                    and corpus.lowercase == current.lowercase:
+                problem = SAME_NAMES
             return corpus, CorpusSummary.of(corpus), problem
 
         def loaded(result, error) -> None:
@@ -113,6 +118,11 @@ class FileFlows(QObject):
                 self._new_model_on(corpus, summary, path, ask=False)
                 return
             on = s.summary.title if s.summary else "its names"
+            if problem is SAME_NAMES:  # `dinogui mytowns.txt` after restoring its model
+                self._remember(path, corpus=True)
+                w.note(f"The model already trains on these names ({path.name}): it goes on "
+                       f"from iteration {s.iteration:,}")
+                return
             if problem is None:
                 choice = w.dialogs.choose(
                     "Open Corpus",

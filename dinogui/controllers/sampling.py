@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from dinogui.widgets.corpus_panel import CorpusSummary
 
 
+UNTRAINED = ("The model has not trained yet, so these are random letters: press Start (F5), "
+             "then Sample again.")
+
+
 class SamplingController(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -31,6 +35,9 @@ class SamplingController(QObject):
     def adopt(self, trainer: Trainer, summary: CorpusSummary) -> None:
         """A model comes in: its held-out points; the novelty plot starts over."""
         w, st = self.w, trainer.state
+        if w.samples.names():  # another model's names would pass for this one's
+            w.samples.clear("The names drawn from the previous model were cleared: "
+                            "Sample (Ctrl+G) draws from this one.")
         w.loss_plot.set_validation(st.val_iterations, st.val_losses)
         w.samples.set_best_available(w.loss_plot.best)
         if st.iteration > 0:
@@ -47,6 +54,10 @@ class SamplingController(QObject):
             w.samples.set_best_available(w.loss_plot.best)
         if batch.reports and w.session.summary is not None:
             w.novelty_plot.add_reports(batch.reports, w.session.summary.known)
+
+    def trained_to(self, iteration: int) -> None:
+        """Training stopped: names drawn before it are marked as the model's earlier ones."""
+        self.w.samples.mark_outdated(iteration)
 
     # -- drawing ------------------------------------------------------------------------
     def sample(self) -> None:
@@ -111,6 +122,8 @@ class SamplingController(QObject):
         if result.problem:
             problem = f"{result.problem[:1].upper()}{result.problem[1:]}."
             self.w.note(f"Sample: {result.problem}")
+        if source is not None and source.iteration == 0:  # letter soup, and why
+            problem = (UNTRAINED + "\n" + problem).strip()
         self.w.samples.show_draw(result.rows, how, problem)
 
     def copy(self) -> None:

@@ -25,9 +25,11 @@ class TrainingController(QObject):
         self.s = window.session
         self._status_shown = 0.0  # when the status bar was last refreshed
         self._own_budget: int | None = None  # the budget before "Train on to ..." raised it
+        self._early_stop: str | None = None  # why the model last stopped early (patience)
 
     def model_changed(self) -> None:
         """Another model: a budget raised to train the last one on goes back to the user's."""
+        self._early_stop = None
         if self._own_budget is not None:
             self.w.hyperparams.set_budget(self._own_budget)
             self.w.status.set_budget(self._own_budget)
@@ -156,10 +158,21 @@ class TrainingController(QObject):
         self.w.status.forget_speed()
         self.w.worker.start(until=until, steps=steps)
         self.w.status.set_state("Training" if steps is None else "Stepping")
+        self.w.status.set_finished(None)
         if steps is None:
             self.w.note(f"Training from iteration {self.w.iteration:,}"
-                      + (f" to {until:,}" if until is not None else ""))
+                        + (f" to {until:,}" if until is not None else "")
+                        + self._resume_warning())
         self.w.update_actions()
+
+    def _resume_warning(self) -> str:
+        """Resuming past an early stop: say that the next quiet check stops it again."""
+        cfg = self.s.config
+        if self._early_stop is None or cfg is None or not cfg.patience:
+            return ""
+        return (f". It stopped early ({self._early_stop}): it stops again at the next "
+                f"held-out check (every {cfg.val_every:,} iterations) unless that one is "
+                "better; raise Quiet checks to train on longer")
 
     def pause(self) -> None:
         if self.w.training:
@@ -194,6 +207,11 @@ class TrainingController(QObject):
         self.s.progressed(stopped.iteration)
         self.w.status.iteration = stopped.iteration
         self.w.status.forget_speed()  # no stale speed or ETA after a pause
+        again = "again " if stopped.reason == "patience" and self._early_stop else ""
+        if stopped.reason == "patience":
+            self._early_stop = stopped.message
+        elif stopped.reason != "paused" and stopped.reason != "step":
+            self._early_stop = None
         text = {"paused": f"Paused at iteration {stopped.iteration:,}",
                 "budget": f"Reached the budget: {stopped.iteration:,} iterations",
                 "step": f"Stepped to iteration {stopped.iteration:,}",
@@ -201,19 +219,25 @@ class TrainingController(QObject):
                           + ("" if self.s.trainer.state.best_val is None else
                              ", discounts tuned on the held-out names (held-out loss "
                              f"{self.s.trainer.state.best_val:.4f})"),
-                "patience": f"Stopped at iteration {stopped.iteration:,}: {stopped.message}. "
-                            "Sample From the best, or raise Quiet checks and Resume",
+                "patience": f"Stopped {again}at iteration {stopped.iteration:,}: "
+                            f"{stopped.message}. Sample From the best, or raise Quiet checks "
+                            "and Resume",
                 "diverged": f"Training stopped at iteration {stopped.iteration:,}: "
                             "the loss diverged",
                 "blowup": f"Paused at iteration {stopped.iteration:,}: {stopped.message}",
                 "failed": f"Training stopped at iteration {stopped.iteration:,}: "
                           f"{stopped.message}"}[stopped.reason]
+        # the count the log gives ("for 6 checks" when a Resume added one), not the setting
+        short = stopped.message.split(" (")[0]
         self.w.status.set_state({"diverged": "Diverged", "failed": "Stopped by an error",
                                  "blowup": "Paused: the loss blew up",
                                  "fitted": "Fitted",
-                                 "patience": "Stopped: no better held-out loss for "
-                                             f"{_checks(self.s.config.patience)}"}.get(
+                                 "patience": f"Stopped: {short}"}.get(
             stopped.reason, self.s.idle_state()))
+        if stopped.reason == "patience":
+            self.w.status.set_finished("Finished early: no held-out gain",
+                                       f"Stopped early at iteration {stopped.iteration:,}: "
+                                       f"{stopped.message}")
         self.w.status.refresh()
         self.w.loss_plot.redraw()
         self.w.health.redraw()
@@ -221,6 +245,7 @@ class TrainingController(QObject):
         self.w.update_actions()
         self.w.runs.stopped()
         self.w.follower.follow()
+        self.w.sampling.trained_to(stopped.iteration)
         if stopped.reason != "step":
             self.w.note(text)
         if stopped.reason == "failed":
@@ -284,6 +309,3 @@ class TrainingController(QObject):
         if error is not None:
             self.w.note(f"Could not apply the setting: {error}")
 
-
-def _checks(n: int) -> str:
-    return f"{n} check" if n == 1 else f"{n} checks"

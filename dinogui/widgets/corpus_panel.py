@@ -59,7 +59,7 @@ class CorpusPanel(QGroupBox):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             form.addRow(key.capitalize() + ":", label)
         self.fields["repeats"].setToolTip(
-            "Names that appear more than once. They stay in training, as in the seed.")
+            "Names that appear more than once. They stay in training, as in the original exercise.")
 
         self.histogram = _SmallPlot()
         self.histogram.setFixedHeight(110)

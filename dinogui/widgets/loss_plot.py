@@ -133,8 +133,8 @@ class LossPlot(QWidget):
         for key, label in SCALES.items():
             self.scale_box.addItem(f"Loss {label}", key)
         self.scale_box.setToolTip(
-            "Per name: the cross-entropy summed over each name's characters, as the seed "
-            "prints it (longer names weigh more).\nPer character: the same divided by the "
+            "Per name: the cross-entropy summed over each name's characters, as the original "
+            "exercise prints it (longer names weigh more).\nPer character: the same divided by the "
             "characters predicted; ln(vocabulary) is a uniform guess.")
         self.scale_box.currentIndexChanged.connect(self._scale_picked)
         self.caption = QLabel()
@@ -299,7 +299,7 @@ class LossPlot(QWidget):
         unit = SCALES[self.scale]
         self.view.getPlotItem().setLabel("left", f"loss {unit} (nats)")
         if self.scale == "name" and self.preset == "classic":
-            text = "the seed's smoothed loss per name"
+            text = "the original exercise's smoothed loss per name"
         else:
             text = f"smoothed loss {unit}"
         text = f"{text} · moving average {SMOOTHING.get(self.preset, '')}"

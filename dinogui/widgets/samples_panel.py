@@ -49,12 +49,13 @@ KNOWN_COLOR = QColor(130, 130, 130)
 STAR_COLOR = QColor(214, 160, 0)
 STAR, UNSTAR = "★", "☆"
 IN_CORPUS = "✓ in corpus"
+PROMPT = "Press Sample (Ctrl+G) to draw names from the model."
 COLUMNS = ("★", "#", "Name", "Log-lik", "Nearest (edits)")
 COL_STAR, COL_INDEX, COL_NAME, COL_SCORE, COL_NEAREST = range(len(COLUMNS))
 HEADER_TIPS = {
     COL_STAR: "Click a star (or press Ctrl+D) to keep the name in the favourites",
     COL_INDEX: "The order drawn: the same settings and seed give this name at this place",
-    COL_NAME: "The name as drawn (capitalised as the seed prints it)",
+    COL_NAME: "The name as drawn (capitalised as the original exercise prints it)",
     COL_SCORE: "Log-likelihood per character (nats): how typical the model finds the name; "
                "closer to 0 is more typical. Minus the loss per character.",
     COL_NEAREST: "The closest corpus name and its edit distance (letters inserted, deleted "
@@ -183,6 +184,7 @@ class SamplesPanel(QGroupBox):
         super().__init__("Sample names", parent)
         self.favourites = Favourites()
         self._rows: list[Sampled] = []  # the drawn names, in the order drawn
+        self._summary = ""  # what the summary says of them (before any "outdated" line)
 
         self.count = field_for(SAMPLING["count"], "How many names to draw (--count)")
         self.count.setMaximum(WINDOW_MAX_COUNT)
@@ -270,7 +272,7 @@ class SamplesPanel(QGroupBox):
         self.list = _name_list()
         self.list.addAction(copy)
         self.list.itemClicked.connect(self._clicked)
-        self.summary = QLabel("Press Sample (Ctrl+G) to draw names from the model.")
+        self.summary = QLabel(PROMPT)
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
 
@@ -377,12 +379,30 @@ class SamplesPanel(QGroupBox):
                 + (f", {n_known} in the corpus" if n_known else "") + f" · {how}")
         if problem:
             text = f"{problem}\n{text}"
-        self.summary.setText(text)
-        self.summary.setStyleSheet(problem_style(self.palette()) if problem else "")
+        self._summary = text
+        self._set_summary(text, bool(problem))
 
-    def clear(self) -> None:
+    def _set_summary(self, text: str, warn: bool) -> None:
+        self.summary.setText(text)
+        self.summary.setStyleSheet(problem_style(self.palette()) if warn else "")
+
+    def clear(self, note: str = "") -> None:
+        """No drawn names (the favourites stay); note says why, else how to draw some."""
         self._rows = []
         self.list.clear()
+        self._summary = ""
+        self._set_summary(note or PROMPT, False)
+
+    def mark_outdated(self, iteration: int) -> None:
+        """The model trained on to `iteration` since the names were drawn: say so, as they
+        no longer show what it writes."""
+        if not self._rows:
+            return
+        drawn = self._rows[0].source.iteration
+        if drawn < iteration:
+            self._set_summary(f"Drawn at iteration {drawn:,}; the model is at {iteration:,} "
+                              "now: Sample (Ctrl+G) for names from it as it is.\n"
+                              + self._summary, True)
 
     def names(self) -> list[str]:
         """The drawn names as displayed (capitalised), in the order drawn."""

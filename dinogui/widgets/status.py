@@ -110,7 +110,12 @@ class TrainingStatus:
         self.elapsed_label = QLabel()
         self.favourites_label = QLabel()
         self.favourites_label.setToolTip("Names you starred (Samples > Star Favourite, Ctrl+D)")
-        self.favourites_label.setVisible(False)
+        # always there, empty while there are none (showing it changed the layout), and it
+        # never widens the window (it did, by 8 pixels off a 1024-pixel screen): it takes the
+        # room the message leaves; the Favourites list says the count in full anyway
+        self.favourites_label.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                            QSizePolicy.Policy.Preferred)
+        self.favourites_label.setMinimumWidth(1)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
         self.progress.setMinimumWidth(160)
@@ -133,9 +138,17 @@ class TrainingStatus:
         self._marks: deque[tuple[float, int, int]] = deque()  # (wall, iteration, chars)
         self.it_per_s = 0.0
         self.chars_per_s = 0.0
+        self.finished: tuple[str, str] | None = None  # (short, why) after an early stop
+        self.refresh()
+
+    def set_finished(self, short: str | None, why: str = "") -> None:
+        """Training ended before the budget for a reason (early stopping): the progress bar
+        reads finished and says why, instead of "9% · 31,999 to go"; None: it counts again."""
+        self.finished = None if short is None else (short, why)
         self.refresh()
 
     def reset(self, iteration: int, seconds: float, smooth: float, smooth_char: float) -> None:
+        self.finished = None
         self.iteration, self.seconds = iteration, seconds
         self.smooth, self.smooth_char = smooth, smooth_char
         self.forget_speed()
@@ -163,8 +176,7 @@ class TrainingStatus:
         self.state.setText(text)
 
     def set_favourites(self, count: int) -> None:
-        self.favourites_label.setText(f"★ {count:,}")
-        self.favourites_label.setVisible(count > 0)
+        self.favourites_label.setText(f"★ {count:,}" if count > 0 else "")
 
     @property
     def average_speed(self) -> float:
@@ -189,8 +201,13 @@ class TrainingStatus:
             self.speed_label.setText("— it/s")
         self.elapsed_label.setText(f"Elapsed {clock_text(self.seconds)}")
         budget = self.budget
-        self.progress.setVisible(budget is not None)
-        if budget is not None:
+        self.progress.setVisible(budget is not None or self.finished is not None)
+        self.progress.setToolTip(self.finished[1] if self.finished else "")
+        if self.finished is not None:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(1000)
+            self.progress.setFormat(self.finished[0])
+        elif budget is not None:
             self.progress.setRange(0, 1000)
             done = min(self.iteration / budget, 1.0) if budget else 1.0
             self.progress.setValue(int(done * 1000))
