@@ -1,21 +1,25 @@
 """A trained model as a file that lives without dinogui: JSON, a Python script, an ES module.
 
 The three share one document (docs/export.md lists every key): the architecture,
-the vocabulary, the labels (none yet) and the weights in core.models.reference's
-layout, one layer after another, then the head. The classic preset's arrays are
-turned into that layout (core.models.classic.to_reference), so every network is
-an rnn, gru or lstm of 1 to 3 layers to a loader.
+the vocabulary, the labels (none yet) and the model. A network's weights are in
+core.models.reference's layout, one layer after another, then the head. The
+classic preset's arrays are turned into that layout (core.models.classic.to_reference),
+so every network is an rnn, gru or lstm of 1 to 3 layers to a loader. A count
+model (cell ngram) is its Kneser-Ney tables, one per order, with the counts each
+order uses (raw at the top, continuation below) so a loader needs no counting; a
+hybrid is the network, the count model and the network's share of the mixture.
 
-- json: the arrays as nested lists of numbers (each float32 weight written as
-  the float64 number it equals, so nothing is rounded).
+- json: the arrays as lists of numbers (each float32 weight written as the float64
+  number it equals, so nothing is rounded), a row per line.
 - py, js: a generator (core/generator_template.py, core/generator_template.mjs)
-  with the document embedded; arrays as base64 of their little-endian bytes,
-  which is exact and about a quarter of the size.
+  with the document embedded; arrays as base64 of their little-endian bytes
+  (integers in the narrowest unsigned type that holds them), exact and compact.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -23,7 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from . import atomic
-from .models import MIX, classic
+from .models import NGRAM, classic, split_mix
+from .models.ngram import KneserNey, unfold
 from .models.reference import layer_count, layer_params
 from .sampling import NameSampler
 
@@ -54,32 +59,84 @@ def _array(a: np.ndarray, packed: bool) -> dict | list:
             "base64": base64.b64encode(np.ascontiguousarray(little).tobytes()).decode("ascii")}
 
 
-def document(sampler: NameSampler, lowercase: bool, packed: bool = False,
-             source: str = "") -> dict:
-    """The exported model as JSON-ready data; packed: arrays as base64 (the generators')."""
-    params = reference_params(sampler)
-    cell = "rnn" if sampler.preset == "classic" else sampler.cell
-    if cell not in ("rnn", "gru", "lstm"):
-        raise ExportError(f"a {cell} model cannot be exported yet")
-    if any(k.startswith(MIX) for k in sampler.params):  # never the network alone, silently
-        raise ExportError("a hybrid (a network mixed with a count model) cannot be exported "
-                          "yet: train with Mix n-gram off (--mix-ngram 0) to export it")
-    L = layer_count(params)
-    layers = [{k: _array(v, packed) for k, v in sorted(layer_params(params, i).items())}
-              for i in range(L)]
-    dtype = str(params["W_hy"].dtype)
+def _integers(a: np.ndarray, packed: bool) -> dict | list:
+    """Non-negative integers: JSON lists, or packed as uint8, uint16 or uint32."""
+    a = np.asarray(a, dtype=np.int64)
+    if not packed:
+        return a.tolist()
+    top = int(a.max(initial=0))
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if top <= np.iinfo(dtype).max:
+            return _array(a.astype(dtype), packed=True)
+    raise ExportError(f"a count of {top:,} is too large to export (at most {2**32 - 1:,})")
+
+
+def count_model(arrays: dict[str, np.ndarray], packed: bool) -> dict:
+    """The count model as the tables its formula reads: per order k, the k-grams (a
+    context of k - 1 symbols, then the next; symbol V the start marker) and a_k."""
+    model = KneserNey.from_arrays(arrays)
+    levels = [{"grams": _integers(unfold(level.grams, model.base, k), packed),
+               "counts": _integers(level.counts, packed)}
+              for k, level in enumerate(model.levels, start=1)]
+    return {"order": model.order, "vocab_size": model.vocab_size, "start": model.start,
+            "discounts": [float(d) for d in model.discounts], "levels": levels}
+
+
+def _common(sampler: NameSampler, lowercase: bool, source: str, architecture: dict) -> dict:
     return {
         "format": "dinogui-generator", "version": FORMAT_VERSION,
-        "architecture": {"preset": sampler.preset, "cell": cell, "layers": L,
-                         "hidden": int(params["W_hy"].shape[0]), "dtype": dtype},
+        "architecture": architecture,
         "vocabulary": list(sampler.vocab.chars),
         "lowercase": bool(lowercase),
         "labels": [],
         "max_len": int(sampler.max_len),
         "source": source,
-        "layers": layers,
-        "head": {"W_hy": _array(params["W_hy"], packed), "b_y": _array(params["b_y"], packed)},
     }
+
+
+def document(sampler: NameSampler, lowercase: bool, packed: bool = False,
+             source: str = "") -> dict:
+    """The exported model as JSON-ready data; packed: arrays as base64 (the generators')."""
+    if sampler.cell == NGRAM:
+        counts = count_model(sampler.params, packed)
+        doc = _common(sampler, lowercase, source, {"preset": sampler.preset, "cell": NGRAM,
+                                                   "order": counts["order"]})
+        doc["ngram"] = counts
+        return doc
+    net, mix = split_mix(sampler.params)
+    params = reference_params(dataclasses.replace(sampler, params=net))
+    cell = "rnn" if sampler.preset == "classic" else sampler.cell
+    if cell not in ("rnn", "gru", "lstm"):
+        raise ExportError(f"a {cell} model cannot be exported")
+    L = layer_count(params)
+    architecture = {"preset": sampler.preset, "cell": cell, "layers": L,
+                    "hidden": int(params["W_hy"].shape[0]), "dtype": str(params["W_hy"].dtype)}
+    if mix is not None:
+        counts = count_model({k: v for k, v in mix.items() if k != "weight"}, packed)
+        architecture["mix_ngram"] = counts["order"]
+    doc = _common(sampler, lowercase, source, architecture)
+    doc["layers"] = [{k: _array(v, packed) for k, v in sorted(layer_params(params, i).items())}
+                     for i in range(L)]
+    doc["head"] = {"W_hy": _array(params["W_hy"], packed), "b_y": _array(params["b_y"], packed)}
+    if mix is not None:
+        doc["ngram"] = counts
+        doc["mix_weight"] = float(mix["weight"][0])
+    return doc
+
+
+def dumps(doc: dict) -> str:
+    """JSON with one key per line and each list of numbers (a vector, a matrix row, an
+    n-gram) on one line: readable, and a fraction of one number per line's size."""
+    def write(value, depth: int) -> str:
+        pad, inner = " " * depth, " " * (depth + 1)
+        if isinstance(value, dict) and value:
+            items = [f"{inner}{json.dumps(k)}: {write(v, depth + 1)}" for k, v in value.items()]
+            return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+        if isinstance(value, list) and value and isinstance(value[0], list | dict):
+            return "[\n" + ",\n".join(inner + write(v, depth + 1) for v in value) + "\n" + pad + "]"
+        return json.dumps(value, ensure_ascii=True, allow_nan=False, separators=(", ", ": "))
+
+    return write(doc, 0) + "\n"
 
 
 def render(sampler: NameSampler, fmt: str, lowercase: bool, source: str = "") -> bytes:
@@ -87,8 +144,7 @@ def render(sampler: NameSampler, fmt: str, lowercase: bool, source: str = "") ->
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})")
     if fmt == "json":
-        doc = document(sampler, lowercase, packed=False, source=source)
-        return (json.dumps(doc, ensure_ascii=True, allow_nan=False, indent=1) + "\n").encode()
+        return dumps(document(sampler, lowercase, packed=False, source=source)).encode()
     doc = document(sampler, lowercase, packed=True, source=source)
     template = (Path(__file__).with_name(TEMPLATES[fmt])).read_text(encoding="utf-8")
     if template.count(PLACEHOLDER[fmt]) != 1:

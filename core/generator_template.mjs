@@ -8,11 +8,14 @@
 //   sample({ count: 5, seed: 1 })   -> five names (an array of strings)
 //   score("tyrannosaurus")          -> log-likelihood per character, in nats
 //
-// Draws are deterministic: one mulberry32 stream, seeded with `seed` (0 to 2**32 - 1),
-// gives one uniform number per drawn letter, and a letter is picked by inverse CDF
-// from softmax(logits / temperature): the same names as the Python export of the same
-// model. Scores are computed in float64 and equal `dinogui score` on the checkpoint.
-// The model (weights, vocabulary, architecture) is MODEL below; its keys are described
+// The model is a network (rnn, gru or lstm), a count model (an interpolated Kneser-Ney
+// n-gram) or a hybrid of the two (their next-letter distributions mixed with a fitted
+// weight). Draws are deterministic: one mulberry32 stream, seeded with `seed` (0 to
+// 2**32 - 1), gives one uniform number per drawn letter, and a letter is picked by
+// inverse CDF from softmax(logits / temperature), the logits being the log of the
+// probabilities for a count model or a hybrid: the same names as the Python export of
+// the same model. Scores are computed in float64 and equal `dinogui score` on the checkpoint.
+// The model (weights or counts, vocabulary, architecture) is MODEL below; its keys are described
 // in dinogui's docs/export.md.
 
 const MAX_SEED = 4294967295;
@@ -36,15 +39,20 @@ function bytesOf(text) {
   return bytes;
 }
 
+const READERS = {
+  float64: [8, (v, at) => v.getFloat64(at, true)],
+  float32: [4, (v, at) => v.getFloat32(at, true)],
+  uint32: [4, (v, at) => v.getUint32(at, true)],
+  uint16: [2, (v, at) => v.getUint16(at, true)],
+  uint8: [1, (v, at) => v.getUint8(at)],
+};
+
 // A stored array as a Float64Array (row-major) with its shape.
 function array(spec) {
   const view = new DataView(bytesOf(spec.base64).buffer);
-  const wide = spec.dtype === "float64";
-  const size = wide ? 8 : 4;
+  const [size, read] = READERS[spec.dtype];
   const out = new Float64Array(view.byteLength / size);
-  for (let i = 0; i < out.length; i++) {
-    out[i] = wide ? view.getFloat64(i * size, true) : view.getFloat32(i * size, true);
-  }
+  for (let i = 0; i < out.length; i++) out[i] = read(view, i * size);
   return { data: out, rows: spec.shape[0], cols: spec.shape.length > 1 ? spec.shape[1] : 1 };
 }
 
@@ -123,6 +131,64 @@ class Network {
   }
 }
 
+// Interpolated Kneser-Ney over characters (dinogui's core/models/ngram.py). Order k (a
+// context h of k - 1 symbols) mixes its counts a_k with order k - 1's probabilities, from
+// the uniform 1/V below order 1:
+//   P_k(w | h) = (max(a_k(h w) - D_k, 0) + D_k * T_k(h) * P_{k-1}(w | h')) / A_k(h)
+// A_k(h) the counts after h summed, T_k(h) how many there are, h' = h without its oldest
+// symbol; a context never counted leaves P_{k-1} as it is. Its logits are the
+// log-probabilities of the top order.
+class CountModel {
+  constructor(spec) {
+    this.order = spec.order;
+    this.vocabSize = spec.vocab_size;
+    this.startSymbol = spec.start;
+    this.discounts = spec.discounts;
+    // per order: Map context key -> { total: A_k(h), types: T_k(h), nexts: [w...], counts: [a...] }
+    this.levels = spec.levels.map((level, i) => {
+      const k = i + 1;
+      const grams = array(level.grams).data;
+      const counts = array(level.counts).data;
+      const table = new Map();
+      for (let g = 0; g < counts.length; g++) {
+        const key = Array.from(grams.subarray(g * k, g * k + k - 1)).join(",");
+        let entry = table.get(key);
+        if (entry === undefined) {
+          entry = { total: 0, types: 0, nexts: [], counts: [] };
+          table.set(key, entry);
+        }
+        entry.total += counts[g];
+        entry.types += 1;
+        entry.nexts.push(grams[g * k + k - 1]);
+        entry.counts.push(counts[g]);
+      }
+      return table;
+    });
+  }
+
+  start() {
+    return Array(this.order - 1).fill(this.startSymbol);
+  }
+
+  // [log-probabilities, the last order - 1 symbols] after reading x (-1: the start)
+  step(state, x) {
+    const next = [...state, x < 0 ? this.startSymbol : x].slice(1);
+    let p = new Float64Array(this.vocabSize).fill(1 / this.vocabSize);
+    this.levels.forEach((table, i) => {
+      const entry = table.get(next.slice(next.length - i).join(","));
+      if (entry === undefined) return;
+      const d = this.discounts[i];
+      const share = d * entry.types;
+      const q = p.map((pw) => share * pw / entry.total);
+      entry.nexts.forEach((w, j) => {
+        q[w] = (Math.max(entry.counts[j] - d, 0) + share * p[w]) / entry.total;
+      });
+      p = q;
+    });
+    return [Array.from(p, Math.log), next];
+  }
+}
+
 function logSoftmax(z) {
   let top = -Infinity;
   for (const v of z) top = Math.max(top, v);
@@ -130,6 +196,44 @@ function logSoftmax(z) {
   for (const v of z) total += Math.exp(v - top);
   const logTotal = Math.log(total);
   return Array.from(z, (v) => v - top - logTotal);
+}
+
+function logAddExp(a, b) {
+  return Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b)));
+}
+
+// The hybrid: weight * p_network + (1 - weight) * p_count; its logits are the log.
+class Mixture {
+  constructor(net, count, weight) {
+    this.net = net;
+    this.count = count;
+    this.weight = weight;
+  }
+
+  start() {
+    return [this.net.start(), this.count.start()];
+  }
+
+  step(state, x) {
+    const [netLogits, netState] = this.net.step(state[0], x);
+    const [countLogits, countState] = this.count.step(state[1], x);
+    const lam = this.weight;
+    const next = [netState, countState];
+    if (lam === 0 || lam === 1) return [lam === 1 ? netLogits : countLogits, next];
+    const a = Math.log(lam);
+    const b = Math.log1p(-lam);
+    const n = logSoftmax(netLogits);
+    const c = logSoftmax(countLogits);
+    return [n.map((u, i) => logAddExp(a + u, b + c[i])), next];
+  }
+}
+
+// The network, the count model or the hybrid the MODEL describes.
+function predictor(model) {
+  const net = model.layers ? new Network(model) : null;
+  const count = model.ngram ? new CountModel(model.ngram) : null;
+  if (net && count) return new Mixture(net, count, model.mix_weight);
+  return net || count;
 }
 
 function quoted(text) {
@@ -143,7 +247,7 @@ export class Generator {
     this.index = new Map(this.chars.map((ch, i) => [ch, i]));
     this.labels = model.labels;
     this.maxLen = model.max_len;
-    this.net = new Network(model);
+    this.net = predictor(model);
   }
 
   checkLabel(label) {

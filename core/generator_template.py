@@ -9,13 +9,16 @@
     sample(count=5, seed=1)      -> five names (a list of str)
     score("tyrannosaurus")       -> log-likelihood per character, in nats
 
-Draws are deterministic: one mulberry32 stream, seeded with `seed` (0 to 2**32 - 1),
-gives one uniform number per drawn letter, and a letter is picked by inverse CDF
-from softmax(logits / temperature). The same seed gives the same names here and in
+The model is a network (rnn, gru or lstm), a count model (an interpolated
+Kneser-Ney n-gram) or a hybrid of the two (their next-letter distributions mixed
+with a fitted weight). Draws are deterministic: one mulberry32 stream, seeded with
+`seed` (0 to 2**32 - 1), gives one uniform number per drawn letter, and a letter is
+picked by inverse CDF from softmax(logits / temperature), the logits being the log
+of the probabilities for a count model or a hybrid. The same seed gives the same names here and in
 the JavaScript export of the same model. Scores are computed in float64 and equal
 `dinogui score` on the checkpoint this was exported from.
 
-The model (weights, vocabulary, architecture) is the MODEL dictionary at the end;
+The model (weights or counts, vocabulary, architecture) is the MODEL dictionary at the end;
 its keys are described in dinogui's docs/export.md.
 """
 
@@ -53,10 +56,20 @@ def mulberry32(seed: int):
 
 
 # -- the model ---------------------------------------------------------------------------
+CODES = {"float32": "f", "float64": "d", "uint8": "B", "uint16": "H", "uint32": "I"}
+
+
+def _flat(spec: dict) -> list:
+    """A stored array's numbers, row-major (floats as float64, integers as int)."""
+    raw = base64.b64decode(spec["base64"])
+    code = CODES[spec["dtype"]]
+    return list(struct.unpack(f"<{len(raw) // struct.calcsize(code)}{code}", raw))
+
+
 def _array(spec: dict) -> list:
     """A stored array as float64 lists: rows for a matrix, a list for a vector."""
     raw = base64.b64decode(spec["base64"])
-    code = {"float32": "f", "float64": "d"}[spec["dtype"]]
+    code = CODES[spec["dtype"]]
     flat = list(struct.unpack(f"<{len(raw) // struct.calcsize(code)}{code}", raw))
     if len(spec["shape"]) == 1:
         return flat
@@ -129,10 +142,91 @@ class Network:
         return [_dot(col, inp) + b for col, b in zip(self.W_hy, self.b_y)], new_state
 
 
+class CountModel:
+    """Interpolated Kneser-Ney over characters (dinogui's core/models/ngram.py).
+
+    Order k (a context h of k - 1 symbols) mixes its counts a_k with order k - 1's
+    probabilities, from the uniform 1/V below order 1:
+      P_k(w | h) = (max(a_k(h w) - D_k, 0) + D_k * T_k(h) * P_{k-1}(w | h')) / A_k(h)
+    A_k(h) the counts after h summed, T_k(h) how many there are, h' = h without its
+    oldest symbol; a context never counted leaves P_{k-1} as it is. Its logits are
+    the log-probabilities of the top order.
+    """
+
+    def __init__(self, spec: dict) -> None:
+        self.order, self.vocab_size, self.start_symbol = (spec["order"], spec["vocab_size"],
+                                                          spec["start"])
+        self.discounts = spec["discounts"]
+        self.levels = []  # per order: {context tuple: [A_k(h), T_k(h), [(w, a_k(h w))...]]}
+        for k, level in enumerate(spec["levels"], start=1):
+            grams, table = _flat(level["grams"]), {}
+            for i, count in enumerate(_flat(level["counts"])):
+                gram = grams[i * k : (i + 1) * k]
+                entry = table.setdefault(tuple(gram[:-1]), [0.0, 0.0, []])
+                entry[0] += count
+                entry[1] += 1.0
+                entry[2].append((gram[-1], count))
+            self.levels.append(table)
+
+    def start(self) -> tuple:
+        return (self.start_symbol,) * (self.order - 1)
+
+    def step(self, state: tuple, x: int) -> tuple[list, tuple]:
+        """(log-probabilities, the last order - 1 symbols) after reading x (-1: the start)."""
+        x = self.start_symbol if x < 0 else x
+        state = (state + (x,))[1:]
+        p = [1.0 / self.vocab_size] * self.vocab_size
+        for k, (table, d) in enumerate(zip(self.levels, self.discounts), start=1):
+            entry = table.get(state[len(state) - k + 1 :])
+            if entry is None:
+                continue
+            total, types, nexts = entry
+            share = d * types
+            q = [share * pw / total for pw in p]
+            for w, count in nexts:
+                q[w] = (max(count - d, 0.0) + share * p[w]) / total
+            p = q
+        return [math.log(v) for v in p], state
+
+
 def _log_softmax(z: list) -> list:
     top = max(z)
     log_total = math.log(sum(math.exp(v - top) for v in z))
     return [v - top - log_total for v in z]
+
+
+def _logaddexp(a: float, b: float) -> float:
+    top = max(a, b)
+    return top + math.log1p(math.exp(-abs(a - b)))
+
+
+class Mixture:
+    """The hybrid: weight * p_network + (1 - weight) * p_count; its logits are the log."""
+
+    def __init__(self, net: Network, count: CountModel, weight: float) -> None:
+        self.net, self.count, self.weight = net, count, weight
+
+    def start(self) -> list:
+        return [self.net.start(), self.count.start()]
+
+    def step(self, state: list, x: int) -> tuple[list, list]:
+        net_logits, net_state = self.net.step(state[0], x)
+        count_logits, count_state = self.count.step(state[1], x)
+        lam, state = self.weight, [net_state, count_state]
+        if lam == 0.0 or lam == 1.0:  # one part alone, as dinogui does
+            return (net_logits if lam == 1.0 else count_logits), state
+        a, b = math.log(lam), math.log1p(-lam)
+        return [_logaddexp(a + u, b + v) for u, v in
+                zip(_log_softmax(net_logits), _log_softmax(count_logits))], state
+
+
+def predictor(model: dict):
+    """The network, the count model or the hybrid the MODEL describes."""
+    net = Network(model) if "layers" in model else None
+    count = CountModel(model["ngram"]) if "ngram" in model else None
+    if net is not None and count is not None:
+        return Mixture(net, count, model["mix_weight"])
+    return net if net is not None else count
 
 
 class Generator:
@@ -144,7 +238,7 @@ class Generator:
         self.index = {ch: i for i, ch in enumerate(self.chars)}
         self.labels = list(model["labels"])
         self.max_len = model["max_len"]
-        self.net = Network(model)
+        self.net = predictor(model)
 
     def _check_label(self, label: str | None) -> None:
         if label is not None and label not in self.labels:

@@ -57,10 +57,14 @@ def sampler_for(trainer: Trainer, best: bool):
 
 
 def widened(trainer: Trainer, best: bool):
-    """The model as a sampler with float64 weights (copies: the checkpoint's stay as read)."""
+    """The model as a sampler with float64 weights (copies: the checkpoint's stay as read).
+
+    Only floating arrays are widened: a count model's n-grams and counts stay integers.
+    """
     sampler = sampler_for(trainer, best)
-    return dataclasses.replace(
-        sampler, params={k: np.asarray(v, dtype=np.float64) for k, v in sampler.params.items()})
+    return dataclasses.replace(sampler, params={
+        k: np.asarray(v, dtype=np.float64) if v.dtype.kind == "f" else v
+        for k, v in sampler.params.items()})
 
 
 def run(args: argparse.Namespace) -> int:

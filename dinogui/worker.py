@@ -194,7 +194,9 @@ class TrainingWorker(QObject):
                     reason = "step"
                     break
                 every = self._health_every
-                watched = every > 0 and trainer.iteration % every == 0  # core.health.due
+                # core.health.due; a count model has no gradients to watch
+                watched = every > 0 and trainer.iteration % every == 0 \
+                    and not trainer.config.counts_only
                 try:
                     if watched:  # off the hot path: only the watched steps pay for it
                         probe.before_step()

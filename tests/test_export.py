@@ -238,14 +238,14 @@ def test_generator_refuses_bad_input_in_one_line(exports, fmt):
 
 
 # -- the json export --------------------------------------------------------------------------
-def json_loglik(doc: dict, name: str) -> float:
-    """A loader written from docs/export.md alone: the reference cells in NumPy."""
+def json_net_log_probs(doc: dict, codes: list[int]) -> list[np.ndarray]:
+    """A loader written from docs/export.md alone: the reference cells in NumPy; the
+    next-character log-probabilities before each of codes and the end."""
     arch, H = doc["architecture"], doc["architecture"]["hidden"]
     layers = [{k: np.array(v) for k, v in layer.items()} for layer in doc["layers"]]
     W_hy, b_y = np.array(doc["head"]["W_hy"]), np.array(doc["head"]["b_y"])
-    codes = [doc["vocabulary"].index(c) for c in (name.lower() if doc["lowercase"] else name)]
     states = [[np.zeros(H), np.zeros(H)] for _ in layers]
-    x, total = -1, 0.0
+    x, out = -1, []
     for target in codes + [0]:
         inp = np.zeros(len(doc["vocabulary"]))
         if x >= 0:
@@ -264,9 +264,19 @@ def json_loglik(doc: dict, name: str) -> float:
                 c = sigmoid(s[H:2 * H]) * c + sigmoid(s[:H]) * np.tanh(s[3 * H:])
                 h = sigmoid(s[2 * H:3 * H]) * np.tanh(c)
             states[i], inp = [h, c], h
-        total += log_softmax(inp @ W_hy + b_y)[target]
+        out.append(log_softmax(inp @ W_hy + b_y))
         x = target
-    return total / (len(codes) + 1)
+    return out
+
+
+def json_codes(doc: dict, name: str) -> list[int]:
+    return [doc["vocabulary"].index(c) for c in (name.lower() if doc["lowercase"] else name)]
+
+
+def json_loglik(doc: dict, name: str) -> float:
+    codes = json_codes(doc, name)
+    steps = json_net_log_probs(doc, codes)
+    return sum(lp[t] for lp, t in zip(steps, codes + [0], strict=True)) / (len(codes) + 1)
 
 
 @pytest.mark.parametrize("model", list(MODELS))

@@ -82,3 +82,54 @@ def test_export_generator_refuses_an_unknown_suffix_and_writes_nothing(qtbot, tm
 
     doc = json.loads((tmp_path / "gen.json").read_text(encoding="utf-8"))
     assert doc["architecture"]["preset"] == "classic" and doc["architecture"]["cell"] == "rnn"
+
+
+def float64_sampler(trainer, best: bool):
+    """The sampler with its float arrays widened (a count model's integers stay)."""
+    sampler = trainer.sampler(best=best)
+    return dataclasses.replace(sampler, params={
+        k: v.astype(np.float64) if v.dtype.kind == "f" else v for k, v in sampler.params.items()})
+
+
+def export_through_the_window(qtbot, w, path) -> None:
+    w.statusBar().clearMessage()
+    w.dialogs.save_paths = [str(path)]
+    w.actions_.export_generator.trigger()
+    qtbot.waitUntil(lambda: "Exported the generator" in w.statusBar().currentMessage(),
+                    timeout=20_000)
+
+
+def test_export_generator_writes_the_first_launch_hybrid(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus, preset="default", hidden=8, batch_size=2)
+    assert w.trainer.config.mixed and w.trainer.config.mix_ngram == 5  # the window's own choice
+    train(qtbot, w, 200)
+    w.samples.best.setChecked(False)
+    export_through_the_window(qtbot, w, tmp_path / "hybrid.py")
+    sampler = float64_sampler(w.trainer, False)
+    want = sampler.loglik_per_char(NAMES)
+    np.testing.assert_allclose(exported_scores(tmp_path / "hybrid.py"), want, atol=1e-6, rtol=0)
+    export_through_the_window(qtbot, w, tmp_path / "hybrid.json")
+    doc = json.loads((tmp_path / "hybrid.json").read_text(encoding="utf-8"))
+    assert doc["mix_weight"] == float(sampler.params["mix/weight"][0])
+    assert doc["architecture"]["mix_ngram"] == 5 and doc["ngram"]["order"] == 5
+    net_alone = dataclasses.replace(sampler, params={
+        k: v for k, v in sampler.params.items() if not k.startswith("mix/")})
+    assert np.abs(net_alone.loglik_per_char(NAMES) - want).max() > 1e-3  # the mixture counts
+    assert w.dialogs.errors == []
+
+
+def test_export_generator_writes_a_count_model(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus, preset="default", cell="ngram", order=3)
+    w.hyperparams.budget.setValue(10)
+    w.actions_.start.trigger()  # fitted in one step: it stops at iteration 1
+    qtbot.waitUntil(lambda: not w.training and w.iteration == 1, timeout=20_000)
+    assert w.trainer.config.cell == "ngram"
+    export_through_the_window(qtbot, w, tmp_path / "counts.py")
+    want = float64_sampler(w.trainer, w.samples.request().best).loglik_per_char(NAMES)
+    np.testing.assert_allclose(exported_scores(tmp_path / "counts.py"), want, atol=1e-6, rtol=0)
+    done = subprocess.run([sys.executable, "-I", "-S", str(tmp_path / "counts.py"), "--count",
+                           "5", "--seed", "2"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and len(done.stdout.splitlines()) == 5
+    export_through_the_window(qtbot, w, tmp_path / "counts.mjs")
+    assert "class CountModel" in (tmp_path / "counts.mjs").read_text(encoding="utf-8")
+    assert w.dialogs.errors == []

@@ -117,6 +117,15 @@ def fold(symbols: np.ndarray, base: int) -> np.ndarray:
     return key
 
 
+def unfold(keys: np.ndarray, base: int, k: int) -> np.ndarray:
+    """The symbol rows (..., k) of base-`base` keys: fold's inverse."""
+    digits = np.empty((*keys.shape, k), dtype=np.int64)
+    rest = keys
+    for j in range(k - 1, -1, -1):
+        digits[..., j], rest = rest % base, rest // base
+    return digits
+
+
 def build_levels(top_keys: np.ndarray, top_counts: np.ndarray, base: int,
                  order: int) -> list[Level]:
     """Levels 1..order from the top order's sorted unique keys and raw counts."""
@@ -302,10 +311,7 @@ class KneserNey:
         grams (M, order) int32: the top order's n-grams, symbol V the start marker;
         counts (M,) int64; discounts (order,) float64; vocab_size (1,) int64.
         """
-        digits = np.empty((len(self._keys), self.order), dtype=np.int64)
-        rest = self._keys
-        for j in range(self.order - 1, -1, -1):
-            digits[:, j], rest = rest % self.base, rest // self.base
+        digits = unfold(self._keys, self.base, self.order)
         return {"grams": digits.astype(np.int32), "counts": self._counts.copy(),
                 "discounts": np.array(self.discounts, dtype=np.float64),
                 "vocab_size": np.array([self.vocab_size], dtype=np.int64)}

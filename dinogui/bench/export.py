@@ -1,13 +1,15 @@
 """Size and speed of the exported generators (dinogui export).
 
-  python -m dinogui.bench.export [--iterations N] [--names N]
+  python -m dinogui.bench.export [--iterations N] [--names N] [--corpus PATH]
 
 Trains the `default` preset on the bundled dinosaurs (rnn, one layer, 50 units;
-and, for comparison, a 2-layer lstm), exports it as py, js and json, and prints
-each file's size and how many names per second the Python generator (under
-`python3 -I -S`) and the JavaScript one (under node, when installed) draw, and
-how many names per second they score. The times include starting the
-interpreter once; --names sets how many names each run draws.
+for comparison a 2-layer lstm, a 5-gram count model and the hybrid of the rnn
+with a 5-gram), exports each as py, js and json, and prints each file's size
+and how many names per second the Python generator (under `python3 -I -S`) and
+the JavaScript one (under node, when installed) draw, and how many names per
+second they score. The times include starting the interpreter and reading the
+model once; --names sets how many names each run draws. --corpus adds the
+5-gram's sizes on another list (e.g. names.txt, 32,000 names).
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from dinogui.core.corpus import bundled_corpus_path, load_corpus
 from dinogui.core.trainer import TrainConfig, Trainer
 
 SUFFIX = {"py": ".py", "js": ".mjs", "json": ".json"}
-MODELS = {"default (rnn x1, 50)": {}, "lstm x2, 50": {"cell": "lstm", "layers": 2}}
+MODELS = {"default (rnn x1, 50)": {}, "lstm x2, 50": {"cell": "lstm", "layers": 2},
+          "5-gram count model": {"cell": "ngram", "order": 5},
+          "hybrid (rnn x1, 50 + 5-gram)": {"mix_ngram": 5}}
 
 
 def timed(cmd: list[str]) -> tuple[float, str]:
@@ -35,11 +39,11 @@ def timed(cmd: list[str]) -> tuple[float, str]:
 
 
 def bench_model(label: str, config: TrainConfig, iterations: int, count: int,
-                folder: Path) -> None:
-    trainer = Trainer(load_corpus(bundled_corpus_path()), config)
+                folder: Path, corpus_path: Path | None = None) -> None:
+    trainer = Trainer(load_corpus(corpus_path or bundled_corpus_path()), config)
     trainer.run(iterations)
     sampler = trainer.sampler()
-    print(f"\n{label}: trained {iterations} iterations, held-out loss per character "
+    print(f"\n{label}: trained {trainer.iteration} iterations, held-out loss per character "
           f"{trainer.state.best_val:.3f}")
     names = sampler.sample(200, seed=1)
     runners = {"py": [sys.executable, "-I", "-S"]}
@@ -66,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=3000)
     parser.add_argument("--names", type=int, default=2000)
+    parser.add_argument("--corpus", type=Path, default=None,
+                        help="also the 5-gram count model on this list")
     args = parser.parse_args(argv)
     node = shutil.which("node")
     version = subprocess.run([node, "--version"], capture_output=True,
@@ -75,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         for label, extra in MODELS.items():
             config = TrainConfig.for_preset("default", **extra)
             bench_model(label, config, args.iterations, args.names, Path(folder))
+        if args.corpus is not None:
+            bench_model(f"5-gram count model on {args.corpus.name}",
+                        TrainConfig.for_preset("default", cell="ngram", order=5),
+                        args.iterations, args.names, Path(folder), args.corpus)
     return 0
 
 
