@@ -13,10 +13,10 @@ import numpy as np
 
 from dinogui import __version__, bench, export_cmd, lr_find_cmd, score_cmd
 from dinogui.arguments import help_for, of
-from dinogui.core import checkpoint
+from dinogui.core import checkpoint, recipe
 from dinogui.core.blowup import BlowupWatch
 from dinogui.core.checkpoint import CheckpointError
-from dinogui.core.corpus import CorpusError, bundled_corpus_path, load_corpus, quote
+from dinogui.core.corpus import Corpus, CorpusError, bundled_corpus_path, load_corpus, quote
 from dinogui.core.novelty import NearestNames
 from dinogui.core.sample_spec import ConstraintsUnmet, SampleSpec
 from dinogui.core.sampling import display_name
@@ -171,26 +171,40 @@ def _note_unused(args: argparse.Namespace) -> None:
               f"apply to {what}; ignored", file=sys.stderr)
 
 
-def _config_for(args: argparse.Namespace) -> TrainConfig:
+def _config_for(args: argparse.Namespace, corpus: Corpus | None = None) -> TrainConfig:
+    """The run's settings: the preset's (the default preset's picked for `corpus` by
+    core.recipe), with every flag given on top."""
     modern = [f"--{k.replace('_', '-')}" for k in DEFAULT_PRESET_FLAGS
               if getattr(args, k) is not None]
     if modern and args.preset == "classic":
         raise UsageError(f"{', '.join(modern)} {'needs' if len(modern) == 1 else 'need'} "
                          "the default preset: "
                          "classic is the seed's RNN, one name per step with SGD")
-    preset = args.preset or ("default" if modern else "classic")
+    preset = args.preset or "default"
     _note_unused(args)
+    given = {k: v for k, v in _flags(args).items() if v is not None}
+    # the recipe shapes the model unless a flag does: then the preset's plain defaults and the
+    # flags given (so `--cell lstm --hidden 200` is exactly that, not a recipe's mix of both)
+    shaped = [k for k in recipe.MODEL if k in given]
+    picked = {}
+    if preset == "default" and corpus is not None and not shaped:
+        picked = recipe.settings_for(corpus, held_out=given.get("val_fraction") != 0)
     try:
-        return TrainConfig.for_preset(
-            preset, hidden=args.hidden, lr=args.lr, clip=args.clip,
-            lr_schedule=args.lr_schedule, warmup=args.warmup, weight_decay=args.weight_decay,
-            schedule_iterations=_horizon(args, 0),
-            seed=args.seed, batch_size=args.batch_size, sample_every=args.sample_every,
-            samples=args.samples, cell=args.cell, layers=args.layers, dropout=args.dropout,
-            optimizer=args.optimizer, val_fraction=args.val_fraction, val_every=args.val_every,
-            patience=args.patience, order=args.order, mix_ngram=args.mix_ngram)
+        return TrainConfig.for_preset(preset, **{**picked, **given})
     except ValueError as e:
         raise UsageError(str(e)) from None
+
+
+def _flags(args: argparse.Namespace) -> dict:
+    """The settings flags give (None: not given)."""
+    return dict(
+        hidden=args.hidden, lr=args.lr, clip=args.clip,
+        lr_schedule=args.lr_schedule, warmup=args.warmup, weight_decay=args.weight_decay,
+        schedule_iterations=_horizon(args, 0),
+        seed=args.seed, batch_size=args.batch_size, sample_every=args.sample_every,
+        samples=args.samples, cell=args.cell, layers=args.layers, dropout=args.dropout,
+        optimizer=args.optimizer, val_fraction=args.val_fraction, val_every=args.val_every,
+        patience=args.patience, order=args.order, mix_ngram=args.mix_ngram)
 
 
 def _iterations(args: argparse.Namespace) -> int:
@@ -266,7 +280,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         trainer = _resumed(args)
     else:
         corpus = load_corpus(args.corpus or bundled_corpus_path(), not args.no_lowercase)
-        trainer = Trainer(corpus, _config_for(args))
+        trainer = Trainer(corpus, _config_for(args, corpus))
     iterations = _iterations(args)
     if args.iterations is None and args.seconds is not None and \
             args.lr_schedule not in (None, "constant"):
@@ -284,6 +298,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     say(f"corpus {trainer.corpus.title}: {st.names} names, {st.characters} characters, "
         f"vocabulary {st.vocab_size}, lengths {st.shortest}-{st.longest}"
         + (f", {st.duplicates} repeated" if st.duplicates else ""))
+    if not args.resume and cfg.preset == "default" and recipe.applied(cfg, trainer.corpus):
+        say(recipe.describe(trainer.corpus))
     say(f"preset {cfg.preset}: {_describe_model(cfg)}, seed {cfg.seed}, starting at iteration "
         f"{trainer.iteration}")
     if cfg.counts_only and not len(trainer.val_rows):

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dinogui.core import recipe
 from dinogui.core.settings import ITERATIONS, TRAINING
 from dinogui.core.trainer import LIVE_FIELDS as TRAINER_LIVE
 from dinogui.core.trainer import TrainConfig
@@ -31,9 +32,9 @@ from dinogui.widgets.fields import CheckedSpinBox, SeedBox, _RangeChecked, field
 __all__ = ["CheckedSpinBox", "HyperparamsPanel", "SeedBox"]
 
 DEFAULT_BUDGET = ITERATIONS.default  # the exercise's num_iterations
-# early stopping at a first launch: the default preset's held-out loss is noisy after its
-# lowest point; 5 checks in a row without a new best ride out that noise and then stop
-DEFAULT_PATIENCE = 5
+# early stopping at a first launch, the recipe's: checks come four per epoch and the held-out
+# loss is noisy after its lowest point; three epochs without a new best ride that out
+DEFAULT_PATIENCE = recipe.COMMON["patience"]
 # a first launch mixes the network with a 5-gram: on every list measured the hybrid's best
 # held-out loss was 0.02-0.26 nats/char below the count model's and below the network's alone
 # (docs/training.md, "The count model and the hybrid")
@@ -177,6 +178,9 @@ class HyperparamsPanel(QWidget):
         self.set_config(TrainConfig.for_preset("default", patience=DEFAULT_PATIENCE,
                                                mix_ngram=DEFAULT_MIX))
         self.budget.setValue(DEFAULT_BUDGET)
+        # the model fields as the recipe (or the first launch) left them: while they are
+        # unchanged, a new list gets its own recipe (core.recipe)
+        self._recipe_shown: dict | None = self._model_values()
         for w in (self.preset, self.cell, self.optimizer, self.lr_schedule):
             w.currentIndexChanged.connect(self._model_edited)
         self.mix_ngram.setSpecialValueText("off")
@@ -242,6 +246,21 @@ class HyperparamsPanel(QWidget):
             form, row = self._rows[name]
             form.setRowVisible(row, visible)
 
+    # -- the default preset's recipe --------------------------------------------
+    def _model_values(self) -> dict:
+        return {n: self._read(n) for n in ("preset", *recipe.MODEL) if hasattr(self, n)}
+
+    def follows_recipe(self) -> bool:
+        """The default preset with the model fields as the recipe (or a first launch) set
+        them: the user has not shaped the model, so a new list gets its recipe."""
+        return (self._recipe_shown is not None and self._read("preset") == "default"
+                and self._model_values() == self._recipe_shown)
+
+    def show_recipe(self, config: TrainConfig) -> None:
+        """Show a config the recipe picked, and remember it as the recipe's."""
+        self.set_config(config)
+        self._recipe_shown = self._model_values()
+
     # -- reading and writing ----------------------------------------------------
     def _shown(self, preset: str) -> tuple[str, ...]:
         """The config fields that belong to a preset (classic has no batched choices)."""
@@ -299,8 +318,9 @@ class HyperparamsPanel(QWidget):
             self.budget.setValue(budget or 0)
 
     def values(self) -> dict:
-        """Everything shown, for QSettings."""
-        return {name: self._read(name) for name in (*CONFIG_FIELDS, "budget")}
+        """Everything shown, for QSettings (and whether the recipe shaped the model)."""
+        return {**{name: self._read(name) for name in (*CONFIG_FIELDS, "budget")},
+                "recipe": self.follows_recipe()}
 
     def set_values(self, values: dict) -> None:
         """Restore remembered values; anything missing or invalid keeps its current value."""
@@ -309,6 +329,10 @@ class HyperparamsPanel(QWidget):
                 if name in values:
                     self._write(name, values[name])
         self._show_preset_rows()
+        # the recipe goes on shaping a model it shaped last time, never one the user did
+        # (nothing remembered: a first launch, which the recipe shapes)
+        if values:
+            self._recipe_shown = self._model_values() if values.get("recipe") is True else None
 
 
 def _beside(field: QWidget, button: QToolButton) -> QWidget:
