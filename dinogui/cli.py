@@ -16,7 +16,7 @@ from dinogui.arguments import help_for, of
 from dinogui.core import checkpoint
 from dinogui.core.blowup import BlowupWatch
 from dinogui.core.checkpoint import CheckpointError
-from dinogui.core.corpus import CorpusError, bundled_corpus_path, load_corpus, quote
+from dinogui.core.corpus import CorpusError, bundled_corpus_path, hold_out, load_corpus, quote
 from dinogui.core.novelty import NearestNames
 from dinogui.core.sample_spec import ConstraintsUnmet, SampleSpec
 from dinogui.core.sampling import display_name
@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train headless, printing reports like the seed")
     t.add_argument("--corpus", help="text file, one name per line (default: bundled dinosaurs)")
     t.add_argument("--no-lowercase", action="store_true", help="keep the names' capitals")
+    t.add_argument("--val-file", metavar="PATH",
+                   help="hold out exactly the names in this file (one per line, read like "
+                        "the corpus): never trained on, the held-out loss measured on them; "
+                        "instead of --val-fraction")
     t.add_argument("--iterations", type=of(ITERATIONS), default=None,
                    help=help_for(ITERATIONS, extra="with --seconds alone: until the time is "
                                  "up"))
@@ -180,6 +184,12 @@ def _config_for(args: argparse.Namespace) -> TrainConfig:
                          "classic is the seed's RNN, one name per step with SGD")
     preset = args.preset or ("default" if modern else "classic")
     _note_unused(args)
+    val_fraction = args.val_fraction
+    if args.val_file:  # the file's names are the held-out names: no fraction is drawn
+        if val_fraction:
+            raise UsageError("--val-file and --val-fraction both choose the held-out names: "
+                             "give one or the other")
+        val_fraction = 0.0
     try:
         return TrainConfig.for_preset(
             preset, hidden=args.hidden, lr=args.lr, clip=args.clip,
@@ -187,7 +197,7 @@ def _config_for(args: argparse.Namespace) -> TrainConfig:
             schedule_iterations=_horizon(args, 0),
             seed=args.seed, batch_size=args.batch_size, sample_every=args.sample_every,
             samples=args.samples, cell=args.cell, layers=args.layers, dropout=args.dropout,
-            optimizer=args.optimizer, val_fraction=args.val_fraction, val_every=args.val_every,
+            optimizer=args.optimizer, val_fraction=val_fraction, val_every=args.val_every,
             patience=args.patience, order=args.order, mix_ngram=args.mix_ngram)
     except ValueError as e:
         raise UsageError(str(e)) from None
@@ -230,7 +240,8 @@ def _resumed(args: argparse.Namespace) -> Trainer:
              "--layers": args.layers, "--dropout": args.dropout,
              "--no-lowercase": args.no_lowercase or None,
              "--optimizer": args.optimizer, "--val-fraction": args.val_fraction,
-             "--order": args.order, "--mix-ngram": args.mix_ngram}
+             "--order": args.order, "--mix-ngram": args.mix_ngram,
+             "--val-file": args.val_file}
     given = [flag for flag, v in fixed.items() if v is not None]
     if given:
         raise UsageError(f"{', '.join(given)} cannot change when resuming "
@@ -248,8 +259,8 @@ def _check_patience(trainer: Trainer, args: argparse.Namespace) -> None:
     if not trainer.config.patience or len(trainer.val_rows):
         return
     if not args.resume:
-        raise UsageError("--patience needs held-out names: give --val-fraction (the default "
-                         "preset holds out 0.1; classic none)")
+        raise UsageError("--patience needs held-out names: give --val-fraction or --val-file "
+                         "(the default preset holds out 0.1; classic none)")
     # a resume keeps the checkpoint's names and split: --val-fraction cannot help here
     given = "--patience" if args.patience is not None else "its patience setting"
     raise UsageError(f"--resume {args.resume}: {given} ({trainer.config.patience}) needs "
@@ -266,7 +277,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         trainer = _resumed(args)
     else:
         corpus = load_corpus(args.corpus or bundled_corpus_path(), not args.no_lowercase)
-        trainer = Trainer(corpus, _config_for(args))
+        config = _config_for(args)
+        if args.val_file:  # read as the corpus is, lower-cased alike
+            corpus = hold_out(corpus, load_corpus(args.val_file, corpus.lowercase))
+        trainer = Trainer(corpus, config)
     iterations = _iterations(args)
     if args.iterations is None and args.seconds is not None and \
             args.lr_schedule not in (None, "constant"):
@@ -284,6 +298,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     say(f"corpus {trainer.corpus.title}: {st.names} names, {st.characters} characters, "
         f"vocabulary {st.vocab_size}, lengths {st.shortest}-{st.longest}"
         + (f", {st.duplicates} repeated" if st.duplicates else ""))
+    if trainer.corpus.held_out:
+        removed = len(trainer.corpus.names) - len(trainer.train_rows)
+        say(f"held out: the {len(trainer.val_rows):,} names of "
+            f"{quote(args.val_file or 'the checkpoint')}"
+            + (f" ({removed:,} of the corpus's names among them, not trained on)"
+               if removed else ""))
     say(f"preset {cfg.preset}: {_describe_model(cfg)}, seed {cfg.seed}, starting at iteration "
         f"{trainer.iteration}")
     if cfg.counts_only and not len(trainer.val_rows):
