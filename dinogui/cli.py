@@ -13,7 +13,7 @@ import numpy as np
 
 from dinogui import __version__, bench, export_cmd, lr_find_cmd, score_cmd
 from dinogui.arguments import help_for, of
-from dinogui.core import checkpoint
+from dinogui.core import checkpoint, schedule
 from dinogui.core.blowup import BlowupWatch
 from dinogui.core.checkpoint import CheckpointError
 from dinogui.core.corpus import CorpusError, bundled_corpus_path, hold_out, load_corpus, quote
@@ -291,6 +291,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         except ValueError as e:
             raise UsageError(str(e)) from None
     _check_patience(trainer, args)
+    ended = schedule.ended(trainer.config, trainer.iteration)
+    if ended is not None:  # a resume as saved, past the schedule's end
+        print(f"dinogui: warning: {ended}: to train on, give --lr-schedule constant, or "
+              f"--lr-schedule {trainer.config.lr_schedule} for a new schedule to this run's end",
+              file=sys.stderr, flush=True)
     out = Printer()
     say = (lambda *a, **k: None) if args.quiet else out
     st = trainer.corpus.stats()
