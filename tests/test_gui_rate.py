@@ -64,3 +64,14 @@ def test_the_cli_warns_when_a_resume_would_train_at_rate_0(capsys, tmp_path, tin
         assert "warning" not in capsys.readouterr().err
         on = checkpoint.load(tmp_path / "on.safetensors")
         assert schedule.rate(on.config, 30) > 0  # it did train on
+
+
+def test_the_rate_shows_with_room_and_never_widens_the_bar(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus, preset="default")
+    bar, label = w.statusBar(), w.status.rate_label
+    w.status.set_rate(None)
+    least = bar.minimumSizeHint().width()
+    w.status.set_rate(1.2345e-05)
+    assert label.text() == "lr 1.2e-05" and bar.minimumSizeHint().width() == least
+    w.resize(1280, 700)
+    qtbot.waitUntil(lambda: label.width() >= label.sizeHint().width() > 1)

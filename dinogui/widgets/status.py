@@ -115,19 +115,17 @@ class TrainingStatus:
         self.speed_label = QLabel()
         self.elapsed_label = QLabel()
         # the rate of the last step (the next one's before training), as the schedule gives
-        # it; like the favourites it takes only the room the message leaves (the bar is the
-        # window's widest part on a 1024-pixel screen), and the tooltip says it in full
+        # it. Its width when there is room, but no minimum: the bar is the window's widest part
+        # on a 1024-pixel screen and must not widen it; the tooltip says it in full
         self.rate_label = QLabel()
-        self.rate_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.rate_label.setMinimumWidth(1)
         self.lr: float | None = None
         self.favourites_label = QLabel()
         self.favourites_label.setToolTip("Names you starred (Samples > Star Favourite, Ctrl+D)")
         # always there, empty while there are none (showing it changed the layout), and it
         # never widens the window (it did, by 8 pixels off a 1024-pixel screen): it takes the
-        # room the message leaves; the Favourites list says the count in full anyway
-        self.favourites_label.setSizePolicy(QSizePolicy.Policy.Ignored,
-                                            QSizePolicy.Policy.Preferred)
+        # room the message leaves (its width when there is room, but no minimum: an Ignored
+        # policy left it 1 pixel wide, never seen); the Favourites list says the count in full
         self.favourites_label.setMinimumWidth(1)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
