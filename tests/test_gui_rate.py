@@ -75,3 +75,32 @@ def test_the_rate_shows_with_room_and_never_widens_the_bar(qtbot, tmp_path, tiny
     assert label.text() == "lr 1.2e-05" and bar.minimumSizeHint().width() == least
     w.resize(1280, 700)
     qtbot.waitUntil(lambda: label.width() >= label.sizeHint().width() > 1)
+
+
+def test_a_val_file_checkpoint_trains_on_in_the_window(qtbot, tmp_path, tiny_corpus):
+    """CLI --val-file, then the window: the held-out names stay held out, even for a model
+    rebuilt from the panel, and are never trained on."""
+    held = tmp_path / "held.txt"
+    held.write_text("Eve\nHal\nAdan\n", encoding="utf-8")
+    ckpt = tmp_path / "v.safetensors"
+    assert main(["train", "--corpus", str(tiny_corpus), "--val-file", str(held), "--preset",
+                 "default", "--batch-size", "2", "--iterations", "10", "--quiet",
+                 "--save", str(ckpt)]) == 0
+    w = open_window(qtbot, tmp_path, None, preset=None)
+    w.open_checkpoint_path(ckpt)
+    qtbot.waitUntil(lambda: w.iteration == 10 and not w.busy, timeout=20_000)
+    train(qtbot, w, 30)
+
+    def held_and_trained(t):
+        names = [t.vocab.decode(t._encoded[int(i)]) for i in t.train_rows]
+        return t.corpus.held_out, names, list(t.state.val_iterations)
+
+    held_out, trained, checks = w.worker.call(held_and_trained)
+    assert held_out == ["eve", "hal", "adan"] and checks[-1] >= 10
+    assert sorted(trained) == ["ada", "bob", "cyrus", "dan", "finnegan", "gus"]
+    w.dialogs.choices.append(1)  # Discard the 20 unsaved iterations
+    set_panel(w, hidden=12)  # a fresh model on the same names and held-out names
+    qtbot.waitUntil(lambda: w.config.hidden == 12 and w.iteration == 0 and not w.busy,
+                    timeout=20_000)
+    held_out, trained, _ = w.worker.call(held_and_trained)
+    assert held_out == ["eve", "hal", "adan"] and len(trained) == 6
