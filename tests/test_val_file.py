@@ -161,3 +161,15 @@ def test_the_count_model_and_the_hybrid_are_tuned_on_exactly_those_names():
     assert h.count_baseline() == (3, want.held_out_loss(_encoded(HELD_LOWER, h)))
     # the hybrid's loss is on the held-out names: no worse than the count model there
     assert h.state.val_losses[0] <= loss + 1e-12
+
+
+def test_the_memory_estimate_counts_the_held_out_names_and_the_best_weights():
+    from dinogui.core import memory
+
+    cfg = TrainConfig.for_preset("default", val_fraction=0, hidden=8)
+    plain = memory.check_fits(cfg, corpus_from_names(CORPUS))
+    held = memory.check_fits(cfg, held_corpus())
+    drawn = memory.check_fits(TrainConfig.for_preset("default", val_fraction=0.2, hidden=8),
+                              corpus_from_names(CORPUS))
+    assert held.weight_bytes == drawn.weight_bytes > plain.weight_bytes  # + the best weights
+    assert held.data_bytes > plain.data_bytes  # the file's names are encoded too
