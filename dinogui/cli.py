@@ -185,7 +185,7 @@ def _config_for(args: argparse.Namespace) -> TrainConfig:
     preset = args.preset or ("default" if modern else "classic")
     _note_unused(args)
     val_fraction = args.val_fraction
-    if args.val_file:  # the file's names are the held-out names: no fraction is drawn
+    if getattr(args, "val_file", None):  # its names are the held-out ones: no fraction drawn
         if val_fraction:
             raise UsageError("--val-file and --val-fraction both choose the held-out names: "
                              "give one or the other")
