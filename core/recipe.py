@@ -75,7 +75,8 @@ def apply(config: TrainConfig, corpus: Corpus) -> TrainConfig:
 
 def applied(config, corpus: Corpus) -> bool:
     """True when the config's picked settings are this list's recipe."""
-    picked = settings_for(corpus, held_out=config.val_fraction > 0)
+    picked = settings_for(corpus, held_out=config.val_fraction > 0 or bool(corpus.held_out))
+    picked.pop("val_fraction", None)
     return all(getattr(config, k) == v for k, v in picked.items())
 
 

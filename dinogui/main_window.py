@@ -37,6 +37,7 @@ from dinogui.controllers.runs import RunRecorder
 from dinogui.controllers.sampling import SamplingController
 from dinogui.controllers.shutdown import TerminationWatch
 from dinogui.controllers.training import TrainingController
+from dinogui.core import schedule
 from dinogui.core.corpus import bundled_corpus_path
 from dinogui.core.trainer import Trainer
 from dinogui.dialogs import Dialogs
@@ -375,6 +376,13 @@ class MainWindow(QMainWindow):
             self.status.set_state(self.session.idle_state())
         self.update_actions()
 
+    def next_rate(self) -> float | None:
+        """The learning rate the model's next step takes (None: no model, or a count model)."""
+        cfg = self.session.config
+        if cfg is None or cfg.counts_only:
+            return None
+        return schedule.rate(cfg, self.session.iteration)
+
     def note(self, text: str) -> None:
         self.log.note(text)
         self.statusBar().showMessage(text, 5000)
@@ -426,7 +434,9 @@ class MainWindow(QMainWindow):
         self.loss_plot.load_history(trainer.history)
         self.sampling.adopt(trainer, summary)
         self.health.clear()
-        self.status.reset(st.iteration, st.seconds, st.smooth, st.smooth_char)
+        self.status.reset(st.iteration, st.seconds, st.smooth, st.smooth_char,
+                          None if trainer.config.counts_only
+                          else schedule.rate(trainer.config, st.iteration))
         generation = self.worker.attach(trainer)
         self.loss_plot.set_count_line(None)
         self.worker.ask(lambda t: t.count_baseline(),  # on the worker's thread: up to ~1 s

@@ -642,3 +642,13 @@ def test_every_held_out_check_is_logged(capsys, tmp_path, names_txt):
     assert done["best_val_loss"] == min(t.state.val_losses)
     assert done["best_iteration"] == t.state.val_iterations[
         int(np.argmin(t.state.val_losses))]
+
+
+def test_val_file_holds_out_exactly_its_names(capsys, tmp_path, names_txt):
+    """"--val-file" PATH: its names are the held-out names (tests/test_val_file.py: the rest)."""
+    held = tmp_path / "held.txt"
+    held.write_text("Ivy\nJo\nTed\n", encoding="utf-8")
+    t, out = train(capsys, tmp_path, "--corpus", names_txt, "--val-file", held, "--preset",
+                   "default", "--iterations", 3)
+    assert [t.vocab.decode(t._encoded[i]) for i in t.val_rows] == ["ivy", "jo", "ted"]
+    assert len(t.train_rows) == len(NAMES) - 2 and "held-out loss" in out

@@ -1,4 +1,5 @@
-"""The status bar: state, iteration, smoothed loss, speed, elapsed time, and progress with ETA.
+"""The status bar: state, iteration, smoothed loss, learning rate, speed, elapsed time, and
+progress with the time left.
 
 Messages go to an eliding label left of these (MessageBar): QStatusBar's own
 message is clipped at the first permanent label, cutting it mid-word.
@@ -21,6 +22,11 @@ def clock_text(seconds: float) -> str:
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def lr_text(lr: float) -> str:
+    """A learning rate in at most 7 characters: 0.01, 0.00312, 3.1e-05, 0."""
+    return f"{lr:.3g}" if lr == 0 or lr >= 1e-3 else f"{lr:.2g}"
 
 
 def rate_text(per_second: float) -> str:
@@ -108,13 +114,18 @@ class TrainingStatus:
         self.loss_label = QLabel()
         self.speed_label = QLabel()
         self.elapsed_label = QLabel()
+        # the rate of the last step (the next one's before training), as the schedule gives
+        # it. Its width when there is room, but no minimum: the bar is the window's widest part
+        # on a 1024-pixel screen and must not widen it; the tooltip says it in full
+        self.rate_label = QLabel()
+        self.rate_label.setMinimumWidth(1)
+        self.lr: float | None = None
         self.favourites_label = QLabel()
         self.favourites_label.setToolTip("Names you starred (Samples > Star Favourite, Ctrl+D)")
         # always there, empty while there are none (showing it changed the layout), and it
         # never widens the window (it did, by 8 pixels off a 1024-pixel screen): it takes the
-        # room the message leaves; the Favourites list says the count in full anyway
-        self.favourites_label.setSizePolicy(QSizePolicy.Policy.Ignored,
-                                            QSizePolicy.Policy.Preferred)
+        # room the message leaves (its width when there is room, but no minimum: an Ignored
+        # policy left it 1 pixel wide, never seen); the Favourites list says the count in full
         self.favourites_label.setMinimumWidth(1)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
@@ -124,8 +135,8 @@ class TrainingStatus:
         self.loss_label.setToolTip("The smoothed loss, on the plot's scale")
         self.speed_label.setToolTip("Training speed over the last two seconds")
         self.elapsed_label.setToolTip("Time spent training this model")
-        for w in (self.state, self.iteration_label, self.loss_label, self.speed_label,
-                  self.elapsed_label, self.favourites_label):
+        for w in (self.state, self.iteration_label, self.loss_label, self.rate_label,
+                  self.speed_label, self.elapsed_label, self.favourites_label):
             w.setContentsMargins(6, 0, 6, 0)
             bar.addPermanentWidget(w)
         bar.addPermanentWidget(self.progress)
@@ -147,8 +158,11 @@ class TrainingStatus:
         self.finished = None if short is None else (short, why)
         self.refresh()
 
-    def reset(self, iteration: int, seconds: float, smooth: float, smooth_char: float) -> None:
+    def reset(self, iteration: int, seconds: float, smooth: float, smooth_char: float,
+              lr: float | None = None) -> None:
+        """Another model: its figures, and `lr`, the rate its next step takes (None: none)."""
         self.finished = None
+        self.lr = lr
         self.iteration, self.seconds = iteration, seconds
         self.smooth, self.smooth_char = smooth, smooth_char
         self.forget_speed()
@@ -160,8 +174,10 @@ class TrainingStatus:
         self.it_per_s = self.chars_per_s = 0.0
 
     def add_batch(self, wall: float, iteration: int, total_chars: int, seconds: float,
-                  smooth: float, smooth_char: float) -> None:
+                  smooth: float, smooth_char: float, lr: float | None = None) -> None:
+        """Steps up to `iteration`; `lr`: the rate the last of them took."""
         self.iteration, self.seconds = iteration, seconds
+        self.lr = lr
         self.smooth, self.smooth_char = smooth, smooth_char
         marks = self._marks
         marks.append((wall, iteration, total_chars))
@@ -171,6 +187,11 @@ class TrainingStatus:
             dt = marks[-1][0] - marks[0][0]
             self.it_per_s = (marks[-1][1] - marks[0][1]) / dt
             self.chars_per_s = (marks[-1][2] - marks[0][2]) / dt
+
+    def set_rate(self, lr: float | None) -> None:
+        """The rate the next step takes (a changed setting while not training)."""
+        self.lr = lr
+        self.refresh()
 
     def set_state(self, text: str) -> None:
         self.state.setText(text)
@@ -200,6 +221,11 @@ class TrainingStatus:
         else:
             self.speed_label.setText("— it/s")
         self.elapsed_label.setText(f"Elapsed {clock_text(self.seconds)}")
+        lr = self.lr
+        self.rate_label.setText("" if lr is None else f"lr {lr_text(lr)}")
+        self.rate_label.setToolTip("" if lr is None else (
+            f"Learning rate {lr:.6g}: the rate of the last step, as the schedule gives it "
+            "(before training: the next step's)"))
         budget = self.budget
         self.progress.setVisible(budget is not None or self.finished is not None)
         self.progress.setToolTip(self.finished[1] if self.finished else "")
