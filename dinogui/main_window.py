@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Slot
+from PySide6.QtCore import QEvent, QSize, Qt, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -46,6 +46,7 @@ from dinogui.messages import Answer
 from dinogui.session import Session
 from dinogui.settings import AppSettings, default_data_dir
 from dinogui.tasks import TaskRunner
+from dinogui.toolbar_icons import paint_action_icons
 from dinogui.widgets.corpus_panel import CorpusPanel, CorpusSummary
 from dinogui.widgets.health_plot import HealthPlot
 from dinogui.widgets.hyperparams import HyperparamsPanel
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.actions_ = make_actions(self)
+        paint_action_icons(self.actions_, self.palette())  # again on a palette change
         self._build_widgets()
         self._build_menus_and_toolbar()
         self._build_tabs()
@@ -483,6 +485,11 @@ class MainWindow(QMainWindow):
         self.settings.set_sampling(self.samples.values())
         self.settings.sync()
         event.accept()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            paint_action_icons(self.actions_, self.palette())  # a dark desktop: light icons
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
