@@ -378,8 +378,10 @@ class MainWindow(QMainWindow):
         self.update_actions()
 
     def note(self, text: str) -> None:
+        """Into the log whole; the status bar shows its first sentence, which fits a
+        1024-pixel window (advice that follows, "Sample From the best, or ...", is in the log)."""
         self.log.note(text)
-        self.statusBar().showMessage(text, 5000)
+        self.statusBar().showMessage(text.split(". ", 1)[0], 5000)
 
     def refuse(self, title: str, error: BaseException, kept: str) -> None:
         reason = str(error) if not isinstance(error, OSError) else (

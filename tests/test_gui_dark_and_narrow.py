@@ -106,3 +106,45 @@ def test_after_a_stop_the_legend_shows_the_held_out_line(qtbot, tmp_path, tiny_c
     assert w.loss_plot.val_curve.isVisible()
     greens = [c for c in legend_sample_pixels(w.loss_plot, "held-out") if is_green(c)]
     assert len(greens) > 15
+
+
+# -- 2. at 1024x768 every tab is usable without sideways scrolling ------------------------
+
+def test_at_1024x768_no_tab_scrolls_sideways_and_the_settings_fit(qtbot, tmp_path, tiny_corpus):
+    from PySide6.QtWidgets import QAbstractScrollArea
+
+    w = open_window(qtbot, tmp_path, tiny_corpus, preset="default", patience=2)
+    w.resize(1024, 768 - 48)  # the screen less a title bar and a panel
+    qtbot.waitUntil(lambda: w.width() == 1024, timeout=WAIT_MS)
+    w.hyperparams.budget.setValue(5000)
+    w.actions_.start.trigger()
+    wait_stopped(qtbot, w)  # a patience stop: the longest of the usual messages
+    bar = w.statusBar()
+    assert bar.currentMessage().startswith("Stopped at iteration")
+    QCoreApplication.processEvents()
+    assert bar.message_label.text() == bar.currentMessage()  # whole, not "Stopped…"
+    assert w.status.progress.text() == "Finished early: no held-out gain"
+    assert w.status.progress.width() >= w.status.progress.minimumSizeHint().width()
+    w.actions_.sample.trigger()
+    qtbot.waitUntil(lambda: bool(w.samples.names()), timeout=WAIT_MS)
+    for i in range(w.views.count()):
+        w.views.setCurrentIndex(i)
+        QCoreApplication.processEvents()
+        sideways = [type(a).__name__ for a in w.findChildren(QAbstractScrollArea)
+                    if a.isVisible() and a.horizontalScrollBar().isVisible()]
+        assert sideways == [], w.views.tabText(i)
+    # the settings column: every field's right edge inside the column's viewport
+    viewport = w.left_scroll.viewport()
+    for name in w.hyperparams.labels:
+        box = getattr(w.hyperparams, name)
+        if box.isVisible():
+            right = box.mapTo(viewport, box.rect().topRight()).x()
+            assert right < viewport.width(), name
+    # Iterations and Quiet checks are in view without scrolling
+    for box in (w.hyperparams.budget, w.hyperparams.patience):
+        bottom = box.mapTo(viewport, box.rect().bottomLeft()).y()
+        assert bottom < viewport.height()
+    # a short message leaves every label in place; the labels come back after a long one
+    bar.showMessage("Saved")
+    QCoreApplication.processEvents()
+    assert w.status.speed_label.isVisible() and w.status.state.isVisible()
