@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Slot
+from PySide6.QtCore import QEvent, QSize, Qt, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -47,6 +47,7 @@ from dinogui.messages import Answer
 from dinogui.session import Session
 from dinogui.settings import AppSettings, default_data_dir
 from dinogui.tasks import TaskRunner
+from dinogui.toolbar_icons import paint_action_icons
 from dinogui.widgets.corpus_panel import CorpusPanel, CorpusSummary
 from dinogui.widgets.health_plot import HealthPlot
 from dinogui.widgets.hyperparams import HyperparamsPanel
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.actions_ = make_actions(self)
+        paint_action_icons(self.actions_, self.palette())  # again on a palette change
         self._build_widgets()
         self._build_menus_and_toolbar()
         self._build_tabs()
@@ -384,8 +386,10 @@ class MainWindow(QMainWindow):
         return schedule.rate(cfg, self.session.iteration)
 
     def note(self, text: str) -> None:
+        """Into the log whole; the status bar shows its first sentence, which fits a
+        1024-pixel window (advice that follows, "Sample From the best, or ...", is in the log)."""
         self.log.note(text)
-        self.statusBar().showMessage(text, 5000)
+        self.statusBar().showMessage(text.split(". ", 1)[0], 5000)
 
     def refuse(self, title: str, error: BaseException, kept: str) -> None:
         reason = str(error) if not isinstance(error, OSError) else (
@@ -493,6 +497,11 @@ class MainWindow(QMainWindow):
         self.settings.set_sampling(self.samples.values())
         self.settings.sync()
         event.accept()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            paint_action_icons(self.actions_, self.palette())  # a dark desktop: light icons
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)

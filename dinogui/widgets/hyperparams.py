@@ -86,7 +86,16 @@ MODEL_ROWS = (
     ("seed", "&Seed", "Seeds the initial weights and the order of the names: the same seed "
      "gives the same run"),
 )
-TRAINING_ROWS = (
+TRAINING_ROWS = (  # how long first: in view without scrolling at 1024x768
+    ("budget", "&Iterations", "Train until this iteration, then stop; 'unlimited' trains until "
+     "you pause (the original exercise: 35,000)"),
+    # the patience: every other letter is taken
+    ("patience", "&Quiet checks", "Patience (early stopping): stop after this many quiet checks "
+     "in a row, held-out checks (four per pass over the names, at most 500 iterations apart, "
+     "and at each report) that bring no better held-out loss. 'off' trains to the "
+     "iterations.\n"
+     "Applies at the next check, even while training; the best weights are kept for sampling "
+     "(From the best)."),
     ("lr", "&Learning rate", "Learning rate: the step size of each update (the original "
      "exercise: 0.01). Applies at the next step, even while training.\n"
      "Too large and the loss blows up; training then pauses."),
@@ -101,16 +110,8 @@ TRAINING_ROWS = (
     ("sample_every", "Rep&ort every", "Report (and draw names into the log) every this many "
      "iterations (the original exercise: 2000)"),
     ("samples", "&Names per report", "Names drawn at each report (the original exercise: 7)"),
-    ("budget", "&Iterations", "Train until this iteration, then stop; 'unlimited' trains until "
-     "you pause (the original exercise: 35,000)"),
-    # the patience: every other letter is taken
-    ("patience", "&Quiet checks", "Patience (early stopping): stop after this many quiet checks "
-     "in a row, held-out checks (four per pass over the names, at most 500 iterations apart, "
-     "and at each report) that bring no better held-out loss. 'off' trains to the "
-     "iterations.\n"
-     "Applies at the next check, even while training; the best weights are kept for sampling "
-     "(From the best)."),
 )
+FIELD_MIN_WIDTH = 52  # a field's least width: the settings column fits LEFT_MIN_WIDTH
 STEPS = {"hidden": 10, "batch_size": 8, "sample_every": 500, "budget": 1000}
 CHOICE_LABELS = {"cell": CELL_LABELS, "optimizer": OPTIMIZER_LABELS,
                  "lr_schedule": SCHEDULE_LABELS}
@@ -164,6 +165,9 @@ class HyperparamsPanel(QWidget):
                 self.labels[name] = text.replace("&", "")
         for f in (form, tform):
             f.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for name in self.labels:  # narrow enough for a 1024-pixel window (they grow wider)
+            box = getattr(self, name)
+            box.setMinimumWidth(min(box.minimumSizeHint().width(), FIELD_MIN_WIDTH))
         self.problem = QLabel()  # why a typed value was refused
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #c0392b;")

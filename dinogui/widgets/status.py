@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import deque
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QStatusBar, QWidget
 
@@ -65,12 +65,45 @@ class ElidedLabel(QLabel):
                                                    room))
 
 
+class FitProgress(QProgressBar):
+    """A progress bar at least as wide as its text ("Finished early: no held-out gain" wrapped
+    to two cut lines in the 160 pixels the percentages need)."""
+
+    def _text_width(self) -> int:
+        return self.fontMetrics().horizontalAdvance(self.text()) + 24 \
+            if self.isTextVisible() else 0
+
+    # (Qt's minimumSizeHint calls sizeHint: each widens its own, never calling the other)
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        hint = super().minimumSizeHint()
+        return QSize(max(hint.width(), self._text_width()), hint.height())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        hint = super().sizeHint()
+        return QSize(max(hint.width(), self._text_width()), hint.height())
+
+    def setFormat(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        if text != self.format():
+            super().setFormat(text)
+            self.updateGeometry()
+
+
 class MessageBar(QStatusBar):
     """A status bar whose messages elide before the permanent labels instead of running under
-    them; showMessage, currentMessage and clearMessage keep QStatusBar's meaning."""
+    them; showMessage, currentMessage and clearMessage keep QStatusBar's meaning.
+
+    On a narrow window (1024 pixels) the labels leave a message a third of the bar, and the
+    window's usual messages were cut to "Stopped…". So while a message is shown, the labels
+    given to set_yielding() step aside, in their order, as far as the message needs to be read
+    whole (as Qt's temporary messages hide a status bar's normal widgets); a message too long
+    even then elides beside all of them.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.yielding: list[QWidget] = []  # hidden, first to last, to make room for a message
+        self.stepped_aside: list[QWidget] = []  # those hidden now
+        self._arranging = False
         self.message_label = ElidedLabel()
         self.message_label.setContentsMargins(4, 0, 4, 0)
         self.addWidget(self.message_label, 1)
@@ -89,8 +122,54 @@ class MessageBar(QStatusBar):
         self._own = False
         self.showMessage(text)
 
+    def set_yielding(self, widgets: list[QWidget]) -> None:
+        """Permanent widgets that may hide while a message needs their room, first to last."""
+        self.yielding = list(widgets)
+        self._make_room()
+
+    def _make_room(self) -> None:
+        """Show the yielding widgets again, then hide as few as the message needs to fit; none
+        if it cannot fit even so. Measured on the laid-out bar (hints differ from widths)."""
+        if self._arranging:
+            return
+        self._arranging = True
+        try:
+            self._arrange()
+        finally:
+            self._arranging = False
+
+    def _arrange(self) -> None:
+        def fits() -> bool:
+            self.layout().activate()
+            return self.message_label.width() >= need
+
+        for w in self.stepped_aside:
+            w.setVisible(True)
+        self.stepped_aside = []
+        label = self.message_label
+        margins = label.contentsMargins()
+        need = label.fontMetrics().horizontalAdvance(label.full_text) + margins.left() \
+            + margins.right() + 2
+        if not label.full_text or not self.isVisible() or fits():
+            return
+        for w in self.yielding:
+            if w.isVisible():
+                w.setVisible(False)
+                self.stepped_aside.append(w)
+                if fits():
+                    return
+        for w in self.stepped_aside:  # too long anyway: it elides, and the labels stay
+            w.setVisible(True)
+        self.stepped_aside = []
+        self.layout().activate()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._make_room()
+
     def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 (Qt's name)
         self.message_label.set_full_text(text)
+        self._make_room()
         self._timer.stop()
         if timeout > 0:
             self._timer.start(timeout)
@@ -127,8 +206,8 @@ class TrainingStatus:
         # room the message leaves (its width when there is room, but no minimum: an Ignored
         # policy left it 1 pixel wide, never seen); the Favourites list says the count in full
         self.favourites_label.setMinimumWidth(1)
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
+        self.progress = FitProgress()
+        self.progress.setMaximumWidth(280)
         self.progress.setMinimumWidth(160)
         self.progress.setTextVisible(True)
         self.iteration_label.setToolTip("Training steps taken")
@@ -140,6 +219,9 @@ class TrainingStatus:
             w.setContentsMargins(6, 0, 6, 0)
             bar.addPermanentWidget(w)
         bar.addPermanentWidget(self.progress)
+        if isinstance(bar, MessageBar):  # a long message reads whole: these step aside for it
+            bar.set_yielding([self.elapsed_label, self.speed_label, self.state,
+                              self.loss_label, self.iteration_label])
         self.iteration = 0
         self.smooth = math.nan
         self.smooth_char = math.nan
