@@ -397,9 +397,10 @@ LABEL_FORBIDDEN = ":,"  # the blend syntax "a:0.7,b:0.3" splits at these
 
 
 def tab_labelled(lines: list[str]) -> bool:
-    """Every non-blank line is `name<TAB>label` (a tab inside the stripped line)."""
-    filled = [line.strip() for line in lines if line.strip()]
-    return bool(filled) and all("\t" in line for line in filled)
+    """The first non-blank line is `name<TAB>label` (a tab inside the stripped line): the
+    file is read as labelled, and any line that is not is refused by its number."""
+    first = next((line.strip() for line in lines if line.strip()), "")
+    return "\t" in first
 
 
 def check_label_text(label: str, where: str) -> str:

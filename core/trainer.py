@@ -51,6 +51,17 @@ PRESET_DEFAULTS: dict[str, dict] = {
 }
 
 
+def label_problem(config: TrainConfig) -> str | None:
+    """Why a labelled corpus cannot train with these settings, or None."""
+    if config.preset == "classic":
+        return ("labelled corpora (several --corpus files or name<TAB>label lines) need the "
+                "default preset: classic is the seed's RNN, exactly")
+    if config.counts_only or config.mixed:
+        return ("labelled corpora need a network cell (rnn, gru or lstm) without a mixed "
+                "n-gram: the count model does not condition on labels")
+    return None
+
+
 class TrainingDiverged(ArithmeticError):
     """The loss, a gradient or an updated weight became NaN or infinite.
 
@@ -202,10 +213,15 @@ class Trainer:
         self.config = config
         self.vocab = corpus.vocab
         # derived from the names and config, never saved
+        if corpus.labelled and (why := label_problem(config)) is not None:
+            raise ValueError(why)
         self._encoded = EncodedNames.encode(self.vocab, corpus.names)  # list-like: views
+        self._labels = corpus.name_labels  # each name's label index, None for a plain list
         self.train_rows, self.val_rows = validation.split_indices(
-            len(self._encoded), config.val_fraction, config.seed)
-        self._evaluator = validation.Evaluator.for_names([self._encoded[i] for i in self.val_rows])
+            len(self._encoded), config.val_fraction, config.seed, self._labels)
+        self._evaluator = validation.Evaluator.for_names(
+            [self._encoded[i] for i in self.val_rows],
+            None if self._labels is None else self._labels[self.val_rows], len(corpus.labels))
         self._pack: ParamPack | None = None  # the batched step's packed parameters
         self._batch_chars: float | None = None  # characters in a typical batch
         self._guard: StepGuard | None = None  # the step's overflow guard
@@ -250,7 +266,8 @@ class Trainer:
         else:
             rng = np.random.default_rng(config.seed)  # the init first, then the first order
             params = MODELS[config.cell].create(V, config.hidden, rng, np.dtype(config.dtype),
-                                                layers=config.layers).params
+                                                layers=config.layers,
+                                                labels=len(self.corpus.labels)).params
             state = TrainState(order=self._epoch_order(rng), rng_state=rng.bit_generator.state,
                                smooth=smooth)
             optimizer = Optimizer(config.optimizer)
@@ -493,11 +510,12 @@ class Trainer:
         st, cfg, pack = self.state, self.config, self._packed()
         rows = st.order[st.cursor : st.cursor + cfg.batch_size]
         X, Y, mask = self._pad_batch(rows)
+        labels = None if self._labels is None else self._labels[rows]
         if cfg.dropout > 0:  # masks drawn from (seed, step): a resumed run draws the same
             rng = np.random.default_rng([cfg.seed, DROPOUT_STREAM, st.iteration])
-            loss, grads = self.model.loss_and_grads(X, Y, mask, cfg.dropout, rng)
+            loss, grads = self.model.loss_and_grads(X, Y, mask, cfg.dropout, rng, labels)
         else:
-            loss, grads = self.model.loss_and_grads(X, Y, mask)
+            loss, grads = self.model.loss_and_grads(X, Y, mask, labels=labels)
         pack.gather(grads)
         if not (math.isfinite(loss) and pack.grads_finite()):
             raise TrainingDiverged(DIVERGED)
@@ -579,7 +597,24 @@ class Trainer:
         if copy_params:
             params = {k: v.copy() for k, v in params.items()}
         return sampling.NameSampler(self.config.preset, self.config.cell, params, self.vocab,
-                                    self.config.max_len)
+                                    self.config.max_len, self.corpus.labels,
+                                    self.label_prior())
+
+    def label_prior(self) -> np.ndarray | None:
+        """A labelled corpus's share of names per label: the blend a sampler uses when no
+        label is asked for (the reports' names, the window before a Kind is chosen)."""
+        if not self.corpus.labelled:
+            return None
+        counts = np.bincount(self._labels, minlength=len(self.corpus.labels))
+        return counts / counts.sum()
+
+    def held_out_by_label(self, best: bool = False) -> dict[str, float]:
+        """A labelled model's held-out loss per character, label by label ({} otherwise)."""
+        if self._evaluator is None or not self.corpus.labelled:
+            return {}
+        params = self.best_params if best and self.best_params is not None else self.params
+        losses = self._evaluator.loss_per_label(MODELS[self.config.cell](params))
+        return dict(zip(self.corpus.labels, losses, strict=True))
 
     def sample(self, count: int, seed: int = 0, temperature: float = 1.0,
                max_len: int | None = None) -> list[str]:
