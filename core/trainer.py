@@ -19,7 +19,7 @@ import numpy as np
 
 from . import memory, sampling, schedule, settings, validation
 from .batching import EncodedNames, bucketed_order
-from .corpus import Corpus
+from .corpus import Corpus, escape_controls
 from .guard import StepGuard
 from .history import History
 from .models import MIX, MODELS, NGRAM, as_batched, classic
@@ -54,10 +54,10 @@ PRESET_DEFAULTS: dict[str, dict] = {
 def label_problem(config: TrainConfig) -> str | None:
     """Why a labelled corpus cannot train with these settings, or None."""
     if config.preset == "classic":
-        return ("labelled corpora (several --corpus files or name<TAB>label lines) need the "
+        return ("labelled names (several --corpus files or name<TAB>label lines) need the "
                 "default preset: classic is the seed's RNN, exactly")
     if config.counts_only or config.mixed:
-        return ("labelled corpora need a network cell (rnn, gru or lstm) without a mixed "
+        return ("labelled names need a network cell (rnn, gru or lstm) without a mixed "
                 "n-gram: the count model does not condition on labels")
     return None
 
@@ -214,7 +214,7 @@ class Trainer:
         self.vocab = corpus.vocab
         # derived from the names and config, never saved
         if corpus.labelled and (why := label_problem(config)) is not None:
-            raise ValueError(why)
+            raise ValueError(f"{escape_controls(corpus.source)}: {why}")
         self._encoded = EncodedNames.encode(self.vocab, corpus.names)  # list-like: views
         self._labels = corpus.name_labels  # each name's label index, None for a plain list
         self.train_rows, self.val_rows = validation.split_indices(

@@ -115,7 +115,7 @@ def test_each_label_samples_only_its_own_letters():
 @pytest.mark.parametrize("kw", [{"preset": "classic"}, {"cell": "ngram"}, {"mix_ngram": 3}])
 def test_labels_are_refused_where_the_model_cannot_condition(kw):
     cfg = TrainConfig.for_preset(kw.pop("preset", "default"), sample_every=1000, **kw)
-    with pytest.raises(ValueError, match="labelled corpora.*need"):
+    with pytest.raises(ValueError, match="labelled names.*need"):
         Trainer(toy_corpus(n=10), cfg)
 
 
