@@ -16,7 +16,13 @@ from dinogui.arguments import help_for, of
 from dinogui.core import checkpoint
 from dinogui.core.blowup import BlowupWatch
 from dinogui.core.checkpoint import CheckpointError
-from dinogui.core.corpus import CorpusError, bundled_corpus_path, load_corpus, quote
+from dinogui.core.corpus import (
+    CorpusError,
+    bundled_corpus_path,
+    load_corpora,
+    load_corpus,
+    quote,
+)
 from dinogui.core.novelty import NearestNames
 from dinogui.core.sample_spec import ConstraintsUnmet, SampleSpec
 from dinogui.core.sampling import display_name
@@ -73,7 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     t = sub.add_parser("train", help="train headless, printing reports like the seed")
-    t.add_argument("--corpus", help="text file, one name per line (default: bundled dinosaurs)")
+    t.add_argument("--corpus", action="append", metavar="PATH",
+                   help="text file, one name per line (default: bundled dinosaurs); give it "
+                        "again for names by kind, each file's stem its label; a file of "
+                        "name<TAB>label lines is labelled too")
     t.add_argument("--no-lowercase", action="store_true", help="keep the names' capitals")
     t.add_argument("--iterations", type=of(ITERATIONS), default=None,
                    help=help_for(ITERATIONS, extra="with --seconds alone: until the time is "
@@ -109,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
                    metavar="W", help=help_for(SAMPLING["beam"], extra="alone: --count")
                    + ". Deterministic: --seed changes nothing. Ranked by the probability of "
                    "drawing them with --temperature, --top-k, --top-p and --min-len")
+    s.add_argument("--label", metavar="L",
+                   help="a labelled model: names of this kind, or a blend of kinds "
+                        "\"a:0.7,b:0.3\" (positive weights, normalised to sum to 1); "
+                        "default: every kind alike")
     s.add_argument("--prefix", default="", metavar="S", help="names start with S")
     s.add_argument("--suffix", default="", metavar="S",
                    help="names end with S (drawn whole, others redrawn)")
@@ -171,14 +184,16 @@ def _note_unused(args: argparse.Namespace) -> None:
               f"apply to {what}; ignored", file=sys.stderr)
 
 
-def _config_for(args: argparse.Namespace) -> TrainConfig:
+def _config_for(args: argparse.Namespace, labelled: bool = False) -> TrainConfig:
+    """labelled: names by kind, which only the default preset's models read, so it is the
+    preset when none is given."""
     modern = [f"--{k.replace('_', '-')}" for k in DEFAULT_PRESET_FLAGS
               if getattr(args, k) is not None]
     if modern and args.preset == "classic":
         raise UsageError(f"{', '.join(modern)} {'needs' if len(modern) == 1 else 'need'} "
                          "the default preset: "
                          "classic is the seed's RNN, one name per step with SGD")
-    preset = args.preset or ("default" if modern else "classic")
+    preset = args.preset or ("default" if modern or labelled else "classic")
     _note_unused(args)
     try:
         return TrainConfig.for_preset(
@@ -265,8 +280,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.resume:
         trainer = _resumed(args)
     else:
-        corpus = load_corpus(args.corpus or bundled_corpus_path(), not args.no_lowercase)
-        trainer = Trainer(corpus, _config_for(args))
+        corpus = load_corpora(args.corpus or [bundled_corpus_path()], not args.no_lowercase)
+        trainer = Trainer(corpus, _config_for(args, corpus.labelled))
     iterations = _iterations(args)
     if args.iterations is None and args.seconds is not None and \
             args.lr_schedule not in (None, "constant"):
@@ -284,6 +299,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     say(f"corpus {trainer.corpus.title}: {st.names} names, {st.characters} characters, "
         f"vocabulary {st.vocab_size}, lengths {st.shortest}-{st.longest}"
         + (f", {st.duplicates} repeated" if st.duplicates else ""))
+    if trainer.corpus.labelled:
+        say("labels: " + ", ".join(f"{quote(k, 40)} {n}"
+                                   for k, n in trainer.corpus.label_counts().items()))
     say(f"preset {cfg.preset}: {_describe_model(cfg)}, seed {cfg.seed}, starting at iteration "
         f"{trainer.iteration}")
     if cfg.counts_only and not len(trainer.val_rows):
@@ -414,7 +432,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if args.best and trainer.best_params is None:
         print("dinogui: warning: --best: this model has no best weights (no names held out, "
               "or none measured yet); drawing from the latest", file=sys.stderr)
-    sampler = trainer.sampler(best=args.best)
+    try:
+        sampler = trainer.sampler(best=args.best).with_label(args.label)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     nearest = NearestNames(corpus) if args.scores else None
     out = Printer(strict=True)  # names the terminal cannot show are printed escaped
 
