@@ -24,8 +24,8 @@ def known(labels: Sequence[str]) -> str:
 def label_weights(spec: str, labels: Sequence[str]) -> np.ndarray:
     """(L,) weights summing to 1 for a label or a blend; ValueError with one clear line."""
     if not labels:
-        raise ValueError(f"--label {quote(spec, 80)!r}: this model has no labels (it was "
-                         "trained on one plain list)")
+        raise ValueError(f"--label {quote(spec, 80)!r}: unknown label (known labels: "
+                         f"{known(labels)})")
     weights = np.zeros(len(labels))
     parts = [p.strip() for p in spec.split(",")]
     for part in parts:
