@@ -164,6 +164,7 @@ class StepResult:
     smooth_char: float
     samples: list[str] | None = None  # drawn when this step is a report
     val_loss: float | None = None  # per character, when validation ran after this step
+    val_by_label: list[float] | None = None  # a labelled model's val_loss for each label
     lr: float = 0.0  # the learning rate this step took
     stopped: str | None = None  # "patience": this step's validation used up the patience
 
@@ -228,6 +229,7 @@ class Trainer:
         if config.mixed and not len(self.val_rows):
             raise ValueError("a mixed n-gram needs held-out names (a validation fraction above "
                              "0): its weight is fitted on them")
+        self.last_val_by_label: list[float] | None = None  # the last check's, kind by kind
         self._mix_count: KneserNey | None = None  # the hybrid's count model, fitted once
         self._mix_probs: np.ndarray | None = None  # its probability of each held-out character
         if parts is None:
@@ -336,6 +338,7 @@ class Trainer:
         if self._evaluator is not None and (j % self.val_interval == 0
                                             or j % cfg.sample_every == 0):
             res.val_loss = self.validate()
+            res.val_by_label = self.last_val_by_label
             if self.out_of_patience:
                 res.stopped = "patience"
         if cfg.counts_only:  # counted and tuned: another step would give the same model
@@ -387,6 +390,8 @@ class Trainer:
         model = as_batched(self.config.preset, self.config.cell, self.params)
         if self.config.mixed:
             loss = self._validate_mixed(model)
+        elif self.corpus.labelled:  # the same names, summed kind by kind (one pass)
+            loss, self.last_val_by_label = self._evaluator.losses_by_label(model)
         else:
             loss = self._evaluator.loss_per_char(model)
         st.val_iterations.append(st.iteration - 1)

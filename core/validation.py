@@ -89,11 +89,17 @@ class Evaluator:
     def loss_per_label(self, model) -> list[float]:
         """A labelled model's held-out loss per character for each label's names (nan for a
         label with none held out)."""
+        return self.losses_by_label(model)[1]
+
+    def losses_by_label(self, model) -> tuple[float, list[float]]:
+        """(loss_per_char, loss_per_label) from one pass over the held-out names."""
         total, chars = np.zeros(self.n_labels), np.zeros(self.n_labels)
         for (X, Y, mask), lab in zip(self.batches, self.labels or [], strict=True):
             for k in np.unique(lab):
                 cols = lab == k
                 total[k] += model.loss(X[:, cols], Y[:, cols], mask[:, cols], lab[cols])
                 chars[k] += mask[:, cols].sum()
+        overall = total.sum() / self.n_chars
         with np.errstate(invalid="ignore", divide="ignore"):
-            return [float(v) if math.isfinite(v) else float("nan") for v in total / chars]
+            per = [float(v) if math.isfinite(v) else float("nan") for v in total / chars]
+        return (float(overall) if math.isfinite(overall) else float("inf")), per

@@ -65,6 +65,14 @@ def test_several_files_open_as_kinds_with_counts_and_colours(qtbot, tmp_path):
 def test_the_kind_control_draws_that_kinds_names(qtbot, tmp_path):
     w = open_kinds(qtbot, tmp_path)
     train(qtbot, w, 300)
+    # the loss plot: one held-out curve per kind, a point at every check
+    plot = w.loss_plot
+    assert plot.kind_labels == ("abc", "vwx") and len(plot.kind_points) == len(plot.val_x) > 2
+    assert [x for x, _ in plot.kind_points] == plot.val_x
+    last = w.worker.call(lambda t: (t.last_val_by_label, t.held_out_by_label()))
+    assert plot.kind_points[-1][1] == last[0] == list(last[1].values())
+    xs, ys = plot.kind_curves[1].getData()
+    assert list(xs) == plot.val_x and ys[-1] == pytest.approx(last[0][1])
     abc = draw(qtbot, w, "abc", count=40, temperature=0.6)
     assert len(abc) == 40 and set("".join(abc).lower()) == set("abcde")
     assert "kind abc" in w.samples.summary.text()

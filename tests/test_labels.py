@@ -112,6 +112,19 @@ def test_each_label_samples_only_its_own_letters():
         s.with_label("vz").loglik_per_char(["abcd"])[0] + 1.0
 
 
+def test_the_held_out_loss_is_the_kinds_losses_weighted_by_their_characters():
+    c = toy_corpus(n=50)
+    t = Trainer(c, config(val_fraction=0.2))
+    t.run(20)
+    overall = t.validate()
+    per = t.last_val_by_label
+    assert per == list(t.held_out_by_label().values())
+    chars = [sum(len(c.names[i]) + 1 for i in t.val_rows if c.name_labels[i] == k)
+             for k in range(2)]
+    assert overall == pytest.approx(np.dot(per, chars) / sum(chars), rel=1e-6)
+    assert per[0] != pytest.approx(per[1], rel=1e-3)
+
+
 @pytest.mark.parametrize("kw", [{"preset": "classic"}, {"cell": "ngram"}, {"mix_ngram": 3}])
 def test_labels_are_refused_where_the_model_cannot_condition(kw):
     cfg = TrainConfig.for_preset(kw.pop("preset", "default"), sample_every=1000, **kw)

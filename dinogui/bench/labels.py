@@ -10,9 +10,10 @@ kind). Each kind's own model trains on exactly that kind's training names and is
 measured on exactly that kind's held-out names, so both sides see the same names.
 Same preset and recipe for all; the joint model gets the sum of the separate
 models' time (S per kind), i.e. the same total compute. Both are checked every
-quarter epoch (at least MIN_EVERY iterations) and stop after S (or K * S) seconds or
-PATIENCE checks without a new best; each side's best held-out loss per character
-(nats) is reported, for each kind.
+quarter epoch (at least MIN_EVERY iterations) and train for their whole time (or
+stop after --patience checks without a new best of any kind); each side's best
+held-out loss per character (nats) is reported for each kind, averaged over
+--seeds seeds (each seed its own split, initial weights and order).
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from dinogui.core.validation import Evaluator
 
 KINDS = (("towns", "towns-302.txt", None), ("dinos", "dinos.txt", 300),
          ("names", "names.txt", 300))
-PATIENCE = 20  # checks without a new best of any kind
 MIN_EVERY = 5
 
 
@@ -57,13 +57,14 @@ def config(args: argparse.Namespace) -> TrainConfig:
                                   samples=0)
 
 
-def train(trainer: Trainer, seconds: float, check) -> tuple[np.ndarray, int, float]:
+def train(trainer: Trainer, seconds: float, check,
+          patience: int = 0) -> tuple[np.ndarray, int, float]:
     """Steps until the time or the patience runs out; check() -> losses (one per kind)
     at every check. (the best of each, iterations, seconds)."""
     epoch = max(1, len(trainer.train_rows) // trainer.config.batch_size)
     every = max(MIN_EVERY, epoch // 4)
     best, quiet, start = None, 0, time.perf_counter()
-    while time.perf_counter() - start < seconds and quiet < PATIENCE:
+    while time.perf_counter() - start < seconds and not (patience and quiet >= patience):
         trainer.step()
         if trainer.iteration % every:
             continue
@@ -95,7 +96,7 @@ def measure(args: argparse.Namespace, data: list[tuple[str, list[str]]]) -> list
         model = MODELS[args.cell](joint.params)
         return [ev.loss_per_char(model) for ev in joint_evals]
 
-    joint_best, joint_its, joint_s = train(joint, K * args.seconds, joint_check)
+    joint_best, joint_its, joint_s = train(joint, K * args.seconds, joint_check, args.patience)
     rows = []
     for k, (label, _) in enumerate(data):
         train_names, held, n_held = split[k]
@@ -104,7 +105,7 @@ def measure(args: argparse.Namespace, data: list[tuple[str, list[str]]]) -> list
         own.set_live(val_every=10**9)
         ev = Evaluator.for_names([np.array(own.vocab.encode(n)) for n in held])
         best, its, secs = train(own, args.seconds, lambda own=own, ev=ev: [
-            ev.loss_per_char(MODELS[args.cell](own.params))])
+            ev.loss_per_char(MODELS[args.cell](own.params))], args.patience)
         rows.append({"kind": label, "train": len(train_names), "held": len(held),
                      "unseen": n_held - len(held), "own": float(best[0]), "own_its": its,
                      "own_s": secs, "joint": float(joint_best[k]),
@@ -128,21 +129,30 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cell", default="gru")
     p.add_argument("--hidden", type=int, default=128)
     p.add_argument("--dropout", type=float, default=0.3)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seeds", type=int, default=2, help="runs averaged (seeds 0, 1, ...)")
+    p.add_argument("--patience", type=int, default=0,
+                   help="stop after this many checks without a new best (0: use all the time)")
     args = p.parse_args(argv)
     data = kinds()
     if len(data) < 2:
         print("needs at least two kinds from ../shared/data", file=sys.stderr)
         return 1
-    print(f"{args.cell} {args.hidden}, dropout {args.dropout}, seed {args.seed}; {args.seconds:g}"
+    print(f"{args.cell} {args.hidden}, dropout {args.dropout}, {args.seeds} seeds; {args.seconds:g}"
           f" s per kind's own model, {len(data) * args.seconds:g} s for the joint one; best "
           "held-out loss per character (nats) on the same held-out names")
+    runs = []
     with training_threads():
-        rows = measure(args, data)
+        for seed in range(args.seeds):
+            args.seed = seed
+            runs.append(measure(args, data))
+            r = runs[-1][0]
+            print(f"seed {seed}: joint {r['joint_its']:,} iterations in {r['joint_s']:.1f} s; "
+                  "own " + ", ".join(f"{x['kind']} {x['own_its']:,} in {x['own_s']:.1f} s"
+                                     for x in runs[-1]), flush=True)
+    rows = [{**first, "own": float(np.mean([run[k]["own"] for run in runs])),
+             "joint": float(np.mean([run[k]["joint"] for run in runs]))}
+            for k, first in enumerate(runs[0])]
     print(table(rows))
-    r = rows[0]
-    print(f"joint: {r['joint_its']:,} iterations in {r['joint_s']:.1f} s; own: "
-          + ", ".join(f"{x['kind']} {x['own_its']:,} in {x['own_s']:.1f} s" for x in rows))
     if any(x["unseen"] for x in rows):
         print("held-out names left out of both sides (a letter their kind's own model never "
               "saw): " + ", ".join(f"{x['kind']} {x['unseen']}" for x in rows))

@@ -39,6 +39,7 @@ class SamplingController(QObject):
             w.samples.clear("The names drawn from the previous model were cleared: "
                             "Sample (Ctrl+G) draws from this one.")
         w.samples.set_labels(trainer.corpus.labels)
+        w.loss_plot.set_kinds(trainer.corpus.labels)
         w.loss_plot.set_validation(st.val_iterations, st.val_losses)
         w.samples.set_best_available(w.loss_plot.best)
         if st.iteration > 0:
@@ -52,6 +53,8 @@ class SamplingController(QObject):
         w = self.w
         if batch.val_points:
             w.loss_plot.add_validation(batch.val_points)
+        if batch.kind_points:
+            w.loss_plot.add_kind_validation(batch.kind_points)
             w.samples.set_best_available(w.loss_plot.best)
         if batch.reports and w.session.summary is not None:
             w.novelty_plot.add_reports(batch.reports, w.session.summary.known)
