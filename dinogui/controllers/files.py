@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 
 from dinogui.core import checkpoint
-from dinogui.core.corpus import load_corpora
+from dinogui.core.corpus import load_corpora, load_corpus
 from dinogui.core.trainer import Trainer
 from dinogui.core.transfer import (
     VocabularyMismatch,
@@ -130,7 +130,7 @@ class FileFlows(QObject):
         w.set_busy(f"Loading {path.name}…")
 
         def load():
-            corpus = load_corpora(paths)
+            corpus = load_corpus(paths[0]) if len(paths) == 1 else load_corpora(paths)
             problem = None if vocab is None else vocabulary_problem(vocab, corpus) \
                 or kinds_problem(current.labels, corpus)
             if current is not None and corpus.names == current.names \

@@ -53,9 +53,9 @@ class SamplingController(QObject):
         w = self.w
         if batch.val_points:
             w.loss_plot.add_validation(batch.val_points)
+            w.samples.set_best_available(w.loss_plot.best)
         if batch.kind_points:
             w.loss_plot.add_kind_validation(batch.kind_points)
-            w.samples.set_best_available(w.loss_plot.best)
         if batch.reports and w.session.summary is not None:
             w.novelty_plot.add_reports(batch.reports, w.session.summary.known)
 
