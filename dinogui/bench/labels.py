@@ -148,7 +148,9 @@ def main(argv: list[str] | None = None) -> int:
             r = runs[-1][0]
             print(f"seed {seed}: joint {r['joint_its']:,} iterations in {r['joint_s']:.1f} s; "
                   "own " + ", ".join(f"{x['kind']} {x['own_its']:,} in {x['own_s']:.1f} s"
-                                     for x in runs[-1]), flush=True)
+                                     for x in runs[-1]) + "; joint - own: "
+                  + ", ".join(f"{x['kind']} {x['joint'] - x['own']:+.4f}" for x in runs[-1]),
+                  flush=True)
     rows = [{**first, "own": float(np.mean([run[k]["own"] for run in runs])),
              "joint": float(np.mean([run[k]["joint"] for run in runs]))}
             for k, first in enumerate(runs[0])]
