@@ -602,16 +602,7 @@ class Trainer:
         if copy_params:
             params = {k: v.copy() for k, v in params.items()}
         return sampling.NameSampler(self.config.preset, self.config.cell, params, self.vocab,
-                                    self.config.max_len, self.corpus.labels,
-                                    self.label_prior())
-
-    def label_prior(self) -> np.ndarray | None:
-        """A labelled corpus's share of names per label: the blend a sampler uses when no
-        label is asked for (the reports' names, the window before a Kind is chosen)."""
-        if not self.corpus.labelled:
-            return None
-        counts = np.bincount(self._labels, minlength=len(self.corpus.labels))
-        return counts / counts.sum()
+                                    self.config.max_len, self.corpus.labels)
 
     def held_out_by_label(self, best: bool = False) -> dict[str, float]:
         """A labelled model's held-out loss per character, label by label ({} otherwise)."""
