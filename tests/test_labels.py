@@ -104,6 +104,9 @@ def test_each_label_samples_only_its_own_letters():
     for label, own in (("ab", "abcde"), ("vz", "vwxyz")):
         text = "".join(s.with_label(label).sample(400, seed=2))
         assert sum(ch not in own for ch in text) < 0.01 * len(text)
+    # no kind asked: every kind alike, the uniform blend
+    assert s.sample(30, seed=4) == s.with_label("ab,vz").sample(30, seed=4) \
+        == s.with_label("ab:0.5,vz:0.5").sample(30, seed=4)
     # a blend draws from both alphabets
     both = "".join(s.with_label("ab:0.5,vz:0.5").sample(200, seed=1))
     assert set(both) & set("abcde") and set(both) & set("vwxyz")
