@@ -310,6 +310,8 @@ class Conditioned:
         return self.model.loss(X, Y, mask, self.weights)
 
     def __getattr__(self, name: str):
+        if name == "model":  # not set yet (a copy being made): no recursion
+            raise AttributeError(name)
         return getattr(self.model, name)
 
 
