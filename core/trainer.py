@@ -218,8 +218,11 @@ class Trainer:
             raise ValueError(f"{escape_controls(corpus.source)}: {why}")
         self._encoded = EncodedNames.encode(self.vocab, corpus.names)  # list-like: views
         self._labels = corpus.name_labels  # each name's label index, None for a plain list
-        self.train_rows, self.val_rows = validation.split_indices(
-            len(self._encoded), config.val_fraction, config.seed, self._labels)
+        try:
+            self.train_rows, self.val_rows = validation.split_indices(
+                len(self._encoded), config.val_fraction, config.seed, self._labels)
+        except ValueError as e:  # too few names to hold any out: say which list
+            raise ValueError(f"{escape_controls(corpus.source)}: {e}") from None
         self._evaluator = validation.Evaluator.for_names(
             [self._encoded[i] for i in self.val_rows],
             None if self._labels is None else self._labels[self.val_rows], len(corpus.labels))

@@ -26,7 +26,8 @@ def split_indices(n_names: int, fraction: float, seed: int,
 
     labels: each name's label index, for a labelled corpus: the split is stratified, each
     label holding out round(fraction * its names) (at least one, and never all, of a label
-    with two or more names), so that a short kind is measured too.
+    with two or more names), so that a short kind is measured too; when every label has a
+    single name, the plain draw.
     """
     if labels is not None and fraction > 0:
         return _stratified(np.asarray(labels), fraction, seed)
@@ -48,8 +49,8 @@ def _stratified(labels: np.ndarray, fraction: float, seed: int):
         n_val = min(max(1, round(fraction * len(rows))), len(rows) - 1)
         perm = np.random.default_rng([seed, 0x5EED, k]).permutation(len(rows))
         val.append(rows[perm[:n_val]])
-    if not val:
-        raise ValueError("a validation split needs a label with at least two names")
+    if not val:  # every kind a single name: nothing to stratify, the plain draw
+        return split_indices(len(labels), fraction, seed)
     held = np.sort(np.concatenate(val))
     return np.setdiff1d(np.arange(len(labels)), held), held
 
