@@ -213,9 +213,9 @@ class Trainer:
         self.corpus = corpus
         self.config = config
         self.vocab = corpus.vocab
-        # derived from the names and config, never saved
         if corpus.labelled and (why := label_problem(config)) is not None:
             raise ValueError(f"{escape_controls(corpus.source)}: {why}")
+        # derived from the names and config, never saved
         self._encoded = EncodedNames.encode(self.vocab, corpus.names)  # list-like: views
         self._labels = corpus.name_labels  # each name's label index, None for a plain list
         try:
