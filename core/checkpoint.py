@@ -38,14 +38,14 @@ from .checkpoint_format import (
     to_safetensors,
 )
 from .checkpoint_schema import Invalid
-from .corpus import MAX_CORPUS_BYTES, Corpus, Vocab, quote
+from .corpus import MAX_CORPUS_BYTES, Corpus, CorpusError, Vocab, check_label_text, quote
 from .guard import MAX_MAGNITUDE
 from .history import COLUMNS, History
 from .legacy_npz import MAGIC as NPZ_MAGIC
 from .legacy_npz import LegacyNpz, Pickled
 from .models import MIX, as_batched, current_name
 from .optim import Optimizer
-from .trainer import Trainer, TrainState
+from .trainer import Trainer, TrainState, label_problem
 from .validation import split_rows
 
 FORMAT = "dinogui-checkpoint"
@@ -65,7 +65,9 @@ def to_meta(trainer: Trainer) -> dict:
     return {
         "config": trainer.config.to_dict(),
         "vocab": "".join(trainer.vocab.chars),
-        "corpus": {"source": trainer.corpus.source, "lowercase": trainer.corpus.lowercase},
+        "corpus": {"source": trainer.corpus.source, "lowercase": trainer.corpus.lowercase,
+                   **({"labels": list(trainer.corpus.labels)} if trainer.corpus.labelled
+                      else {})},
         "state": {k: getattr(st, k) for k in meta_fields},
         "optimizer": None if opt is None else {
             f.name: getattr(opt, f.name) for f in fields(Optimizer)
@@ -78,6 +80,8 @@ def to_arrays(trainer: Trainer) -> dict[str, np.ndarray]:
     arrays = {"names": _utf8(trainer.corpus.names)}
     if trainer.corpus.held_out:
         arrays["held_out"] = _utf8(trainer.corpus.held_out)
+    if trainer.corpus.labelled:
+        arrays["name_labels"] = np.asarray(trainer.corpus.name_labels, dtype=np.int64)
     for f in fields(TrainState):
         if f.type in schema.ARRAY_DTYPES and getattr(st, f.name) is not None:
             arrays[f"state/{f.name}"] = np.asarray(getattr(st, f.name),
@@ -325,14 +329,24 @@ def _rebuild(src: _Source) -> Trainer:
 
     names = _names(src, vocab)
     held_out = _names(src, vocab, "held_out") if "held_out" in src.entries else []
+    labels = _labels(corpus_fields, config)
+    name_labels = None
+    if labels:
+        e = src.entries.get("name_labels")
+        if e is None or e.shape != (len(names),) or e.dtype != np.int64:
+            raise Invalid("its labels of the names are missing or malformed")
+        name_labels = src.read("name_labels")
+        if len(names) and not (0 <= name_labels.min() and name_labels.max() < len(labels)):
+            raise Invalid("its labels of the names are not among its labels")
     corpus = Corpus(names, vocab, corpus_fields["source"], corpus_fields["lowercase"],
-                    held_out=held_out)
+                    held_out=held_out, labels=labels, name_labels=name_labels)
     try:
-        train_rows, _ = split_rows(names, held_out, config.val_fraction, config.seed)
+        train_rows, _ = split_rows(names, held_out, config.val_fraction, config.seed,
+                                   name_labels)
     except ValueError as e:
         raise Invalid(f"its names cannot be split as its settings say ({e})") from None
     stored = schema.check_declared(src.entries, src.legacy, config, vocab.size, state,
-                                   optimizer, len(train_rows))
+                                   optimizer, len(train_rows), len(names), len(labels))
     _, array_fields = schema.state_fields()
     for name in array_fields:
         if f"state/{name}" in src.entries:
@@ -362,6 +376,21 @@ def _rebuild(src: _Source) -> Trainer:
             except ValueError as e:
                 raise Invalid(f"its {what}: {e}") from None
     return Trainer.restore(corpus, config, params, optimizer, state, history, best, mix)
+
+
+def _labels(corpus_fields: dict, config) -> tuple[str, ...]:
+    """A labelled checkpoint's labels (checked as a corpus's are), () for a plain one."""
+    labels = corpus_fields.get("labels", [])
+    if not (isinstance(labels, list) and all(isinstance(x, str) for x in labels)
+            and len(set(labels)) == len(labels)):
+        raise Invalid("its labels are malformed")
+    try:
+        labels = [check_label_text(x, "label") for x in labels]
+    except CorpusError as e:
+        raise Invalid(f"its labels are malformed ({e})") from None
+    if labels and label_problem(config) is not None:
+        raise Invalid("it has labels, but its settings cannot use them")
+    return tuple(labels)
 
 
 def _prefixed(mix: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -201,11 +201,12 @@ def param_floor(vocab: int, hidden: int, layers: int) -> int:
     return 2 * vocab * hidden + layers * hidden * hidden
 
 
-def param_shapes(config: TrainConfig, V: int) -> dict[str, tuple[int, ...]]:
+def param_shapes(config: TrainConfig, V: int, labels: int = 0) -> dict[str, tuple[int, ...]]:
     H = config.hidden
     if config.preset == "classic":
         return {"Wax": (H, V), "Waa": (H, H), "Wya": (V, H), "b": (H, 1), "by": (V, 1)}
-    model = MODELS[config.cell].create(V, H, np.random.default_rng(0), layers=config.layers)
+    model = MODELS[config.cell].create(V, H, np.random.default_rng(0), layers=config.layers,
+                                       labels=labels)
     return {k: v.shape for k, v in model.params.items()}
 
 
@@ -261,7 +262,8 @@ def state_from(d, config: TrainConfig) -> TrainState:
 
 
 def check_declared(e: dict[str, Entry], legacy: bool, config: TrainConfig, V: int,
-                   state: TrainState, optimizer: Optimizer | None, n_train: int) -> list[str]:
+                   state: TrainState, optimizer: Optimizer | None, n_train: int,
+                   n_names: int = 0, labels: int = 0) -> list[str]:
     """Every array's dtype and shape, before any is read: nothing unexpected, none missing.
     Returns the arrays' names, parameters in the model's own order.
 
@@ -272,7 +274,7 @@ def check_declared(e: dict[str, Entry], legacy: bool, config: TrainConfig, V: in
         if state.best_val is not None:
             want.update(count_arrays_wanted(e, "best/", config.order))
     else:
-        want = network_arrays_wanted(e, config, V, state)
+        want = network_arrays_wanted(e, config, V, state, labels)
     if config.mixed and state.best_val is not None:  # the hybrid, fitted at its first check
         for prefix in ("mix/", "best/mix/"):
             want.update(count_arrays_wanted(e, prefix, config.mix_ngram))
@@ -296,6 +298,8 @@ def check_declared(e: dict[str, Entry], legacy: bool, config: TrainConfig, V: in
     want["names"] = (np.dtype(np.uint8), None)
     if "held_out" in e:  # names held out apart (train --val-file): saved beside the names
         want["held_out"] = (np.dtype(np.uint8), None)
+    if labels:
+        want["name_labels"] = (np.dtype(np.int64), (n_names,))
 
     for name in e:
         if name not in want:
@@ -329,17 +333,19 @@ def check_declared(e: dict[str, Entry], legacy: bool, config: TrainConfig, V: in
 
 
 def network_arrays_wanted(e: dict[str, Entry], config: TrainConfig, V: int,
-                          state: TrainState) -> dict[str, tuple[np.dtype, tuple | None]]:
+                          state: TrainState,
+                          labels: int = 0) -> dict[str, tuple[np.dtype, tuple | None]]:
     """A network's parameters (and best parameters) by dtype and shape."""
     params = {k[len("param/"):]: v for k, v in e.items() if k.startswith("param/")}
     declared = sum(int(np.prod(v.shape)) for v in params.values())
     floor = param_floor(V, config.hidden, config.layers)
-    shapes = param_shapes(config, V) if declared >= floor else None
+    shapes = param_shapes(config, V, labels) if declared >= floor else None
     if shapes is None or {k: v.shape for k, v in params.items()} != shapes:
         layered = config.preset != "classic" and config.layers > 1
         stack = f"{config.layers}-layer " if layered else ""
+        kinds = f" and {labels} labels" if labels else ""
         raise Invalid(f"its parameters do not fit a {stack}{config.cell} with "
-                      f"{config.hidden} hidden units and {V} characters")
+                      f"{config.hidden} hidden units, {V} characters{kinds}")
     dtype = param_dtype(config)
     want: dict[str, tuple[np.dtype, tuple | None]] = {
         f"param/{k}": (dtype, s) for k, s in shapes.items()}

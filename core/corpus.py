@@ -85,11 +85,37 @@ class Corpus:
     lowercase: bool = True
     duplicates: list[str] = field(default_factory=list)
     held_out: list[str] = field(default_factory=list)
+    # a labelled corpus: the kinds in order of first appearance, and each name's index in them;
+    # () and None for a plain list (then nothing anywhere changes)
+    labels: tuple[str, ...] = ()
+    name_labels: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.labels:
+            self.name_labels = np.asarray(self.name_labels, dtype=np.int64)
+            if self.name_labels.shape != (len(self.names),) or len(self.names) and not (
+                    0 <= self.name_labels.min() and self.name_labels.max() < len(self.labels)):
+                raise ValueError("a labelled corpus gives every name one of its labels")
+        else:
+            self.name_labels = None
+
+    @property
+    def labelled(self) -> bool:
+        return bool(self.labels)
+
+    def label_counts(self) -> dict[str, int]:
+        """Names per label, in the labels' order ({} for a plain list)."""
+        if not self.labels:
+            return {}
+        counts = np.bincount(self.name_labels, minlength=len(self.labels))
+        return {label: int(n) for label, n in zip(self.labels, counts, strict=True)}
 
     @property
     def title(self) -> str:
         # escaped: a checkpoint's stored path is printed, and may be anyone's
-        return escape_controls(Path(self.source).stem if self.source != "<memory>" else self.source)
+        if self.source == "<memory>":
+            return self.source
+        return escape_controls(" + ".join(Path(p).stem for p in self.source.split(" + ")))
 
     def stats(self) -> CorpusStats:
         lengths = np.array([len(n) for n in self.names])
@@ -391,7 +417,87 @@ def split_lines(text: str) -> list[str]:
 
 
 def load_corpus(path: str | os.PathLike, lowercase: bool = True) -> Corpus:
-    return corpus_from_names(split_lines(read_text(path)), lowercase, source=str(path))
+    """A name list; a file whose every line is `name<TAB>label` is a labelled corpus."""
+    lines = split_lines(read_text(path))
+    if tab_labelled(lines):
+        return labelled_from_lines(lines, lowercase, str(path))
+    return corpus_from_names(lines, lowercase, source=str(path))
+
+
+# -- labelled corpora (names by kind) -------------------------------------------------
+LABEL_FORBIDDEN = ":,"  # the blend syntax "a:0.7,b:0.3" splits at these
+
+
+def tab_labelled(lines: list[str]) -> bool:
+    """The first non-blank line is `name<TAB>label` (a tab inside the stripped line): the
+    file is read as labelled, and any line that is not is refused by its number."""
+    first = next((line.strip() for line in lines if line.strip()), "")
+    return "\t" in first
+
+
+def check_label_text(label: str, where: str) -> str:
+    """The label stripped, or CorpusError: empty, or holding a blend separator."""
+    label = label.strip()
+    if not label:
+        raise CorpusError(f"{where}: a label is empty")
+    if any(ch in label for ch in LABEL_FORBIDDEN):
+        raise CorpusError(f"{where}: the label {quote(label)!r} holds ':' or ','; a label "
+                          "cannot (they separate a blend's labels and weights): rename it")
+    return label
+
+
+def labelled_from_lines(lines: list[str], lowercase: bool = True,
+                        source: str = "<memory>") -> Corpus:
+    """A corpus from `name<TAB>label` lines (the label after the last tab)."""
+    where = escape_controls(source)
+    names, labels = [], []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        name, sep, label = line.strip().rpartition("\t")
+        if not sep or not name.strip():
+            raise CorpusError(f"{where}: line {number} is not `name<TAB>label` (every line of "
+                              "a labelled file names its kind after a tab)")
+        names.append(name)
+        labels.append(check_label_text(label, f"{where}: line {number}"))
+    corpus = corpus_from_names(names, lowercase, source)
+    if len(corpus.names) != len(names):  # a name that was only spaces
+        raise CorpusError(f"{where}: a line has a label but no name")
+    return with_labels(corpus, labels)
+
+
+def with_labels(corpus: Corpus, labels: list[str]) -> Corpus:
+    """The corpus with each name's label (labels[i] for names[i]); kinds in first-seen order."""
+    kinds = tuple(dict.fromkeys(labels))
+    index = {k: i for i, k in enumerate(kinds)}
+    return Corpus(corpus.names, corpus.vocab, corpus.source, corpus.lowercase,
+                  corpus.duplicates, held_out=corpus.held_out, labels=kinds,
+                  name_labels=np.array([index[k] for k in labels], dtype=np.int64))
+
+
+def load_corpora(paths: list[str | os.PathLike], lowercase: bool = True) -> Corpus:
+    """One corpus from several files: a plain list's names take the file's stem as their
+    label, a `name<TAB>label` file brings its own. One plain file stays unlabelled."""
+    if len(paths) == 1:
+        return load_corpus(paths[0], lowercase)
+    names, labels, dupes, stems = [], [], [], {}
+    for path in paths:
+        part = load_corpus(path, lowercase)
+        if part.labelled:
+            labels += [part.labels[i] for i in part.name_labels]
+        else:
+            stem = check_label_text(Path(path).stem, escape_controls(str(path)))
+            if stem in stems:
+                raise CorpusError(f"{escape_controls(str(path))}: its label {quote(stem)!r} is "
+                                  f"already {escape_controls(str(stems[stem]))}'s; rename one "
+                                  "of the files (each file's stem is its label)")
+            stems[stem] = path
+            labels += [stem] * len(part.names)
+        names += part.names
+        dupes += part.duplicates
+    source = " + ".join(str(p) for p in paths)
+    corpus = Corpus(names, Vocab.from_names(names), source, lowercase, dupes)
+    return with_labels(corpus, labels)
 
 
 BUNDLED_NAME = "dinosaurs.txt"

@@ -1,13 +1,14 @@
 """A trained model as a file that lives without dinogui: JSON, a Python script, an ES module.
 
-The three share one document (docs/export.md lists every key): the architecture,
-the vocabulary, the labels (none yet) and the model. A network's weights are in
-core.models.reference's layout, one layer after another, then the head. The
-classic preset's arrays are turned into that layout (core.models.classic.to_reference),
-so every network is an rnn, gru or lstm of 1 to 3 layers to a loader. A count
-model (cell ngram) is its Kneser-Ney tables, one per order, with the counts each
-order uses (raw at the top, continuation below) so a loader needs no counting; a
-hybrid is the network, the count model and the network's share of the mixture.
+The three share one document (docs/export.md lists every key): the architecture, the
+vocabulary, the labels and the model (with a labelled network's label embedding). A
+network's weights are in core.models.reference's layout, one layer after another, then
+the head. The classic preset's arrays are turned into that layout
+(core.models.classic.to_reference), so every network is an rnn, gru or lstm of 1 to 3
+layers to a loader. A count model (cell ngram) is its Kneser-Ney tables, one per order,
+with the counts each order uses (raw at the top, continuation below) so a loader needs
+no counting; a hybrid is the network, the count model and the network's share of the
+mixture.
 
 - json: the arrays as lists of numbers (each float32 weight written as the float64
   number it equals, so nothing is rounded), a row per line.
@@ -29,7 +30,7 @@ import numpy as np
 from . import atomic
 from .models import NGRAM, classic, split_mix
 from .models.ngram import KneserNey, unfold
-from .models.reference import layer_count, layer_params
+from .models.reference import LABEL_EMB, layer_count, layer_params
 from .sampling import NameSampler
 
 FORMATS = ("py", "js", "json")
@@ -88,7 +89,7 @@ def _common(sampler: NameSampler, lowercase: bool, source: str, architecture: di
         "architecture": architecture,
         "vocabulary": list(sampler.vocab.chars),
         "lowercase": bool(lowercase),
-        "labels": [],
+        "labels": list(sampler.labels),
         "max_len": int(sampler.max_len),
         "source": source,
     }
@@ -118,6 +119,8 @@ def document(sampler: NameSampler, lowercase: bool, packed: bool = False,
     doc["layers"] = [{k: _array(v, packed) for k, v in sorted(layer_params(params, i).items())}
                      for i in range(L)]
     doc["head"] = {"W_hy": _array(params["W_hy"], packed), "b_y": _array(params["b_y"], packed)}
+    if LABEL_EMB in params:  # (labels, gates * hidden): the label's row added to layer 0's zx
+        doc["label_embedding"] = _array(params[LABEL_EMB], packed)
     if mix is not None:
         doc["ngram"] = counts
         doc["mix_weight"] = float(mix["weight"][0])

@@ -81,6 +81,17 @@ class Network {
     this.W_hy = array(model.head.W_hy);
     this.b_y = array(model.head.b_y);
     this.zeros = { data: new Float64Array(this.layers[0].b.data.length) };
+    // a labelled model: one row per label, added to layer 0's input projection
+    this.E = model.label_embedding ? array(model.label_embedding) : null;
+  }
+
+  // the blend of label rows sum(w_l * E[l]) that layer 0 adds at every step
+  labelBias(weights) {
+    const bias = new Float64Array(this.E.cols);
+    weights.forEach((w, l) => {
+      for (let j = 0; j < bias.length; j++) bias[j] += w * this.E.data[l * this.E.cols + j];
+    });
+    return bias;
   }
 
   start() {
@@ -89,7 +100,8 @@ class Network {
   }
 
   // [logits, next state] after reading character x (-1: the start, a zero input)
-  step(state, x) {
+  // bias: a labelled model's labelBias
+  step(state, x, bias = null) {
     const H = this.hidden;
     const next = [];
     let inp = null;
@@ -98,6 +110,7 @@ class Network {
       if (i === 0) {
         zx = Float64Array.from(p.b.data);
         if (x >= 0) for (let j = 0; j < zx.length; j++) zx[j] += p.W_x.data[x * p.W_x.cols + j];
+        if (bias) for (let j = 0; j < zx.length; j++) zx[j] += bias[j];
       } else {
         zx = vecmat(inp, p.W_x, p.b);
       }
@@ -250,11 +263,33 @@ export class Generator {
     this.net = predictor(model);
   }
 
+  // A label or a blend "a:0.7,b:0.3" (positive weights, normalised to sum to 1) as the bias
+  // layer 0 adds; a labelled model without a label: every label alike.
   checkLabel(label) {
-    if (label !== undefined && label !== null && !this.labels.includes(label)) {
-      const known = this.labels.length ? this.labels.join(", ") : "none: this model has no labels";
-      throw new Error(`unknown label ${quoted(label)} (known labels: ${known})`);
+    const known = this.labels.length ? this.labels.join(", ") : "none: this model has no labels";
+    const L = this.labels.length;
+    if (label === undefined || label === null) {
+      return L ? this.net.labelBias(this.labels.map(() => 1 / L)) : null;
     }
+    if (!L) throw new Error(`unknown label ${quoted(label)} (known labels: ${known})`);
+    const weights = this.labels.map(() => 0);
+    for (const part of label.split(",")) {
+      const cut = part.lastIndexOf(":");
+      const name = (cut < 0 ? part : part.slice(0, cut)).trim();
+      const text = cut < 0 ? "1" : part.slice(cut + 1);
+      const k = this.labels.indexOf(name);
+      if (k < 0) throw new Error(`unknown label ${quoted(name)} (known labels: ${known})`);
+      const w = Number(text);
+      if (text.trim() === "" || Number.isNaN(w)) {
+        throw new Error(`the weight of ${quoted(name)} is ${quoted(text)}, not a number`);
+      }
+      if (!(Number.isFinite(w) && w > 0) || weights[k]) {
+        throw new Error(`the weight of ${quoted(name)} must be a positive number, given once`);
+      }
+      weights[k] = w;
+    }
+    const total = weights.reduce((a, b) => a + b, 0);
+    return this.net.labelBias(weights.map((w) => w / total));
   }
 
   encode(text, what) {
@@ -272,14 +307,14 @@ export class Generator {
 
   // Log-likelihood per character (nats): the letters and the end, over len(name) + 1.
   score(name, label = null) {
-    this.checkLabel(label);
+    const bias = this.checkLabel(label);
     const codes = this.encode(name, "score");
     let state = this.net.start();
     let x = -1;
     let total = 0;
     for (const target of [...codes, 0]) {
       let logits;
-      [logits, state] = this.net.step(state, x);
+      [logits, state] = this.net.step(state, x, bias);
       total += logSoftmax(logits)[target];
       x = target;
     }
@@ -288,7 +323,7 @@ export class Generator {
 
   // `count` names from one mulberry32 stream seeded with `seed`; an empty name is drawn again.
   sample({ count = 10, seed = 0, temperature = 1, prefix = "", maxLen = null, label = null } = {}) {
-    this.checkLabel(label);
+    const bias = this.checkLabel(label);
     maxLen = maxLen === null || maxLen === undefined ? this.maxLen : maxLen;
     if (!(Number.isInteger(count) && count >= 0 && Number.isInteger(seed) && seed >= 0 &&
           seed <= MAX_SEED)) {
@@ -306,7 +341,7 @@ export class Generator {
     for (let n = 0; n < count; n++) {
       let codes = [];
       for (let attempt = 0; attempt < 100; attempt++) {
-        codes = this.draw(start, uniform, temperature, maxLen);
+        codes = this.draw(start, uniform, temperature, maxLen, bias);
         if (codes.length) break;
       }
       names.push(codes.map((i) => this.chars[i]).join(""));
@@ -314,17 +349,17 @@ export class Generator {
     return names;
   }
 
-  draw(start, uniform, temperature, maxLen) {
+  draw(start, uniform, temperature, maxLen, bias = null) {
     let state = this.net.start();
     let x = -1;
     for (const code of start) {
-      [, state] = this.net.step(state, x);
+      [, state] = this.net.step(state, x, bias);
       x = code;
     }
     const codes = [...start];
     while (codes.length < maxLen) {
       let logits;
-      [logits, state] = this.net.step(state, x);
+      [logits, state] = this.net.step(state, x, bias);
       let top = -Infinity;
       for (const v of logits) top = Math.max(top, v);
       const weights = Array.from(logits, (v) => Math.exp((v - top) / temperature));
@@ -405,6 +440,13 @@ export function main(argv) {
     if (args.help) {
       lines = ["usage: node generator.mjs [--count N] [--seed S] [--label L] " +
                "[--temperature T] [--prefix P] [--max-len N] [--score NAME ...]"];
+    } else if (args.score && labels.length && args.label === null) { // a column per label
+      lines = [["name", ...labels, "best"].join("\t")];
+      for (const name of args.score) {
+        const row = labels.map((l) => score(name, l));
+        const best = labels[row.indexOf(Math.max(...row))];
+        lines.push([name, ...row.map((v) => v.toFixed(6)), best].join("\t"));
+      }
     } else if (args.score) {
       lines = args.score.map((name) => `${name}\t${score(name, args.label).toFixed(6)}`);
     } else {

@@ -106,17 +106,26 @@ class Network:
             })
         self.W_hy = _columns(_array(model["head"]["W_hy"]))
         self.b_y = _array(model["head"]["b_y"])
+        # a labelled model: one row per label, added to layer 0's input projection
+        self.E = _array(model["label_embedding"]) if "label_embedding" in model else None
+
+    def label_bias(self, weights: list) -> list:
+        """The blend of label rows sum(w_l * E[l]) that layer 0 adds at every step."""
+        return [sum(w * row[j] for w, row in zip(weights, self.E)) for j in range(len(self.E[0]))]
 
     def start(self) -> list:
         parts = 2 if self.cell == "lstm" else 1
         return [[[0.0] * self.hidden for _ in range(parts)] for _ in self.layers]
 
-    def step(self, state: list, x: int) -> tuple[list, list]:
-        """(logits, next state) after reading character x (-1: the start, a zero input)."""
+    def step(self, state: list, x: int, bias: list | None = None) -> tuple[list, list]:
+        """(logits, next state) after reading character x (-1: the start, a zero input);
+        bias: a labelled model's label_bias."""
         H, new_state, inp = self.hidden, [], None
         for i, p in enumerate(self.layers):
             if i == 0:
                 zx = list(p["b"]) if x < 0 else [w + b for w, b in zip(p["W_x"][x], p["b"])]
+                if bias is not None:
+                    zx = [u + v for u, v in zip(zx, bias)]
             else:
                 zx = [_dot(col, inp) + b for col, b in zip(p["W_x"], p["b"])]
             h_prev = state[i][0]
@@ -240,10 +249,30 @@ class Generator:
         self.max_len = model["max_len"]
         self.net = predictor(model)
 
-    def _check_label(self, label: str | None) -> None:
-        if label is not None and label not in self.labels:
-            known = ", ".join(self.labels) if self.labels else "none: this model has no labels"
+    def _check_label(self, label: str | None) -> list | None:
+        """A label or a blend "a:0.7,b:0.3" (positive weights, normalised to sum to 1) as
+        the bias layer 0 adds; a labelled model without a label: every label alike."""
+        known = ", ".join(self.labels) if self.labels else "none: this model has no labels"
+        if label is None:
+            return self.net.label_bias([1.0 / len(self.labels)] * len(self.labels)) \
+                if self.labels else None
+        if not self.labels:
             raise ValueError(f"unknown label {label!r} (known labels: {known})")
+        weights = [0.0] * len(self.labels)
+        for part in label.split(","):
+            name, sep, number = part.rpartition(":") if ":" in part else (part, "", "1")
+            name = name.strip()
+            if name not in self.labels:
+                raise ValueError(f"unknown label {name!r} (known labels: {known})")
+            try:
+                w = float(number)
+            except ValueError:
+                raise ValueError(f"the weight of {name!r} is {number!r}, not a number") from None
+            if not (math.isfinite(w) and w > 0) or weights[self.labels.index(name)]:
+                raise ValueError(f"the weight of {name!r} must be a positive number, given once")
+            weights[self.labels.index(name)] = w
+        total = sum(weights)
+        return self.net.label_bias([w / total for w in weights])
 
     def _encode(self, text: str, what: str) -> list:
         if self.model["lowercase"]:
@@ -256,11 +285,11 @@ class Generator:
 
     def score(self, name: str, label: str | None = None) -> float:
         """Log-likelihood per character (nats): the letters and the end, over len(name) + 1."""
-        self._check_label(label)
+        bias = self._check_label(label)
         codes = self._encode(name, "score")
         state, x, total = self.net.start(), -1, 0.0
         for target in codes + [0]:
-            logits, state = self.net.step(state, x)
+            logits, state = self._step(state, x, bias)
             total += _log_softmax(logits)[target]
             x = target
         return total / (len(codes) + 1)
@@ -269,7 +298,7 @@ class Generator:
                prefix: str = "", max_len: int | None = None, label: str | None = None) -> list:
         """`count` names from one mulberry32 stream seeded with `seed`; an empty name is
         drawn again. A longer count keeps the first names."""
-        self._check_label(label)
+        bias = self._check_label(label)
         max_len = self.max_len if max_len is None else max_len
         if count < 0 or not 0 <= seed <= MAX_SEED:
             raise ValueError(f"count must be 0 or more and seed 0 to {MAX_SEED}")
@@ -281,20 +310,24 @@ class Generator:
         uniform, names = mulberry32(seed), []
         for _ in range(count):
             for _attempt in range(100):
-                codes = self._draw(start, uniform, temperature, max_len)
+                codes = self._draw(start, uniform, temperature, max_len, bias)
                 if codes:
                     break
             names.append("".join(self.chars[i] for i in codes))
         return names
 
-    def _draw(self, start: list, uniform, temperature: float, max_len: int) -> list:
+    def _step(self, state, x: int, bias: list | None):
+        return self.net.step(state, x) if bias is None else self.net.step(state, x, bias)
+
+    def _draw(self, start: list, uniform, temperature: float, max_len: int,
+              bias: list | None = None) -> list:
         state, x = self.net.start(), -1
         for code in start:
-            _, state = self.net.step(state, x)
+            _, state = self._step(state, x, bias)
             x = code
         codes = list(start)
         while len(codes) < max_len:
-            logits, state = self.net.step(state, x)
+            logits, state = self._step(state, x, bias)
             top = max(logits)
             weights = [math.exp((v - top) / temperature) for v in logits]
             target, acc, x = uniform() * sum(weights), 0.0, -1
@@ -335,7 +368,8 @@ def main(argv: list | None = None) -> int:
     parser.add_argument("--count", type=_number(int, 1), default=10, help="names to draw")
     parser.add_argument("--seed", type=_number(int, 0, MAX_SEED), default=0,
                         help="the same seed gives the same names (0 to 2**32 - 1)")
-    parser.add_argument("--label", default=None, help="the kind of name (labelled models)")
+    parser.add_argument("--label", default=None,
+                        help='the kind of name (labelled models), or a blend "a:0.7,b:0.3"')
     parser.add_argument("--temperature", type=_number(float, 0.0), default=1.0,
                         help="below 1: likelier names; above 1: bolder ones")
     parser.add_argument("--prefix", default="", help="names start with this")
@@ -345,7 +379,13 @@ def main(argv: list | None = None) -> int:
                         help="print each name and its log-likelihood per character instead")
     try:
         args = parser.parse_args(argv)
-        if args.score:
+        if args.score and GENERATOR.labels and args.label is None:  # a column per label
+            lines = ["\t".join(["name", *GENERATOR.labels, "best"])]
+            for name in args.score:
+                row = [GENERATOR.score(name, label) for label in GENERATOR.labels]
+                best = GENERATOR.labels[row.index(max(row))]
+                lines.append("\t".join([name, *(f"{v:.6f}" for v in row), best]))
+        elif args.score:
             lines = [f"{name}\t{GENERATOR.score(name, args.label):.6f}" for name in args.score]
         else:
             names = GENERATOR.sample(args.count, args.seed, args.temperature, args.prefix,

@@ -126,6 +126,7 @@ class HealthProbe:
         self._before: dict[str, np.ndarray] | None = None  # the weights the step starts from
         self._batch: tuple | None = None  # what the step trains on, for the forward pass
         self._model: StackedModel | None = None  # the saturation's forward pass (batched)
+        self._labels: np.ndarray | None = None
 
     def before_step(self) -> None:
         """Copy the weights and note the step's names (call right before Trainer.step())."""
@@ -135,9 +136,12 @@ class HealthProbe:
         if cfg.preset == "classic":
             row = st.order[st.iteration % len(st.order)]
             self._batch = ([t.corpus.names[row]], st.a_prev.copy())
+            self._labels = None
         else:
             rows = st.order[st.cursor : st.cursor + cfg.batch_size]
             self._batch = ([t.corpus.names[i] for i in rows], None)
+            # a labelled corpus: each name's label, which the model reads with it
+            self._labels = None if t.corpus.name_labels is None else t.corpus.name_labels[rows]
 
     def after_step(self, iteration: int) -> HealthSample:
         """The figures of the step just taken (its 0-based `iteration`), from before_step's copy."""
@@ -155,7 +159,7 @@ class HealthProbe:
 
     def _saturation(self, before: dict[str, np.ndarray]) -> np.ndarray:
         t = self.trainer
-        names, carried = self._batch
+        (names, carried), labels = self._batch, self._labels
         batch = EncodedNames.encode(t.vocab, names)
         X, _, mask = batch.pad_batch(np.arange(len(names)), np.float64)
         if t.config.preset == "classic":  # one name: the plain float64 pass is quick enough
@@ -164,13 +168,15 @@ class HealthProbe:
         if self._model is None:  # its own work buffers: the trainer's are left alone
             self._model = MODELS[t.config.cell](before)
         self._model.params = before
-        return batched_saturation(self._model, X, mask)
+        return batched_saturation(self._model, X, mask, labels)
 
 
-def batched_saturation(model: StackedModel, X: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def batched_saturation(model: StackedModel, X: np.ndarray, mask: np.ndarray,
+                       labels: np.ndarray | None = None) -> np.ndarray:
     """saturation() by the batched model's own forward pass (its dtype): the same shares,
-    at the cost of a training step's forward pass (tests check it against saturation())."""
-    tape, _, _ = model._forward(X)  # core.models.batched's per-layer caches
+    at the cost of a training step's forward pass (tests check it against saturation()).
+    labels: a labelled model's label of each name."""
+    tape, _, _ = model._forward(X, labels=labels)  # core.models.batched's per-layer caches
     real = mask > 0  # (T, B)
     units = _BATCHED_UNITS[model.cell]
     out = np.zeros(len(tape))

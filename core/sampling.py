@@ -44,7 +44,9 @@ import numpy as np
 
 from . import settings
 from .corpus import Vocab, escape_controls
+from .labels import label_weights
 from .models import as_batched, classic
+from .models.batched import Conditioned
 from .models.ops import softmax, tempered
 from .novelty import NearestNames
 from .sample_spec import (
@@ -397,6 +399,17 @@ class NameSampler:
     params: dict[str, np.ndarray]
     vocab: Vocab
     max_len: int = MAX_LEN
+    # a labelled model: its labels, and the weights (L,) of the kind drawn or scored (one
+    # label, or a blend; core.labels)
+    labels: tuple[str, ...] = ()
+    label: np.ndarray | None = None
+
+    def with_label(self, spec: str | None) -> NameSampler:
+        """This sampler for a kind: a label or a blend "a:0.7,b:0.3" (core.labels); None
+        keeps the current one. ValueError (one line, the known labels) for a bad one."""
+        if spec is None:
+            return self
+        return replace(self, label=label_weights(spec, self.labels))
 
     @limits_blas  # one BLAS thread: these products are small (see core.threads)
     def sample(self, count: int, seed: int = 0, temperature: float = 1.0,
@@ -415,8 +428,14 @@ class NameSampler:
                                                  range(first, min(first + STREAM_BLOCK, count)))]
 
     def batched_model(self):
-        """The model behind start_state/step (a classic RNN in batched form, same math)."""
-        return as_batched(self.preset, self.cell, self.params)
+        """The model behind start_state/step (a classic RNN in batched form, same math);
+        a labelled one bound to the sampler's label (by default a uniform blend)."""
+        model = as_batched(self.preset, self.cell, self.params)
+        if not self.labels:
+            return model
+        label = self.label if self.label is not None else np.full(len(self.labels),
+                                                                  1.0 / len(self.labels))
+        return Conditioned(model, label)
 
     @limits_blas
     def draw(self, count: int, seed: int = 0, spec: SampleSpec | None = None,

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import memory, sampling, schedule, settings, validation
 from .batching import EncodedNames, bucketed_order
-from .corpus import Corpus
+from .corpus import Corpus, escape_controls
 from .guard import StepGuard
 from .history import History
 from .models import MIX, MODELS, NGRAM, as_batched, classic
@@ -49,6 +49,17 @@ PRESET_DEFAULTS: dict[str, dict] = {
     # so that the best weights of a 300-name list are not those of a memorised list
     "default": {"val_fraction": 0.1, "batch_size": 48, "val_every": 0},
 }
+
+
+def label_problem(config: TrainConfig) -> str | None:
+    """Why a labelled corpus cannot train with these settings, or None."""
+    if config.preset == "classic":
+        return ("labelled names (several --corpus files or name<TAB>label lines) need the "
+                "default preset: classic is the seed's RNN, exactly")
+    if config.counts_only or config.mixed:
+        return ("labelled names need a network cell (rnn, gru or lstm) without a mixed "
+                "n-gram: the count model does not condition on labels")
+    return None
 
 
 class TrainingDiverged(ArithmeticError):
@@ -153,6 +164,7 @@ class StepResult:
     smooth_char: float
     samples: list[str] | None = None  # drawn when this step is a report
     val_loss: float | None = None  # per character, when validation ran after this step
+    val_by_label: list[float] | None = None  # a labelled model's val_loss for each label
     lr: float = 0.0  # the learning rate this step took
     stopped: str | None = None  # "patience": this step's validation used up the patience
 
@@ -201,18 +213,27 @@ class Trainer:
         self.corpus = corpus
         self.config = config
         self.vocab = corpus.vocab
+        if corpus.labelled and (why := label_problem(config)) is not None:
+            raise ValueError(f"{escape_controls(corpus.source)}: {why}")
         # derived from the names and config, never saved
         # the names, then any held out apart (their rows follow: see validation.split_rows)
         self._encoded = EncodedNames.encode(self.vocab, corpus.names + corpus.held_out)
-        self.train_rows, self.val_rows = validation.split_rows(
-            corpus.names, corpus.held_out, config.val_fraction, config.seed)
-        self._evaluator = validation.Evaluator.for_names([self._encoded[i] for i in self.val_rows])
+        self._labels = corpus.name_labels  # each name's label index, None for a plain list
+        try:
+            self.train_rows, self.val_rows = validation.split_rows(
+                corpus.names, corpus.held_out, config.val_fraction, config.seed, self._labels)
+        except ValueError as e:  # too few names to hold any out: say which list
+            raise ValueError(f"{escape_controls(corpus.source)}: {e}") from None
+        self._evaluator = validation.Evaluator.for_names(
+            [self._encoded[i] for i in self.val_rows],
+            None if self._labels is None else self._labels[self.val_rows], len(corpus.labels))
         self._pack: ParamPack | None = None  # the batched step's packed parameters
         self._batch_chars: float | None = None  # characters in a typical batch
         self._guard: StepGuard | None = None  # the step's overflow guard
         if config.mixed and not len(self.val_rows):
             raise ValueError("a mixed n-gram needs held-out names (a validation fraction above "
                              "0): its weight is fitted on them")
+        self.last_val_by_label: list[float] | None = None  # the last check's, kind by kind
         self._mix_count: KneserNey | None = None  # the hybrid's count model, fitted once
         self._mix_probs: np.ndarray | None = None  # its probability of each held-out character
         if parts is None:
@@ -251,7 +272,8 @@ class Trainer:
         else:
             rng = np.random.default_rng(config.seed)  # the init first, then the first order
             params = MODELS[config.cell].create(V, config.hidden, rng, np.dtype(config.dtype),
-                                                layers=config.layers).params
+                                                layers=config.layers,
+                                                labels=len(self.corpus.labels)).params
             state = TrainState(order=self._epoch_order(rng), rng_state=rng.bit_generator.state,
                                smooth=smooth)
             optimizer = Optimizer(config.optimizer)
@@ -320,6 +342,7 @@ class Trainer:
         if self._evaluator is not None and (j % self.val_interval == 0
                                             or j % cfg.sample_every == 0):
             res.val_loss = self.validate()
+            res.val_by_label = self.last_val_by_label
             if self.out_of_patience:
                 res.stopped = "patience"
         if cfg.counts_only:  # counted and tuned: another step would give the same model
@@ -371,6 +394,8 @@ class Trainer:
         model = as_batched(self.config.preset, self.config.cell, self.params)
         if self.config.mixed:
             loss = self._validate_mixed(model)
+        elif self.corpus.labelled:  # the same names, summed kind by kind (one pass)
+            loss, self.last_val_by_label = self._evaluator.losses_by_label(model)
         else:
             loss = self._evaluator.loss_per_char(model)
         st.val_iterations.append(st.iteration - 1)
@@ -494,11 +519,12 @@ class Trainer:
         st, cfg, pack = self.state, self.config, self._packed()
         rows = st.order[st.cursor : st.cursor + cfg.batch_size]
         X, Y, mask = self._pad_batch(rows)
+        labels = None if self._labels is None else self._labels[rows]
         if cfg.dropout > 0:  # masks drawn from (seed, step): a resumed run draws the same
             rng = np.random.default_rng([cfg.seed, DROPOUT_STREAM, st.iteration])
-            loss, grads = self.model.loss_and_grads(X, Y, mask, cfg.dropout, rng)
+            loss, grads = self.model.loss_and_grads(X, Y, mask, cfg.dropout, rng, labels)
         else:
-            loss, grads = self.model.loss_and_grads(X, Y, mask)
+            loss, grads = self.model.loss_and_grads(X, Y, mask, labels=labels)
         pack.gather(grads)
         if not (math.isfinite(loss) and pack.grads_finite()):
             raise TrainingDiverged(DIVERGED)
@@ -580,7 +606,15 @@ class Trainer:
         if copy_params:
             params = {k: v.copy() for k, v in params.items()}
         return sampling.NameSampler(self.config.preset, self.config.cell, params, self.vocab,
-                                    self.config.max_len)
+                                    self.config.max_len, self.corpus.labels)
+
+    def held_out_by_label(self, best: bool = False) -> dict[str, float]:
+        """A labelled model's held-out loss per character, label by label ({} otherwise)."""
+        if self._evaluator is None or not self.corpus.labelled:
+            return {}
+        params = self.best_params if best and self.best_params is not None else self.params
+        losses = self._evaluator.loss_per_label(MODELS[self.config.cell](params))
+        return dict(zip(self.corpus.labels, losses, strict=True))
 
     def sample(self, count: int, seed: int = 0, temperature: float = 1.0,
                max_len: int | None = None) -> list[str]:

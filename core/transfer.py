@@ -34,17 +34,33 @@ def vocabulary_problem(vocab: Vocab, corpus: Corpus) -> str | None:
             f"that the model's vocabulary of {vocab.size} does not have: {shown}{more}")
 
 
+def kinds_problem(labels: tuple[str, ...], corpus: Corpus) -> str | None:
+    """Why a model trained on these labels (() for a plain list) cannot go on with `corpus`:
+    its label embedding has one row per label, in order. None when the kinds are the same."""
+    if tuple(labels) == tuple(corpus.labels):
+        return None
+    if not labels:
+        return (f"{corpus.title} holds names by kind ({', '.join(corpus.labels)}) and the "
+                "model was trained on one plain list")
+    if not corpus.labels:
+        return f"{corpus.title} is one plain list and the model was trained on names by kind"
+    return (f"{corpus.title} has the kinds {', '.join(corpus.labels)}; the model knows "
+            f"{', '.join(labels)}")
+
+
 def continue_on(trainer: Trainer, corpus: Corpus) -> Trainer:
     """A new trainer that carries `trainer`'s model on with `corpus`'s names.
 
     `trainer` is left untouched (everything is copied). Raises VocabularyMismatch
     when the names do not fit the model's vocabulary.
     """
-    problem = vocabulary_problem(trainer.vocab, corpus)
+    problem = vocabulary_problem(trainer.vocab, corpus) or kinds_problem(
+        trainer.corpus.labels, corpus)
     if problem is not None:
         raise VocabularyMismatch(problem)
     names = Corpus(list(corpus.names), trainer.vocab, corpus.source, corpus.lowercase,
-                   list(corpus.duplicates))
+                   list(corpus.duplicates), labels=corpus.labels,
+                   name_labels=corpus.name_labels)
     fresh = Trainer(names, trainer.config)  # a valid example order and split for these names
     # the run carries on (every field, copied), from its place in the new names' order;
     # the best weights were judged on other names

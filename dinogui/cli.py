@@ -21,6 +21,7 @@ from dinogui.core.corpus import (
     CorpusError,
     bundled_corpus_path,
     hold_out,
+    load_corpora,
     load_corpus,
     quote,
 )
@@ -80,7 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     t = sub.add_parser("train", help="train headless, printing reports like the seed")
-    t.add_argument("--corpus", help="text file, one name per line (default: bundled dinosaurs)")
+    t.add_argument("--corpus", action="append", metavar="PATH",
+                   help="text file, one name per line (default: bundled dinosaurs); give it "
+                        "again for names by kind, each file's stem its label; a file of "
+                        "name<TAB>label lines is labelled too")
     t.add_argument("--no-lowercase", action="store_true", help="keep the names' capitals")
     t.add_argument("--val-file", metavar="PATH",
                    help="hold out exactly the names in this file (one per line, read like "
@@ -120,6 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
                    metavar="W", help=help_for(SAMPLING["beam"], extra="alone: --count")
                    + ". Deterministic: --seed changes nothing. Ranked by the probability of "
                    "drawing them with --temperature, --top-k, --top-p and --min-len")
+    s.add_argument("--label", metavar="L",
+                   help="a labelled model: names of this kind, or a blend of kinds "
+                        "\"a:0.7,b:0.3\" (positive weights, normalised to sum to 1); "
+                        "default: every kind alike")
     s.add_argument("--prefix", default="", metavar="S", help="names start with S")
     s.add_argument("--suffix", default="", metavar="S",
                    help="names end with S (drawn whole, others redrawn)")
@@ -184,7 +192,8 @@ def _note_unused(args: argparse.Namespace) -> None:
 
 def _config_for(args: argparse.Namespace, corpus: Corpus | None = None) -> TrainConfig:
     """The run's settings: the preset's (the default preset's picked for `corpus` by
-    core.recipe), with every flag given on top."""
+    core.recipe), with every flag given on top. Names by kind are read by the default
+    preset's networks only, and not mixed with a count model."""
     modern = [f"--{k.replace('_', '-')}" for k in DEFAULT_PRESET_FLAGS
               if getattr(args, k) is not None]
     if modern and args.preset == "classic":
@@ -209,6 +218,8 @@ def _config_for(args: argparse.Namespace, corpus: Corpus | None = None) -> Train
         picked = recipe.settings_for(corpus, held_out=held_out)
         if val_file:
             picked.pop("val_fraction", None)
+        if corpus.labelled:  # the hybrid takes no kinds
+            picked["mix_ngram"] = 0
     try:
         return TrainConfig.for_preset(preset, **{**picked, **given})
     except ValueError as e:
@@ -300,7 +311,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.resume:
         trainer = _resumed(args)
     else:
-        corpus = load_corpus(args.corpus or bundled_corpus_path(), not args.no_lowercase)
+        corpus = load_corpora(args.corpus or [bundled_corpus_path()], not args.no_lowercase)
         config = _config_for(args, corpus)
         if args.val_file:  # read as the corpus is, lower-cased alike
             corpus = hold_out(corpus, load_corpus(args.val_file, corpus.lowercase))
@@ -335,6 +346,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"{quote(args.val_file or 'the checkpoint')}"
             + (f" ({removed:,} of the corpus's names among them, not trained on)"
                if removed else ""))
+    if trainer.corpus.labelled:
+        say("labels: " + ", ".join(f"{quote(k, 40)} {n}"
+                                   for k, n in trainer.corpus.label_counts().items()))
     say(f"preset {cfg.preset}: {_describe_model(cfg)}, seed {cfg.seed}, starting at iteration "
         f"{trainer.iteration}")
     if cfg.counts_only and not len(trainer.val_rows):
@@ -465,7 +479,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if args.best and trainer.best_params is None:
         print("dinogui: warning: --best: this model has no best weights (no names held out, "
               "or none measured yet); drawing from the latest", file=sys.stderr)
-    sampler = trainer.sampler(best=args.best)
+    try:
+        sampler = trainer.sampler(best=args.best).with_label(args.label)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     nearest = NearestNames(corpus) if args.scores else None
     out = Printer(strict=True)  # names the terminal cannot show are printed escaped
 

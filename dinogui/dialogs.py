@@ -24,6 +24,11 @@ class Dialogs:
         path, _ = QFileDialog.getOpenFileName(self.parent, title, folder, file_filter)
         return path or None
 
+    def open_many(self, title: str, folder: str, file_filter: str) -> list[str]:
+        """Files to open, several at once (Ctrl- or Shift-click); [] when cancelled."""
+        paths, _ = QFileDialog.getOpenFileNames(self.parent, title, folder, file_filter)
+        return list(paths)
+
     def save_path(self, title: str, suggested: str, file_filter: str) -> str | None:
         path, _ = QFileDialog.getSaveFileName(self.parent, title, suggested, file_filter)
         return path or None

@@ -47,6 +47,8 @@ class ProgressBatch:
     wall: float = 0.0  # time.perf_counter() when the batch left the worker
     health: list[HealthSample] = field(default_factory=list)  # the watched steps' figures
     lr: float | None = None  # the learning rate the last step took (None: a count model)
+    # a labelled model: (iteration, held-out loss of each kind)
+    kind_points: list[tuple[int, list[float]]] = field(default_factory=list)
 
     @classmethod
     def from_steps(cls, generation: int, steps: list[StepResult], trainer: Trainer,
@@ -62,7 +64,8 @@ class ProgressBatch:
                    col("chars", np.int64), col("names", np.int64), col("smooth", np.float64),
                    col("smooth_char", np.float64), reports, val, st.iteration,
                    st.total_chars, st.seconds, wall, list(health or ()),
-                   None if trainer.config.counts_only or not steps else steps[-1].lr)
+                   None if trainer.config.counts_only or not steps else steps[-1].lr,
+                   [(r.iteration, r.val_by_label) for r in steps if r.val_by_label is not None])
 
 
 @dataclass(frozen=True)

@@ -168,8 +168,10 @@ def _same_file(a: str | Path, b: str | Path) -> bool:
 def check_targets(args: argparse.Namespace) -> None:
     """Refuse, before training, outputs that would overwrite the run's inputs or cannot
     be written (each probed by creating and removing a file beside it)."""
-    corpus = args.corpus or (None if args.resume else bundled_corpus_path())
-    inputs = [("--corpus", corpus), ("--resume", args.resume)]
+    corpora = args.corpus or ([] if args.resume else [bundled_corpus_path()])
+    if isinstance(corpora, str | Path):
+        corpora = [corpora]
+    inputs = [*(("--corpus", c) for c in corpora), ("--resume", args.resume)]
     outputs = [(flag, path) for flag, path in (("--save", args.save),
                                                ("--log-jsonl", args.log_jsonl)) if path]
     for flag, path in outputs:

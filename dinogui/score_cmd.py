@@ -7,8 +7,11 @@ lower-case model reads the names lower-cased (as it read its corpus); the name i
 printed as given. A name with a character the model does not know gets one line
 on stderr instead, the other names are still scored, and the exit status is 1.
 
-Labels: a labelled model will print one column per label; today's models have
-none, and --label is refused with the list of known labels.
+Labels: a labelled model prints one column per label, in the model's order, then the
+most likely label: `name<TAB>ll_a<TAB>ll_b<TAB>best` (a header line `name<TAB>a<TAB>b<TAB>best`
+comes first, on stdout). --label L (or a blend "a:0.7,b:0.3") scores under that kind
+alone, in the two-column form; --label on an unlabelled model is refused with the list
+of known labels (none).
 """
 
 from __future__ import annotations
@@ -41,13 +44,6 @@ def add_parser(sub) -> None:
                    help="score as names of this kind (labelled models; refused otherwise)")
 
 
-def check_label(label: str | None, labels: list[str]) -> None:
-    """Refuse a label the model does not know, listing the ones it does."""
-    if label is not None and label not in labels:
-        known = ", ".join(labels) if labels else "none: this model has no labels"
-        raise ValueError(f"--label {label!r}: unknown label (known labels: {known})")
-
-
 def sampler_for(trainer: Trainer, best: bool):
     """The latest or (--best) the best weights as a sampler; a warning when --best has none."""
     if best and trainer.best_params is None:
@@ -74,8 +70,12 @@ def run(args: argparse.Namespace) -> int:
     if not names:
         raise ValueError("give names to score, or --file with one name per line")
     trainer = checkpoint.load(args.checkpoint)
-    check_label(args.label, [])
+    labels = trainer.corpus.labels
     sampler = widened(trainer, args.best)
+    if args.label is not None or not labels:
+        kinds = [sampler.with_label(args.label)]  # ValueError naming the known labels
+    else:
+        kinds = [sampler.with_label(label) for label in labels]
     lower = trainer.corpus.lowercase
     read = [n.lower() if lower else n for n in names]
     known, refused = [], 0
@@ -87,9 +87,16 @@ def run(args: argparse.Namespace) -> int:
             print(f"dinogui: {quote(e, MAX_ERROR_LINE)}", file=sys.stderr)
             known.append(False)
             refused += 1
-    scores = iter(sampler.loglik_per_char([r for r, k in zip(read, known, strict=True) if k]))
-    lines = [f"{escape_controls(name)}\t{next(scores):.6f}"
-             for name, k in zip(names, known, strict=True) if k]
+    scorable = [r for r, k in zip(read, known, strict=True) if k]
+    table = np.array([kind.loglik_per_char(scorable) for kind in kinds]).T  # (names, kinds)
+    shown = [escape_controls(name) for name, k in zip(names, known, strict=True) if k]
+    if len(kinds) == 1:
+        lines = [f"{name}\t{row[0]:.6f}" for name, row in zip(shown, table, strict=True)]
+    else:
+        header = "\t".join(["name", *(escape_controls(x) for x in labels), "best"])
+        lines = [header] * bool(shown) + [
+            "\t".join([name, *(f"{v:.6f}" for v in row), escape_controls(labels[row.argmax()])])
+            for name, row in zip(shown, table, strict=True)]
     if lines:
         Printer(strict=True)("\n".join(lines))
     return 1 if refused else 0

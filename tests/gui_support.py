@@ -46,6 +46,11 @@ class ScriptedDialogs:
     def open_path(self, title: str, folder: str, file_filter: str) -> str | None:
         return self._next(self.open_paths, title, folder)
 
+    def open_many(self, title: str, folder: str, file_filter: str) -> list[str]:
+        """The next scripted open path, or list of paths (a multiple selection)."""
+        got = self._next(self.open_paths, title, folder)
+        return [] if got is None else [got] if isinstance(got, str) else list(got)
+
     def save_path(self, title: str, suggested: str, file_filter: str) -> str | None:
         return self._next(self.save_paths, title, suggested)
 

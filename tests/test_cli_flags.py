@@ -652,3 +652,23 @@ def test_val_file_holds_out_exactly_its_names(capsys, tmp_path, names_txt):
                    "default", "--iterations", 3)
     assert [t.vocab.decode(t._encoded[i]) for i in t.val_rows] == ["ivy", "jo", "ted"]
     assert len(t.train_rows) == len(NAMES) - 2 and "held-out loss" in out
+def test_label_is_refused_by_a_plain_model_and_picks_a_kind_of_a_labelled_one(capsys, tmp_path):
+    """"--label": a plain model has none to pick; a labelled one draws that kind's names."""
+    (tmp_path / "k.tsv").write_text("".join(f"{'ab' * (i % 3 + 2)}\tab\n{'xy' * (i % 3 + 2)}"
+                                            "\txy\n" for i in range(30)))
+    t, _ = train(capsys, tmp_path, "--corpus", tmp_path / "k.tsv", "--cell", "gru", "--hidden",
+                 16, "--lr", 0.02, "--iterations", 200, save="k")
+    assert t.corpus.labels == ("ab", "xy")
+    code, out, err = run(capsys, "sample", "--checkpoint", tmp_path / "k.ckpt", "--label", "xy",
+                         "--count", 30, "--temperature", 0.5)
+    assert code == 0, err
+    assert set("".join(out.split()).lower()) == set("xy")
+    plain, _ = train(capsys, tmp_path, "--corpus", names_txt_plain(tmp_path), "--iterations", 1,
+                     save="p")
+    code, out, err = run(capsys, "sample", "--checkpoint", tmp_path / "p.ckpt", "--label", "xy")
+    assert code == 2 and out == "" and "this model has no labels" in err
+
+
+def names_txt_plain(folder: Path) -> Path:
+    (folder / "plain.txt").write_text("anna\nbert\ncarla\n")
+    return folder / "plain.txt"

@@ -356,7 +356,27 @@ def test_schedule_warmup_and_weight_decay_fields_reach_the_trainer(qtbot, tmp_pa
     assert "needs the run's number of iterations" in w.hyperparams.problem.text()
 
 
+def test_kind_draws_what_dinogui_sample_label_draws(qtbot, tmp_path, capsys):
+    """The Kind field of a labelled model: the names `dinogui sample --label` draws."""
+    from tests.test_gui_labels import draw, open_kinds
+
+    w = open_kinds(qtbot, tmp_path)
+    train(qtbot, w, 60)
+    path = tmp_path / "kinds.safetensors"
+    w.dialogs.save_paths = [str(path)]
+    w.actions_.save_as.trigger()
+    qtbot.waitUntil(lambda: not w.isWindowModified(), timeout=20_000)
+    w.samples.seed.setValue(2)
+    for kind in ("vwx", "abc:0.3,vwx:0.7"):
+        got = draw(qtbot, w, kind, count=12)
+        capsys.readouterr()
+        assert cli.main(["sample", "--checkpoint", str(path), "--label", kind, "--seed", "2",
+                         "--count", "12", "--best"]) == 0
+        assert got == capsys.readouterr().out.splitlines()
+
+
 COVERED = {
+    ("samples", "kind"): "test_kind_draws_what_dinogui_sample_label_draws",
     ("hyperparams", "preset"): "test_preset",
     **{("hyperparams", name): "test_model_and_training_fields_reach_the_trainer_and_act_exactly"
        for name in (*MODEL, *LIVE, "budget")},

@@ -18,6 +18,11 @@ Training may drop a fraction of the non-recurrent connections (into layers
 above the first and into the head; Zaremba et al. 2014), which lets a larger
 model train longer before it starts to memorise the names.
 
+A labelled model (names by kind) adds each name's label row of label_emb (L, G*H)
+to layer 0's Zx at every step (see core.models.reference); a blend adds the
+weighted mix of rows. Conditioned binds a label (or blend) to a model, so that
+sampling, beam search and scoring use it as they use any model.
+
 For sampling, a model's state is one (B, layers * K * H) array, K = 1 for
 cells that carry h and 2 for the LSTM's h and c, so callers can slice, copy and
 index it whatever the cell.
@@ -32,11 +37,11 @@ import numpy as np
 
 from . import reference
 from .ops import Scratch, sigmoid, softmax_xent_
-from .reference import MAX_LAYERS, layer_count, layer_key
+from .reference import LABEL_EMB, MAX_LAYERS, layer_count, layer_key
 
 Params = dict[str, np.ndarray]
 
-__all__ = ["GRU", "LSTM", "MAX_LAYERS", "RNN", "StackedModel", "drop"]
+__all__ = ["GRU", "LSTM", "MAX_LAYERS", "RNN", "Conditioned", "StackedModel", "drop"]
 
 
 def drop(H: np.ndarray, p: float, rng) -> tuple[np.ndarray, np.ndarray | None]:
@@ -96,8 +101,8 @@ class StackedModel:
     # -- building ------------------------------------------------------------
     @classmethod
     def create(cls, vocab_size: int, hidden: int, rng: np.random.Generator,
-               dtype=np.float32, layers: int = 1) -> StackedModel:
-        p = reference.init_params(cls.cell, vocab_size, hidden, layers, rng)
+               dtype=np.float32, layers: int = 1, labels: int = 0) -> StackedModel:
+        p = reference.init_params(cls.cell, vocab_size, hidden, layers, rng, labels)
         return cls({k: np.asarray(v, dtype=dtype) for k, v in p.items()})
 
     @property
@@ -119,6 +124,38 @@ class StackedModel:
     def layer_params(self, layer: int) -> Params:
         return reference.layer_params(self.params, layer)
 
+    @property
+    def n_labels(self) -> int:
+        """Labels the model was trained on (0: a plain model)."""
+        E = self.params.get(LABEL_EMB)
+        return 0 if E is None else E.shape[0]
+
+    def _label_bias(self, labels, batch: int) -> np.ndarray | None:
+        """(B, G*H) label rows (or blends of them) for layer 0; None for a plain model.
+
+        labels: (B,) indices, (B, L) weights or one (L,) blend for every row.
+        """
+        if not self.n_labels:
+            if labels is not None:
+                raise ValueError("this model has no labels")
+            return None
+        if labels is None:
+            raise ValueError("a labelled model needs a label for each name")
+        E = self.params[LABEL_EMB]
+        labels = np.asarray(labels)
+        if labels.ndim == 1 and labels.dtype.kind in "iu":
+            return E[labels]
+        w = np.broadcast_to(labels.astype(E.dtype, copy=False), (batch, E.shape[0]))
+        return w @ E
+
+    def _label_weights(self, labels, batch: int) -> np.ndarray:
+        """(B, L) weights: one-hot rows for indices (for the embedding's gradient)."""
+        labels = np.asarray(labels)
+        dtype = self.params[LABEL_EMB].dtype
+        if labels.ndim == 1 and labels.dtype.kind in "iu":
+            return np.eye(self.n_labels, dtype=dtype)[labels]
+        return np.broadcast_to(labels.astype(dtype, copy=False), (batch, self.n_labels))
+
     # -- training and scoring ------------------------------------------------
     def _input_projection(self, layer: int, p: Params, inp: np.ndarray,
                           buf: Buffers) -> np.ndarray:
@@ -135,16 +172,19 @@ class StackedModel:
         Zx += p["b"]
         return Zx
 
-    def _forward(self, X: np.ndarray, dropout: float = 0.0, rng=None):
+    def _forward(self, X: np.ndarray, dropout: float = 0.0, rng=None, labels=None):
         """Per layer: (its input, its cache, its input's dropout scale or None);
         the head's input (T, B, H) and its dropout scale."""
         inp, tape = X, []
+        bias = self._label_bias(labels, X.shape[1])
         for layer in range(self.layers):
             p, buf = self.layer_params(layer), Buffers(self.scratch, layer, self.dtype)
             keep = None
             if layer > 0:
                 inp, keep = drop(inp, dropout, rng)
             Zx = self._input_projection(layer, p, inp, buf)
+            if layer == 0 and bias is not None:
+                Zx += bias  # (B, G*H) at every step
             Hout, cache = self.forward_layer(p, Zx, buf)  # (T, B, H)
             tape.append((inp, cache, keep))
             inp = Hout
@@ -163,28 +203,30 @@ class StackedModel:
         LT += p["b_y"][:, None]
         return LT
 
-    def logits(self, X: np.ndarray) -> np.ndarray:
+    def logits(self, X: np.ndarray, labels=None) -> np.ndarray:
         """Next-character logits (T, B, V) for inputs X (T, B)."""
-        _, Htop, _ = self._forward(X)
+        _, Htop, _ = self._forward(X, labels=labels)
         return Htop @ self.params["W_hy"] + self.params["b_y"]
 
-    def loss(self, X: np.ndarray, Y: np.ndarray, mask: np.ndarray) -> float:
+    def loss(self, X: np.ndarray, Y: np.ndarray, mask: np.ndarray, labels=None) -> float:
         """Cross-entropy summed over real positions, forward only (for validation)."""
-        LT = self._head_logits(self._forward(X)[1])
+        LT = self._head_logits(self._forward(X, labels=labels)[1])
         return softmax_xent_(LT, Y.reshape(-1), mask.reshape(-1).astype(LT.dtype, copy=False),
                              0.0, self.scratch)
 
     def loss_and_grads(self, X: np.ndarray, Y: np.ndarray, mask: np.ndarray,
-                       dropout: float = 0.0, rng: np.random.Generator | None = None):
+                       dropout: float = 0.0, rng: np.random.Generator | None = None,
+                       labels=None):
         """X, Y: (T, B) ints; mask: (T, B) 0/1. Gradients are of the mean per character.
 
         dropout: the fraction of the connections between layers (and into the
         head) to drop, fresh from `rng` on every call; never the recurrent ones.
+        labels: a labelled model's (B,) label indices or (B, L) blend weights.
         """
         p, s = self.params, self.scratch
         T, B = X.shape
         H, TB = self.hidden, X.size
-        tape, Htop, keep_top = self._forward(X, dropout, rng)
+        tape, Htop, keep_top = self._forward(X, dropout, rng, labels)
         dlT = self._head_logits(Htop)  # becomes dloss/dlogits, (V, T * B)
         dt = dlT.dtype
         m = mask.reshape(-1).astype(dt, copy=False)
@@ -207,6 +249,8 @@ class StackedModel:
             lg["b"] = ones @ dZ
             if layer == 0:
                 lg["W_x"] = _input_grad(inp, dZ, lp["W_x"].shape[0], s)
+                if self.n_labels:  # each name's label row took its Zx gradient at every step
+                    g[LABEL_EMB] = self._label_weights(labels, B).T @ dZx.sum(axis=0)
             else:
                 lg["W_x"] = inp.reshape(TB, -1).T @ dZ
                 dH = dZx @ lp["W_x"].T  # (T, B, H): into the layer below
@@ -221,8 +265,10 @@ class StackedModel:
         width = self.layers * self.state_parts * self.hidden
         return np.zeros((batch, width), dtype=self.dtype)
 
-    def step(self, x: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def step(self, x: np.ndarray, state: np.ndarray,
+             labels=None) -> tuple[np.ndarray, np.ndarray]:
         """x (B,) ints (-1: zero input) -> (logits (B, V), next state)."""
+        bias = self._label_bias(labels, len(x))
         w = self.state_parts * self.hidden
         new_state = np.empty_like(state)
         inp = x
@@ -232,12 +278,41 @@ class StackedModel:
                 zx = p["W_x"][np.maximum(x, 0)]  # (B, G*H)
                 zx[x < 0] = 0.0
                 zx += p["b"]
+                if bias is not None:
+                    zx += bias
             else:
                 zx = inp @ p["W_x"] + p["b"]
             cols = slice(layer * w, (layer + 1) * w)
             inp, layer_state = self.step_layer(p, zx, state[:, cols])  # (B, H), (B, K*H)
             new_state[:, cols] = layer_state
         return inp @ self.params["W_hy"] + self.params["b_y"], new_state
+
+
+@dataclass
+class Conditioned:
+    """A labelled model bound to one label or blend: weights (L,) over its labels, summing
+    to 1. It offers what sampling, beam search and scoring call (start_state, step, logits,
+    loss); anything else is the model's."""
+
+    model: StackedModel
+    weights: np.ndarray
+
+    def start_state(self, batch: int) -> np.ndarray:
+        return self.model.start_state(batch)
+
+    def step(self, x: np.ndarray, state: np.ndarray):
+        return self.model.step(x, state, self.weights)
+
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        return self.model.logits(X, self.weights)
+
+    def loss(self, X: np.ndarray, Y: np.ndarray, mask: np.ndarray) -> float:
+        return self.model.loss(X, Y, mask, self.weights)
+
+    def __getattr__(self, name: str):
+        if name == "model":  # not set yet (a copy being made): no recursion
+            raise AttributeError(name)
+        return getattr(self.model, name)
 
 
 def _input_grad(X: np.ndarray, dZ: np.ndarray, V: int, scratch: Scratch) -> np.ndarray:

@@ -26,7 +26,14 @@ characters, layer l > 0 reads the hidden outputs of layer l - 1:
 Parameter names, shared by every batched path and by checkpoints: per layer
 W_x (n_in, G*H), W_h (H, G*H), b (G*H,) and, for the gru, b_hn (H,); with two
 or more layers they carry a prefix ("l0/W_x", "l1/W_x", ...). The head is
-W_hy (H, V) and b_y (V,). The classic preset stores the one-layer rnn under
+W_hy (H, V) and b_y (V,). A labelled model (names by kind, L labels) has one more,
+label_emb (L, G*H): the label's one-hot (or a blend's weights) read by layer 0 at every
+step beside the character, as if W_x had L more rows:
+
+  layer 0 input  [one_hot(x_t) | w],  weights [W_x ; label_emb]
+
+so each label adds its own bias to the first layer's pre-activations, for every cell.
+The classic preset stores the one-layer rnn under
 the seed's names and column layout (see core.models.classic).
 """
 
@@ -42,6 +49,15 @@ State = tuple[np.ndarray, ...]  # (h,) or, for the lstm, (h, c): each (B, H)
 MAX_LAYERS = 3
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}  # G: gate blocks in W_x and W_h
 STATE_PARTS = {"rnn": 1, "gru": 1, "lstm": 2}
+LABEL_EMB = "label_emb"  # (L, G*H): a labelled model's per-label bias on layer 0
+
+
+def label_weights(labels: np.ndarray, n_labels: int) -> np.ndarray:
+    """(B, L) weights from (B,) label indices (one-hot) or as given when already (B, L)."""
+    labels = np.asarray(labels)
+    if labels.ndim == 2:
+        return labels.astype(np.float64)
+    return np.eye(n_labels)[labels]
 
 
 # -- names and initialisation ----------------------------------------------------------
@@ -57,13 +73,13 @@ def layer_count(params: Params) -> int:
 def layer_params(params: Params, layer: int) -> Params:
     """One layer's arrays under their unprefixed names (the same arrays, not copies)."""
     if layer_count(params) == 1:
-        return {k: v for k, v in params.items() if k not in ("W_hy", "b_y")}
+        return {k: v for k, v in params.items() if k not in ("W_hy", "b_y", LABEL_EMB)}
     prefix = f"l{layer}/"
     return {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)}
 
 
 def init_params(cell: str, vocab_size: int, hidden: int, layers: int,
-                rng: np.random.Generator) -> Params:
+                rng: np.random.Generator, labels: int = 0) -> Params:
     """Fresh float64 parameters, drawn layer by layer (W_x, then W_h), then the head.
 
     Standard deviations: W_h 1/sqrt(H) (the rnn's half that, so it starts
@@ -92,6 +108,8 @@ def init_params(cell: str, vocab_size: int, hidden: int, layers: int,
         p.update({layer_key(layer, k, layers): v for k, v in lp.items()})
     p["W_hy"] = rng.standard_normal((H, V)) * ((0.3 if one_layer_rnn else 1.0) / np.sqrt(H))
     p["b_y"] = np.zeros(V)
+    if labels:  # drawn last, so an unlabelled model's draws are as they always were
+        p[LABEL_EMB] = rng.standard_normal((labels, G * H)) * (0.3 if one_layer_rnn else 0.1)
     return p
 
 
@@ -173,19 +191,26 @@ def zero_state(cell: str, batch: int, hidden: int) -> State:
 
 
 def loss_and_grads(cell: str, params: Params, X: np.ndarray, Y: np.ndarray, mask: np.ndarray,
-                   start: list[State] | None = None):
+                   start: list[State] | None = None, labels: np.ndarray | None = None):
     """Forward and backward through a batch: (loss, grads, end states).
 
     loss: -log p of every real position's target, summed; grads: its gradient
     for every parameter (the sum, not the mean). start: each layer's state
     before t = 0 (zeros by default; the classic preset carries one from the
     name before). end states: each layer's state after the last step.
+    labels: a labelled model's (B,) label indices or (B, n_labels) blend weights.
     """
     forward, backward = CELLS[cell]
     L = layer_count(params)
     T, B = X.shape
     V, H = params["b_y"].shape[0], params["W_hy"].shape[0]
     layers = [layer_params(params, layer) for layer in range(L)]
+    w = None
+    if LABEL_EMB in params:  # layer 0 reads [one-hot | label weights] through [W_x ; E]
+        if labels is None:
+            raise ValueError("a labelled model needs each name's label")
+        w = label_weights(labels, params[LABEL_EMB].shape[0])
+        layers[0] = {**layers[0], "W_x": np.vstack([layers[0]["W_x"], params[LABEL_EMB]])}
     states = list(start) if start is not None else [zero_state(cell, B, H) for _ in range(L)]
 
     caches = [[None] * T for _ in range(L)]  # caches[layer][t]
@@ -193,6 +218,8 @@ def loss_and_grads(cell: str, params: Params, X: np.ndarray, Y: np.ndarray, mask
     loss, dlogits = 0.0, np.zeros((T, B, V))
     for t in range(T):
         inp = one_hot(X[t], V, np.float64)  # (B, V); zeros for the start input
+        if w is not None:
+            inp = np.hstack([inp, w])
         for layer in range(L):
             states[layer], caches[layer][t] = forward(layers[layer], inp, states[layer])
             inp = states[layer][0]  # h feeds the layer above
@@ -214,6 +241,9 @@ def loss_and_grads(cell: str, params: Params, X: np.ndarray, Y: np.ndarray, mask
             dstate = (dstates[layer][0] + dh, *dstates[layer][1:])
             dh, dstates[layer], lg = backward(layers[layer], dstate, caches[layer][t])
             for k, g in lg.items():
+                if w is not None and layer == 0 and k == "W_x":  # split [W_x ; E]'s gradient
+                    grads[LABEL_EMB] += g[V:]
+                    g = g[:V]
                 grads[layer_key(layer, k, L)] += g
     return loss, grads, states
 

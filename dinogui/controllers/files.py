@@ -5,15 +5,21 @@ between two steps; nothing replaces the current model until the new one loaded w
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
 from dinogui.core import checkpoint, recipe
-from dinogui.core.corpus import load_corpus
+from dinogui.core.corpus import load_corpora, load_corpus
 from dinogui.core.trainer import Trainer
-from dinogui.core.transfer import VocabularyMismatch, continue_on, vocabulary_problem
+from dinogui.core.transfer import (
+    VocabularyMismatch,
+    continue_on,
+    kinds_problem,
+    vocabulary_problem,
+)
 from dinogui.dialogs import CHECKPOINT_FILTER, CORPUS_FILTER
 from dinogui.session import check_for_views
 from dinogui.widgets.corpus_panel import CorpusSummary
@@ -30,6 +36,20 @@ def is_checkpoint(path: Path) -> bool:
     """A checkpoint by its name, else by its first bytes (a zip, or a safetensors header)."""
     # a pipe (`dinogui <(...)`) is never read here: its head would be lost to the corpus
     return path.suffix.lower() in CHECKPOINT_SUFFIXES or checkpoint.looks_like_checkpoint(path)
+
+
+class KindsPath(type(Path())):
+    """Several name lists opened together (names by kind): the first file's place, their
+    names joined as the one name messages show."""
+
+    def __new__(cls, paths: list[Path]):
+        self = super().__new__(cls, paths[0])
+        self.paths = paths
+        return self
+
+    @property
+    def name(self) -> str:
+        return " + ".join(p.name for p in self.paths)
 
 
 class FileFlows(QObject):
@@ -75,34 +95,44 @@ class FileFlows(QObject):
 
     def _remember(self, path: Path, corpus: bool = False) -> None:
         s = self.w.settings
-        if corpus:
+        kinds = getattr(path, "paths", None)  # several lists: each is a recent file alone
+        if corpus and kinds is None:
             s.set_last_corpus(str(path.resolve()))
         s.set_last_folder(path)
-        s.add_recent(path)
+        for one in kinds or [path]:
+            s.add_recent(Path(one))
         self.fill_recent_menu()
 
     # -- corpora ------------------------------------------------------------------------
     def open_corpus(self) -> None:
         w = self.w
-        path = w.dialogs.open_path("Open Corpus", w.settings.last_folder(), CORPUS_FILTER)
-        if path:
-            self.open_corpus_path(path)
+        # several files: names by kind, each file's stem its label (as train --corpus a --corpus b)
+        paths = w.dialogs.open_many("Open Corpus (several files: names by kind)",
+                                    w.settings.last_folder(), CORPUS_FILTER)
+        if paths:
+            self.open_corpus_path(paths[0] if len(paths) == 1 else [Path(p) for p in paths])
 
-    def open_corpus_path(self, path: str | Path, ask: bool = True) -> None:
-        """Load a name list, then (when asked and a trained model is shown) ask whether the
-        model goes on with it or a new model starts on it. A bad file is refused before
-        any question."""
+    def open_corpus_path(self, path: str | Path | list[Path], ask: bool = True) -> None:
+        """Load a name list (or several, as names by kind), then (when asked and a trained
+        model is shown) ask whether the model goes on with it or a new model starts on it.
+        A bad file is refused before any question."""
         w, s = self.w, self.w.session
         if s.busy or w.closing:
             return
-        path = Path(path)
+        if isinstance(path, list):
+            paths = path
+            path = KindsPath(paths)
+        else:
+            path = Path(path)
+            paths = [path]
         vocab = s.trainer.vocab if ask and s.trainer is not None and s.iteration > 0 else None
         current = s.trainer.corpus if vocab is not None else None  # never modified: safe
         w.set_busy(f"Loading {path.name}…")
 
         def load():
-            corpus = load_corpus(path)
-            problem = None if vocab is None else vocabulary_problem(vocab, corpus)
+            corpus = load_corpus(paths[0]) if len(paths) == 1 else load_corpora(paths)
+            problem = None if vocab is None else vocabulary_problem(vocab, corpus) \
+                or kinds_problem(current.labels, corpus)
             if current is not None and corpus.names == current.names \
                     and corpus.lowercase == current.lowercase:
                 problem = SAME_NAMES
@@ -162,6 +192,10 @@ class FileFlows(QObject):
         except ValueError as e:  # settings no model can have: say so, keep what is there
             w.refuse("Cannot start a model", e, "kept the current model")
             return
+        unmixed = corpus.labelled and config.mixed
+        if unmixed:  # the count model reads no labels: names by kind train the network alone
+            config = replace(config, mix_ngram=0)
+            w.hyperparams.set_config(config)
         w.set_busy("Building the model…")
 
         def built(trainer, error) -> None:
@@ -176,7 +210,9 @@ class FileFlows(QObject):
             w.adopt(trainer, summary, checkpoint_path=None, saved_iteration=0)
             self._remember(path, corpus=True)
             w.note(f"Loaded {summary.title}: {summary.stats.names:,} names; a new "
-                   f"{trainer.config.preset} model")
+                   f"{trainer.config.preset} model"
+                   + ("; names by kind: the mixed n-gram is off (the count model reads no "
+                      "kinds)" if unmixed else ""))
 
         w.tasks.run(lambda: Trainer(corpus, config), built)
 

@@ -38,6 +38,8 @@ class SamplingController(QObject):
         if w.samples.names():  # another model's names would pass for this one's
             w.samples.clear("The names drawn from the previous model were cleared: "
                             "Sample (Ctrl+G) draws from this one.")
+        w.samples.set_labels(trainer.corpus.labels)
+        w.loss_plot.set_kinds(trainer.corpus.labels)
         w.loss_plot.set_validation(st.val_iterations, st.val_losses)
         w.samples.set_best_available(w.loss_plot.best)
         if st.iteration > 0:
@@ -52,6 +54,8 @@ class SamplingController(QObject):
         if batch.val_points:
             w.loss_plot.add_validation(batch.val_points)
             w.samples.set_best_available(w.loss_plot.best)
+        if batch.kind_points:
+            w.loss_plot.add_kind_validation(batch.kind_points)
         if batch.reports and w.session.summary is not None:
             w.novelty_plot.add_reports(batch.reports, w.session.summary.known)
 
@@ -84,13 +88,15 @@ class SamplingController(QObject):
                                        t.corpus.source, favourites.checkpoint_bytes(t))
             best = req.best and t.best_params is not None  # else: the latest, and said so
             best_iteration = t.state.best_iteration if best else None
-            return t.sampler(copy_params=True, best=best), source, best_iteration
+            # a bad kind: ValueError naming the known ones, refused below in one line
+            sampler = t.sampler(copy_params=True, best=best).with_label(req.label or None)
+            return sampler, source, best_iteration
 
         def drawn(result, error) -> None:
             if error is not None:
                 w.refuse("Cannot sample", error, "kept the list as it was")
                 return
-            self._show_draw(result)
+            self._show_draw(result, req.label)
             w.update_actions()
 
         def snapped(result, error) -> None:
@@ -104,9 +110,11 @@ class SamplingController(QObject):
 
         w.worker.ask(snapshot, snapped)
 
-    def _show_draw(self, result: favourites.DrawResult) -> None:
+    def _show_draw(self, result: favourites.DrawResult, label: str = "") -> None:
         source = result.rows[0].source if result.rows else None
         how = result.settings.describe()
+        if label:
+            how += f" · kind {label}"
         if source is not None:
             how += f" · iteration {source.iteration:,}"
         counts = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -13,6 +14,14 @@ from dinogui.core.corpus import Corpus, CorpusStats, escape_controls, quote
 from dinogui.widgets.plot_style import RESTYLE_EVENTS, apply_colors
 
 VOCAB_SHOWN = 40  # characters listed in the vocabulary's tooltip before "…"
+# one colour per kind (Okabe-Ito: told apart with any colour vision), in the labels' order;
+# the loss plot's per-kind curves use the same
+KIND_COLORS = ((0, 114, 178), (230, 159, 0), (0, 158, 115), (204, 121, 167), (86, 180, 233),
+               (213, 94, 0), (240, 228, 66), (120, 120, 120))
+
+
+def kind_color(index: int) -> tuple[int, int, int]:
+    return KIND_COLORS[index % len(KIND_COLORS)]
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,7 @@ class CorpusSummary:
     counts: np.ndarray
     vocabulary: str  # the characters, newline shown as ⏎
     known: frozenset[str]  # the names, to mark samples that already exist
+    kinds: tuple[tuple[str, int], ...] = ()  # a labelled corpus: (label, names) in order
 
     @classmethod
     def of(cls, corpus: Corpus) -> CorpusSummary:
@@ -35,7 +45,9 @@ class CorpusSummary:
         known = corpus.name_set()
         # counted from the names: a corpus rebuilt from a checkpoint has no duplicates list
         stats = replace(corpus.stats(), duplicates=len(corpus.names) - len(known))
-        return cls(corpus.title, quote(corpus.source, 1000), stats, xs, counts, chars, known)
+        kinds = tuple((quote(k, 60), n) for k, n in corpus.label_counts().items())
+        return cls(corpus.title, quote(corpus.source, 1000), stats, xs, counts, chars, known,
+                   kinds)
 
 
 class CorpusPanel(QGroupBox):
@@ -58,6 +70,13 @@ class CorpusPanel(QGroupBox):
         for key, label in self.fields.items():
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             form.addRow(key.capitalize() + ":", label)
+        self.kinds = QLabel()  # a labelled corpus: each kind, its colour and its names
+        self.kinds.setTextFormat(Qt.TextFormat.RichText)
+        self.kinds.setWordWrap(True)
+        self.kinds.setToolTip("Names by kind: the model learns every kind at once and draws "
+                              "names of the kind chosen in Sample names")
+        form.addRow("Kinds:", self.kinds)
+        self.kinds_label = form.labelForField(self.kinds)
         self.fields["repeats"].setToolTip(
             "Names that appear more than once. They stay in training, as in the original exercise.")
 
@@ -101,6 +120,7 @@ class CorpusPanel(QGroupBox):
             for label in self.fields.values():
                 label.setText("—")
             self.bars.setOpts(x=[], height=[])
+            self._show_kinds(())
             return
         st = summary.stats
         self.title.setText(summary.title)
@@ -115,6 +135,15 @@ class CorpusPanel(QGroupBox):
         self.fields["repeats"].setText(f"{st.duplicates:,}" if st.duplicates else "none")
         self.bars.setOpts(x=summary.lengths, height=summary.counts, width=0.8)
         self.histogram.getPlotItem().enableAutoRange()
+        self._show_kinds(summary.kinds)
+
+    def _show_kinds(self, kinds: tuple[tuple[str, int], ...]) -> None:
+        """One line per kind: a square of its colour, its label, its names (hidden: none)."""
+        self.kinds.setVisible(bool(kinds))
+        self.kinds_label.setVisible(bool(kinds))
+        self.kinds.setText("<br>".join(
+            f'<span style="color: rgb{kind_color(i)}">&#9632;</span> {html.escape(label)} '
+            f"· {n:,}" for i, (label, n) in enumerate(kinds)))
 
 
 class _SmallPlot(pg.PlotWidget):

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBox
 
 from dinogui.core.history import History, room_for
 from dinogui.core.trainer import SMOOTHING as TRAINER_SMOOTHING
+from dinogui.widgets.corpus_panel import kind_color
 from dinogui.widgets.overview import CurveOverview
 from dinogui.widgets.plot_style import (
     RESTYLE_EVENTS,
@@ -162,6 +163,10 @@ class LossPlot(QWidget):
         # a few points (one per validation): symbols on a line, no downsampling needed
         self.val_curve = item.plot(name="held-out", antialias=True, symbol="o", symbolPen=None,
                                    symbolBrush=pg.mkBrush(*VAL_COLOR))
+        # a labelled model: one thin held-out curve per kind, in the corpus panel's colours
+        self.kind_labels: tuple[str, ...] = ()
+        self.kind_curves: list[pg.PlotDataItem] = []
+        self.kind_points: list[tuple[int, list[float]]] = []
         self.best_marker = pg.ScatterPlotItem(symbol="star", brush=BEST_BRUSH)
         self.best_marker.setZValue(10)
         # the star sits on a held-out point, which the curve's bounds hold already; its own
@@ -290,6 +295,8 @@ class LossPlot(QWidget):
     def _apply_scale(self, scale: str) -> None:
         self.scale = scale
         self._show_count_line()
+        points, self.kind_points = self.kind_points, []
+        self.add_kind_validation(points)  # shown on the per-character scale only
         self._relabel()
         self._dirty = True
         self.redraw()
@@ -315,6 +322,9 @@ class LossPlot(QWidget):
         self.legend.addItem(self.smooth_curve, f"smoothed ({SMOOTHING.get(self.preset, '')})")
         if self.val_shown:
             self.legend.addItem(self.val_curve, "held-out")
+        if self.kind_points and self.scale == "char":
+            for curve, label in zip(self.kind_curves, self.kind_labels, strict=True):
+                self.legend.addItem(curve, f"held-out: {label}")
 
     @property
     def val_shown(self) -> bool:
@@ -366,6 +376,35 @@ class LossPlot(QWidget):
             self._relabel()  # the legend and caption gain the held-out curve
         self._dirty = True
         self._redraw_if_due()
+
+    def set_kinds(self, labels) -> None:
+        """A labelled model's kinds (() for a plain one): its per-kind curves start empty
+        (a checkpoint keeps the overall held-out points only)."""
+        item = self.view.getPlotItem()
+        for curve in self.kind_curves:
+            item.removeItem(curve)
+        self.kind_labels = tuple(labels)
+        self.kind_points = []
+        dpr = self.view.devicePixelRatioF()
+        self.kind_curves = [
+            item.plot(antialias=True, pen=scaled_pen(kind_color(i), 1.5, dpr,
+                                                     style=Qt.PenStyle.DashLine))
+            for i in range(len(self.kind_labels))]
+        self._relabel()
+
+    def add_kind_validation(self, points: list[tuple[int, list[float]]]) -> None:
+        """New (iteration, [loss of each kind]) held-out points of a labelled model."""
+        if not points or not self.kind_curves:
+            return
+        had = bool(self.kind_points)
+        self.kind_points.extend(points)
+        xs = np.array([x for x, _ in self.kind_points], dtype=float)
+        ys = np.array([y for _, y in self.kind_points], dtype=float)  # (checks, kinds)
+        shown = self.scale == "char"
+        for k, curve in enumerate(self.kind_curves):
+            curve.setData(xs, ys[:, k]) if shown else curve.setData([], [])
+        if not had:
+            self._relabel()
 
     def _set_val(self, xs: list[int], ys: list[float]) -> None:
         changed = bool(xs) != bool(self.val_x)

@@ -23,6 +23,7 @@ from PySide6.QtGui import QAction, QBrush, QColor, QFont, QGuiApplication, QPale
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QComboBox,
     QDoubleSpinBox,
     QGridLayout,
     QGroupBox,
@@ -89,6 +90,7 @@ class SampleRequest:
     best: bool = False  # draw from the weights with the best held-out loss (sample --best)
     top_p: float = 0.0  # 0: off
     beam: bool = False  # the `count` most likely names (sample --beam), not drawn ones
+    label: str = ""  # a labelled model's kind or blend (sample --label); "": every kind alike
 
     def spec(self, lowercase: bool) -> SampleSpec:
         """The SampleSpec `dinogui sample` builds from the same flags (ConstraintError if bad).
@@ -230,6 +232,12 @@ class SamplesPanel(QGroupBox):
         self.suffix.setPlaceholderText("any")
         self.suffix.setToolTip("Names end with these letters, e.g. saurus (names that do not "
                                "are drawn again)")
+        self.kind = QComboBox()  # a labelled model's kinds; typed: a blend "a:0.7,b:0.3"
+        self.kind.setEditable(True)
+        self.kind.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.kind.lineEdit().setPlaceholderText("every kind alike")
+        self.kind.lineEdit().returnPressed.connect(sample.trigger)
+        self.set_labels(())
         self.new_only = QCheckBox("New names only")
         self.new_only.setToolTip("Drop names the corpus already holds and draw again; "
                                  "the list says how many were dropped")
@@ -264,8 +272,12 @@ class SamplesPanel(QGroupBox):
         for box in (self.count, self.seed, self.temperature, self.top_k, self.top_p,
                     self.min_len, self.max_len, self.prefix, self.suffix):
             box.setMinimumWidth(56)  # a narrow panel narrows the fields, never cuts the labels
-        grid.addWidget(self.new_only, len(rows), 0, 1, 2)
-        grid.addWidget(self.best, len(rows), 2, 1, 2)
+        self.kind_label = QLabel("Kind:")
+        self.kind_label.setBuddy(self.kind)
+        grid.addWidget(self.kind_label, len(rows), 0)
+        grid.addWidget(self.kind, len(rows), 1, 1, 3)
+        grid.addWidget(self.new_only, len(rows) + 1, 0, 1, 2)
+        grid.addWidget(self.best, len(rows) + 1, 2, 1, 2)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
 
@@ -330,14 +342,32 @@ class SamplesPanel(QGroupBox):
                              self.max_len.value(), self.top_k.value(), self.prefix.text(),
                              self.suffix.text(), self.min_len.value(), self.new_only.isChecked(),
                              self.best.isChecked() and self.best.isEnabled(),
-                             self.top_p.value(), self.beam.isChecked())
+                             self.top_p.value(), self.beam.isChecked(),
+                             self.kind.currentText().strip() if self.kind.isEnabled() else "")
+
+    def set_labels(self, labels) -> None:
+        """The model's kinds in the Kind control: each label, then a blend of all of them as
+        an example of the syntax; a plain model's control is disabled."""
+        self.kind.clear()
+        self.kind.addItems(list(labels))
+        if len(labels) > 1:
+            self.kind.addItem(",".join(f"{x}:{1 / len(labels):.2g}" for x in labels))
+        self.kind.setEnabled(bool(labels))
+        self.kind.setEditText("")  # every kind alike, until one is chosen
+        self.kind.setToolTip(
+            "The kind of names to draw (as `dinogui sample --label`): one of the model's "
+            "labels, or a blend typed as label:weight,label:weight (positive weights, "
+            "normalised to sum to 1); empty: every kind alike" if labels else
+            "This model was trained on one list: it has no kinds. Open several files at "
+            "once (File > Open Corpus) to train names by kind.")
 
     def values(self) -> dict:
         r = self.request()
         return {"count": r.count, "seed": r.seed, "temperature": r.temperature,
                 "max_len": r.max_len, "top_k": r.top_k, "min_len": r.min_len,
                 "prefix": r.prefix, "suffix": r.suffix, "new_only": r.new_only,
-                "best": self.best.isChecked(), "top_p": r.top_p, "beam": r.beam}
+                "best": self.best.isChecked(), "top_p": r.top_p, "beam": r.beam,
+                "label": self.kind.currentText().strip()}
 
     def set_values(self, values: dict) -> None:
         for name in ("count", "seed", "temperature", "max_len", "top_k", "min_len", "top_p"):
@@ -347,6 +377,8 @@ class SamplesPanel(QGroupBox):
         for name in ("prefix", "suffix"):
             if isinstance(values.get(name), str):
                 getattr(self, name).setText(values[name])
+        if isinstance(values.get("label"), str) and self.kind.isEnabled():
+            self.kind.setEditText(values["label"])
         for name in ("new_only", "best", "beam"):
             if isinstance(values.get(name), bool):
                 getattr(self, name).setChecked(values[name])
