@@ -6,7 +6,11 @@ product while it waits for a core another process holds). Past a size it pays:
 `dinogui bench --sections threads` measures both across sizes and prints the
 rule's choice. The rule, threads_for, looks at the product a step repeats most,
 the recurrent one of each time step, (batch, hidden) @ (hidden, gates * hidden),
-and gives 2 threads when its flops reach TWO_THREADS_FLOPS.
+and gives 2 threads when its flops reach TWO_THREADS_FLOPS and two cores are idle
+(idle_cores: the core count less the 1-minute load average, read when a Trainer is
+made). On a machine that other processes keep busy a second OpenBLAS thread waits for
+a core at every product: the bench measured 0.02-0.19x at every size, large ones
+included, where an idle machine gave 1.48x at hidden 256, batch 256.
 
     with training_threads(trainer.blas_threads):   # BLAS at that count inside
         trainer.run(1000)
@@ -22,6 +26,7 @@ count (the window: see dinogui.worker.pin_blas_threads) calls pin().
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from contextlib import contextmanager
 
@@ -33,12 +38,26 @@ TRAINING_THREADS = 1  # the count for every product too small for threads_for's 
 TWO_THREADS_FLOPS = 12_000_000
 
 
-def threads_for(batch: int, hidden: int, gates: int = 1) -> int:
+IDLE_FOR_TWO = 1.5  # idle cores (of the 2 a second thread needs) from which it may run
+
+
+def threads_for(batch: int, hidden: int, gates: int = 1, idle: float = 2.0) -> int:
     """BLAS threads for a model whose time step multiplies (batch, hidden) by (hidden,
     gates * hidden): 2 when that product's 2 * batch * hidden * gates * hidden flops reach
-    TWO_THREADS_FLOPS, else TRAINING_THREADS."""
+    TWO_THREADS_FLOPS and `idle` cores (idle_cores()) reach IDLE_FOR_TWO, else
+    TRAINING_THREADS."""
     flops = 2 * batch * hidden * gates * hidden
-    return 2 if flops >= TWO_THREADS_FLOPS else TRAINING_THREADS
+    return 2 if flops >= TWO_THREADS_FLOPS and idle >= IDLE_FOR_TWO else TRAINING_THREADS
+
+
+def idle_cores() -> float:
+    """Cores no other process is using, roughly: the core count less the 1-minute load
+    average (the count alone where the system gives no load average)."""
+    cores = float(os.cpu_count() or 1)
+    try:
+        return cores - os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return cores
 
 
 class _TrainingThreads:

@@ -28,7 +28,7 @@ from .models.ngram import KneserNey
 from .models.reference import GATES
 from .optim import Optimizer
 from .packing import ParamPack
-from .threads import TRAINING_THREADS, limits_blas, threads_for
+from .threads import TRAINING_THREADS, idle_cores, limits_blas, threads_for
 
 PRESETS = settings.PRESETS
 # the settings that may change between steps (Trainer.set_live); any other needs a new model
@@ -540,11 +540,12 @@ class Trainer:
 
     def _blas_threads(self) -> int:
         """BLAS threads for this model's steps (core.threads.threads_for: by its largest
-        repeated product; the seed's one name per step and the count model stay at one)."""
+        repeated product and the idle cores now; the seed's one name per step and the count
+        model stay at one)."""
         cfg = self.config
         if cfg.preset == "classic" or cfg.counts_only:
             return TRAINING_THREADS
-        return threads_for(self._batch_names, cfg.hidden, GATES[cfg.cell])
+        return threads_for(self._batch_names, cfg.hidden, GATES[cfg.cell], idle_cores())
 
     @property
     def _batch_names(self) -> int:

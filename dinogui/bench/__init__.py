@@ -10,7 +10,8 @@ import argparse
 
 from dinogui.arguments import positive_float, positive_int
 
-SECTIONS = ("speed", "threads", "memory", "scaling", "window")
+SECTIONS = ("speed", "threads", "memory", "scaling", "window", "quality")
+DEFAULT_SECTIONS = SECTIONS[:5]  # quality only when asked for: it trains ~40 models
 
 
 def add_parser(sub) -> None:
@@ -27,9 +28,11 @@ def add_parser(sub) -> None:
     b.add_argument("--seeds", type=positive_int, default=None,
                    help="seeds whose best held-out losses are averaged for the default preset "
                         "and PyTorch (default 3, 1 with --quick)")
-    b.add_argument("--sections", default=",".join(SECTIONS),
-                   help=f"comma-separated, any of: {', '.join(SECTIONS)} (window: the live "
-                        "window against headless training, run last)")
+    b.add_argument("--sections", default=",".join(DEFAULT_SECTIONS),
+                   help=f"comma-separated, any of: {', '.join(SECTIONS)} (default: all but "
+                        "quality; window: the live window against headless training, run "
+                        "last; quality: n-grams, presets, GRU, LSTM, the hybrid and PyTorch "
+                        "on names.txt and its cuts, or on --corpus, --seconds each, default 4)")
 
 
 def run(args: argparse.Namespace) -> int:

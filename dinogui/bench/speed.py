@@ -174,8 +174,10 @@ def threads_section(corpus: Corpus, seconds: float, out) -> None:
     from dinogui.core import threads
     from dinogui.core.models.reference import GATES
 
+    idle = threads.idle_cores()
     out("Each pair takes turns on the same names; the recurrent product is "
-        "(batch, hidden) @ (hidden, gates x hidden), once per time step.\n")
+        "(batch, hidden) @ (hidden, gates x hidden), once per time step. Idle cores at the "
+        f"start (cores less the 1-minute load average): {idle:.1f}.\n")
     out("| cell | hidden | names per step | recurrent MFLOP | 1 thread chars/s "
         "| 2 threads chars/s | 2 vs 1 | rule picks |")
     out("|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -195,11 +197,12 @@ def threads_section(corpus: Corpus, seconds: float, out) -> None:
         (c1, s1), (c2, s2) = take_turns(workers, seconds)
         one, two = c1 / s1, c2 / s2
         mflop = 2 * B * H * GATES[cell] * H / 1e6
-        pick = threads.threads_for(B, H, GATES[cell])
+        pick = threads.threads_for(B, H, GATES[cell], idle)
         out(f"| {cell} | {H} | {B} | {mflop:.1f} | {one:,.0f} | {two:,.0f} | {two / one:.2f} "
             f"| {pick} |")
     out(f"\nThe rule (core/threads.py, threads_for): 2 threads from "
-        f"{threads.TWO_THREADS_FLOPS / 1e6:g} MFLOP per recurrent product, else "
+        f"{threads.TWO_THREADS_FLOPS / 1e6:g} MFLOP per recurrent product when "
+        f"{threads.IDLE_FOR_TWO:g} or more cores are idle, else "
         f"{threads.TRAINING_THREADS}; the process's own setting is restored after every "
         "training call. The window keeps one thread (dinogui/worker.py, pin_blas_threads).")
 
@@ -366,6 +369,15 @@ def run(args: argparse.Namespace) -> int:
     if "scaling" in sections:
         out("\n## Time per iteration vs hidden size\n")
         scaling_section(corpus, short / 2, args.batch_size, out)
+    if "quality" in sections:
+        from dinogui.bench import quality
+
+        out("\n## Held-out quality in a fixed time\n")
+        code = quality.section([args.corpus] if args.corpus else None,
+                               args.seconds or (1.0 if args.quick else quality.DEFAULT_SECONDS),
+                               not args.no_torch, out)
+        if code:
+            return code
     if "window" in sections:  # last: the window pins this process's BLAS threads, as the app does
         from dinogui.bench import window as bench_window
 
