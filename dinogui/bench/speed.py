@@ -342,7 +342,7 @@ def run(args: argparse.Namespace) -> int:
     unknown = sections - set(SECTIONS)
     if unknown:
         raise ValueError(f"unknown bench section(s): {', '.join(sorted(unknown))}")
-    split = sorted(sections & {"speed", "scaling"})
+    split = sorted(sections & {"speed", "scaling", "quality"})
     if split and len(corpus.names) < 2:
         raise ValueError(f"{corpus.source}: the {' and '.join(split)} section"
                          f"{'s need' if len(split) > 1 else ' needs'} at least 2 names (one to "
