@@ -19,7 +19,8 @@ def add_parser(sub) -> None:
                                      "seed and PyTorch")
     b.add_argument("--corpus", help="names to train on (default: bundled dinosaurs)")
     b.add_argument("--seconds", type=positive_float, default=None,
-                   help="training-time budget per contender (default 10, 2 with --quick)")
+                   help="training-time budget per contender (default 10, 2 with --quick; the "
+                        "quality section's: 4, 1 with --quick)")
     b.add_argument("--quick", action="store_true", help="short budgets, for a first look")
     b.add_argument("--hidden", type=positive_int, default=None, help="hidden units (default 50)")
     b.add_argument("--batch-size", type=positive_int, default=None,
