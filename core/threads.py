@@ -10,7 +10,8 @@ and gives 2 threads when its flops reach TWO_THREADS_FLOPS and two cores are idl
 (idle_cores: the core count less the 1-minute load average, read when a Trainer is
 made). On a machine that other processes keep busy a second OpenBLAS thread waits for
 a core at every product: the bench measured 0.02-0.19x at every size, large ones
-included, where an idle machine gave 1.48x at hidden 256, batch 256.
+included, where a quieter machine gave 1.48x at hidden 256, batch 256 (and 0.27-0.83x
+up to 8.4 MFLOP: hence the threshold between). docs/benchmarks.md has the tables.
 
     with training_threads(trainer.blas_threads):   # BLAS at that count inside
         trainer.run(1000)
