@@ -50,6 +50,12 @@ def test_idle_cores_is_the_core_count_less_the_load(monkeypatch):
     assert threads.idle_cores() == 4.0
 
 
+@pytest.fixture(autouse=True)
+def unpinned(monkeypatch):
+    """A window test earlier in this process may have pinned the count (pin_blas_threads)."""
+    monkeypatch.setattr(threads._LIMIT, "pinned", None)
+
+
 @pytest.fixture
 def idle_machine(monkeypatch):
     monkeypatch.setattr("dinogui.core.trainer.idle_cores", lambda: 2.0)
@@ -114,3 +120,18 @@ def test_steps_run_at_their_trainers_count_and_blocks_nest(idle_machine):
         big.run(1, on_step=lambda r: seen.append(blas_threads()))
     assert seen[-1] == [1] * len(before)
     assert blas_threads() == before
+
+
+def test_a_pinned_process_never_changes_the_count(idle_machine, monkeypatch):
+    before = blas_threads()
+    if not before:
+        pytest.skip("no BLAS library that threadpoolctl can control")
+    monkeypatch.setattr(threads._LIMIT, "pinned", 1)  # as the window's pin_blas_threads does
+    big = Trainer(corpus_from_names(_names(300)),
+                  TrainConfig.for_preset("default", hidden=256, batch_size=256))
+    assert big.blas_threads == 2
+    seen = []
+    big.run(1, on_step=lambda r: seen.append(blas_threads()))
+    with training_threads(2):
+        seen.append(blas_threads())
+    assert seen == [before, before]
