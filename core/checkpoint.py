@@ -2,6 +2,7 @@
 
 Arrays (see core/checkpoint_schema.py for the rules each meets):
   names               uint8: the training names, UTF-8, joined by newlines
+  held_out            uint8: names held out apart (train --val-file), as names; only then
   param/<name>        model parameters;  best/<name>  those at the lowest held-out loss
   opt/<slot>/<name>   optimizer state (Adam's m and v, Adagrad's mem), once it has stepped
   state/<field>       TrainState's arrays and lists (order, a_prev, val_iterations, ...)
@@ -45,7 +46,7 @@ from .legacy_npz import LegacyNpz, Pickled
 from .models import MIX, as_batched, current_name
 from .optim import Optimizer
 from .trainer import Trainer, TrainState
-from .validation import split_indices
+from .validation import split_rows
 
 FORMAT = "dinogui-checkpoint"
 VERSION = 2  # safetensors; 1 was the .npz archive
@@ -74,8 +75,9 @@ def to_meta(trainer: Trainer) -> dict:
 
 def to_arrays(trainer: Trainer) -> dict[str, np.ndarray]:
     st = trainer.state
-    arrays = {"names": np.frombuffer("\n".join(trainer.corpus.names).encode("utf-8"),
-                                     dtype=np.uint8)}
+    arrays = {"names": _utf8(trainer.corpus.names)}
+    if trainer.corpus.held_out:
+        arrays["held_out"] = _utf8(trainer.corpus.held_out)
     for f in fields(TrainState):
         if f.type in schema.ARRAY_DTYPES and getattr(st, f.name) is not None:
             arrays[f"state/{f.name}"] = np.asarray(getattr(st, f.name),
@@ -89,6 +91,10 @@ def to_arrays(trainer: Trainer) -> dict[str, np.ndarray]:
         arrays.update({f"{MIX}{k}": v for k, v in trainer.mix.items()})
     arrays.update({f"hist/{k}": v for k, v in trainer.history.to_arrays().items()})
     return arrays
+
+
+def _utf8(names: list[str]) -> np.ndarray:
+    return np.frombuffer("\n".join(names).encode("utf-8"), dtype=np.uint8)
 
 
 def to_bytes(trainer: Trainer) -> bytes:
@@ -318,9 +324,11 @@ def _rebuild(src: _Source) -> Trainer:
     optimizer = schema.optimizer_from(m["optimizer"], config, src.legacy)
 
     names = _names(src, vocab)
-    corpus = Corpus(names, vocab, corpus_fields["source"], corpus_fields["lowercase"])
+    held_out = _names(src, vocab, "held_out") if "held_out" in src.entries else []
+    corpus = Corpus(names, vocab, corpus_fields["source"], corpus_fields["lowercase"],
+                    held_out=held_out)
     try:
-        train_rows, _ = split_indices(len(names), config.val_fraction, config.seed)
+        train_rows, _ = split_rows(names, held_out, config.val_fraction, config.seed)
     except ValueError as e:
         raise Invalid(f"its names cannot be split as its settings say ({e})") from None
     stored = schema.check_declared(src.entries, src.legacy, config, vocab.size, state,
@@ -360,18 +368,19 @@ def _prefixed(mix: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {MIX + k: v for k, v in mix.items()}
 
 
-def _names(src: _Source, vocab: Vocab) -> list[str]:
-    e = src.entries.get("names")
+def _names(src: _Source, vocab: Vocab, key: str = "names") -> list[str]:
+    what = "names" if key == "names" else "held-out names"
+    e = src.entries.get(key)
     if e is None or e.dtype != np.uint8 or len(e.shape) != 1:
-        raise Invalid("its names are missing or malformed")
+        raise Invalid(f"its {what} are missing or malformed")
     if e.nbytes > MAX_CORPUS_BYTES:
-        raise Invalid("its names are longer than any corpus dinogui reads")
+        raise Invalid(f"its {what} are longer than any corpus dinogui reads")
     try:
-        names = src.read("names").tobytes().decode("utf-8").split("\n")
+        names = src.read(key).tobytes().decode("utf-8").split("\n")
     except UnicodeDecodeError:
-        raise Invalid("its names are not UTF-8 text") from None
+        raise Invalid(f"its {what} are not UTF-8 text") from None
     if not all(names) or vocab.missing("".join(names)):
-        raise Invalid("its names do not match its vocabulary")
+        raise Invalid(f"its {what} do not match its vocabulary")
     return names
 
 

@@ -294,6 +294,8 @@ def check_declared(e: dict[str, Entry], legacy: bool, config: TrainConfig, V: in
         if not (legacy and col == "iteration"):
             want[f"hist/{col}"] = (t, n_hist)
     want["names"] = (np.dtype(np.uint8), None)
+    if "held_out" in e:  # names held out apart (train --val-file): saved beside the names
+        want["held_out"] = (np.dtype(np.uint8), None)
 
     for name in e:
         if name not in want:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -73,13 +73,18 @@ class CorpusStats:
 
 @dataclass
 class Corpus:
-    """Cleaned names in file order, with the vocabulary built from them."""
+    """Cleaned names in file order, with the vocabulary built from them.
+
+    held_out: names given apart (`train --val-file`): the held-out names of every run on
+    this corpus, never trained on, so a name of `names` that is also here is not trained on.
+    """
 
     names: list[str]
     vocab: Vocab
     source: str = "<memory>"
     lowercase: bool = True
     duplicates: list[str] = field(default_factory=list)
+    held_out: list[str] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -136,6 +141,33 @@ def corpus_from_names(lines: list[str], lowercase: bool = True, source: str = "<
     if not names:
         raise CorpusError(f"{escape_controls(source)}: no names in it (the file is empty or blank)")
     return Corpus(names, Vocab.from_names(names), source, lowercase, dupes)
+
+
+MAX_SHOWN_CHARS = 10  # characters a refused held-out file's message lists
+
+
+def hold_out(corpus: Corpus, held: Corpus) -> Corpus:
+    """`corpus` with `held`'s names as its held-out names (Corpus.held_out), or CorpusError:
+    when they share no character, when `held` has characters the corpus's vocabulary lacks
+    (the model could not score them), or when no corpus name would be left to train on."""
+    where, title = escape_controls(held.source), corpus.title
+    text = "".join(held.names)
+    if not set(text) & set(corpus.vocab.chars):
+        raise CorpusError(f"{where}: shares no character with {title}: held-out names must be "
+                          "of the same kind as the corpus's")
+    missing = sorted(corpus.vocab.missing(text))
+    if missing:
+        shown = ", ".join(f"'{escape_controls(ch)}'" for ch in missing[:MAX_SHOWN_CHARS])
+        more = f" and {len(missing) - MAX_SHOWN_CHARS} more" \
+            if len(missing) > MAX_SHOWN_CHARS else ""
+        raise CorpusError(f"{where}: has {len(missing)} character"
+                          f"{'s' if len(missing) > 1 else ''} that {title} never uses "
+                          f"({shown}{more}): the model could not score those names")
+    apart = set(held.names)
+    if all(name in apart for name in corpus.names):
+        raise CorpusError(f"{where}: holds every name of {title}: no name would be left to "
+                          "train on")
+    return replace(corpus, held_out=list(held.names))
 
 
 # -- what a name may hold ------------------------------------------------------

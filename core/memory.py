@@ -62,8 +62,10 @@ def parameter_count(cell: str, layers: int, hidden: int, vocab: int) -> int:
     return count
 
 
-def estimate(config, vocab: int, longest: int, names: int, characters: int) -> MemoryEstimate:
-    """Training memory for a TrainConfig on a corpus of these dimensions."""
+def estimate(config, vocab: int, longest: int, names: int, characters: int,
+             apart: int | None = None) -> MemoryEstimate:
+    """Training memory for a TrainConfig on a corpus of these dimensions; `apart`: the
+    held-out names when a file gives them (train --val-file), counted among `names`."""
     classic = config.preset == "classic"
     cell = "rnn" if classic else config.cell
     layers = 1 if classic else config.layers
@@ -74,12 +76,12 @@ def estimate(config, vocab: int, longest: int, names: int, characters: int) -> M
     # denominator) and its optimizer slots; best weights. A weight-heavy model (large
     # hidden, small batch) measured 7.4 copies of its weights with Adam: 8 are counted
     copies = 5 + (0 if classic else 1 + OPTIMIZER_SLOTS.get(config.optimizer, 2))
-    copies += 1 if config.val_fraction > 0 else 0
+    copies += 1 if config.val_fraction > 0 or apart else 0
     G, H, V = GATES[cell], config.hidden, vocab
     steps = longest + 1
     # as core.validation.split_indices draws them
     held_out = min(max(1, round(config.val_fraction * names)), names - 1) \
-        if config.val_fraction > 0 and names > 1 else 0
+        if config.val_fraction > 0 and names > 1 else apart or 0
     # a batch larger than the training names trains on all of them (core.trainer)
     batch = 1 if classic else max(1, min(config.batch_size, names - held_out))
     # per position: each layer's inputs, gates, states and their gradients; logits, their
@@ -162,8 +164,9 @@ def _cgroup_room() -> int | None:
 
 def check_fits(config, corpus) -> MemoryEstimate:
     """The estimate for training `config` on `corpus`; ModelTooLarge if it cannot fit."""
-    lengths = [len(n) for n in corpus.names]
-    est = estimate(config, corpus.vocab.size, max(lengths), len(lengths), sum(lengths))
+    lengths = [len(n) for n in corpus.names + corpus.held_out]
+    est = estimate(config, corpus.vocab.size, max(lengths), len(lengths), sum(lengths),
+                   len(corpus.held_out))
     room = available_bytes()
     if room is not None and est.total > room:
         raise ModelTooLarge(

@@ -40,3 +40,13 @@ def problem(config) -> str | None:
         return (f"the warm-up ({config.warmup:,} iterations) is longer than the run "
                 f"({horizon:,} iterations)")
     return None
+
+
+def ended(config, iteration: int) -> str | None:
+    """Why steps from `iteration` on would all take rate 0 (None: they would not): a cosine
+    or linear schedule whose horizon has passed, as when a finished run is resumed as saved."""
+    horizon = config.schedule_iterations
+    if config.lr_schedule == "constant" or not 0 < horizon <= iteration:
+        return None
+    return (f"the {config.lr_schedule} learning-rate schedule ended at iteration {horizon:,}, "
+            f"so from iteration {iteration:,} on the learning rate is 0 and nothing is learnt")

@@ -203,9 +203,10 @@ class Trainer:
         self.config = config
         self.vocab = corpus.vocab
         # derived from the names and config, never saved
-        self._encoded = EncodedNames.encode(self.vocab, corpus.names)  # list-like: views
-        self.train_rows, self.val_rows = validation.split_indices(
-            len(self._encoded), config.val_fraction, config.seed)
+        # the names, then any held out apart (their rows follow: see validation.split_rows)
+        self._encoded = EncodedNames.encode(self.vocab, corpus.names + corpus.held_out)
+        self.train_rows, self.val_rows = validation.split_rows(
+            corpus.names, corpus.held_out, config.val_fraction, config.seed)
         self._evaluator = validation.Evaluator.for_names([self._encoded[i] for i in self.val_rows])
         self._pack: ParamPack | None = None  # the batched step's packed parameters
         self._batch_chars: float | None = None  # characters in a typical batch

@@ -32,6 +32,23 @@ def split_indices(n_names: int, fraction: float, seed: int) -> tuple[np.ndarray,
     return np.sort(perm[n_val:]), np.sort(perm[:n_val])
 
 
+def split_rows(names: list[str], held_out: list[str], fraction: float,
+               seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, validation) rows of `names + held_out`: with names held out apart (a
+    `--val-file`), those are the validation rows and every name of `names` not among them
+    trains; without, split_indices' draw. Both at once are refused: one split per run."""
+    if not held_out:
+        return split_indices(len(names), fraction, seed)
+    if fraction > 0:
+        raise ValueError("held-out names from a file and a validation fraction: give one or "
+                         "the other (the file's names are the held-out names)")
+    apart = set(held_out)
+    train = np.array([i for i, name in enumerate(names) if name not in apart], dtype=np.int64)
+    if not len(train):
+        raise ValueError("every name is held out: no name is left to train on")
+    return train, np.arange(len(names), len(names) + len(held_out), dtype=np.int64)
+
+
 @dataclass
 class Evaluator:
     """Pre-padded validation batches, so each evaluation is forward passes only."""

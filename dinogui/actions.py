@@ -46,6 +46,8 @@ class Actions:
 
 
 def make_actions(window: QWidget) -> Actions:
+    """The actions; Start, Pause, Step and Sample get their icons from the palette
+    (dinogui/toolbar_icons.py), the others from the style."""
     style = window.style()
     SP = QStyle.StandardPixmap
 
@@ -70,9 +72,9 @@ def make_actions(window: QWidget) -> Actions:
         scale.addAction(a)
 
     actions = Actions(
-        start=act("&Start", "F5", "Start or resume training", SP.SP_MediaPlay),
-        pause=act("&Pause", "F6", "Pause after the current step", SP.SP_MediaPause),
-        step=act("S&tep", "F10", "Train one iteration", SP.SP_MediaSkipForward),
+        start=act("&Start", "F5", "Start or resume training"),
+        pause=act("&Pause", "F6", "Pause after the current step"),
+        step=act("S&tep", "F10", "Train one iteration"),
         reset=act("&Reset Model…", None, "Start again from fresh weights", SP.SP_BrowserReload),
         find_lr=act("Find &Learning Rate…", None, "Sweep the learning rate on a copy of the "
                     "model and suggest one (the model does not change)"),
@@ -90,8 +92,7 @@ def make_actions(window: QWidget) -> Actions:
                              "JSON that makes names without dinogui"),
         quit=act("&Quit", "Ctrl+Q", "Close dinogui (unsaved training is "
                  "kept in an autosave)"),
-        sample=act("Sa&mple", "Ctrl+G", "Draw names from the model (works while training)",
-                   SP.SP_ArrowRight),
+        sample=act("Sa&mple", "Ctrl+G", "Draw names from the model (works while training)"),
         copy_samples=act("&Copy Names", "Ctrl+C",
                          "Copy the selected names (or all) to the clipboard"),
         per_name=per_name,

@@ -13,10 +13,17 @@ import numpy as np
 
 from dinogui import __version__, bench, export_cmd, lr_find_cmd, score_cmd
 from dinogui.arguments import help_for, of
-from dinogui.core import checkpoint
+from dinogui.core import checkpoint, recipe, schedule
 from dinogui.core.blowup import BlowupWatch
 from dinogui.core.checkpoint import CheckpointError
-from dinogui.core.corpus import CorpusError, bundled_corpus_path, load_corpus, quote
+from dinogui.core.corpus import (
+    Corpus,
+    CorpusError,
+    bundled_corpus_path,
+    hold_out,
+    load_corpus,
+    quote,
+)
 from dinogui.core.novelty import NearestNames
 from dinogui.core.sample_spec import ConstraintsUnmet, SampleSpec
 from dinogui.core.sampling import display_name
@@ -75,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train headless, printing reports like the seed")
     t.add_argument("--corpus", help="text file, one name per line (default: bundled dinosaurs)")
     t.add_argument("--no-lowercase", action="store_true", help="keep the names' capitals")
+    t.add_argument("--val-file", metavar="PATH",
+                   help="hold out exactly the names in this file (one per line, read like "
+                        "the corpus): never trained on, the held-out loss measured on them; "
+                        "instead of --val-fraction")
     t.add_argument("--iterations", type=of(ITERATIONS), default=None,
                    help=help_for(ITERATIONS, extra="with --seconds alone: until the time is "
                                  "up"))
@@ -171,26 +182,49 @@ def _note_unused(args: argparse.Namespace) -> None:
               f"apply to {what}; ignored", file=sys.stderr)
 
 
-def _config_for(args: argparse.Namespace) -> TrainConfig:
+def _config_for(args: argparse.Namespace, corpus: Corpus | None = None) -> TrainConfig:
+    """The run's settings: the preset's (the default preset's picked for `corpus` by
+    core.recipe), with every flag given on top."""
     modern = [f"--{k.replace('_', '-')}" for k in DEFAULT_PRESET_FLAGS
               if getattr(args, k) is not None]
     if modern and args.preset == "classic":
         raise UsageError(f"{', '.join(modern)} {'needs' if len(modern) == 1 else 'need'} "
                          "the default preset: "
                          "classic is the seed's RNN, one name per step with SGD")
-    preset = args.preset or ("default" if modern else "classic")
+    preset = args.preset or "default"
     _note_unused(args)
+    given = {k: v for k, v in _flags(args).items() if v is not None}
+    val_file = bool(getattr(args, "val_file", None))
+    if val_file:  # its names are the held-out ones: no fraction drawn
+        if given.get("val_fraction"):
+            raise UsageError("--val-file and --val-fraction both choose the held-out names: "
+                             "give one or the other")
+        given["val_fraction"] = 0.0
+    # the recipe shapes the model unless a flag does: then the preset's plain defaults and the
+    # flags given (so `--cell lstm --hidden 200` is exactly that, not a recipe's mix of both)
+    shaped = [k for k in recipe.MODEL if k in given]
+    picked = {}
+    if preset == "default" and corpus is not None and not shaped:
+        held_out = val_file or given.get("val_fraction") != 0
+        picked = recipe.settings_for(corpus, held_out=held_out)
+        if val_file:
+            picked.pop("val_fraction", None)
     try:
-        return TrainConfig.for_preset(
-            preset, hidden=args.hidden, lr=args.lr, clip=args.clip,
-            lr_schedule=args.lr_schedule, warmup=args.warmup, weight_decay=args.weight_decay,
-            schedule_iterations=_horizon(args, 0),
-            seed=args.seed, batch_size=args.batch_size, sample_every=args.sample_every,
-            samples=args.samples, cell=args.cell, layers=args.layers, dropout=args.dropout,
-            optimizer=args.optimizer, val_fraction=args.val_fraction, val_every=args.val_every,
-            patience=args.patience, order=args.order, mix_ngram=args.mix_ngram)
+        return TrainConfig.for_preset(preset, **{**picked, **given})
     except ValueError as e:
         raise UsageError(str(e)) from None
+
+
+def _flags(args: argparse.Namespace) -> dict:
+    """The settings flags give (None: not given)."""
+    return dict(
+        hidden=args.hidden, lr=args.lr, clip=args.clip,
+        lr_schedule=args.lr_schedule, warmup=args.warmup, weight_decay=args.weight_decay,
+        schedule_iterations=_horizon(args, 0),
+        seed=args.seed, batch_size=args.batch_size, sample_every=args.sample_every,
+        samples=args.samples, cell=args.cell, layers=args.layers, dropout=args.dropout,
+        optimizer=args.optimizer, val_fraction=args.val_fraction, val_every=args.val_every,
+        patience=args.patience, order=args.order, mix_ngram=args.mix_ngram)
 
 
 def _iterations(args: argparse.Namespace) -> int:
@@ -230,7 +264,8 @@ def _resumed(args: argparse.Namespace) -> Trainer:
              "--layers": args.layers, "--dropout": args.dropout,
              "--no-lowercase": args.no_lowercase or None,
              "--optimizer": args.optimizer, "--val-fraction": args.val_fraction,
-             "--order": args.order, "--mix-ngram": args.mix_ngram}
+             "--order": args.order, "--mix-ngram": args.mix_ngram,
+             "--val-file": args.val_file}
     given = [flag for flag, v in fixed.items() if v is not None]
     if given:
         raise UsageError(f"{', '.join(given)} cannot change when resuming "
@@ -248,8 +283,8 @@ def _check_patience(trainer: Trainer, args: argparse.Namespace) -> None:
     if not trainer.config.patience or len(trainer.val_rows):
         return
     if not args.resume:
-        raise UsageError("--patience needs held-out names: give --val-fraction (the default "
-                         "preset holds out 0.1; classic none)")
+        raise UsageError("--patience needs held-out names: give --val-fraction or --val-file "
+                         "(the default preset holds out 0.1; classic none)")
     # a resume keeps the checkpoint's names and split: --val-fraction cannot help here
     given = "--patience" if args.patience is not None else "its patience setting"
     raise UsageError(f"--resume {args.resume}: {given} ({trainer.config.patience}) needs "
@@ -266,7 +301,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         trainer = _resumed(args)
     else:
         corpus = load_corpus(args.corpus or bundled_corpus_path(), not args.no_lowercase)
-        trainer = Trainer(corpus, _config_for(args))
+        config = _config_for(args, corpus)
+        if args.val_file:  # read as the corpus is, lower-cased alike
+            corpus = hold_out(corpus, load_corpus(args.val_file, corpus.lowercase))
+        trainer = Trainer(corpus, config)
     iterations = _iterations(args)
     if args.iterations is None and args.seconds is not None and \
             args.lr_schedule not in (None, "constant"):
@@ -277,6 +315,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         except ValueError as e:
             raise UsageError(str(e)) from None
     _check_patience(trainer, args)
+    ended = schedule.ended(trainer.config, trainer.iteration)
+    if ended is not None:  # a resume as saved, past the schedule's end
+        print(f"dinogui: warning: {ended}: to train on, give --lr-schedule constant, or "
+              f"--lr-schedule {trainer.config.lr_schedule} for a new schedule to this run's end",
+              file=sys.stderr, flush=True)
     out = Printer()
     say = (lambda *a, **k: None) if args.quiet else out
     st = trainer.corpus.stats()
@@ -284,6 +327,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     say(f"corpus {trainer.corpus.title}: {st.names} names, {st.characters} characters, "
         f"vocabulary {st.vocab_size}, lengths {st.shortest}-{st.longest}"
         + (f", {st.duplicates} repeated" if st.duplicates else ""))
+    if not args.resume and cfg.preset == "default" and recipe.applied(cfg, trainer.corpus):
+        say(recipe.describe(trainer.corpus))
+    if trainer.corpus.held_out:
+        removed = len(trainer.corpus.names) - len(trainer.train_rows)
+        say(f"held out: the {len(trainer.val_rows):,} names of "
+            f"{quote(args.val_file or 'the checkpoint')}"
+            + (f" ({removed:,} of the corpus's names among them, not trained on)"
+               if removed else ""))
     say(f"preset {cfg.preset}: {_describe_model(cfg)}, seed {cfg.seed}, starting at iteration "
         f"{trainer.iteration}")
     if cfg.counts_only and not len(trainer.val_rows):

@@ -60,8 +60,8 @@ def run(args: argparse.Namespace) -> int:
         trainer = checkpoint.load(args.checkpoint)
     else:
         flags = dict.fromkeys(TRAIN_FLAGS) | vars(args)
-        config = _config_for(argparse.Namespace(**flags))
         corpus = load_corpus(args.corpus or bundled_corpus_path(), not args.no_lowercase)
+        config = _config_for(argparse.Namespace(**flags), corpus)
         trainer = Trainer(corpus, config)
     cfg = trainer.config
     model = "" if cfg.preset == "classic" else f"{cfg.cell} x{cfg.layers}, batch " \

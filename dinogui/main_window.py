@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Slot
+from PySide6.QtCore import QEvent, QSize, Qt, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -37,6 +37,7 @@ from dinogui.controllers.runs import RunRecorder
 from dinogui.controllers.sampling import SamplingController
 from dinogui.controllers.shutdown import TerminationWatch
 from dinogui.controllers.training import TrainingController
+from dinogui.core import schedule
 from dinogui.core.corpus import bundled_corpus_path
 from dinogui.core.trainer import Trainer
 from dinogui.dialogs import Dialogs
@@ -46,6 +47,7 @@ from dinogui.messages import Answer
 from dinogui.session import Session
 from dinogui.settings import AppSettings, default_data_dir
 from dinogui.tasks import TaskRunner
+from dinogui.toolbar_icons import paint_action_icons
 from dinogui.widgets.corpus_panel import CorpusPanel, CorpusSummary
 from dinogui.widgets.health_plot import HealthPlot
 from dinogui.widgets.hyperparams import HyperparamsPanel
@@ -91,6 +93,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.actions_ = make_actions(self)
+        paint_action_icons(self.actions_, self.palette())  # again on a palette change
         self._build_widgets()
         self._build_menus_and_toolbar()
         self._build_tabs()
@@ -375,9 +378,18 @@ class MainWindow(QMainWindow):
             self.status.set_state(self.session.idle_state())
         self.update_actions()
 
+    def next_rate(self) -> float | None:
+        """The learning rate the model's next step takes (None: no model, or a count model)."""
+        cfg = self.session.config
+        if cfg is None or cfg.counts_only:
+            return None
+        return schedule.rate(cfg, self.session.iteration)
+
     def note(self, text: str) -> None:
+        """Into the log whole; the status bar shows its first sentence, which fits a
+        1024-pixel window (advice that follows, "Sample From the best, or ...", is in the log)."""
         self.log.note(text)
-        self.statusBar().showMessage(text, 5000)
+        self.statusBar().showMessage(text.split(". ", 1)[0], 5000)
 
     def refuse(self, title: str, error: BaseException, kept: str) -> None:
         reason = str(error) if not isinstance(error, OSError) else (
@@ -426,7 +438,9 @@ class MainWindow(QMainWindow):
         self.loss_plot.load_history(trainer.history)
         self.sampling.adopt(trainer, summary)
         self.health.clear()
-        self.status.reset(st.iteration, st.seconds, st.smooth, st.smooth_char)
+        self.status.reset(st.iteration, st.seconds, st.smooth, st.smooth_char,
+                          None if trainer.config.counts_only
+                          else schedule.rate(trainer.config, st.iteration))
         generation = self.worker.attach(trainer)
         self.loss_plot.set_count_line(None)
         self.worker.ask(lambda t: t.count_baseline(),  # on the worker's thread: up to ~1 s
@@ -483,6 +497,11 @@ class MainWindow(QMainWindow):
         self.settings.set_sampling(self.samples.values())
         self.settings.sync()
         event.accept()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            paint_action_icons(self.actions_, self.palette())  # a dark desktop: light icons
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)

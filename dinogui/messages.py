@@ -46,6 +46,7 @@ class ProgressBatch:
     seconds: float = 0.0  # the trainer's training time so far
     wall: float = 0.0  # time.perf_counter() when the batch left the worker
     health: list[HealthSample] = field(default_factory=list)  # the watched steps' figures
+    lr: float | None = None  # the learning rate the last step took (None: a count model)
 
     @classmethod
     def from_steps(cls, generation: int, steps: list[StepResult], trainer: Trainer,
@@ -60,7 +61,8 @@ class ProgressBatch:
         return cls(generation, col("iteration", np.int64), col("loss", np.float64),
                    col("chars", np.int64), col("names", np.int64), col("smooth", np.float64),
                    col("smooth_char", np.float64), reports, val, st.iteration,
-                   st.total_chars, st.seconds, wall, list(health or ()))
+                   st.total_chars, st.seconds, wall, list(health or ()),
+                   None if trainer.config.counts_only or not steps else steps[-1].lr)
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,8 @@ def test_going_back_gives_the_run_as_it_was_at_the_good_point(tiny_corpus):
 
 def test_train_warns_once_on_stderr_and_the_printed_numbers_stay_the_seeds(tiny_corpus,
                                                                            capsys, tmp_path):
-    args = ["train", "--corpus", str(tiny_corpus), "--lr", "0.3", "--iterations", "400",
+    args = ["train", "--preset", "classic", "--corpus", str(tiny_corpus), "--lr", "0.3",
+            "--iterations", "400",
             "--sample-every", "50"]
     assert cli.main(args) == 0
     out, err = capsys.readouterr()

@@ -20,7 +20,8 @@ def run(capsys, *argv):
 
 def test_train_prints_reports_like_the_seed_and_logs_jsonl(capsys, tiny_corpus, tmp_path):
     log = tmp_path / "log.jsonl"
-    code, out, err = run(capsys, "train", "--corpus", str(tiny_corpus), "--iterations", "25",
+    code, out, err = run(capsys, "train", "--preset", "classic",
+                         "--corpus", str(tiny_corpus), "--iterations", "25",
                          "--sample-every", "10", "--samples", "3", "--log-jsonl", str(log))
     assert code == 0, err
     assert "Iteration: 0, Loss:" in out and "Iteration: 20, Loss:" in out
@@ -38,7 +39,8 @@ def test_train_prints_reports_like_the_seed_and_logs_jsonl(capsys, tiny_corpus, 
 def test_jsonl_chars_count_every_trained_position(capsys, tiny_corpus, tmp_path):
     log = tmp_path / "log.jsonl"
     names = [n.lower() for n in tiny_corpus.read_text().split()]
-    run(capsys, "train", "--corpus", str(tiny_corpus), "--iterations", str(len(names)),
+    run(capsys, "train", "--preset", "classic",
+        "--corpus", str(tiny_corpus), "--iterations", str(len(names)),
         "--samples", "0", "--log-jsonl", str(log))
     done = json.loads(log.read_text().splitlines()[-1])
     assert done["chars"] == sum(len(n) + 1 for n in names)  # len(X) per name, one epoch
@@ -46,14 +48,15 @@ def test_jsonl_chars_count_every_trained_position(capsys, tiny_corpus, tmp_path)
 
 def test_save_resume_numbers_on_and_equals_straight(capsys, tiny_corpus, tmp_path):
     a, b = tmp_path / "a.npz", tmp_path / "b.npz"
-    run(capsys, "train", "--corpus", str(tiny_corpus), "--iterations", "60", "--save", str(a))
+    run(capsys, "train", "--preset", "classic",
+        "--corpus", str(tiny_corpus), "--iterations", "60", "--save", str(a))
     code, out, err = run(capsys, "train", "--resume", str(a), "--iterations", "60",
                          "--sample-every", "50", "--save", str(b))
     assert code == 0, err
     assert "starting at iteration 60" in out
     assert "Iteration: 100," in out
     straight = tmp_path / "s.npz"
-    run(capsys, "train", "--corpus", str(tiny_corpus), "--iterations", "120",
+    run(capsys, "train", "--preset", "classic", "--corpus", str(tiny_corpus), "--iterations", "120",
         "--save", str(straight))
     t1, t2 = checkpoint.load(b), checkpoint.load(straight)
     assert t1.iteration == t2.iteration == 120
@@ -76,7 +79,8 @@ def test_sample_prints_one_name_per_line_deterministically(capsys, tiny_corpus, 
 
 def test_sample_best_says_so_when_the_model_has_no_best_weights(capsys, tiny_corpus, tmp_path):
     path = tmp_path / "c.safetensors"
-    assert run(capsys, "train", "--corpus", str(tiny_corpus), "--iterations", "20", "--quiet",
+    assert run(capsys, "train", "--preset", "classic",
+               "--corpus", str(tiny_corpus), "--iterations", "20", "--quiet",
                "--save", str(path))[0] == 0  # classic: no names held out, no best weights
     code, best, err = run(capsys, "sample", "--checkpoint", str(path), "--count", "5", "--best")
     latest = run(capsys, "sample", "--checkpoint", str(path), "--count", "5")[1]

@@ -17,7 +17,7 @@ import pytest
 
 from dinogui.bench import reference as ref
 from dinogui.cli import build_parser, main
-from dinogui.core import checkpoint
+from dinogui.core import checkpoint, recipe
 from dinogui.core.corpus import load_corpus
 from dinogui.core.sample_spec import SampleSpec
 from dinogui.core.trainer import TrainConfig, Trainer
@@ -91,13 +91,24 @@ def test_corpus_and_no_lowercase(capsys, tmp_path, names_txt):
 
 
 def test_preset(capsys, tmp_path, names_txt):
-    classic, _ = train(capsys, tmp_path, "--corpus", names_txt, "--iterations", 2)
+    classic, _ = train(capsys, tmp_path, "--corpus", names_txt, "--preset", "classic",
+                       "--iterations", 2)
     assert classic.config.preset == "classic" and "Wax" in classic.params
     assert classic.history.column("names").tolist() == [1, 1]  # one name per step
     default, _ = train(capsys, tmp_path, "--corpus", names_txt, "--preset", "default",
                        "--iterations", 2)
     assert default.config.preset == "default" and default.optimizer.kind == "adam"
-    assert default.history.column("names")[0] == len(default.train_rows)  # 48 > 18 names
+    assert default.history.column("names")[0] == len(default.train_rows)  # 32 > 18 names
+    # no preset: the default one, as the window's first launch, its model picked for the list
+    # by the recipe (core.recipe); any model flag shapes the model instead
+    recipe_run, out = train(capsys, tmp_path, "--corpus", names_txt, "--iterations", 2)
+    corpus = recipe_run.corpus
+    assert recipe_run.config == TrainConfig.for_preset("default", **recipe.settings_for(corpus))
+    assert (recipe_run.config.cell, recipe_run.config.mix_ngram) == ("gru", 5)
+    assert "the default recipe for 20 names" in out
+    shaped, out = train(capsys, tmp_path, "--corpus", names_txt, "--hidden", 9, "--iterations", 2)
+    assert shaped.config == TrainConfig.for_preset("default", hidden=9)
+    assert "recipe" not in out
 
 
 @pytest.mark.parametrize("n", [0, 1, 7])
@@ -123,7 +134,8 @@ def test_hidden(capsys, tmp_path, names_txt, preset, hidden):
 @pytest.mark.parametrize("preset", ["classic", "default"])
 def test_lr_and_clip_set_the_size_of_an_sgd_step(capsys, tmp_path, names_txt, preset):
     """SGD moves a weight by lr * clip(g): with a tiny clip the largest move is lr * clip."""
-    sgd = [] if preset == "classic" else ["--preset", "default", "--optimizer", "sgd"]
+    sgd = (["--preset", "classic"] if preset == "classic"
+           else ["--preset", "default", "--optimizer", "sgd"])
     common = ["--corpus", names_txt, *sgd, "--hidden", 8]
     start, _ = train(capsys, tmp_path, *common, "--iterations", 0)
     for lr, clip in ((0.5, 0.002), (2.0, 0.0005)):
@@ -137,7 +149,7 @@ def test_lr_and_clip_set_the_size_of_an_sgd_step(capsys, tmp_path, names_txt, pr
 
 def test_seed(capsys, tmp_path, names_txt):
     # seed 0 is the seed's own: np.random.seed(1) before the weights
-    t0, _ = train(capsys, tmp_path, "--corpus", names_txt, "--iterations", 0)
+    t0, _ = train(capsys, tmp_path, "--preset", "classic", "--corpus", names_txt, "--iterations", 0)
     V = t0.vocab.size
     want = ref.initialize_parameters(50, V, V)
     for k in want:
@@ -147,7 +159,8 @@ def test_seed(capsys, tmp_path, names_txt):
         t, out = train(capsys, tmp_path, "--corpus", names_txt, "--preset", "default",
                        "--seed", seed, "--iterations", 0)
         assert t.config.seed == seed and f"seed {seed}," in out
-        direct = Trainer(corpus, TrainConfig.for_preset("default", seed=seed))
+        direct = Trainer(corpus, TrainConfig.for_preset("default", seed=seed,
+                                                        **recipe.settings_for(corpus)))
         for k in direct.params:
             np.testing.assert_array_equal(t.params[k], direct.params[k])
     other = Trainer(corpus, TrainConfig.for_preset("default", seed=5))
@@ -233,7 +246,8 @@ def test_patience(capsys, tmp_path, names_txt, patience):
 @pytest.mark.parametrize(("every", "samples"), [(1, 0), (4, 1), (7, 4)])
 def test_sample_every_and_samples(capsys, tmp_path, names_txt, every, samples):
     log = tmp_path / "log.jsonl"
-    t, out = train(capsys, tmp_path, "--corpus", names_txt, "--sample-every", every,
+    t, out = train(capsys, tmp_path, "--preset", "classic",
+                   "--corpus", names_txt, "--sample-every", every,
                    "--samples", samples, "--iterations", 2 * every + 1, "--log-jsonl", log)
     assert (t.config.sample_every, t.config.samples) == (every, samples)
     reports = [json.loads(line) for line in log.read_text().splitlines()[:-1]]
@@ -264,14 +278,16 @@ def test_save_resume_and_live_flags_on_resume(capsys, tmp_path, names_txt):
 
 def test_log_jsonl_and_quiet(capsys, tmp_path, names_txt):
     log = tmp_path / "q.jsonl"
-    code, out, err = run(capsys, "train", "--corpus", names_txt, "--iterations", 5,
+    code, out, err = run(capsys, "train", "--preset", "classic",
+                         "--corpus", names_txt, "--iterations", 5,
                          "--sample-every", 2, "--quiet", "--log-jsonl", log)
     assert code == 0, err
     assert out.splitlines()[0].startswith("trained to iteration 5:") and len(out.splitlines()) == 1
     rows = [json.loads(line) for line in log.read_text().splitlines()]
     assert [r.get("iteration") for r in rows] == [0, 2, 4, None]
     assert rows[-1]["event"] == "done" and rows[-1]["iterations"] == 5
-    code, out, _ = run(capsys, "train", "--corpus", names_txt, "--iterations", 5,
+    code, out, _ = run(capsys, "train", "--preset", "classic",
+                       "--corpus", names_txt, "--iterations", 5,
                        "--sample-every", 2)
     assert len(out.splitlines()) > 5  # without --quiet: the header and the reports
 
@@ -284,7 +300,9 @@ def models(tmp_path_factory):
     out = {}
     for preset in ("classic", "default"):
         path = folder / f"{preset}.ckpt"
-        assert main(["train", "--preset", preset, "--iterations", "300", "--quiet",
+        # default: its plain RNN (a model flag, so no recipe), which tests/plain_rnn.py redoes
+        shape = ["--cell", "rnn"] if preset == "default" else []
+        assert main(["train", "--preset", preset, *shape, "--iterations", "300", "--quiet",
                      "--save", str(path)]) == 0
         out[preset] = (path, checkpoint.load(path))
     return out
@@ -426,21 +444,25 @@ def test_best(capsys, tmp_path, names_txt):
 def test_stop_on_blowup(capsys, tmp_path, names_txt):
     """A healthy run trains as without it; a blow-up (a rate of 0.05, seen at 1,504) stops,
     and --save writes the good weights: those of a run stopped at their iteration."""
-    healthy, out = train(capsys, tmp_path, "--corpus", names_txt, "--iterations", 600,
+    healthy, out = train(capsys, tmp_path, "--preset", "classic",
+                         "--corpus", names_txt, "--iterations", 600,
                          "--stop-on-blowup", save="healthy")
-    plain_run, _ = train(capsys, tmp_path, "--corpus", names_txt, "--iterations", 600,
+    plain_run, _ = train(capsys, tmp_path, "--preset", "classic",
+                         "--corpus", names_txt, "--iterations", 600,
                          save="plain")
     assert healthy.iteration == 600 and "stopped: iterations" in out
     np.testing.assert_array_equal(healthy.params["Wya"], plain_run.params["Wya"])
 
-    code, out, err = run(capsys, "train", "--corpus", names_txt, "--lr", 0.05, "--iterations",
+    code, out, err = run(capsys, "train", "--preset", "classic",
+                         "--corpus", names_txt, "--lr", 0.05, "--iterations",
                          3000, "--sample-every", 50, "--stop-on-blowup", "--save",
                          tmp_path / "b.ckpt")
     assert code == 0 and "stopped: blowup" in out and "going back to them" in err
     kept = checkpoint.load(tmp_path / "b.ckpt")
     good = int(err.split("weights from iteration ")[1].split()[0].replace(",", ""))
     assert kept.iteration == good == 1000  # copies every 500: 1,000 is over LAG steps back
-    straight, _ = train(capsys, tmp_path, "--corpus", names_txt, "--lr", 0.05, "--iterations",
+    straight, _ = train(capsys, tmp_path, "--preset", "classic",
+                        "--corpus", names_txt, "--lr", 0.05, "--iterations",
                         good, "--sample-every", 50, save="straight")
     for k, v in straight.params.items():
         np.testing.assert_array_equal(kept.params[k], v, err_msg=k)
@@ -620,3 +642,13 @@ def test_every_held_out_check_is_logged(capsys, tmp_path, names_txt):
     assert done["best_val_loss"] == min(t.state.val_losses)
     assert done["best_iteration"] == t.state.val_iterations[
         int(np.argmin(t.state.val_losses))]
+
+
+def test_val_file_holds_out_exactly_its_names(capsys, tmp_path, names_txt):
+    """"--val-file" PATH: its names are the held-out names (tests/test_val_file.py: the rest)."""
+    held = tmp_path / "held.txt"
+    held.write_text("Ivy\nJo\nTed\n", encoding="utf-8")
+    t, out = train(capsys, tmp_path, "--corpus", names_txt, "--val-file", held, "--preset",
+                   "default", "--iterations", 3)
+    assert [t.vocab.decode(t._encoded[i]) for i in t.val_rows] == ["ivy", "jo", "ted"]
+    assert len(t.train_rows) == len(NAMES) - 2 and "held-out loss" in out

@@ -52,10 +52,10 @@ def params_of(path: Path) -> dict[str, np.ndarray]:
 
 @pytest.fixture
 def good(capsys, tiny_corpus, tmp_path) -> Path:
-    """A good default-preset checkpoint, 30 iterations in."""
+    """A good default-preset checkpoint, 30 iterations in (its plain RNN: no patience stop)."""
     path = tmp_path / "good.npz"
     code, _, err = run(capsys, "train", "--corpus", tiny_corpus, "--preset", "default",
-                       "--iterations", "30", "--quiet", "--save", path)
+                       "--cell", "rnn", "--iterations", "30", "--quiet", "--save", path)
     assert code == 0, err
     return path
 
@@ -180,7 +180,8 @@ def test_a_save_failing_after_training_writes_a_rescue_copy(capsys, tiny_corpus,
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     target = tmp_path / "out.npz"
     fail_replace_onto(monkeypatch, target)
-    code, out, err = run(capsys, "train", "--corpus", tiny_corpus, "--iterations", "40",
+    code, out, err = run(capsys, "train", "--preset", "classic",
+                         "--corpus", tiny_corpus, "--iterations", "40",
                          "--save", target)
     assert code == 2 and "trained to iteration 40" in out
     line = one_error_line(err)
@@ -280,7 +281,8 @@ def test_a_log_failing_midway_keeps_what_was_written(capsys, tiny_corpus, tmp_pa
             self.file.close()
 
     monkeypatch.setattr(rs, "open", FailingDisk, raising=False)
-    code, _, err = run(capsys, "train", "--corpus", tiny_corpus, "--iterations", "50",
+    code, _, err = run(capsys, "train", "--preset", "classic",
+                       "--corpus", tiny_corpus, "--iterations", "50",
                        "--sample-every", "10", "--log-jsonl", log, "--save", target)
     assert code == 0 and "writing failed (Input/output error)" in err
     assert [json.loads(line)["iteration"] for line in log.read_text().splitlines()] == [0, 10]
@@ -483,7 +485,8 @@ def test_ctrl_c_during_a_huge_report_stops_after_the_block_being_drawn(capsys, t
 
     monkeypatch.setattr(NameSampler, "sample", sample)
     target = tmp_path / "c.npz"
-    code, out, err = run(capsys, "train", "--corpus", tiny_corpus, "--samples", "1000",
+    code, out, err = run(capsys, "train", "--preset", "classic",
+                         "--corpus", tiny_corpus, "--samples", "1000",
                          "--iterations", "5", "--save", target)
     assert code == 130, err
     assert blocks == [(REPORT_BLOCK, 0)]

@@ -35,6 +35,11 @@ MODELS |= {
     "hybrid-gru": ["--cell", "gru", "--hidden", "6", "--mix-ngram", "5"],
     "hybrid-lstm": ["--cell", "lstm", "--layers", "2", "--hidden", "5", "--mix-ngram", "5"],
 }
+# the hybrids fitted while both parts still count (checked every step, a
+# tiny list's network is memorised by iteration 150 and the last fit is all count model)
+for _flags in MODELS.values():
+    if "--mix-ngram" in _flags:
+        _flags += ["--val-every", "150"]
 HYBRIDS = [m for m in MODELS if m.startswith("hybrid")]
 
 

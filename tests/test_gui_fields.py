@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from dinogui import cli
+from dinogui.core import recipe
 from dinogui.core.corpus import load_corpus
 from dinogui.core.sampling import display_name
 from dinogui.core.trainer import TrainConfig, Trainer
@@ -336,6 +337,7 @@ def test_schedule_warmup_and_weight_decay_fields_reach_the_trainer(qtbot, tmp_pa
     assert worker_config(w).weight_decay == 0.05
     cfg = TrainConfig.for_preset("default", patience=0, mix_ngram=DEFAULT_MIX,
                                  schedule_iterations=BUDGET, **SCHEDULE)
+    cfg = recipe.apply(cfg, load_corpus(tiny_corpus))  # the window's model is the recipe's
     assert worker_config(w) == cfg
     w.hyperparams.budget.setValue(BUDGET + 5)  # the schedule follows the budget
     assert worker_config(w).schedule_iterations == BUDGET + 5

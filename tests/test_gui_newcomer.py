@@ -287,3 +287,7 @@ def test_starring_a_favourite_does_not_widen_the_window(qtbot, tmp_path, tiny_co
     assert len(w.samples.favourites) == 1 and w.status.favourites_label.text() == "★ 1"
     assert w.minimumSizeHint().width() <= least and w.width() == width
     assert bar.minimumSizeHint().width() == bar_least  # the bar, the widest part at 1024 px
+    w.resize(1280, 700)  # with room, it shows
+    settle()
+    label = w.status.favourites_label
+    assert label.width() >= label.sizeHint().width() > 1

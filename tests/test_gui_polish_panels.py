@@ -80,9 +80,9 @@ def test_the_preset_change_question_uses_plain_words(qtbot, tmp_path, tiny_corpu
 def left_fields(w) -> list[QWidget]:
     hp = w.hyperparams
     return [getattr(hp, n) for n in ("preset", "cell", "layers", "hidden", "optimizer",
-                                     "batch_size", "mix_ngram", "seed", "lr", "lr_schedule",
-                                     "warmup", "weight_decay", "clip", "sample_every",
-                                     "samples", "budget")]
+                                     "batch_size", "mix_ngram", "seed", "budget", "patience",
+                                     "lr", "lr_schedule", "warmup", "weight_decay", "clip",
+                                     "sample_every", "samples")]
 
 
 def mnemonic(text: str) -> str:

@@ -184,7 +184,8 @@ def test_cli_prints_a_table_and_the_suggestion_of_the_engine(capsys, names_txt, 
 
 
 def test_cli_classic_and_a_checkpoint_left_as_it_was(capsys, names_txt, tmp_path):
-    code, out, err = run(capsys, "lr-find", "--corpus", names_txt, "--steps", 20)
+    code, out, err = run(capsys, "lr-find", "--corpus", names_txt, "--preset", "classic",
+                         "--steps", 20)
     assert code == 0, err
     assert out.startswith("preset classic: hidden 50, clip 5, seed 0, from iteration 0;")
     assert "suggested learning rate: " in out

@@ -159,7 +159,7 @@ def test_train_resume_takes_patience(capsys, tmp_path, reference):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--patience", "3"], "--patience needs held-out names"),  # classic holds none out
+    (["--preset", "classic", "--patience", "3"], "--patience needs held-out names"),
     (["--preset", "default", "--val-fraction", "0", "--patience", "3"],
      "--patience needs held-out names"),
     (["--preset", "default", "--patience", "-1"], "'-1' must be between 0 (off) and 1000000"),

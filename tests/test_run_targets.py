@@ -86,5 +86,6 @@ def test_patience_on_a_resume_without_held_out_names_says_what_to_do(capsys, tmp
 
 
 def test_a_new_run_is_still_told_to_give_val_fraction(capsys, corpus_file):
-    code, _, err = run(capsys, "train", "--corpus", corpus_file, "--patience", "2")
+    code, _, err = run(capsys, "train", "--preset", "classic",
+                       "--corpus", corpus_file, "--patience", "2")
     assert code == 2 and "--patience needs held-out names: give --val-fraction" in err

@@ -113,7 +113,8 @@ def test_cli_reports_gain_val_loss(capsys, tmp_path):
 
 def test_cli_without_validation_has_no_val_loss(capsys, tiny_corpus, tmp_path):
     log = tmp_path / "log.jsonl"
-    main(["train", "--corpus", str(tiny_corpus), "--iterations", "3", "--sample-every", "2",
+    main(["train", "--preset", "classic",
+          "--corpus", str(tiny_corpus), "--iterations", "3", "--sample-every", "2",
           "--log-jsonl", str(log)])
     reports = [json.loads(line) for line in log.read_text().splitlines()[:-1]]
     assert reports and all("val_loss" not in r for r in reports)

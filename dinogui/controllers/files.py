@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from dinogui.core import checkpoint
+from dinogui.core import checkpoint, recipe
 from dinogui.core.corpus import load_corpus
 from dinogui.core.trainer import Trainer
 from dinogui.core.transfer import VocabularyMismatch, continue_on, vocabulary_problem
@@ -156,6 +156,9 @@ class FileFlows(QObject):
             return
         try:
             config = w.hyperparams.config()
+            shaped_by_recipe = w.hyperparams.follows_recipe() and config.cell != "ngram"
+            if shaped_by_recipe:  # the user has not shaped the model: this list's recipe does
+                config = recipe.apply(config, corpus)
         except ValueError as e:  # settings no model can have: say so, keep what is there
             w.refuse("Cannot start a model", e, "kept the current model")
             return
@@ -166,6 +169,10 @@ class FileFlows(QObject):
             if error is not None:
                 w.refuse("Cannot build the model", error, "kept the current model")
                 return
+            if shaped_by_recipe:
+                w.hyperparams.show_recipe(trainer.config)
+                w.log.note(f"Model: {recipe.describe(corpus)}. Change any model setting to "
+                           "shape it yourself")
             w.adopt(trainer, summary, checkpoint_path=None, saved_iteration=0)
             self._remember(path, corpus=True)
             w.note(f"Loaded {summary.title}: {summary.stats.names:,} names; a new "

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
+from dinogui.core import schedule
 from dinogui.core.trainer import LIVE_FIELDS, TrainConfig, Trainer
 from dinogui.messages import ProgressBatch, Stopped
 from dinogui.widgets.hyperparams import apply_live, live_change_text, plain_settings
@@ -102,6 +103,8 @@ class TrainingController(QObject):
             return
         trace = live_change_text(self.s.config, changes)  # lr and clip changes leave a trace
         self.s.live_changed(changes)
+        if not self.s.training:  # the status bar's rate: the next step's, under the new settings
+            self.w.status.set_rate(self.w.next_rate())
         self.w.worker.ask(lambda t: apply_live(t, changes),
                           lambda it, error: self._live_applied(trace, it, error))
         self.w.update_title()
@@ -162,7 +165,7 @@ class TrainingController(QObject):
         if steps is None:
             self.w.note(f"Training from iteration {self.w.iteration:,}"
                         + (f" to {until:,}" if until is not None else "")
-                        + self._resume_warning())
+                        + self._resume_warning() + self._schedule_warning())
         self.w.update_actions()
 
     def _resume_warning(self) -> str:
@@ -173,6 +176,15 @@ class TrainingController(QObject):
         return (f". It stopped early ({self._early_stop}): it stops again at the next "
                 f"held-out check (every {cfg.val_every:,} iterations) unless that one is "
                 "better; raise Quiet checks to train on longer")
+
+    def _schedule_warning(self) -> str:
+        """Resuming past the schedule's end (a loaded run, or "Train on to ..."): rate 0."""
+        cfg = self.s.config
+        ended = None if cfg is None else schedule.ended(cfg, self.w.iteration)
+        if ended is None:
+            return ""
+        return (f". Warning: {ended}: choose the constant Schedule, or type a new Iterations "
+                f"budget for a new {cfg.lr_schedule} schedule to it")
 
     def pause(self) -> None:
         if self.w.training:
@@ -187,7 +199,8 @@ class TrainingController(QObject):
             self.w.loss_plot.append(batch.iterations, batch.loss, batch.chars, batch.names,
                                   batch.smooth, batch.smooth_char)
             self.w.status.add_batch(batch.wall, batch.iteration, batch.total_chars, batch.seconds,
-                                  float(batch.smooth[-1]), float(batch.smooth_char[-1]))
+                                  float(batch.smooth[-1]), float(batch.smooth_char[-1]),
+                                  batch.lr)
         if batch.reports:
             self.w.log.add_reports(batch.reports)
         if batch.health:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dinogui.core import recipe
 from dinogui.core.settings import ITERATIONS, TRAINING
 from dinogui.core.trainer import LIVE_FIELDS as TRAINER_LIVE
 from dinogui.core.trainer import TrainConfig
@@ -31,9 +32,9 @@ from dinogui.widgets.fields import CheckedSpinBox, SeedBox, _RangeChecked, field
 __all__ = ["CheckedSpinBox", "HyperparamsPanel", "SeedBox"]
 
 DEFAULT_BUDGET = ITERATIONS.default  # the exercise's num_iterations
-# early stopping at a first launch: the default preset's held-out loss is noisy after its
-# lowest point; 5 checks in a row without a new best ride out that noise and then stop
-DEFAULT_PATIENCE = 5
+# early stopping at a first launch, the recipe's: checks come four per epoch and the held-out
+# loss is noisy after its lowest point; three epochs without a new best ride that out
+DEFAULT_PATIENCE = recipe.COMMON["patience"]
 # a first launch mixes the network with a 5-gram: on every list measured the hybrid's best
 # held-out loss was 0.02-0.26 nats/char below the count model's and below the network's alone
 # (docs/training.md, "The count model and the hybrid")
@@ -85,7 +86,16 @@ MODEL_ROWS = (
     ("seed", "&Seed", "Seeds the initial weights and the order of the names: the same seed "
      "gives the same run"),
 )
-TRAINING_ROWS = (
+TRAINING_ROWS = (  # how long first: in view without scrolling at 1024x768
+    ("budget", "&Iterations", "Train until this iteration, then stop; 'unlimited' trains until "
+     "you pause (the original exercise: 35,000)"),
+    # the patience: every other letter is taken
+    ("patience", "&Quiet checks", "Patience (early stopping): stop after this many quiet checks "
+     "in a row, held-out checks (four per pass over the names, at most 500 iterations apart, "
+     "and at each report) that bring no better held-out loss. 'off' trains to the "
+     "iterations.\n"
+     "Applies at the next check, even while training; the best weights are kept for sampling "
+     "(From the best)."),
     ("lr", "&Learning rate", "Learning rate: the step size of each update (the original "
      "exercise: 0.01). Applies at the next step, even while training.\n"
      "Too large and the loss blows up; training then pauses."),
@@ -100,16 +110,8 @@ TRAINING_ROWS = (
     ("sample_every", "Rep&ort every", "Report (and draw names into the log) every this many "
      "iterations (the original exercise: 2000)"),
     ("samples", "&Names per report", "Names drawn at each report (the original exercise: 7)"),
-    ("budget", "&Iterations", "Train until this iteration, then stop; 'unlimited' trains until "
-     "you pause (the original exercise: 35,000)"),
-    # the patience: every other letter is taken
-    ("patience", "&Quiet checks", "Patience (early stopping): stop after this many quiet checks "
-     "in a row, held-out checks (four per pass over the names, at most 500 iterations apart, "
-     "and at each report) that bring no better held-out loss. 'off' trains to the "
-     "iterations.\n"
-     "Applies at the next check, even while training; the best weights are kept for sampling "
-     "(From the best)."),
 )
+FIELD_MIN_WIDTH = 52  # a field's least width: the settings column fits LEFT_MIN_WIDTH
 STEPS = {"hidden": 10, "batch_size": 8, "sample_every": 500, "budget": 1000}
 CHOICE_LABELS = {"cell": CELL_LABELS, "optimizer": OPTIMIZER_LABELS,
                  "lr_schedule": SCHEDULE_LABELS}
@@ -163,6 +165,9 @@ class HyperparamsPanel(QWidget):
                 self.labels[name] = text.replace("&", "")
         for f in (form, tform):
             f.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for name in self.labels:  # narrow enough for a 1024-pixel window (they grow wider)
+            box = getattr(self, name)
+            box.setMinimumWidth(min(box.minimumSizeHint().width(), FIELD_MIN_WIDTH))
         self.problem = QLabel()  # why a typed value was refused
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #c0392b;")
@@ -177,6 +182,9 @@ class HyperparamsPanel(QWidget):
         self.set_config(TrainConfig.for_preset("default", patience=DEFAULT_PATIENCE,
                                                mix_ngram=DEFAULT_MIX))
         self.budget.setValue(DEFAULT_BUDGET)
+        # the model fields as the recipe (or the first launch) left them: while they are
+        # unchanged, a new list gets its own recipe (core.recipe)
+        self._recipe_shown: dict | None = self._model_values()
         for w in (self.preset, self.cell, self.optimizer, self.lr_schedule):
             w.currentIndexChanged.connect(self._model_edited)
         self.mix_ngram.setSpecialValueText("off")
@@ -242,6 +250,21 @@ class HyperparamsPanel(QWidget):
             form, row = self._rows[name]
             form.setRowVisible(row, visible)
 
+    # -- the default preset's recipe --------------------------------------------
+    def _model_values(self) -> dict:
+        return {n: self._read(n) for n in ("preset", *recipe.MODEL) if hasattr(self, n)}
+
+    def follows_recipe(self) -> bool:
+        """The default preset with the model fields as the recipe (or a first launch) set
+        them: the user has not shaped the model, so a new list gets its recipe."""
+        return (self._recipe_shown is not None and self._read("preset") == "default"
+                and self._model_values() == self._recipe_shown)
+
+    def show_recipe(self, config: TrainConfig) -> None:
+        """Show a config the recipe picked, and remember it as the recipe's."""
+        self.set_config(config)
+        self._recipe_shown = self._model_values()
+
     # -- reading and writing ----------------------------------------------------
     def _shown(self, preset: str) -> tuple[str, ...]:
         """The config fields that belong to a preset (classic has no batched choices)."""
@@ -299,8 +322,9 @@ class HyperparamsPanel(QWidget):
             self.budget.setValue(budget or 0)
 
     def values(self) -> dict:
-        """Everything shown, for QSettings."""
-        return {name: self._read(name) for name in (*CONFIG_FIELDS, "budget")}
+        """Everything shown, for QSettings (and whether the recipe shaped the model)."""
+        return {**{name: self._read(name) for name in (*CONFIG_FIELDS, "budget")},
+                "recipe": self.follows_recipe()}
 
     def set_values(self, values: dict) -> None:
         """Restore remembered values; anything missing or invalid keeps its current value."""
@@ -309,6 +333,10 @@ class HyperparamsPanel(QWidget):
                 if name in values:
                     self._write(name, values[name])
         self._show_preset_rows()
+        # the recipe goes on shaping a model it shaped last time, never one the user did
+        # (nothing remembered: a first launch, which the recipe shapes)
+        if values:
+            self._recipe_shown = self._model_values() if values.get("recipe") is True else None
 
 
 def _beside(field: QWidget, button: QToolButton) -> QWidget:

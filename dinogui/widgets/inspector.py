@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 
 from dinogui.core.scoring import Inspection
 from dinogui.favourites import NearestIndex
+from dinogui.widgets.fit_columns import ColumnFitter
 from dinogui.widgets.name_scores import (
     ModelSnapshot,
     ScoredRow,
@@ -205,7 +206,7 @@ class InspectorView(QWidget):
             "likely. ln(1/vocabulary size) is a uniform guess.")
         self._table_style(self.scores)
         self.scores.verticalHeader().setDefaultSectionSize(rows)
-        self.scores.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.score_columns = ColumnFitter(self.scores, self.scores.horizontalHeader())
         list_right = QVBoxLayout()
         list_right.addWidget(self.list_status)
         # at least 8 names visible under the header

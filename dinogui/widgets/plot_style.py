@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyqtgraph as pg
+from pyqtgraph.graphicsItems.ScatterPlotItem import drawSymbol
 from PySide6.QtCore import QEvent
 from PySide6.QtGui import QColor, QPalette, QPen
 
@@ -69,11 +70,38 @@ class IterationAxis(pg.AxisItem):
         return [f"{v * scale:,.0f}" for v in values]
 
 
+class CurveSample(pg.ItemSample):
+    """A legend entry's line and symbol, drawn whether or not its curve is shown right now.
+
+    pyqtgraph's sample draws a crossed-out eye for a hidden curve and is not
+    repainted when the curve shows again, so a curve listed while hidden (the
+    held-out curve, listed before its first redraw) kept the eye after training
+    stopped. Our legends list only the curves they show, so the line is always right;
+    a click does not hide the curve either (nothing would bring it back).
+    """
+
+    def paint(self, p, *args) -> None:
+        """pyqtgraph's ItemSample.paint for a line with an optional symbol, less the eye."""
+        opts = self.item.opts
+        if opts.get("antialias"):
+            p.setRenderHint(p.RenderHint.Antialiasing)
+        p.setPen(pg.mkPen(opts["pen"]))
+        p.drawLine(0, 11, 20, 11)
+        symbol = opts.get("symbol")
+        if symbol is not None:
+            dots = self.item.scatter.opts if isinstance(self.item, pg.PlotDataItem) else opts
+            p.translate(10, 10)
+            drawSymbol(p, symbol, dots["size"], pg.mkPen(dots["pen"]), pg.mkBrush(dots["brush"]))
+
+    def mouseClickEvent(self, event) -> None:  # noqa: N802 (pyqtgraph's name)
+        event.ignore()
+
+
 class BelowLegend(pg.LegendItem):
     """A legend in one row under the plot's x axis, out of the data's way."""
 
     def __init__(self, item: pg.PlotItem, columns: int = 3) -> None:
-        super().__init__(colCount=columns, verSpacing=-4)
+        super().__init__(colCount=columns, verSpacing=-4, sampleType=CurveSample)
         self.layout.setContentsMargins(0, 0, 0, 0)
         item.layout.addItem(self, 4, 1)  # below the bottom axis (row 3) under the view
         item.legend = self  # so plot(name=...) adds its curve here

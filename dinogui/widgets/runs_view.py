@@ -18,7 +18,6 @@ from PySide6.QtGui import QAction, QBrush, QColor, QTextOption
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
@@ -33,8 +32,10 @@ from PySide6.QtWidgets import (
 
 from dinogui.core.history import room_for
 from dinogui.core.runs import Run, differing_settings
+from dinogui.widgets.fit_columns import ColumnFitter
 from dinogui.widgets.plot_style import (
     RESTYLE_EVENTS,
+    BelowLegend,
     PlotColors,
     apply_colors,
     new_plot,
@@ -144,7 +145,7 @@ class RunsView(QWidget):
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.setUniformRowHeights(True)
         self.list.setMinimumHeight(6 * self.list.fontMetrics().height() + 12)  # ~4 runs
-        self.list.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.list_columns = ColumnFitter(self.list, self.list.header())  # no sideways scrolling
         self.list.setToolTip("Tick runs to overlay their loss curves; select runs and press "
                              "Delete to remove them")
         self.list.itemChanged.connect(self._ticked)
@@ -179,8 +180,8 @@ class RunsView(QWidget):
         self.plot = new_plot("smoothed loss per character (nats)")
         self.plot.setMinimumHeight(120)
         item = self.plot.getPlotItem()
-        # many runs make a long legend: it stays in the view, and can be dragged aside
-        self.legend = item.addLegend(offset=(-10, 10))
+        # below the plot, never over the curves (a long one takes height, not the data's room)
+        self.legend = BelowLegend(item, columns=1)
         self.placeholder = pg.TextItem("", anchor=(0.5, 0.5))
         self.placeholder.setParentItem(item.getViewBox())
         item.getViewBox().sigResized.connect(self._place_placeholder)
@@ -189,7 +190,7 @@ class RunsView(QWidget):
         self.table_title.setWordWrap(True)  # a narrow pane wraps the hint instead of cutting it
         self.table = QTableWidget(0, 0)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table_columns = ColumnFitter(self.table, self.table.horizontalHeader())
         self.table.setMinimumHeight(60)
         self.table.setToolTip("Only the settings that are not the same in every ticked run")
         bottom = QWidget()

@@ -1,4 +1,5 @@
-"""The status bar: state, iteration, smoothed loss, speed, elapsed time, and progress with ETA.
+"""The status bar: state, iteration, smoothed loss, learning rate, speed, elapsed time, and
+progress with the time left.
 
 Messages go to an eliding label left of these (MessageBar): QStatusBar's own
 message is clipped at the first permanent label, cutting it mid-word.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import deque
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QStatusBar, QWidget
 
@@ -21,6 +22,11 @@ def clock_text(seconds: float) -> str:
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def lr_text(lr: float) -> str:
+    """A learning rate in at most 7 characters: 0.01, 0.00312, 3.1e-05, 0."""
+    return f"{lr:.3g}" if lr == 0 or lr >= 1e-3 else f"{lr:.2g}"
 
 
 def rate_text(per_second: float) -> str:
@@ -59,12 +65,45 @@ class ElidedLabel(QLabel):
                                                    room))
 
 
+class FitProgress(QProgressBar):
+    """A progress bar at least as wide as its text ("Finished early: no held-out gain" wrapped
+    to two cut lines in the 160 pixels the percentages need)."""
+
+    def _text_width(self) -> int:
+        return self.fontMetrics().horizontalAdvance(self.text()) + 24 \
+            if self.isTextVisible() else 0
+
+    # (Qt's minimumSizeHint calls sizeHint: each widens its own, never calling the other)
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        hint = super().minimumSizeHint()
+        return QSize(max(hint.width(), self._text_width()), hint.height())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        hint = super().sizeHint()
+        return QSize(max(hint.width(), self._text_width()), hint.height())
+
+    def setFormat(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        if text != self.format():
+            super().setFormat(text)
+            self.updateGeometry()
+
+
 class MessageBar(QStatusBar):
     """A status bar whose messages elide before the permanent labels instead of running under
-    them; showMessage, currentMessage and clearMessage keep QStatusBar's meaning."""
+    them; showMessage, currentMessage and clearMessage keep QStatusBar's meaning.
+
+    On a narrow window (1024 pixels) the labels leave a message a third of the bar, and the
+    window's usual messages were cut to "Stopped…". So while a message is shown, the labels
+    given to set_yielding() step aside, in their order, as far as the message needs to be read
+    whole (as Qt's temporary messages hide a status bar's normal widgets); a message too long
+    even then elides beside all of them.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.yielding: list[QWidget] = []  # hidden, first to last, to make room for a message
+        self.stepped_aside: list[QWidget] = []  # those hidden now
+        self._arranging = False
         self.message_label = ElidedLabel()
         self.message_label.setContentsMargins(4, 0, 4, 0)
         self.addWidget(self.message_label, 1)
@@ -83,8 +122,54 @@ class MessageBar(QStatusBar):
         self._own = False
         self.showMessage(text)
 
+    def set_yielding(self, widgets: list[QWidget]) -> None:
+        """Permanent widgets that may hide while a message needs their room, first to last."""
+        self.yielding = list(widgets)
+        self._make_room()
+
+    def _make_room(self) -> None:
+        """Show the yielding widgets again, then hide as few as the message needs to fit; none
+        if it cannot fit even so. Measured on the laid-out bar (hints differ from widths)."""
+        if self._arranging:
+            return
+        self._arranging = True
+        try:
+            self._arrange()
+        finally:
+            self._arranging = False
+
+    def _arrange(self) -> None:
+        def fits() -> bool:
+            self.layout().activate()
+            return self.message_label.width() >= need
+
+        for w in self.stepped_aside:
+            w.setVisible(True)
+        self.stepped_aside = []
+        label = self.message_label
+        margins = label.contentsMargins()
+        need = label.fontMetrics().horizontalAdvance(label.full_text) + margins.left() \
+            + margins.right() + 2
+        if not label.full_text or not self.isVisible() or fits():
+            return
+        for w in self.yielding:
+            if w.isVisible():
+                w.setVisible(False)
+                self.stepped_aside.append(w)
+                if fits():
+                    return
+        for w in self.stepped_aside:  # too long anyway: it elides, and the labels stay
+            w.setVisible(True)
+        self.stepped_aside = []
+        self.layout().activate()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._make_room()
+
     def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 (Qt's name)
         self.message_label.set_full_text(text)
+        self._make_room()
         self._timer.stop()
         if timeout > 0:
             self._timer.start(timeout)
@@ -108,27 +193,35 @@ class TrainingStatus:
         self.loss_label = QLabel()
         self.speed_label = QLabel()
         self.elapsed_label = QLabel()
+        # the rate of the last step (the next one's before training), as the schedule gives
+        # it. Its width when there is room, but no minimum: the bar is the window's widest part
+        # on a 1024-pixel screen and must not widen it; the tooltip says it in full
+        self.rate_label = QLabel()
+        self.rate_label.setMinimumWidth(1)
+        self.lr: float | None = None
         self.favourites_label = QLabel()
         self.favourites_label.setToolTip("Names you starred (Samples > Star Favourite, Ctrl+D)")
         # always there, empty while there are none (showing it changed the layout), and it
         # never widens the window (it did, by 8 pixels off a 1024-pixel screen): it takes the
-        # room the message leaves; the Favourites list says the count in full anyway
-        self.favourites_label.setSizePolicy(QSizePolicy.Policy.Ignored,
-                                            QSizePolicy.Policy.Preferred)
+        # room the message leaves (its width when there is room, but no minimum: an Ignored
+        # policy left it 1 pixel wide, never seen); the Favourites list says the count in full
         self.favourites_label.setMinimumWidth(1)
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
+        self.progress = FitProgress()
+        self.progress.setMaximumWidth(280)
         self.progress.setMinimumWidth(160)
         self.progress.setTextVisible(True)
         self.iteration_label.setToolTip("Training steps taken")
         self.loss_label.setToolTip("The smoothed loss, on the plot's scale")
         self.speed_label.setToolTip("Training speed over the last two seconds")
         self.elapsed_label.setToolTip("Time spent training this model")
-        for w in (self.state, self.iteration_label, self.loss_label, self.speed_label,
-                  self.elapsed_label, self.favourites_label):
+        for w in (self.state, self.iteration_label, self.loss_label, self.rate_label,
+                  self.speed_label, self.elapsed_label, self.favourites_label):
             w.setContentsMargins(6, 0, 6, 0)
             bar.addPermanentWidget(w)
         bar.addPermanentWidget(self.progress)
+        if isinstance(bar, MessageBar):  # a long message reads whole: these step aside for it
+            bar.set_yielding([self.elapsed_label, self.speed_label, self.state,
+                              self.loss_label, self.iteration_label])
         self.iteration = 0
         self.smooth = math.nan
         self.smooth_char = math.nan
@@ -147,8 +240,11 @@ class TrainingStatus:
         self.finished = None if short is None else (short, why)
         self.refresh()
 
-    def reset(self, iteration: int, seconds: float, smooth: float, smooth_char: float) -> None:
+    def reset(self, iteration: int, seconds: float, smooth: float, smooth_char: float,
+              lr: float | None = None) -> None:
+        """Another model: its figures, and `lr`, the rate its next step takes (None: none)."""
         self.finished = None
+        self.lr = lr
         self.iteration, self.seconds = iteration, seconds
         self.smooth, self.smooth_char = smooth, smooth_char
         self.forget_speed()
@@ -160,8 +256,10 @@ class TrainingStatus:
         self.it_per_s = self.chars_per_s = 0.0
 
     def add_batch(self, wall: float, iteration: int, total_chars: int, seconds: float,
-                  smooth: float, smooth_char: float) -> None:
+                  smooth: float, smooth_char: float, lr: float | None = None) -> None:
+        """Steps up to `iteration`; `lr`: the rate the last of them took."""
         self.iteration, self.seconds = iteration, seconds
+        self.lr = lr
         self.smooth, self.smooth_char = smooth, smooth_char
         marks = self._marks
         marks.append((wall, iteration, total_chars))
@@ -171,6 +269,11 @@ class TrainingStatus:
             dt = marks[-1][0] - marks[0][0]
             self.it_per_s = (marks[-1][1] - marks[0][1]) / dt
             self.chars_per_s = (marks[-1][2] - marks[0][2]) / dt
+
+    def set_rate(self, lr: float | None) -> None:
+        """The rate the next step takes (a changed setting while not training)."""
+        self.lr = lr
+        self.refresh()
 
     def set_state(self, text: str) -> None:
         self.state.setText(text)
@@ -200,6 +303,11 @@ class TrainingStatus:
         else:
             self.speed_label.setText("— it/s")
         self.elapsed_label.setText(f"Elapsed {clock_text(self.seconds)}")
+        lr = self.lr
+        self.rate_label.setText("" if lr is None else f"lr {lr_text(lr)}")
+        self.rate_label.setToolTip("" if lr is None else (
+            f"Learning rate {lr:.6g}: the rate of the last step, as the schedule gives it "
+            "(before training: the next step's)"))
         budget = self.budget
         self.progress.setVisible(budget is not None or self.finished is not None)
         self.progress.setToolTip(self.finished[1] if self.finished else "")

@@ -1,0 +1,150 @@
+"""Issue 17, items 7 and 2: icons and legends on a dark desktop, every tab at 1024x768."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtGui import QColor, QIcon, QImage, QPalette
+
+from dinogui.widgets.loss_plot import VAL_COLOR, LossPlot
+from tests.gui_support import WAIT_MS, open_window, wait_stopped
+from tests.test_gui_polish import app_palette, dark_palette  # noqa: F401 (a fixture)
+
+pytest.importorskip("pytestqt")
+
+ICONS = ("start", "pause", "step", "sample")
+
+
+def ink(image: QImage) -> list[QColor]:
+    """The colours of an image's mostly opaque pixels: what the eye sees of an icon."""
+    image = image.convertToFormat(QImage.Format.Format_ARGB32)
+    return [c for y in range(image.height()) for x in range(image.width())
+            if (c := image.pixelColor(x, y)).alpha() > 160]
+
+
+def mean_lightness(colors: list[QColor]) -> float:
+    return sum(c.lightness() for c in colors) / len(colors)
+
+
+def icon_lightness(action, mode: QIcon.Mode = QIcon.Mode.Normal) -> float:
+    pixels = ink(action.icon().pixmap(20, 20, mode).toImage())
+    assert len(pixels) > 20  # a shape, not a dot or nothing
+    return mean_lightness(pixels)
+
+
+# -- 7. dark desktops: toolbar icons ------------------------------------------------------
+
+def test_toolbar_icons_contrast_with_the_window_and_follow_a_dark_palette(qtbot, tmp_path,
+                                                                         app_palette):  # noqa: F811
+    w = open_window(qtbot, tmp_path)
+    actions = [getattr(w.actions_, name) for name in ICONS]
+    window = w.palette().color(QPalette.ColorRole.Window).lightness()
+    assert window > 200
+    for a in actions:
+        assert icon_lightness(a) < window - 120  # dark shapes on the light window
+
+    app_palette(dark_palette())  # the desktop turns dark while the window is open
+    qtbot.waitUntil(lambda: icon_lightness(w.actions_.start) > 150, timeout=WAIT_MS)
+    window = w.palette().color(QPalette.ColorRole.Window).lightness()
+    assert window < 60
+    for a in actions:
+        assert icon_lightness(a) > window + 120, a.text()  # light shapes on the dark window
+        # greyed when disabled, still visible: between the text and the window colour
+        grey = icon_lightness(a, QIcon.Mode.Disabled)
+        assert window + 30 < grey < icon_lightness(a) - 30
+    # the toolbar button shows the icon: its pixels include the light shape
+    button = w.toolbar.widgetForAction(w.actions_.start)
+    assert max(c.lightness() for c in ink(button.grab().toImage())) > 180
+
+    app_palette(QPalette(QColor(239, 239, 239)))  # and back to light
+    qtbot.waitUntil(lambda: icon_lightness(w.actions_.start) < 100, timeout=WAIT_MS)
+
+
+# -- 7. the held-out legend entry shows its line, never pyqtgraph's "hidden" eye -----------
+
+def legend_sample_pixels(plot: LossPlot, text: str) -> list[QColor]:
+    sample = next(s for s, label in plot.legend.items if label.text == text)
+    rect = plot.view.mapFromScene(sample.sceneBoundingRect()).boundingRect()
+    return ink(plot.view.grab(rect).toImage())
+
+
+def is_green(c: QColor) -> bool:
+    return abs(c.red() - VAL_COLOR[0]) < 40 and abs(c.green() - VAL_COLOR[1]) < 40 \
+        and abs(c.blue() - VAL_COLOR[2]) < 40
+
+
+def test_the_held_out_legend_entry_is_its_green_line_while_the_curve_waits_for_a_redraw(qtbot):
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.set_preset("default")
+    plot.resize(600, 400)
+    plot.show()
+    n = np.arange(1, 51)
+    ones = np.ones(50)
+    plot.append(n, 20 * ones, 8 * ones, ones, 20 * ones, 2.5 * ones)
+    plot.redraw()
+    plot._next_redraw = time.perf_counter() + 3600  # training busy: no redraw due
+    plot.add_validation([(10, 2.5), (20, 2.4)])  # the legend lists the curve at once
+    assert not plot.val_curve.isVisible()  # drawn at the next redraw (at a stop, or due)
+    pixels = legend_sample_pixels(plot, "held-out")
+    greens = [c for c in pixels if is_green(c)]
+    # the line: 20 px long, 2 px wide; the crossed-out eye was black and grey, no green
+    assert len(greens) > 15
+    assert not [c for c in pixels if c.lightness() < 90 and not is_green(c)]
+
+
+def test_after_a_stop_the_legend_shows_the_held_out_line(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus, preset="default", patience=2)
+    w.hyperparams.budget.setValue(5000)
+    w.actions_.start.trigger()
+    wait_stopped(qtbot, w)
+    qtbot.waitUntil(lambda: w.loss_plot.val_shown, timeout=WAIT_MS)
+    QCoreApplication.processEvents()
+    assert w.loss_plot.val_curve.isVisible()
+    greens = [c for c in legend_sample_pixels(w.loss_plot, "held-out") if is_green(c)]
+    assert len(greens) > 15
+
+
+# -- 2. at 1024x768 every tab is usable without sideways scrolling ------------------------
+
+def test_at_1024x768_no_tab_scrolls_sideways_and_the_settings_fit(qtbot, tmp_path, tiny_corpus):
+    from PySide6.QtWidgets import QAbstractScrollArea
+
+    w = open_window(qtbot, tmp_path, tiny_corpus, preset="default", patience=2)
+    w.resize(1024, 768 - 48)  # the screen less a title bar and a panel
+    qtbot.waitUntil(lambda: w.width() == 1024, timeout=WAIT_MS)
+    w.hyperparams.budget.setValue(5000)
+    w.actions_.start.trigger()
+    wait_stopped(qtbot, w)  # a patience stop: the longest of the usual messages
+    bar = w.statusBar()
+    assert bar.currentMessage().startswith("Stopped at iteration")
+    QCoreApplication.processEvents()
+    assert bar.message_label.text() == bar.currentMessage()  # whole, not "Stopped…"
+    assert w.status.progress.text() == "Finished early: no held-out gain"
+    assert w.status.progress.width() >= w.status.progress.minimumSizeHint().width()
+    w.actions_.sample.trigger()
+    qtbot.waitUntil(lambda: bool(w.samples.names()), timeout=WAIT_MS)
+    for i in range(w.views.count()):
+        w.views.setCurrentIndex(i)
+        QCoreApplication.processEvents()
+        sideways = [type(a).__name__ for a in w.findChildren(QAbstractScrollArea)
+                    if a.isVisible() and a.horizontalScrollBar().isVisible()]
+        assert sideways == [], w.views.tabText(i)
+    # the settings column: every field's right edge inside the column's viewport
+    viewport = w.left_scroll.viewport()
+    for name in w.hyperparams.labels:
+        box = getattr(w.hyperparams, name)
+        if box.isVisible():
+            right = box.mapTo(viewport, box.rect().topRight()).x()
+            assert right < viewport.width(), name
+    # Iterations and Quiet checks are in view without scrolling
+    for box in (w.hyperparams.budget, w.hyperparams.patience):
+        bottom = box.mapTo(viewport, box.rect().bottomLeft()).y()
+        assert bottom < viewport.height()
+    # a short message leaves every label in place; the labels come back after a long one
+    bar.showMessage("Saved")
+    QCoreApplication.processEvents()
+    assert w.status.speed_label.isVisible() and w.status.state.isVisible()
