@@ -15,7 +15,8 @@ from dinogui.core.validation import split_indices
 
 NAMES = ["ada", "bob", "cyrus", "dan", "eve", "finnegan", "gus", "hal", "ivy", "jo",
          "kim", "lou", "max", "ned", "otto", "pia", "quinn", "rex", "sal", "tom"]
-NETWORK_ROWS = ["classic preset", "default preset", "gru", "lstm", "hybrid (gru + 5-gram)"]
+NETWORK_ROWS = ["classic preset", "default preset (recipe)", "rnn 50 (default's plain)", "gru",
+                "lstm", "hybrid (gru + 5-gram)"]
 NGRAM_ROWS = ["2-gram", "3-gram", "4-gram", "5-gram"]
 
 
@@ -130,3 +131,19 @@ def test_absent_names_txt_is_a_note(monkeypatch, tmp_path):
 def test_bad_budget_is_refused(capsys):
     assert bench_quality.main(["--seconds", "0"]) == 2
     assert "--seconds" in capsys.readouterr().err
+
+
+def test_the_default_row_is_the_lists_recipe_and_the_plain_row_is_not(names_file):
+    from dinogui.core import recipe
+
+    corpus = load_corpus(names_file)
+    rows = {r.label: r for r in bench_quality.ROWS}
+    picked = bench_quality._config(rows["default preset (recipe)"], 0, corpus)
+    want = recipe.settings_for(corpus)
+    assert (picked.cell, picked.hidden, picked.dropout, picked.batch_size, picked.lr,
+            picked.mix_ngram) == (want["cell"], want["hidden"], want["dropout"],
+                                  want["batch_size"], want["lr"], want["mix_ngram"])
+    plain = bench_quality._config(rows["rnn 50 (default's plain)"], 0, corpus)
+    assert (plain.cell, plain.hidden, plain.batch_size, plain.mix_ngram) == ("rnn", 50, 48, 0)
+    assert "--preset default --val-fraction 0.1 --seconds 4" in \
+        rows["default preset (recipe)"].command(4)

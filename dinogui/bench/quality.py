@@ -7,9 +7,11 @@ For each corpus (by default names.txt from ../shared/data beside the checkout, a
 its first 300, 1,000 and 3,000 names after a fixed shuffle, cut as dinogui.bench.ngram
 cuts them; skipped with a note when absent) and each row: the Kneser-Ney count model
 of orders 2-5 (discounts tuned on the held-out names), the classic preset (the seed's
-settings), the default preset, a GRU and an LSTM (hidden 128, dropout 0.3, the default
-preset otherwise), the hybrid (that GRU mixed with a 5-gram, `--mix-ngram 5`), and
-PyTorch's nn.GRU and nn.LSTM at the GRU's and LSTM's settings when torch is installed.
+settings), the default preset (its recipe for the list, core.recipe, as `dinogui train
+--preset default` picks it) and its plain defaults (a tanh RNN of 50), a GRU and an LSTM
+(hidden 128, dropout 0.3, the default preset otherwise), the hybrid (that GRU mixed
+with a 5-gram, `--mix-ngram 5`), and PyTorch's nn.GRU and nn.LSTM at the GRU's and
+LSTM's settings when torch is installed.
 Every row holds out the same names (the Trainer's split: 10%, seed 0), trains S seconds
 of training time, is checked on the held-out names every quarter epoch (off the clock)
 and keeps its best loss per character. Figures depend on the machine and its load.
@@ -28,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dinogui.core import recipe
 from dinogui.core.batching import bucketed_order
 from dinogui.core.corpus import Corpus, CorpusError, corpus_from_names, load_corpus
 from dinogui.core.threads import training_threads
@@ -52,6 +55,7 @@ class Row:
     label: str
     kind: str  # "ngram", "trainer" or "torch"
     settings: dict = field(default_factory=dict)  # TrainConfig fields (preset first)
+    recipe: bool = False  # the default preset's recipe picks the model for the list (core.recipe)
 
     def command(self, seconds: float) -> str:
         """The dinogui command that trains this row (PyTorch's: this bench only)."""
@@ -69,7 +73,8 @@ ROWS = (
     *(Row(f"{n}-gram", "ngram", {"preset": "default", "cell": "ngram", "order": n})
       for n in range(2, 6)),
     Row("classic preset", "trainer", {"preset": "classic"}),
-    Row("default preset", "trainer", {"preset": "default"}),
+    Row("default preset (recipe)", "trainer", {"preset": "default"}, recipe=True),
+    Row("rnn 50 (default's plain)", "trainer", {"preset": "default", "cell": "rnn"}),
     Row("gru", "trainer", {"preset": "default", "cell": "gru", **NET}),
     Row("lstm", "trainer", {"preset": "default", "cell": "lstm", **NET}),
     Row("hybrid (gru + 5-gram)", "trainer",
@@ -109,15 +114,18 @@ def budgeted(step: Callable[[], int], check: Callable[[], float], every: int,
     return best, best_at, steps, chars / max(trained, 1e-9)
 
 
-def _config(row: Row, seed: int) -> TrainConfig:
+def _config(row: Row, seed: int, corpus: Corpus) -> TrainConfig:
     s = {k: v for k, v in row.settings.items() if k != "preset"}
-    return TrainConfig.for_preset(row.settings["preset"], **s, seed=seed, samples=0,
-                                  sample_every=10**9, val_every=10**9,
-                                  val_fraction=VAL_FRACTION)
+    cfg = TrainConfig.for_preset(row.settings["preset"], **s, seed=seed, samples=0,
+                                 sample_every=10**9, val_every=10**9,
+                                 val_fraction=VAL_FRACTION)
+    # as `dinogui train --preset default` with no model flag: the list's recipe (its patience
+    # and check cadence are the bench's own here: every row trains its whole budget)
+    return recipe.apply(cfg, corpus) if row.recipe else cfg
 
 
 def run_trainer(corpus: Corpus, row: Row, seconds: float, seed: int) -> Result:
-    t = Trainer(corpus, _config(row, seed))
+    t = Trainer(corpus, _config(row, seed, corpus))
     if t.config.counts_only:
         t.step()  # counts, and tunes the discounts on the held-out names
         return Result("", row, t.validate())
@@ -136,7 +144,7 @@ def run_torch(corpus: Corpus, row: Row, seconds: float, seed: int) -> Result:
     batches (length-bucketed), Adam, rate and clip-by-value."""
     import torch
 
-    cfg = _config(row, seed)
+    cfg = _config(row, seed, corpus)
     split = Trainer(corpus, cfg)  # for its split and encoded names only
     torch.manual_seed(seed)
     torch.set_num_threads(split.blas_threads)
