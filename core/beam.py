@@ -34,7 +34,7 @@ import numpy as np
 
 from .corpus import Vocab
 from .models.ops import log_softmax
-from .sample_spec import ConstraintsUnmet, SampleSpec
+from .sample_spec import ConstraintsUnmet, SampleSpec, passes
 from .sampling import feed_prefix, shaped_logits
 
 
@@ -71,12 +71,7 @@ def beam_search(model, vocab: Vocab, count: int, spec: SampleSpec, width: int,
         ends = scores + logp[:, 0]
         for b in np.flatnonzero(ends > -np.inf):
             name = vocab.decode(seqs[b])
-            result.drawn += 1
-            if spec.suffix and not name.endswith(spec.suffix):
-                result.wrong_ending += 1
-            elif known is not None and name in known:
-                result.not_new += 1
-            else:
+            if passes(result, name, spec, known):
                 finished.append((float(ends[b]), name))
         if t == spec.max_len:
             break

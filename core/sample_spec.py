@@ -15,6 +15,19 @@ MAX_TOP_P = settings.SAMPLING["top_p"].high
 MAX_BEAM = settings.SAMPLING["beam"].high  # hypotheses a beam keeps at each length
 
 
+def passes(tally, name: str, spec: SampleSpec, known) -> bool:
+    """Count a finished name on `tally` (its drawn, wrong_ending and not_new) and say whether
+    the suffix and new-only rules keep it: one judge for drawn and beam-searched names."""
+    tally.drawn += 1
+    if spec.suffix and not name.endswith(spec.suffix):
+        tally.wrong_ending += 1
+    elif known is not None and name in known:
+        tally.not_new += 1
+    else:
+        return True
+    return False
+
+
 class ConstraintError(ValueError):
     """Sampling constraints that cannot be met, with a message fit for the user."""
 

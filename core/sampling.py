@@ -52,6 +52,7 @@ from .sample_spec import (
     ConstraintError,
     ConstraintsUnmet,
     SampleSpec,
+    passes,
 )
 from .scoring import Inspection, NameScore, inspect_name, loglik_per_char, score_names
 from .threads import limits_blas, training_threads
@@ -301,12 +302,7 @@ def draw_constrained(model, vocab: Vocab, count: int, seed: int, spec: SampleSpe
         candidates = redraw_empty(model, vocab, draw_block(model, vocab, spec, start, U),
                                   block * BLOCK, seed, spec)
         for name in candidates:
-            tally.drawn += 1
-            if spec.suffix and not name.endswith(spec.suffix):
-                tally.wrong_ending += 1
-            elif known is not None and name in known:
-                tally.not_new += 1
-            else:
+            if passes(tally, name, spec, known):
                 names.append(name)
                 found += 1
             if found == count or tally.drawn == budget:

@@ -54,7 +54,11 @@ def checkpoints(tmp_path_factory):
 @pytest.fixture(scope="module")
 def exports(checkpoints, tmp_path_factory):
     """Every model in every format: exports[model][format] -> path."""
-    folder = tmp_path_factory.mktemp("exports")
+    return export_all(checkpoints, tmp_path_factory.mktemp("exports"))
+
+
+def export_all(checkpoints: dict, folder) -> dict:
+    """`dinogui export` of each checkpoint in every format: {model: {format: path}}."""
     made = {}
     for name, ckpt in checkpoints.items():
         made[name] = {}

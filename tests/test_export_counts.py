@@ -20,6 +20,7 @@ from tests.test_export import (
     NAMES,
     NODE,
     dinogui_scores,
+    export_all,
     generator,
     json_codes,
     json_net_log_probs,
@@ -60,16 +61,7 @@ def checkpoints(tmp_path_factory):
 @pytest.fixture(scope="module")
 def exports(checkpoints, tmp_path_factory):
     """exports[model][format] -> path."""
-    folder = tmp_path_factory.mktemp("count-exports")
-    made = {}
-    for name, ckpt in checkpoints.items():
-        made[name] = {}
-        for fmt, suffix in (("py", ".py"), ("js", ".mjs"), ("json", ".json")):
-            path = folder / f"{name.replace('-', '_')}{suffix}"
-            assert main(["export", "--checkpoint", str(ckpt), "--format", fmt,
-                         "--out", str(path)]) == 0
-            made[name][fmt] = path
-    return made
+    return export_all(checkpoints, tmp_path_factory.mktemp("count-exports"))
 
 
 def engine_scores(ckpt, names=NAMES) -> np.ndarray:

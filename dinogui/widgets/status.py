@@ -220,7 +220,7 @@ class TrainingStatus:
             bar.addPermanentWidget(w)
         bar.addPermanentWidget(self.progress)
         if isinstance(bar, MessageBar):  # a long message reads whole: these step aside for it
-            bar.set_yielding([self.elapsed_label, self.speed_label, self.state,
+            bar.set_yielding([self.rate_label, self.elapsed_label, self.speed_label, self.state,
                               self.loss_label, self.iteration_label])
         self.iteration = 0
         self.smooth = math.nan
