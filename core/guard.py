@@ -94,7 +94,11 @@ class StepGuard:
         return {"w": b["w"] * (1.0 + lr * decay) + step * m / opt.eps, "m": m, "v": v}
 
     def _safe(self, bounds: dict[str, float]) -> bool:
-        return all(x < self.limit for x in bounds.values())  # False for NaN and inf too
+        limit = self.limit
+        for x in bounds.values():  # a loop, not all(...): this runs every step
+            if not x < limit:  # NaN and inf too
+                return False
+        return True
 
     def _measure(self) -> dict[str, float]:
         """The bounds as they are now: the largest magnitude in each buffer."""

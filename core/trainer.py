@@ -25,9 +25,10 @@ from .history import History
 from .models import MIX, MODELS, NGRAM, as_batched, classic
 from .models.mixture import fit_weight, target_probs
 from .models.ngram import KneserNey
+from .models.reference import GATES
 from .optim import Optimizer
 from .packing import ParamPack
-from .threads import limits_blas
+from .threads import TRAINING_THREADS, idle_cores, limits_blas, threads_for
 
 PRESETS = settings.PRESETS
 # the settings that may change between steps (Trainer.set_live); any other needs a new model
@@ -230,6 +231,7 @@ class Trainer:
         self._pack: ParamPack | None = None  # the batched step's packed parameters
         self._batch_chars: float | None = None  # characters in a typical batch
         self._guard: StepGuard | None = None  # the step's overflow guard
+        self.blas_threads = self._blas_threads()  # what limits_blas sets around each call
         if config.mixed and not len(self.val_rows):
             raise ValueError("a mixed n-gram needs held-out names (a validation fraction above "
                              "0): its weight is fitted on them")
@@ -562,6 +564,15 @@ class Trainer:
         if guard is None or guard.weights is not weights or guard.optimizer is not optimizer:
             guard = self._guard = StepGuard(weights, optimizer)
         return guard
+
+    def _blas_threads(self) -> int:
+        """BLAS threads for this model's steps (core.threads.threads_for: by its largest
+        repeated product and the idle cores now; the seed's one name per step and the count
+        model stay at one)."""
+        cfg = self.config
+        if cfg.preset == "classic" or cfg.counts_only:
+            return TRAINING_THREADS
+        return threads_for(self._batch_names, cfg.hidden, GATES[cfg.cell], idle_cores())
 
     @property
     def _batch_names(self) -> int:

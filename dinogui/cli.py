@@ -386,8 +386,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     with interrupt_between_steps() as interrupt:  # held through the save: it goes on
         started = clock()
         try:
-            # the engine checks each step for NaN and inf itself: NumPy's warnings would repeat it
-            with np.errstate(all="ignore"):
+            # the engine checks each step for NaN and inf itself: NumPy's warnings would repeat it;
+            # BLAS at the model's thread count for the whole loop (core.threads.threads_for)
+            with np.errstate(all="ignore"), training_threads(trainer.blas_threads):
                 for _ in range(iterations):
                     if interrupt.is_set() or stopped != "iterations":  # patience: the step before
                         break

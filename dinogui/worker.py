@@ -261,9 +261,12 @@ def pin_blas_threads() -> None:
     """
     from threadpoolctl import threadpool_limits
 
+    from dinogui.core import threads
+
     global _PINNED
     if _PINNED is None:
         _PINNED = threadpool_limits(limits=TRAINING_THREADS, user_api="blas")
+        threads.pin(TRAINING_THREADS)  # and no trainer's larger count changes it
 
 
 _PINNED = None

@@ -159,28 +159,36 @@ class StackedModel:
     # -- training and scoring ------------------------------------------------
     def _input_projection(self, layer: int, p: Params, inp: np.ndarray,
                           buf: Buffers) -> np.ndarray:
-        """Zx = inp W_x + b (T, B, G*H); layer 0's inp is the (T, B) indices."""
-        shape = (*inp.shape[:2], p["W_x"].shape[1])
-        Zx = buf("Zx", shape)
-        if layer == 0:  # rows of W_x: what a one-hot product gives, without the product
-            np.take(p["W_x"], inp, axis=0, out=Zx, mode="clip")
-            start = inp < 0  # the seed's zero input
-            if start.any():
-                Zx[start] = 0.0
+        """Zx = inp W_x + b (T, B, G*H); layer 0's inp is the (T, B) indices (-1: zeros)."""
+        W_x, b = p["W_x"], p["b"]
+        Zx = buf.rows("Zx", (*inp.shape[:2], W_x.shape[1]))[0]  # rows: for forward_layer
+        if layer == 0:  # rows of a table: what a one-hot product gives, without the product
+            V = W_x.shape[0]
+            table = buf("table", (V + 1, W_x.shape[1]))  # W_x + b, then b alone for -1
+            np.add(W_x, b, out=table[:V])  # the same sums as adding b to each row taken
+            table[V] = b
+            np.take(table, inp, axis=0, out=Zx, mode="wrap")  # -1 wraps to row V
         else:
-            np.matmul(inp, p["W_x"], out=Zx)
-        Zx += p["b"]
+            np.matmul(inp, W_x, out=Zx)
+            Zx += b
         return Zx
 
-    def _forward(self, X: np.ndarray, dropout: float = 0.0, rng=None, labels=None):
+    def _layer_views(self) -> list[Params]:
+        """Every layer's layer_params, read once per call (a step uses them twice)."""
+        params = self.params
+        return [reference.layer_params(params, layer) for layer in range(layer_count(params))]
+
+    def _forward(self, X: np.ndarray, dropout: float = 0.0, rng=None, labels=None,
+                 layers: list[Params] | None = None):
         """Per layer: (its input, its cache, its input's dropout scale or None);
-        the head's input (T, B, H) and its dropout scale."""
+        the head's input (T, B, H) and its dropout scale. layers: _layer_views(), if read."""
         inp, tape = X, []
         bias = self._label_bias(labels, X.shape[1])
-        for layer in range(self.layers):
-            p, buf = self.layer_params(layer), Buffers(self.scratch, layer, self.dtype)
+        scratch, dt = self.scratch, self.dtype
+        for layer, p in enumerate(self._layer_views() if layers is None else layers):
+            buf = Buffers(scratch, layer, dt)
             keep = None
-            if layer > 0:
+            if layer > 0 and dropout:
                 inp, keep = drop(inp, dropout, rng)
             Zx = self._input_projection(layer, p, inp, buf)
             if layer == 0 and bias is not None:
@@ -188,6 +196,8 @@ class StackedModel:
             Hout, cache = self.forward_layer(p, Zx, buf)  # (T, B, H)
             tape.append((inp, cache, keep))
             inp = Hout
+        if not dropout:
+            return tape, inp, None
         top, keep = drop(inp, dropout, rng)
         return tape, top, keep
 
@@ -226,7 +236,8 @@ class StackedModel:
         p, s = self.params, self.scratch
         T, B = X.shape
         H, TB = self.hidden, X.size
-        tape, Htop, keep_top = self._forward(X, dropout, rng, labels)
+        views = self._layer_views()
+        tape, Htop, keep_top = self._forward(X, dropout, rng, labels, views)
         dlT = self._head_logits(Htop)  # becomes dloss/dlogits, (V, T * B)
         dt = dlT.dtype
         m = mask.reshape(-1).astype(dt, copy=False)
@@ -234,14 +245,13 @@ class StackedModel:
         ones = s.ones(TB, dt)
 
         g = {"W_hy": Htop.reshape(TB, H).T @ dlT.T, "b_y": dlT @ ones}
-        dH = s.get("dH", (TB, H), dt)  # into the top layer's outputs
-        np.dot(dlT.T, p["W_hy"].T, out=dH)
-        dH = dH.reshape(T, B, H)
+        dH = s.rows("dH", (T, B, H), dt)[0]  # into the top layer's outputs; rows for the cell
+        np.dot(dlT.T, p["W_hy"].T, out=dH.reshape(TB, H))
         if keep_top is not None:
             dH *= keep_top
-        L = self.layers
+        L = len(views)
         for layer in range(L - 1, -1, -1):
-            lp = self.layer_params(layer)
+            lp = views[layer]
             inp, cache, keep = tape[layer]
             buf = Buffers(s, layer, dt)
             dZx, lg = self.backward_layer(lp, cache, dH, buf)  # (T, B, G*H)
@@ -318,18 +328,18 @@ class Conditioned:
 def _input_grad(X: np.ndarray, dZ: np.ndarray, V: int, scratch: Scratch) -> np.ndarray:
     """dW_x (V, G*H) of layer 0: each row of dZ (T * B, G*H) added into its input's row.
 
-    A one-hot (T * B, V) matrix, kept all zeros between calls, turns the
-    scatter into one product, many times faster than np.add.at.
+    A one-hot (T * B, V + 1) matrix, kept all zeros between calls, turns the
+    scatter into one product, many times faster than np.add.at. Column V is a
+    sink: the flat position of a -1 (zero input) at row i is row i - 1's column V
+    (the last row's for i = 0), so no filter is needed; the product's row V is dropped.
     """
     TB = X.size
-    onehot = scratch.get("onehot", (TB, V), dZ.dtype, zeros=True)
-    x = X.reshape(-1)
-    hot = scratch.arange(TB) * V + x
-    hot = hot[x >= 0]
+    onehot = scratch.get("onehot", (TB, V + 1), dZ.dtype, zeros=True)
+    hot = scratch.arange(TB) * (V + 1) + X.reshape(-1)
     flat = onehot.reshape(-1)
     flat[hot] = 1.0
     try:
-        return onehot.T @ dZ
+        return (onehot.T @ dZ)[:V]
     finally:
         flat[hot] = 0.0
 
@@ -345,7 +355,7 @@ class RNN(StackedModel):
         Hs, h = buf.rows("Hs", (T + 1, B, H))  # h[t + 1] = h_t (B, H), h[0] = 0
         h[0][...] = 0.0
         W_h = np.ascontiguousarray(p["W_h"])
-        zx = buf.rows("Zx", (T, B, H))[1]
+        zx = buf.scratch.rows_of(Zx)  # the rows _input_projection's buffer already has
         dot, tanh = np.dot, np.tanh
         for t in range(T):
             h_t = h[t + 1]
@@ -356,11 +366,13 @@ class RNN(StackedModel):
 
     def backward_layer(self, p, Hs, dHout, buf):
         T, B, H = dHout.shape
-        dZ, dz = dHout, list(dHout)  # dL/dH becomes dL/dZ in place
+        dZ, dz = dHout, buf.scratch.rows_of(dHout)  # dL/dH becomes dL/dZ in place
         D, d = buf.rows("D", (T, B, H))
         np.multiply(Hs[1:], Hs[1:], out=D)
         np.subtract(1.0, D, out=D)  # tanh' = 1 - h^2
-        W_hT = p["W_h"].T
+        # a C-ordered copy: a product with a transposed view costs ~1.6x as much per call
+        W_hT = buf("W_hT", (H, H))
+        W_hT[...] = p["W_h"].T
         dh = buf("dh", (B, H))  # from step t + 1 back into h_t
         dot = np.dot
         dz[T - 1] *= d[T - 1]
@@ -414,7 +426,7 @@ class GRU(StackedModel):
     def backward_layer(self, p, cache, dHout, buf):
         Hs, G, An = cache
         T, B, H = dHout.shape
-        W_hT = p["W_h"].T  # (3H, H)
+        W_hT = np.ascontiguousarray(p["W_h"].T)  # (3H, H), C-ordered: faster products
         dZx = buf("dZx", (T, B, 3 * H))  # d pre-activations [r | z | n]
         dA = buf("dA", (T, B, 3 * H))  # d a = d(h W_h); differs from dZx in the n block
         dh_next = np.zeros((B, H), dtype=dHout.dtype)
@@ -484,7 +496,7 @@ class LSTM(StackedModel):
     def backward_layer(self, p, cache, dHout, buf):
         Hs, Cs, G, TC = cache
         T, B, H = dHout.shape
-        W_hT = p["W_h"].T  # (4H, H)
+        W_hT = np.ascontiguousarray(p["W_h"].T)  # (4H, H), C-ordered: faster products
         dA = buf("dA", (T, B, 4 * H))  # d pre-activations [i | f | o | g]
         dh_next = np.zeros((B, H), dtype=dHout.dtype)
         dc_next = np.zeros((B, H), dtype=dHout.dtype)

@@ -56,7 +56,10 @@ def all_finite(a: np.ndarray) -> bool:
 
 def clip_(a: np.ndarray, max_value: float) -> None:
     """Clip by value, in place: every entry into [-max_value, max_value] (the seed's clip)."""
-    np.clip(a, -max_value, max_value, out=a)
+    # np.clip's values (min(max(a, lo), hi)) by two ufunc calls: np.clip's Python wrapper
+    # costs more than both on a small model's step
+    np.maximum(a, -max_value, out=a)
+    np.minimum(a, max_value, out=a)
 
 
 class Scratch:
@@ -70,6 +73,7 @@ class Scratch:
         self._flat: dict[str, np.ndarray] = {}
         self._views: dict[tuple, np.ndarray] = {}
         self._rows: dict[tuple, list] = {}
+        self._by_id: dict[int, tuple[str, np.ndarray, list]] = {}  # for rows_of
 
     def get(self, name: str, shape: tuple[int, ...], dtype, zeros: bool = False) -> np.ndarray:
         """zeros: allocate it zeroed (for buffers the caller keeps zero between calls)."""
@@ -83,6 +87,8 @@ class Scratch:
                     else size
                 flat = self._flat[name] = (np.zeros if zeros else np.empty)(grown, dtype=dtype)
                 self._views = {k: v for k, v in self._views.items() if k[0] != name}
+                self._rows = {k: v for k, v in self._rows.items() if k[0] != name}
+                self._by_id = {k: v for k, v in self._by_id.items() if v[0] != name}
             view = self._views[key] = flat[:size].reshape(shape)
         return view
 
@@ -97,7 +103,13 @@ class Scratch:
         rows = self._rows.get(key)
         if rows is None or rows[0].base is not view.base:
             rows = self._rows[key] = list(view)
+            self._by_id[id(view)] = (name, view, rows)  # holding view keeps its id unique
         return view, rows
+
+    def rows_of(self, a: np.ndarray) -> list:
+        """a's slices along its first axis: cached when a is a view rows() returned, else new."""
+        entry = self._by_id.get(id(a))
+        return entry[2] if entry is not None and entry[1] is a else list(a)
 
     def ones(self, n: int, dtype) -> np.ndarray:
         """(n,) ones, filled once."""

@@ -10,7 +10,8 @@ import argparse
 
 from dinogui.arguments import positive_float, positive_int
 
-SECTIONS = ("speed", "threads", "memory", "scaling", "window")
+SECTIONS = ("speed", "threads", "memory", "scaling", "window", "quality")
+DEFAULT_SECTIONS = SECTIONS[:5]  # quality only when asked for: it trains ~40 models
 
 
 def add_parser(sub) -> None:
@@ -18,7 +19,8 @@ def add_parser(sub) -> None:
                                      "seed and PyTorch")
     b.add_argument("--corpus", help="names to train on (default: bundled dinosaurs)")
     b.add_argument("--seconds", type=positive_float, default=None,
-                   help="training-time budget per contender (default 10, 2 with --quick)")
+                   help="training-time budget per contender (default 10, 2 with --quick; the "
+                        "quality section's: 4, 1 with --quick)")
     b.add_argument("--quick", action="store_true", help="short budgets, for a first look")
     b.add_argument("--hidden", type=positive_int, default=None, help="hidden units (default 50)")
     b.add_argument("--batch-size", type=positive_int, default=None,
@@ -27,9 +29,11 @@ def add_parser(sub) -> None:
     b.add_argument("--seeds", type=positive_int, default=None,
                    help="seeds whose best held-out losses are averaged for the default preset "
                         "and PyTorch (default 3, 1 with --quick)")
-    b.add_argument("--sections", default=",".join(SECTIONS),
-                   help=f"comma-separated, any of: {', '.join(SECTIONS)} (window: the live "
-                        "window against headless training, run last)")
+    b.add_argument("--sections", default=",".join(DEFAULT_SECTIONS),
+                   help=f"comma-separated, any of: {', '.join(SECTIONS)} (default: all but "
+                        "quality; window: the live window against headless training, run "
+                        "last; quality: n-grams, presets, GRU, LSTM, the hybrid and PyTorch "
+                        "on names.txt and its cuts, or on --corpus, --seconds each, default 4)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -164,13 +164,24 @@ def sampling_costs(trainer: Trainer, classic: Result) -> str:
             f"2000 iterations between two reports train.")
 
 
-def threads_section(corpus: Corpus, seconds: float, out) -> None:
-    from dinogui.core import threads
+THREAD_SIZES = (("rnn", 50, 32), ("rnn", 50, 48), ("rnn", 50, 256), ("rnn", 128, 64),
+                ("rnn", 128, 256), ("rnn", 256, 64), ("rnn", 256, 128), ("rnn", 256, 256),
+                ("rnn", 512, 128), ("gru", 128, 128), ("gru", 256, 128))
 
-    out("| hidden | names per step | 1 BLAS thread chars/s | 2 BLAS threads chars/s "
-        "| 2 vs 1 |")
-    out("|---:|---:|---:|---:|---:|")
-    for H, B in ((50, 32), (50, 256), (128, 64), (256, 256)):
+
+def threads_section(corpus: Corpus, seconds: float, out) -> None:
+    """Characters per second at 1 and 2 BLAS threads across sizes, and the rule's choice."""
+    from dinogui.core import threads
+    from dinogui.core.models.reference import GATES
+
+    idle = threads.idle_cores()
+    out("Each pair takes turns on the same names; the recurrent product is "
+        "(batch, hidden) @ (hidden, gates x hidden), once per time step. Idle cores at the "
+        f"start (cores less the 1-minute load average): {idle:.1f}.\n")
+    out("| cell | hidden | names per step | recurrent MFLOP | 1 thread chars/s "
+        "| 2 threads chars/s | 2 vs 1 | rule picks |")
+    out("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for cell, H, B in THREAD_SIZES:
         def worker(n: int, trainer: Trainer) -> Callable[[], int]:
             def work() -> int:
                 before = trainer.state.total_chars
@@ -179,14 +190,21 @@ def threads_section(corpus: Corpus, seconds: float, out) -> None:
                 return trainer.state.total_chars - before
             return work
 
-        workers = [worker(n, Trainer(corpus, default_config(H, B))) for n in (1, 2)]
+        cfg = replace(default_config(H, B), cell=cell)
+        workers = [worker(n, Trainer(corpus, cfg)) for n in (1, 2)]
         for w in workers:
             w()  # warm up
         (c1, s1), (c2, s2) = take_turns(workers, seconds)
         one, two = c1 / s1, c2 / s2
-        out(f"| {H} | {B} | {one:,.0f} | {two:,.0f} | {two / one:.2f} |")
-    out(f"\nTraining uses {threads.TRAINING_THREADS} BLAS thread (core/threads.py); the "
-        "process's own setting is restored after every training call.")
+        mflop = 2 * B * H * GATES[cell] * H / 1e6
+        pick = threads.threads_for(B, H, GATES[cell], idle)
+        out(f"| {cell} | {H} | {B} | {mflop:.1f} | {one:,.0f} | {two:,.0f} | {two / one:.2f} "
+            f"| {pick} |")
+    out(f"\nThe rule (core/threads.py, threads_for): 2 threads from "
+        f"{threads.TWO_THREADS_FLOPS / 1e6:g} MFLOP per recurrent product when "
+        f"{threads.IDLE_FOR_TWO:g} or more cores are idle, else "
+        f"{threads.TRAINING_THREADS}; the process's own setting is restored after every "
+        "training call. The window keeps one thread (dinogui/worker.py, pin_blas_threads).")
 
 
 def synthetic_corpus(corpus: Corpus, n: int, path: Path) -> Path:
@@ -324,7 +342,7 @@ def run(args: argparse.Namespace) -> int:
     unknown = sections - set(SECTIONS)
     if unknown:
         raise ValueError(f"unknown bench section(s): {', '.join(sorted(unknown))}")
-    split = sorted(sections & {"speed", "scaling"})
+    split = sorted(sections & {"speed", "scaling", "quality"})
     if split and len(corpus.names) < 2:
         raise ValueError(f"{corpus.source}: the {' and '.join(split)} section"
                          f"{'s need' if len(split) > 1 else ' needs'} at least 2 names (one to "
@@ -351,6 +369,15 @@ def run(args: argparse.Namespace) -> int:
     if "scaling" in sections:
         out("\n## Time per iteration vs hidden size\n")
         scaling_section(corpus, short / 2, args.batch_size, out)
+    if "quality" in sections:
+        from dinogui.bench import quality
+
+        out("\n## Held-out quality in a fixed time\n")
+        code = quality.section([args.corpus] if args.corpus else None,
+                               args.seconds or (1.0 if args.quick else quality.DEFAULT_SECONDS),
+                               not args.no_torch, out)
+        if code:
+            return code
     if "window" in sections:  # last: the window pins this process's BLAS threads, as the app does
         from dinogui.bench import window as bench_window
 
