@@ -148,3 +148,17 @@ def test_at_1024x768_no_tab_scrolls_sideways_and_the_settings_fit(qtbot, tmp_pat
     bar.showMessage("Saved")
     QCoreApplication.processEvents()
     assert w.status.speed_label.isVisible() and w.status.state.isVisible()
+    # with no message at all and a favourite starred, every label is back: the progress bar
+    # keeps its text's width on one line, and the labels that give way draw "…", never cut
+    w.samples.set_favourite(w.samples.rows()[0], True)
+    bar.clearMessage()
+    QCoreApplication.processEvents()
+    status = w.status
+    assert w.width() == 1024 and status.favourites_label.text() == "★ 1"
+    progress = status.progress
+    text = progress.fontMetrics().horizontalAdvance(progress.text())
+    assert progress.width() >= text + 24, progress.width()
+    for label in (status.state, status.speed_label, status.elapsed_label, status.rate_label):
+        assert label.isVisible() and label.width() >= label.minimumSizeHint().width()
+    assert status.state.text() == "Stopped: no better held-out loss for 2 checks"
+    assert status.state.toolTip() == status.state.text()  # whole, where it is drawn cut
