@@ -24,6 +24,7 @@ from dinogui.widgets.plot_style import (
     RESTYLE_EVENTS,
     BelowLegend,
     apply_colors,
+    mute,
     new_plot,
     scaled_pen,
 )
@@ -52,7 +53,7 @@ class NoveltyPlot(QWidget):
         self.caption = QLabel()
         self.caption.setTextFormat(Qt.TextFormat.PlainText)
         self.caption.setWordWrap(True)
-        self.caption.setStyleSheet("color: palette(placeholder-text);")
+        mute(self.caption)
         self.view = new_plot("names not in the corpus (%)")
         self.view.setMinimumHeight(160)
         item = self.view.getPlotItem()
