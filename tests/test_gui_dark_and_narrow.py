@@ -148,3 +148,46 @@ def test_at_1024x768_no_tab_scrolls_sideways_and_the_settings_fit(qtbot, tmp_pat
     bar.showMessage("Saved")
     QCoreApplication.processEvents()
     assert w.status.speed_label.isVisible() and w.status.state.isVisible()
+    # with no message at all and a favourite starred, every label is back: the progress bar
+    # keeps its text's width on one line, and the labels that give way draw "…", never cut
+    w.samples.set_favourite(w.samples.rows()[0], True)
+    bar.clearMessage()
+    QCoreApplication.processEvents()
+    status = w.status
+    assert w.width() == 1024 and status.favourites_label.text() == "★ 1"
+    progress = status.progress
+    text = progress.fontMetrics().horizontalAdvance(progress.text())
+    assert progress.width() >= text + 24, progress.width()
+    for label in (status.state, status.speed_label, status.elapsed_label, status.rate_label):
+        assert label.isVisible() and label.width() >= label.minimumSizeHint().width()
+    assert status.state.text() == "Stopped: no better held-out loss for 2 checks"
+    assert status.state.toolTip() == status.state.text()  # whole, where it is drawn cut
+
+
+# -- 7. captions follow a desktop turned dark (a style sheet kept the light palette's grey) --
+
+def test_plot_captions_and_the_inspector_hint_turn_light_on_a_dark_desktop(qtbot, tmp_path,
+                                                                          app_palette):  # noqa: F811
+    w = open_window(qtbot, tmp_path)
+    w.resize(1280, 800)
+    muted = {w.loss_plot: w.loss_plot.caption, w.novelty_plot: w.novelty_plot.caption,
+             w.health: w.health.caption, w.inspector: w.inspector.placeholder}
+
+    def lightest(label) -> int:
+        """The lightest pixel where the label sits, as the window draws it."""
+        image = w.grab(label.rect().translated(label.mapTo(w, label.rect().topLeft()))) \
+            .toImage()
+        return max(image.pixelColor(x, y).lightness()
+                   for x in range(image.width()) for y in range(image.height()))
+
+    for tab in muted:  # each tab shown once (drawn in the light palette)
+        w.views.setCurrentWidget(tab)
+        QCoreApplication.processEvents()
+    app_palette(dark_palette())
+    QCoreApplication.processEvents()
+    window = w.palette().color(QPalette.ColorRole.Window).lightness()
+    for tab, label in muted.items():
+        w.views.setCurrentWidget(tab)
+        QCoreApplication.processEvents()
+        assert label.isVisible() and label.text(), type(tab).__name__
+        assert lightest(label) > window + 60, type(tab).__name__  # grey text on dark

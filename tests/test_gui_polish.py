@@ -286,6 +286,22 @@ def test_novelty_caption_and_legend_name_the_same_mean(qtbot):
             assert legend in plot.caption.text()
 
 
+def test_one_novelty_report_spans_whole_iterations_from_zero_then_autoranges(qtbot):
+    """A short run has one report: it was drawn over -0.5..0.5 ("iteration (x0.001)")."""
+    plot = NoveltyPlot()
+    qtbot.addWidget(plot)
+    plot.show()
+    vb = plot.view.getPlotItem().getViewBox()
+    plot.add_reports([Report(0, 1.0, 1.0, ["ada", "zed"])], frozenset({"ada"}))
+    assert vb.viewRange()[0] == pytest.approx([-5.0, 105.0])  # 0..100, padded 5%
+    plot.clear()
+    plot.add_reports([Report(3000, 1.0, 1.0, ["zed"])], frozenset())
+    assert vb.viewRange()[0] == pytest.approx([2945.0, 3055.0])  # centred, 100 wide
+    plot.add_reports([Report(6000, 1.0, 1.0, ["zed"])], frozenset())
+    qtbot.waitUntil(lambda: vb.viewRange()[0][1] > 6000, timeout=WAIT_MS)  # autorange again
+    assert vb.viewRange()[0][0] < 3000 and vb.autoRangeEnabled()[0]
+
+
 def test_the_histogram_takes_no_tab_stop(qtbot):
     panel = CorpusPanel()
     qtbot.addWidget(panel)

@@ -25,6 +25,7 @@ from dinogui.widgets.plot_style import (
     RESTYLE_EVENTS,
     BelowLegend,
     apply_colors,
+    mute,
     new_plot,
     scaled_pen,
 )
@@ -108,7 +109,7 @@ class HealthPlot(QWidget):
         self.caption.setTextFormat(Qt.TextFormat.PlainText)
         self.caption.setWordWrap(True)
         self.caption.setMinimumWidth(120)
-        self.caption.setStyleSheet("color: palette(placeholder-text);")
+        mute(self.caption)
         top = QHBoxLayout()
         top.addWidget(self.measure)
         top.addWidget(self.every)

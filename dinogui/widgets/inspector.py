@@ -51,6 +51,7 @@ from dinogui.widgets.name_scores import (
     read_name_list,
     score_list,
 )
+from dinogui.widgets.plot_style import mute
 from dinogui.widgets.probability_strip import (
     CELL_H,
     END_SHOWN,
@@ -94,7 +95,10 @@ class InspectorView(QWidget):
                                   "the model finds each of its characters.")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
-        self.placeholder.setStyleSheet("color: palette(placeholder-text); font-size: 13pt;")
+        mute(self.placeholder)
+        font = self.placeholder.font()
+        font.setPointSize(13)
+        self.placeholder.setFont(font)
 
         # -- snapshot bar
         self.snapshot_label = QLabel()

@@ -46,6 +46,7 @@ from dinogui.widgets.plot_style import (
     BelowLegend,
     PlotColors,
     apply_colors,
+    mute,
     new_plot,
     scaled_pen,
 )
@@ -140,7 +141,7 @@ class LossPlot(QWidget):
         self.scale_box.currentIndexChanged.connect(self._scale_picked)
         self.caption = QLabel()
         self.caption.setTextFormat(Qt.TextFormat.PlainText)
-        self.caption.setStyleSheet("color: palette(placeholder-text);")
+        mute(self.caption)
         fit = QPushButton("Fit")
         fit.setToolTip("Show all the points again after zooming (auto-range)")
         fit.clicked.connect(self.auto_range)

@@ -24,6 +24,7 @@ from dinogui.widgets.plot_style import (
     RESTYLE_EVENTS,
     BelowLegend,
     apply_colors,
+    mute,
     new_plot,
     scaled_pen,
 )
@@ -52,7 +53,7 @@ class NoveltyPlot(QWidget):
         self.caption = QLabel()
         self.caption.setTextFormat(Qt.TextFormat.PlainText)
         self.caption.setWordWrap(True)
-        self.caption.setStyleSheet("color: palette(placeholder-text);")
+        mute(self.caption)
         self.view = new_plot("names not in the corpus (%)")
         self.view.setMinimumHeight(160)
         item = self.view.getPlotItem()
@@ -131,6 +132,14 @@ class NoveltyPlot(QWidget):
         x = np.asarray(self.iterations, dtype=float)
         self.points.setData(x, 100.0 * np.asarray(self.rates, dtype=float))
         self.mean_curve.setData(x, self.running_mean())
+        vb = self.view.getPlotItem().getViewBox()
+        if len(set(self.iterations)) == 1:
+            # one report (a short run): autorange spread it over +-0.5 iteration, drawn as
+            # "-400 .. 400 iteration (x0.001)"; a span of 100 whole iterations, none below 0
+            low = max(0.0, x[0] - 50.0)
+            vb.setXRange(low, low + 100.0, padding=0.05)
+        else:
+            vb.enableAutoRange(x=True)
         self.placeholder.setText(self.note)
         self.placeholder.setVisible(not self.iterations)
         self._recaption()

@@ -17,6 +17,7 @@ import pyqtgraph as pg
 from pyqtgraph.graphicsItems.ScatterPlotItem import drawSymbol
 from PySide6.QtCore import QEvent
 from PySide6.QtGui import QColor, QPalette, QPen
+from PySide6.QtWidgets import QWidget
 
 # the events after which a plot takes its colours and pen widths again
 RESTYLE_EVENTS = (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange,
@@ -37,6 +38,12 @@ class PlotColors:
     def accent(self, light: tuple[int, int, int], dark: tuple[int, int, int]) -> QColor:
         """One of two versions of an accent colour: for light or for dark backgrounds."""
         return QColor(*(dark if self.dark else light))
+
+
+def mute(label: QWidget) -> None:
+    """Draw a caption in the palette's placeholder grey, following a palette change (a style
+    sheet's palette(placeholder-text) kept the light grey on a desktop turned dark)."""
+    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
 
 
 def mix(a: QColor, b: QColor, t: float) -> QColor:

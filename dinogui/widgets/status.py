@@ -11,7 +11,7 @@ import math
 from collections import deque
 
 from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QStatusBar, QWidget
 
 RATE_WINDOW = 2.0  # seconds of batches the speed is measured over
@@ -65,13 +65,43 @@ class ElidedLabel(QLabel):
                                                    room))
 
 
+class ShrinkLabel(QLabel):
+    """A one-line label that gives up its width before the progress bar does, drawn with "…"
+    for what it cannot show; text() stays whole (and a tooltip where one says it in full).
+
+    At 1024 pixels, with no message to step aside for, the state, speed and time labels
+    together with the progress bar wanted more than the bar's width: Qt squeezed the
+    progress bar below its text ("Finished early…" on two cut lines) and cut "lr 0.003" to
+    "lr (". These labels have their width when there is room, and "…" at the least.
+    """
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        margins = self.contentsMargins()
+        return QSize(self.fontMetrics().horizontalAdvance("…") + margins.left()
+                     + margins.right() + 2, super().minimumSizeHint().height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
+        rect = self.contentsRect()
+        shown = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight,
+                                              rect.width())
+        painter = QPainter(self)
+        self.style().drawItemText(painter, rect, int(self.alignment()), self.palette(),
+                                  self.isEnabled(), shown, self.foregroundRole())
+        painter.end()
+
+
 class FitProgress(QProgressBar):
     """A progress bar at least as wide as its text ("Finished early: no held-out gain" wrapped
     to two cut lines in the 160 pixels the percentages need)."""
 
+    LEAST = 160  # the width of "100% · ETA 0:00:00"
+
     def _text_width(self) -> int:
-        return self.fontMetrics().horizontalAdvance(self.text()) + 24 \
+        """Its text's width, at least LEAST (an explicit minimum width would overrule the
+        hint, and the layout then squeezes the bar below its text)."""
+        text = self.fontMetrics().horizontalAdvance(self.text()) + 24 \
             if self.isTextVisible() else 0
+        return max(text, self.LEAST)
 
     # (Qt's minimumSizeHint calls sizeHint: each widens its own, never calling the other)
     def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
@@ -188,16 +218,15 @@ class TrainingStatus:
     """Owns the status bar's permanent labels; the window feeds it and it redraws on refresh()."""
 
     def __init__(self, bar: QStatusBar) -> None:
-        self.state = QLabel("No model")
+        self.state = ShrinkLabel("No model")
         self.iteration_label = QLabel()
         self.loss_label = QLabel()
-        self.speed_label = QLabel()
-        self.elapsed_label = QLabel()
+        self.speed_label = ShrinkLabel()
+        self.elapsed_label = ShrinkLabel()
         # the rate of the last step (the next one's before training), as the schedule gives
         # it. Its width when there is room, but no minimum: the bar is the window's widest part
         # on a 1024-pixel screen and must not widen it; the tooltip says it in full
-        self.rate_label = QLabel()
-        self.rate_label.setMinimumWidth(1)
+        self.rate_label = ShrinkLabel()
         self.lr: float | None = None
         self.favourites_label = QLabel()
         self.favourites_label.setToolTip("Names you starred (Samples > Star Favourite, Ctrl+D)")
@@ -208,7 +237,6 @@ class TrainingStatus:
         self.favourites_label.setMinimumWidth(1)
         self.progress = FitProgress()
         self.progress.setMaximumWidth(280)
-        self.progress.setMinimumWidth(160)
         self.progress.setTextVisible(True)
         self.iteration_label.setToolTip("Training steps taken")
         self.loss_label.setToolTip("The smoothed loss, on the plot's scale")
@@ -277,6 +305,7 @@ class TrainingStatus:
 
     def set_state(self, text: str) -> None:
         self.state.setText(text)
+        self.state.setToolTip(text)  # whole, when a narrow bar draws it cut
 
     def set_favourites(self, count: int) -> None:
         self.favourites_label.setText(f"★ {count:,}" if count > 0 else "")
