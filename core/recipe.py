@@ -9,8 +9,8 @@ data seen (four per epoch); patience counts those checks, so 12 of them is three
 without a new best.
 
 Measured with `python -m dinogui.bench.recipe` (docs/presets.md has the table and the
-command): on 300-500-name lists the first tier's GRU 64 with the 5-gram is 0.02-0.19 nats per
-character below the best Kneser-Ney order alone, in a few seconds; bigger models (GRU 128/256,
+command): on 300-500-name lists the first tier's GRU 64 with the 5-gram is 0.06-0.17 nats per
+character below the best Kneser-Ney order alone, in about a second; bigger models (GRU 128/256,
 dropout 0.3-0.5) did no better there and took 2-3x longer; from ~2,000 names GRU 128 gains,
 from ~20,000 GRU 256.
 """
@@ -61,6 +61,8 @@ def settings_for(corpus: Corpus, held_out: bool = True) -> dict:
         held_out = False
     if not held_out:
         picked.update(mix_ngram=0, patience=0)
+    if corpus.labelled:  # the count model reads no kinds: names by kind train the network alone
+        picked["mix_ngram"] = 0
     return picked
 
 
@@ -85,4 +87,5 @@ def describe(corpus: Corpus) -> str:
     s, st = settings_for(corpus), corpus.stats()
     return (f"the default recipe for {st.names:,} names ({st.characters:,} characters): "
             f"{s['cell'].upper()} of {s['hidden']}, dropout {s['dropout']:g}, batch "
-            f"{s['batch_size']}, learning rate {s['lr']:g}, mixed with a {s['mix_ngram']}-gram")
+            f"{s['batch_size']}, learning rate {s['lr']:g}"
+            + (f", mixed with a {s['mix_ngram']}-gram" if s["mix_ngram"] else ""))

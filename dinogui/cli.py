@@ -218,8 +218,6 @@ def _config_for(args: argparse.Namespace, corpus: Corpus | None = None) -> Train
         picked = recipe.settings_for(corpus, held_out=held_out)
         if val_file:
             picked.pop("val_fraction", None)
-        if corpus.labelled:  # the hybrid takes no kinds
-            picked["mix_ngram"] = 0
     try:
         return TrainConfig.for_preset(preset, **{**picked, **given})
     except ValueError as e:

@@ -83,3 +83,15 @@ def test_the_first_launch_takes_the_recipe_and_a_shaped_model_is_left_alone(qtbo
     qtbot.waitUntil(lambda: len(w.trainer.corpus.names) == 300 and not w.busy,
                     timeout=WAIT_MS)
     assert w.worker.call(lambda t: t.config.hidden) == 40  # theirs, not the recipe's 64
+
+
+def test_names_by_kind_are_not_mixed_with_a_count_model():
+    """The count model reads no kinds: a labelled list's recipe trains the network alone."""
+    from dinogui.core.corpus import with_labels
+
+    names = names_of(60, 5)
+    kinds = with_labels(corpus_from_names(names), ["a" if i % 2 else "b" for i in range(60)])
+    assert recipe.settings_for(kinds)["mix_ngram"] == 0
+    assert recipe.settings_for(corpus_from_names(names))["mix_ngram"] == 5
+    assert "mixed" not in recipe.describe(kinds) and "mixed" in recipe.describe(
+        corpus_from_names(names))
