@@ -99,3 +99,25 @@ def test_a_plain_corpus_has_no_kinds(qtbot, tmp_path, tiny_corpus):
     wait_ready(qtbot, w)
     assert not w.corpus_panel.kinds.isVisible()
     assert not w.samples.kind.isEnabled() and w.samples.request().label == ""
+
+
+def test_the_inspector_scores_a_typed_name_under_each_kind(qtbot, tmp_path, capsys):
+    """As `dinogui score` prints a labelled model's columns: one per kind, the likeliest."""
+    from dinogui import cli
+    from dinogui.core import checkpoint
+
+    w = open_kinds(qtbot, tmp_path)
+    train(qtbot, w, 60)
+    w.actions_.show_inspector.trigger()
+    qtbot.waitUntil(lambda: w.inspector.snapshot is not None, timeout=WAIT)
+    qtbot.keyClicks(w.inspector.name_edit, "vwxy")
+    text = w.inspector.summary.text()
+    path = tmp_path / "kinds.safetensors"
+    checkpoint.save(w.worker.call(lambda t: t), path)
+    capsys.readouterr()
+    assert cli.main(["score", "--checkpoint", str(path), "vwxy"]) == 0
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.split("\t") == ["name", "abc", "vwx", "best"]
+    _, ll_abc, ll_vwx, best = row.split("\t")
+    assert f"By kind: abc {float(ll_abc):.3f}, vwx {float(ll_vwx):.3f}" in text
+    assert f"likeliest: <b>{best}</b>" in text and best == "vwx"

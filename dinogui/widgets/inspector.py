@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dinogui.core.corpus import escape_controls
 from dinogui.core.scoring import Inspection
 from dinogui.favourites import NearestIndex
 from dinogui.widgets.fit_columns import ColumnFitter
@@ -66,6 +67,19 @@ from dinogui.widgets.probability_strip import (
 TOP = 5  # alternatives listed at the selected position
 MAX_LIST = 100_000  # names scored from one list
 NEAREST_CHUNK = 50  # names per nearest-name search task (long random names take ~10 ms each)
+
+
+def _by_kind(sampler, name: str) -> str:
+    """For a labelled model, the name's log-likelihood per character under each kind and the
+    likeliest kind, as `dinogui score` prints them; "" for a plain model."""
+    labels = sampler.labels
+    if not labels:
+        return ""
+    scores = [float(sampler.with_label(k).loglik_per_char([name])[0]) for k in labels]
+    best = labels[max(range(len(labels)), key=scores.__getitem__)]
+    parts = ", ".join(f"{_escape(escape_controls(k))} {v:.3f}"
+                      for k, v in zip(labels, scores, strict=True))
+    return f"<br>By kind: {parts} · likeliest: <b>{_escape(escape_controls(best))}</b>"
 
 
 class InspectorView(QWidget):
@@ -340,7 +354,8 @@ class InspectorView(QWidget):
         self.summary.setText(
             f"<b>Log-likelihood per character: {ll:.3f} nats</b> (perplexity "
             f"{math.exp(-ll):.2f}; a uniform guess scores {uniform:.2f}) · the model's first "
-            f"choice at {first} of {len(ins.targets)} positions{cased}.{known}")
+            f"choice at {first} of {len(ins.targets)} positions{cased}.{known}"
+            + _by_kind(s.sampler, name))
 
     def _show_alternatives(self, t: int) -> None:
         ins = self.inspection
