@@ -206,7 +206,10 @@ class MainWindow(QMainWindow):
         right = self.right_scroll = QScrollArea()
         right.setWidget(right_inner)
         right.setWidgetResizable(True)
-        right.setMinimumWidth(RIGHT_MIN_WIDTH)
+        # as wide as the panel needs with this font (a real 9-point font wanted ~350 px where the
+        # splitter gave less: the column scrolled sideways), never narrower than RIGHT_MIN_WIDTH
+        right.setMinimumWidth(max(RIGHT_MIN_WIDTH, right_inner.minimumSizeHint().width()
+                                  + right.verticalScrollBar().sizeHint().width()))
         right.setFrameShape(QScrollArea.Shape.NoFrame)
         right.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the fields
         self.loss_plot.caption.setWordWrap(True)  # a long caption wraps, not widens the window
