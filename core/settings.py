@@ -177,6 +177,12 @@ SAMPLING = _table(
     Setting("seed", int, 0, "seed", "the same seed gives the same names", 0, MAX_SEED),
 )
 
+# the Health tab's K: the steps whose iteration is a multiple of it are measured; a watched
+# step costs 0.5-10 ms, so 100 is 1-5% of the training time (docs/window.md, Health)
+HEALTH_EVERY = Setting("health_every", int, 100, "health interval",
+                       "measure the steps whose iteration is a multiple of this", 1,
+                       1_000_000, unit="iterations")
+
 # how long a run goes on (the command line's --iterations, the window's Iterations)
 ITERATIONS = Setting("iterations", int, 35_000, "iterations",
                      "steps to train (the original exercise: 35,000)", 0, MAX_INTERVAL,

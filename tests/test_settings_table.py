@@ -108,6 +108,13 @@ def test_every_window_field_takes_exactly_what_the_table_allows(qtbot):
     assert (samples.count.minimum(), samples.count.maximum()) == (
         SAMPLING["count"].low, WINDOW_MAX_COUNT)
     assert samples.top_p.maximum() == SAMPLING["top_p"].high
+    from dinogui.core.settings import HEALTH_EVERY
+    from dinogui.widgets.health_plot import HealthPlot
+
+    health = HealthPlot()
+    qtbot.addWidget(health)
+    assert (health.every.minimum(), health.every.maximum(), health.every.value()) == (
+        HEALTH_EVERY.low, HEALTH_EVERY.high, HEALTH_EVERY.default)
 
 
 def _limits() -> list[tuple[str, object]]:

@@ -17,9 +17,11 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from dinogui.core.health import HealthSample
+from dinogui.core.settings import HEALTH_EVERY
+from dinogui.widgets.fields import field_for
 from dinogui.widgets.loss_plot import COST_RATIO, MAX_REDRAW_MS, REDRAW_MS
 from dinogui.widgets.plot_style import (
     RESTYLE_EVENTS,
@@ -30,7 +32,7 @@ from dinogui.widgets.plot_style import (
     scaled_pen,
 )
 
-DEFAULT_EVERY = 100  # a watched step costs 0.5-10 ms: 1-5% of the training time (README)
+DEFAULT_EVERY = HEALTH_EVERY.default
 AXIS_WIDTH = 46  # pixels for every left axis, so the plots' iterations line up
 GUIDE = -3.0  # log10 of the update ratio that usually trains well
 COLORS = ((31, 119, 180), (214, 96, 26), (44, 160, 44), (214, 39, 40), (148, 103, 189),
@@ -99,12 +101,12 @@ class HealthPlot(QWidget):
         self.measure.setChecked(True)
         self.measure.setToolTip("Measure gradients, updates and saturation on every K-th "
                                 "training step (off: training pays nothing for it)")
-        self.every = QSpinBox()
-        self.every.setRange(1, 1_000_000)
+        self.every = field_for(HEALTH_EVERY, "K: the steps measured are those whose iteration "
+                               "is a multiple of K. Each measurement costs about one training "
+                               "step")
+        self.every.setKeyboardTracking(True)  # as before: each typed digit applies
         self.every.setValue(DEFAULT_EVERY)
         self.every.setSuffix(" iterations")
-        self.every.setToolTip("K: the steps measured are those whose iteration is a multiple "
-                              "of K. Each measurement costs about one training step")
         self.caption = QLabel()
         self.caption.setTextFormat(Qt.TextFormat.PlainText)
         self.caption.setWordWrap(True)
