@@ -164,6 +164,7 @@ class InspectorView(QWidget):
             for p, word in ((0.02, "unlikely"), (0.25, "even"), (1.0, "certain")))
         self.legend = QLabel(f"colour: {swatches} · ⏎ = end of name")
         self.alt_title = QLabel()
+        self.alt_title.setWordWrap(True)  # it quotes the typed name: one line widened the tab
         # one column per alternative: compact enough to leave room for the list below
         self.alternatives = QTableWidget(2, 0)
         self.alternatives.setVerticalHeaderLabels(["Next character", "Probability"])

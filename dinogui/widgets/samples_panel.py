@@ -178,6 +178,11 @@ def _name_list() -> QTreeWidget:
     return tree
 
 
+BEST_TIP = ("Draw from the weights with the lowest held-out loss so far, as `dinogui sample "
+            "--best` does, not from the latest ones.\nNeeds names held out (the default "
+            "preset's held-out fraction).")
+
+
 class SamplesPanel(QGroupBox):
     favourites_changed = Signal()
 
@@ -242,9 +247,6 @@ class SamplesPanel(QGroupBox):
         self.new_only.setToolTip("Drop names the corpus already holds and draw again; "
                                  "the list says how many were dropped")
         self.best = QCheckBox("From the best weights")
-        self.best.setToolTip("Draw from the weights with the lowest held-out loss so far, "
-                             "as `dinogui sample --best` does, not from the latest ones.\n"
-                             "Needs names held out (the default preset's held-out fraction).")
         self.best.setChecked(True)  # on where names are held out (disabled where none are)
         self.set_best_available(None)
         for line in (self.prefix, self.suffix):
@@ -386,8 +388,13 @@ class SamplesPanel(QGroupBox):
     def set_best_available(self, best: tuple[int, float] | None) -> None:
         """(iteration, held-out loss) of the model's best weights, or None: nothing held out."""
         self.best.setEnabled(best is not None)
+        # no longer than the text the column was sized for: with the iteration beside it (a
+        # long run's has six digits) the column scrolled sideways; the tooltip has it
         self.best.setText("From the best weights" if best is None else
-                          f"From the best ({best[1]:.2f} at {best[0]:,})")
+                          f"From the best ({best[1]:.2f})")
+        where = "" if best is None else \
+            f"\nNow: held-out loss {best[1]:.4f} at iteration {best[0]:,}."
+        self.best.setToolTip(BEST_TIP + where)
 
     # -- the drawn names ------------------------------------------------------------
     def show_draw(self, rows: list[Sampled], how: str, problem: str = "") -> None:
