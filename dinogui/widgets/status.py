@@ -328,7 +328,7 @@ class TrainingStatus:
             self.speed_label.setText(f"{rate_text(self.it_per_s)} it/s · "
                                      f"{rate_text(self.chars_per_s)} chars/s")
         elif self.average_speed > 0:  # not training: the average, not a stale last speed
-            self.speed_label.setText(f"— it/s (average {rate_text(self.average_speed)})")
+            self.speed_label.setText(f"avg {rate_text(self.average_speed)} it/s")
         else:
             self.speed_label.setText("— it/s")
         self.elapsed_label.setText(f"Elapsed {clock_text(self.seconds)}")
