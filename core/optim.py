@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -87,7 +88,7 @@ class Optimizer:
         float: float32 stays float32). The one formula: core.guard bounds the next update
         with it."""
         b1, b2 = self.beta1, self.beta2
-        return float(lr * np.sqrt(1.0 - b2**t) / (1.0 - b1**t))
+        return float(lr * math.sqrt(1.0 - b2**t) / (1.0 - b1**t))
 
     def _flat_slot(self, kind: str, pack, keep: bool = True) -> np.ndarray:
         """A flat buffer laid out like pack.flat; kept slots are the state's entries, as views."""
