@@ -27,8 +27,6 @@ what training keeps, a file keeps, and sampling from it cannot overflow float32
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .optim import Optimizer
@@ -88,8 +86,7 @@ class StepGuard:
             g = clip + decay * b["w"]
             return {"w": b["w"] + lr * max(1.0, g), "mem": b["mem"] + g * g}
         opt = self.optimizer
-        t = opt.t + 1
-        step = lr * math.sqrt(1.0 - opt.beta2**t) / (1.0 - opt.beta1**t)
+        step = opt.adam_step(lr, opt.t + 1)  # the update's own (it has not counted it yet)
         m, v = max(b["m"], clip), max(b["v"], clip * clip)
         return {"w": b["w"] * (1.0 + lr * decay) + step * m / opt.eps, "m": m, "v": v}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -63,7 +64,7 @@ class Optimizer:
             num /= den
         else:
             b1, b2 = self.beta1, self.beta2
-            step = self._adam_step(lr)
+            step = self.adam_step(lr, self.t)
             m, v = self._flat_slot("m", pack), self._flat_slot("v", pack)
             m *= b1
             np.multiply(g, 1.0 - b1, out=num)
@@ -82,10 +83,12 @@ class Optimizer:
                 num += den
         p -= num
 
-    def _adam_step(self, lr: float) -> float:
-        """lr with Adam's bias correction folded in (a Python float: float32 stays float32)."""
+    def adam_step(self, lr: float, t: int) -> float:
+        """lr with Adam's bias correction for update number t (1 first) folded in (a Python
+        float: float32 stays float32). The one formula: core.guard bounds the next update
+        with it."""
         b1, b2 = self.beta1, self.beta2
-        return float(lr * np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t))
+        return float(lr * math.sqrt(1.0 - b2**t) / (1.0 - b1**t))
 
     def _flat_slot(self, kind: str, pack, keep: bool = True) -> np.ndarray:
         """A flat buffer laid out like pack.flat; kept slots are the state's entries, as views."""

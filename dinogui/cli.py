@@ -13,7 +13,7 @@ import numpy as np
 
 from dinogui import __version__, bench, export_cmd, lr_find_cmd, score_cmd
 from dinogui.arguments import help_for, of
-from dinogui.core import checkpoint, recipe, schedule
+from dinogui.core import checkpoint, recipe
 from dinogui.core.blowup import BlowupWatch
 from dinogui.core.checkpoint import CheckpointError
 from dinogui.core.corpus import (
@@ -25,6 +25,7 @@ from dinogui.core.corpus import (
     load_corpus,
     quote,
 )
+from dinogui.core.loop import BLOWUP, DIVERGED, STEPS, UNTIL, LoopEnd, StepLoop
 from dinogui.core.novelty import NearestNames
 from dinogui.core.sample_spec import ConstraintsUnmet, SampleSpec
 from dinogui.core.sampling import display_name
@@ -37,13 +38,8 @@ from dinogui.core.trainer import (
     Trainer,
     TrainingDiverged,
 )
-from dinogui.run_safety import (
-    JsonLog,
-    Printer,
-    check_targets,
-    interrupt_between_steps,
-    save_or_rescue,
-)
+from dinogui.run_safety import Printer, check_targets, interrupt_between_steps
+from dinogui.train_report import TrainReport
 
 clock = time.perf_counter  # the wall clock of --seconds (tests drive a fake one)
 # --seconds alone with a cosine or linear schedule: the schedule's length is the iterations
@@ -302,18 +298,41 @@ def _check_patience(trainer: Trainer, args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    """Read the run (args -> trainer), train it through core.loop, report as it goes."""
+    trainer, iterations = _prepared(args)
+    report = TrainReport(trainer, args)
+    report.header()
+    with interrupt_between_steps() as interrupt:  # held through the save: it goes on
+        report.interrupt = interrupt
+        end, seconds = _train(trainer, iterations, args, report)
+        if end.reason == BLOWUP and end.blowup.good is not None:  # --stop-on-blowup
+            trainer = end.blowup.good.trainer(trainer)
+        trainer.state.seconds += seconds
+        stopped = CLI_REASONS.get(end.reason, end.reason)
+        error = end.message if stopped == DIVERGED else None
+        problem = report.done(trainer, stopped, end.message if stopped == "patience" else "",
+                              seconds)
+        if args.save and error is not None and problem is None:
+            problem = f"{args.save} holds the last good weights"
+        error = "; ".join(e for e in (error, problem) if e) or None
+    if error is not None:
+        print(f"dinogui: error: {quote(error, MAX_ERROR_LINE)}", file=sys.stderr)
+        return 2
+    return interrupt.exit_code() if interrupt.is_set() else 0
+
+
+# what the final line and the JSONL log call the loop's reasons to stop
+CLI_REASONS = {UNTIL: "iterations", STEPS: "iterations"}
+
+
+def _prepared(args: argparse.Namespace) -> tuple[Trainer, int]:
+    """The run's trainer, new or resumed, and the steps it may take; a bad combination of
+    flags is refused (UsageError) before any training."""
     check_targets(args)
     if args.warmup is not None and args.warmup > _iterations(args):
         raise UsageError(f"--warmup {args.warmup} is longer than the run "
                          f"(--iterations {_iterations(args)})")
-    if args.resume:
-        trainer = _resumed(args)
-    else:
-        corpus = load_corpora(args.corpus or [bundled_corpus_path()], not args.no_lowercase)
-        config = _config_for(args, corpus)
-        if args.val_file:  # read as the corpus is, lower-cased alike
-            corpus = hold_out(corpus, load_corpus(args.val_file, corpus.lowercase))
-        trainer = Trainer(corpus, config)
+    trainer = _resumed(args) if args.resume else _new_trainer(args)
     iterations = _iterations(args)
     if args.iterations is None and args.seconds is not None and \
             args.lr_schedule not in (None, "constant"):
@@ -324,145 +343,32 @@ def cmd_train(args: argparse.Namespace) -> int:
         except ValueError as e:
             raise UsageError(str(e)) from None
     _check_patience(trainer, args)
-    ended = schedule.ended(trainer.config, trainer.iteration)
-    if ended is not None:  # a resume as saved, past the schedule's end
-        print(f"dinogui: warning: {ended}: to train on, give --lr-schedule constant, or "
-              f"--lr-schedule {trainer.config.lr_schedule} for a new schedule to this run's end",
-              file=sys.stderr, flush=True)
-    out = Printer()
-    say = (lambda *a, **k: None) if args.quiet else out
-    st = trainer.corpus.stats()
-    cfg = trainer.config
-    say(f"corpus {trainer.corpus.title}: {st.names} names, {st.characters} characters, "
-        f"vocabulary {st.vocab_size}, lengths {st.shortest}-{st.longest}"
-        + (f", {st.duplicates} repeated" if st.duplicates else ""))
-    if not args.resume and cfg.preset == "default" and recipe.applied(cfg, trainer.corpus):
-        say(recipe.describe(trainer.corpus))
-    if trainer.corpus.held_out:
-        removed = len(trainer.corpus.names) - len(trainer.train_rows)
-        say(f"held out: the {len(trainer.val_rows):,} names of "
-            f"{quote(args.val_file or 'the checkpoint')}"
-            + (f" ({removed:,} of the corpus's names among them, not trained on)"
-               if removed else ""))
-    if trainer.corpus.labelled:
-        say("labels: " + ", ".join(f"{quote(k, 40)} {n}"
-                                   for k, n in trainer.corpus.label_counts().items()))
-    say(f"preset {cfg.preset}: {_describe_model(cfg)}, seed {cfg.seed}, starting at iteration "
-        f"{trainer.iteration}")
-    if cfg.counts_only and not len(trainer.val_rows):
-        print("dinogui: note: no names are held out: the count model's discounts stay "
-              "Chen & Goodman's estimates (give --val-fraction to tune them)", file=sys.stderr)
-
-    log = JsonLog(args.log_jsonl) if args.log_jsonl else None
-    chars0, seconds, error = trainer.state.total_chars, 0.0, None
-    start = trainer.iteration
-    # or why training ended before them: patience, interrupted, diverged, blowup
-    stopped = "iterations"
-    watch = BlowupWatch(trainer)  # only looks: the numbers stay the seed's
-
-    def report(r) -> None:
-        shown = [display_name(n) for n in r.samples]
-        say(f"Iteration: {r.iteration}, Loss: {r.smooth:f} "
-            f"(per character {r.smooth_char:.4f}), "
-            f"{(trainer.state.total_chars - chars0) / max(seconds, 1e-9):,.0f} chars/s")
-        if r.val_loss is not None:
-            mixed = "" if not trainer.config.mixed else (
-                f", mixed with the {trainer.config.mix_ngram}-gram at weight "
-                f"{float(trainer.mix['weight'][0]):.3f} for the network")
-            say(f"held-out loss per character {r.val_loss:.4f}{mixed} "
-                f"(best {trainer.state.best_val:.4f} at iteration "
-                f"{trainer.state.best_iteration})")
-        say("\n".join(shown) + "\n", interrupt)
-        if log:
-            log.write({"iteration": r.iteration, "loss": r.loss,
-                       "loss_per_char": r.loss / r.chars,
-                       "smoothed_loss": r.smooth,
-                       "smoothed_loss_per_char": r.smooth_char,
-                       "samples": shown}
-                      | ({} if r.val_loss is None else {"val_loss": r.val_loss}))
-
-    with interrupt_between_steps() as interrupt:  # held through the save: it goes on
-        started = clock()
-        try:
-            # the engine checks each step for NaN and inf itself: NumPy's warnings would repeat it;
-            # BLAS at the model's thread count for the whole loop (core.threads.threads_for)
-            with np.errstate(all="ignore"), training_threads(trainer.blas_threads):
-                for _ in range(iterations):
-                    if interrupt.is_set() or stopped != "iterations":  # patience: the step before
-                        break
-                    t0 = clock()
-                    if args.seconds is not None and t0 - started >= args.seconds:
-                        stopped = "seconds"
-                        break
-                    r = trainer.step(stop=interrupt.is_set)
-                    seconds += clock() - t0
-                    if log and r.val_loss is not None:
-                        log.write({"event": "val", "iteration": r.iteration,
-                                   "val_loss": r.val_loss})
-                    if r.stopped is not None:  # its report (if any) is still printed
-                        stopped = r.stopped
-                    blowup = watch.observe(r)
-                    if r.samples is not None:
-                        report(r)
-                    if blowup is not None:
-                        trainer = _blown_up(blowup, trainer, args.stop_on_blowup)
-                        if args.stop_on_blowup:
-                            stopped = "blowup"
-        except TrainingDiverged as e:
-            error, stopped = str(e), "diverged"
-        if interrupt.is_set() and stopped == "iterations":
-            stopped = "interrupted"
-        trainer.state.seconds += seconds
-        chars = trainer.state.total_chars - chars0
-        if log:
-            log.write({"event": "done", "iterations": trainer.iteration - start,
-                       "chars": chars, "seconds": seconds,
-                       "chars_per_s": chars / seconds if seconds else 0.0, "stopped": stopped,
-                       "best_val_loss": trainer.state.best_val,
-                       "best_iteration": trainer.state.best_iteration})
-            log.close()
-        why = f" ({trainer.patience_message()})" if stopped == "patience" else ""
-        out(f"trained to iteration {trainer.iteration}: {chars:,} characters in {seconds:.2f} s "
-            f"({chars / seconds if seconds else 0:,.0f} chars/s), smoothed loss "
-            f"{trainer.state.smooth:f}, per character {trainer.state.smooth_char:.4f}; "
-            f"stopped: {stopped}{why}")
-        if args.save:
-            problem = save_or_rescue(trainer, args.save, out)
-            if error is not None and problem is None:
-                problem = f"{args.save} holds the last good weights"
-            error = "; ".join(e for e in (error, problem) if e) or None
-    if error is not None:
-        print(f"dinogui: error: {quote(error, MAX_ERROR_LINE)}", file=sys.stderr)
-        return 2
-    return interrupt.exit_code() if interrupt.is_set() else 0
+    return trainer, iterations
 
 
-def _describe_model(cfg: TrainConfig) -> str:
-    """What the header line says the model is."""
-    if cfg.counts_only:
-        return f"count model (interpolated Kneser-Ney), order {cfg.order}"
-    model = "" if cfg.preset == "classic" else (
-        f"{cfg.cell} x{cfg.layers}, batch {cfg.batch_size}, {cfg.optimizer}, "
-        + (f"dropout {cfg.dropout}, " if cfg.dropout else ""))
-    sched = "" if cfg.lr_schedule == "constant" and not cfg.warmup else (
-        f" ({cfg.lr_schedule} to iteration {cfg.schedule_iterations}"
-        + (f", warm-up {cfg.warmup}" if cfg.warmup else "") + ")")
-    decay = f", weight decay {cfg.weight_decay:g}" if cfg.weight_decay else ""
-    mixed = f", mixed with a {cfg.mix_ngram}-gram count model" if cfg.mixed else ""
-    return f"{model}hidden {cfg.hidden}, lr {cfg.lr}{sched}{decay}, clip {cfg.clip}{mixed}"
+def _new_trainer(args: argparse.Namespace) -> Trainer:
+    corpus = load_corpora(args.corpus or [bundled_corpus_path()], not args.no_lowercase)
+    config = _config_for(args, corpus)
+    if args.val_file:  # read as the corpus is, lower-cased alike
+        corpus = hold_out(corpus, load_corpus(args.val_file, corpus.lowercase))
+    return Trainer(corpus, config)
 
 
-def _blown_up(blowup, trainer: Trainer, stop: bool) -> Trainer:
-    """Warn once on stderr; with --stop-on-blowup, the trainer at the good weights."""
-    good = blowup.good
-    if good is None:
-        hint = "no earlier weights were kept"
-    elif stop:
-        hint = "going back to them and stopping (--stop-on-blowup)"
-    else:
-        hint = "--stop-on-blowup stops there and goes back to them (for --save)"
-    print(f"dinogui: warning: {blowup.summary()}: {hint}", file=sys.stderr, flush=True)
-    return good.trainer(trainer) if stop and good is not None else trainer
+def _train(trainer: Trainer, iterations: int, args: argparse.Namespace,
+           report: TrainReport) -> tuple[LoopEnd, float]:
+    """Up to `iterations` steps (or --seconds, early stopping, Ctrl-C, a blow-up with
+    --stop-on-blowup); returns why it ended and the seconds the steps took."""
+    interrupt = report.interrupt
+    loop = StepLoop(trainer, steps=iterations, seconds=args.seconds,
+                    watch=BlowupWatch(trainer),  # only looks: the numbers stay the seed's
+                    should_stop=lambda: "interrupted" if interrupt.is_set() else None,
+                    on_step=lambda r, _health: report.step(r, loop.step_seconds),
+                    on_blowup=report.blown_up, report_stop=interrupt.is_set, clock=clock)
+    # the engine checks each step for NaN and inf itself: NumPy's warnings would repeat it;
+    # BLAS at the model's thread count for the whole loop (core.threads.threads_for)
+    with np.errstate(all="ignore"), training_threads(trainer.blas_threads):
+        end = loop.run()
+    return end, loop.step_seconds
 
 
 def cmd_sample(args: argparse.Namespace) -> int:

@@ -29,9 +29,10 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from dinogui import qt_guard
 from dinogui.core.blowup import BlowupWatch
-from dinogui.core.health import HealthProbe, HealthSample
+from dinogui.core.health import HealthSample
+from dinogui.core.loop import STEPS, UNTIL, StepLoop
 from dinogui.core.threads import TRAINING_THREADS, training_threads
-from dinogui.core.trainer import StepResult, Trainer, TrainingDiverged
+from dinogui.core.trainer import StepResult, Trainer
 from dinogui.messages import Answer, ProgressBatch, Stopped
 
 # seconds between progress signals: at most 4 a second. Each wakes the window's thread, which
@@ -168,70 +169,65 @@ class TrainingWorker(QObject):
             QThread.currentThread().quit()
 
     def _train(self) -> None:
-        trainer, generation, watch = self._trainer, self._generation, self._watch
-        steps: list[StepResult] = []
-        probe = HealthProbe(trainer)
-        health: list[HealthSample] = []  # the watched steps' figures since the last batch
-        blowup = None
-        reason, message = "paused", ""
+        """One run through core.loop's StepLoop; the worker adds jobs and pausing (between
+        steps), the progress signals (batched) and the stopped signal."""
+        trainer, generation = self._trainer, self._generation
         budget_steps, self._steps = self._steps, None
-        taken = 0
-        clock = time.perf_counter
-        last_emit = mark = clock()
+        batches = _Batches(self, generation, trainer)
+        loop = StepLoop(trainer, steps=budget_steps, watch=self._watch,
+                        on_step=batches.add, catch_failures=True)
+
+        def should_stop() -> str | None:
+            if self._jobs:
+                self._run_jobs()
+                if self._trainer is not trainer:  # a job swapped the trainer
+                    return "paused"
+            if not self._running or self._quit:
+                return "paused"
+            loop.until, loop.health_every = self._until, self._health_every  # set any time
+            return None
+
+        loop.should_stop = should_stop
         with training_threads():
-            while True:
-                if self._jobs:
-                    self._run_jobs()
-                    if self._trainer is not trainer:  # a job swapped the trainer
-                        break
-                if not self._running or self._quit:
-                    break
-                until = self._until
-                if until is not None and trainer.iteration >= until:
-                    reason = "budget"
-                    break
-                if budget_steps is not None and taken >= budget_steps:
-                    reason = "step"
-                    break
-                every = self._health_every
-                # core.health.due; a count model has no gradients to watch
-                watched = every > 0 and trainer.iteration % every == 0 \
-                    and not trainer.config.counts_only
-                try:
-                    if watched:  # off the hot path: only the watched steps pay for it
-                        probe.before_step()
-                    steps.append(trainer.step())
-                    if watched:
-                        health.append(probe.after_step(steps[-1].iteration))
-                except TrainingDiverged as e:
-                    reason, message = "diverged", str(e)
-                    break
-                except Exception as e:  # noqa: BLE001 (the loop must live on: told, not lost)
-                    reason, message = "failed", f"{type(e).__name__}: {e}"
-                    break
-                taken += 1
-                blowup = watch.observe(steps[-1])  # it only looks (and copies good weights)
-                if blowup is not None:
-                    reason, message = "blowup", blowup.summary()
-                    break
-                if steps[-1].stopped is not None:  # early stopping
-                    reason = steps[-1].stopped
-                    message = trainer.patience_message() if reason == "patience" else ""
-                    break
-                now = clock()
-                if now - last_emit >= EMIT_INTERVAL:
-                    trainer.state.seconds += now - mark
-                    mark = last_emit = now
-                    self.progress.emit(ProgressBatch.from_steps(generation, steps, trainer, now,
-                                                                health))
-                    steps, health = [], []
-        now = clock()
-        trainer.state.seconds += now - mark
+            end = loop.run()
         self._running = False
-        if steps:
-            self.progress.emit(ProgressBatch.from_steps(generation, steps, trainer, now,
-                                                        health))
-        self.stopped.emit(Stopped(generation, reason, trainer.iteration, message, blowup))
+        batches.flush()
+        reason = WORKER_REASONS.get(end.reason, end.reason)
+        self.stopped.emit(Stopped(generation, reason, trainer.iteration, end.message,
+                                  end.blowup))
+
+
+# what the window calls the loop's reasons to stop (core.loop)
+WORKER_REASONS = {UNTIL: "budget", STEPS: "step"}
+
+
+class _Batches:
+    """The steps since the last progress signal, sent every EMIT_INTERVAL; the trainer's
+    training time is counted here too (wall time, the signals' work included)."""
+
+    def __init__(self, worker: TrainingWorker, generation: int, trainer: Trainer) -> None:
+        self.worker, self.generation, self.trainer = worker, generation, trainer
+        self.steps: list[StepResult] = []
+        self.health: list[HealthSample] = []  # the watched steps' figures since the last batch
+        self.last_emit = self.mark = time.perf_counter()
+
+    def add(self, r: StepResult, health: HealthSample | None) -> None:
+        self.steps.append(r)
+        if health is not None:
+            self.health.append(health)
+        now = time.perf_counter()
+        if now - self.last_emit >= EMIT_INTERVAL:
+            self.flush(now)
+
+    def flush(self, now: float | None = None) -> None:
+        """Count the time since the last flush, and send the steps since then (if any)."""
+        now = time.perf_counter() if now is None else now
+        self.trainer.state.seconds += now - self.mark
+        self.mark = self.last_emit = now
+        if self.steps:
+            self.worker.progress.emit(ProgressBatch.from_steps(
+                self.generation, self.steps, self.trainer, now, self.health))
+        self.steps, self.health = [], []
 
 
 def _run_job(fn: Callable, future: Future, trainer: Trainer | None) -> None:

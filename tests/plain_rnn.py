@@ -1,4 +1,8 @@
-"""The one-layer tanh RNN and the three sampling schemes, written out plainly in float64.
+"""The sampler's yardstick: the one-layer tanh RNN and the three sampling schemes, written
+out plainly in float64.
+
+(Of the three references, this is the sampling one; core/models/reference.py is the
+math of every model, dinogui/bench/seed.py the seed's loop.)
 
 The tests' yardstick for what the sampler must draw: built from the formulas in
 README ("Sampling") and the seed's algorithm, never from dinogui's own model code,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dinogui.bench import reference as ref
+from dinogui.bench import seed as ref
 from dinogui.core.corpus import bundled_corpus_path, load_corpus
 from dinogui.core.trainer import TrainConfig, Trainer, TrainingDiverged
 from tests.conftest import shared_file

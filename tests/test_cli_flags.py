@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dinogui.bench import reference as ref
+from dinogui.bench import seed as ref
 from dinogui.cli import build_parser, main
 from dinogui.core import checkpoint, recipe
 from dinogui.core.corpus import load_corpus

@@ -1,7 +1,7 @@
 """core.models.reference is the definition; every fast path is checked against it.
 
 - the references' gradients against central finite differences, every cell and depth;
-- the rnn reference against the seed's transcription (dinogui/bench/reference.py);
+- the rnn reference against the seed's transcription (dinogui/bench/seed.py);
 - the classic packed step, the classic sampling step and the batched paths against
   the reference: forward loss, every gradient, and a few steps of training;
 - checkpoints written under the one-layer rnn's former names still load.
@@ -10,7 +10,7 @@
 import numpy as np
 import pytest
 
-from dinogui.bench import reference as seed
+from dinogui.bench import seed
 from dinogui.core import checkpoint
 from dinogui.core.corpus import corpus_from_names
 from dinogui.core.models import MODELS, as_batched, classic, current_name, reference

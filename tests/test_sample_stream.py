@@ -158,7 +158,7 @@ def test_redraws_follow_the_model_given_a_first_letter(early_enders):
 
 def test_train_reports_keep_the_seeds_empty_names(early_enders):
     """The classic report samples are the seed's sample(), empty names included."""
-    from dinogui.bench import reference as ref
+    from dinogui.bench import seed as ref
 
     t = early_enders["classic"]
     shown = t.sample(30, seed=0)
@@ -203,7 +203,7 @@ def test_seed_range_is_0_to_2_to_the_32_minus_1(capsys, trainers, tmp_path):
 
 def test_seeds_below_the_wrap_draw_as_before(trainers):
     """The wrap changes nothing where the seed's own seeding worked."""
-    from dinogui.bench import reference as ref
+    from dinogui.bench import seed as ref
 
     t = trainers["classic"]
     seed = 2**32 - 60  # the 50 draws of a name stay below 2**32

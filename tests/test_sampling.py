@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from dinogui.bench import reference as ref
+from dinogui.bench import seed as ref
 from dinogui.bench.nearest_dp import NumpyNearestNames, levenshtein_many
 from dinogui.cli import main
 from dinogui.core import checkpoint

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from dinogui.bench import reference as ref
+from dinogui.bench import seed as ref
 from dinogui.cli import main
 from dinogui.core import checkpoint
 from dinogui.core.corpus import corpus_from_names, load_corpus

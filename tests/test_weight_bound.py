@@ -105,3 +105,14 @@ def test_weights_beyond_the_bound_in_memory_still_give_one_error_when_sampled(pr
         with pytest.raises(ValueError, match="overflow") as info:
             list(t.sampler().stream(5, 0))  # as `sample` and the window draw
     assert str(info.value) == TOO_LARGE
+
+
+def test_the_guards_adam_bound_grows_by_the_optimizers_own_next_step():
+    """One Adam step formula (Optimizer.adam_step), for the update and for the guard's bound
+    on it: the bound's growth is that step (of the update to come, t + 1) times clip / eps."""
+    opt = Optimizer("adam", beta1=0.5, beta2=0.75, eps=1e-3, t=2)
+    guard = StepGuard(np.zeros(3), opt)
+    grown = guard._grown({"w": 0.0, "m": 0.0, "v": 0.0}, lr=0.1, clip=5.0)
+    step = 0.1 * np.sqrt(1 - 0.75**3) / (1 - 0.5**3)  # Kingma and Ba's, at t = 3
+    assert opt.adam_step(0.1, 3) == pytest.approx(step, rel=1e-15)
+    assert grown["w"] == opt.adam_step(0.1, 3) * 5.0 / 1e-3

@@ -1,4 +1,7 @@
-"""The definition of every model: rnn, gru and lstm, written out plainly in float64.
+"""The math: the definition of every model, rnn, gru and lstm, written out plainly in float64.
+
+(Of the three references, this is the math; dinogui/bench/seed.py is the seed's
+loop, which classic equals bit for bit; tests/plain_rnn.py the sampler's yardstick.)
 
 This module is the math; the other modules in core/models are fast ways of
 computing the same numbers, and tests/test_models.py checks each of them

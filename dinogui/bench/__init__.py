@@ -1,4 +1,4 @@
-"""Benchmarks, the seed's reference algorithm and the README's screenshots.
+"""Benchmarks, the seed's algorithm (seed.py) and the README's screenshots.
 
 Only `add_parser` and `run` live here, so that `dinogui` (whose `bench` subcommand
 they define) starts without importing the benchmarks themselves.

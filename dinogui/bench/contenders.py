@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dinogui.bench import reference as ref
+from dinogui.bench import seed as ref
 from dinogui.core.batching import EncodedNames, bucketed_order
 from dinogui.core.corpus import Corpus
 from dinogui.core.models import RNN, classic

@@ -3,7 +3,7 @@
 Everything printed is measured in this run on this machine, as Markdown tables:
 
 1. speed and quality: characters per second, the ratio to the seed's plain
-   algorithm (dinogui/bench/reference.py), and the best held-out loss per
+   algorithm (dinogui/bench/seed.py), and the best held-out loss per
    character reached within a fixed training-time budget, for the seed, the
    classic preset, the default preset and PyTorch (same model, same batches;
    skipped with a note when torch is not installed, never a dependency);

@@ -1,4 +1,10 @@
-"""The seed's algorithm, transcribed plainly: the yardstick of the tests and of `dinogui bench`.
+"""The seed: the exercise's algorithm and loop, transcribed plainly; the yardstick of the
+classic preset's tests and the "seed" row of `dinogui bench`.
+
+One of three references, each for one thing: this one is the seed (what classic
+must equal bit for bit); core/models/reference.py is the math (the definition
+every model's fast path is checked against); tests/plain_rnn.py is the
+sampler's yardstick (the sampling schemes written out from README's formulas).
 
 Kept close to the exercise line by line (one-hot column vectors, dict-held
 parameters, one NumPy call per operation per time step). The tests check the
