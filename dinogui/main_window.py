@@ -41,14 +41,15 @@ from dinogui.core import schedule
 from dinogui.core.corpus import bundled_corpus_path
 from dinogui.core.trainer import Trainer
 from dinogui.dialogs import Dialogs
-from dinogui.favourites import NearestIndex
+from dinogui.document.corpus_summary import CorpusSummary
+from dinogui.document.favourites import NearestIndex
+from dinogui.document.messages import Answer
+from dinogui.document.session import Session
 from dinogui.icon import app_icon
-from dinogui.messages import Answer
-from dinogui.session import Session
 from dinogui.settings import AppSettings, default_data_dir
 from dinogui.tasks import TaskRunner
 from dinogui.toolbar_icons import paint_action_icons
-from dinogui.widgets.corpus_panel import CorpusPanel, CorpusSummary
+from dinogui.widgets.corpus_panel import CorpusPanel
 from dinogui.widgets.health_plot import HealthPlot
 from dinogui.widgets.hyperparams import HyperparamsPanel
 from dinogui.widgets.inspector import InspectorView

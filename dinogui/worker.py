@@ -32,7 +32,7 @@ from dinogui.core.blowup import BlowupWatch
 from dinogui.core.health import HealthProbe, HealthSample
 from dinogui.core.threads import TRAINING_THREADS, training_threads
 from dinogui.core.trainer import StepResult, Trainer, TrainingDiverged
-from dinogui.messages import Answer, ProgressBatch, Stopped
+from dinogui.document.messages import Answer, ProgressBatch, Stopped
 
 # seconds between progress signals: at most 4 a second. Each wakes the window's thread, which
 # then takes the GIL from the training thread; a hand-over costs training more than the

@@ -1,9 +1,7 @@
-"""The window's document state (dinogui/session.py) without a window, and the rules the window
-shares with the CLI (live settings, smoothing, prefix folding), read from one place."""
+"""The window's document state (dinogui/document/session.py) without a window, and the rules
+the window shares with the CLI (live settings, smoothing, prefix folding), read from one place."""
 
 import math
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,7 +10,7 @@ import pytest
 from dinogui.core.corpus import corpus_from_names
 from dinogui.core.sampling import SampleSpec
 from dinogui.core.trainer import LIVE_FIELDS, SMOOTHING, TrainConfig, Trainer
-from dinogui.session import Session, check_for_views
+from dinogui.document.session import Session, check_for_views
 
 
 class Summary:  # what the session needs of a CorpusSummary
@@ -150,7 +148,7 @@ def test_the_plot_caption_shows_the_smoothing_the_trainer_uses(preset):
 
 
 def test_prefix_and_suffix_fold_in_one_place_for_window_and_cli():
-    from dinogui.widgets.samples_panel import SampleRequest
+    from dinogui.document.sample_request import SampleRequest
 
     spec = SampleSpec(prefix="Ka", suffix="SAURUS", max_len=20)
     assert spec.for_corpus(True) == replace(spec, prefix="ka", suffix="saurus")
@@ -158,14 +156,6 @@ def test_prefix_and_suffix_fold_in_one_place_for_window_and_cli():
     req = SampleRequest(count=3, seed=0, temperature=1.0, max_len=20, prefix="Ka",
                         suffix="SAURUS")
     assert req.spec(True) == spec.for_corpus(True) and req.spec(False) == spec
-
-
-def test_the_document_and_the_messages_import_no_qt():
-    code = ("import sys, dinogui.session, dinogui.messages; "
-            "print(sorted(m for m in sys.modules if m.startswith('PySide6')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=Path(__file__).resolve().parent.parent)
-    assert out.stdout.strip() == "[]"
 
 
 def test_the_title_names_the_checkpoint_once_there_is_one_else_the_corpus():

@@ -21,8 +21,8 @@ from dinogui.core.transfer import (
     vocabulary_problem,
 )
 from dinogui.dialogs import CHECKPOINT_FILTER, CORPUS_FILTER
-from dinogui.session import check_for_views
-from dinogui.widgets.corpus_panel import CorpusSummary
+from dinogui.document.corpus_summary import CorpusSummary
+from dinogui.document.session import check_for_views
 
 if TYPE_CHECKING:
     from dinogui.main_window import MainWindow

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer
 
 from dinogui.core.trainer import Trainer
+from dinogui.document.name_scores import ModelSnapshot
 from dinogui.widgets.inspector import InspectorView
-from dinogui.widgets.name_scores import ModelSnapshot
 
 if TYPE_CHECKING:
     from dinogui.main_window import MainWindow

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QLabel
 
 from dinogui.core.runs import Run, RunScan, RunStore
 from dinogui.core.trainer import Trainer
-from dinogui.messages import ProgressBatch
+from dinogui.document.messages import ProgressBatch
 from dinogui.widgets.runs_view import RunsView
 
 if TYPE_CHECKING:

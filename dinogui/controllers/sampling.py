@@ -9,16 +9,16 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from dinogui import favourites
 from dinogui.core.atomic import write_atomic
 from dinogui.core.sampling import ConstraintError
 from dinogui.core.trainer import Trainer
 from dinogui.dialogs import TEXT_FILTER
-from dinogui.messages import ProgressBatch
+from dinogui.document import favourites
+from dinogui.document.messages import ProgressBatch
 
 if TYPE_CHECKING:
+    from dinogui.document.corpus_summary import CorpusSummary
     from dinogui.main_window import MainWindow
-    from dinogui.widgets.corpus_panel import CorpusSummary
 
 
 UNTRAINED = ("The model has not trained yet, so these are random letters: press Start (F5), "

@@ -10,8 +10,8 @@ from PySide6.QtCore import QObject
 
 from dinogui.core import schedule
 from dinogui.core.trainer import LIVE_FIELDS, TrainConfig, Trainer
-from dinogui.messages import ProgressBatch, Stopped
-from dinogui.widgets.hyperparams import apply_live, live_change_text, plain_settings
+from dinogui.document.live_settings import apply_live, live_change_text, plain_settings
+from dinogui.document.messages import ProgressBatch, Stopped
 
 if TYPE_CHECKING:
     from dinogui.main_window import MainWindow

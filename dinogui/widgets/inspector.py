@@ -42,9 +42,8 @@ from PySide6.QtWidgets import (
 
 from dinogui.core.corpus import escape_controls
 from dinogui.core.scoring import Inspection
-from dinogui.favourites import NearestIndex
-from dinogui.widgets.fit_columns import ColumnFitter
-from dinogui.widgets.name_scores import (
+from dinogui.document.favourites import NearestIndex
+from dinogui.document.name_scores import (
     ModelSnapshot,
     ScoredRow,
     nearest_names,
@@ -52,6 +51,7 @@ from dinogui.widgets.name_scores import (
     read_name_list,
     score_list,
 )
+from dinogui.widgets.fit_columns import ColumnFitter
 from dinogui.widgets.plot_style import mute
 from dinogui.widgets.probability_strip import (
     CELL_H,

@@ -11,15 +11,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from dinogui.core.history import COLUMNS
 from dinogui.core.trainer import TrainConfig, Trainer
-
-if TYPE_CHECKING:  # a Qt widget module; the session only carries the value
-    from dinogui.widgets.corpus_panel import CorpusSummary
+from dinogui.document.corpus_summary import CorpusSummary
 
 APP_NAME = "dinogui"
 
