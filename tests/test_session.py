@@ -173,3 +173,58 @@ def test_a_history_with_nan_is_refused_before_the_plot_gets_it():
     t.history.column("smooth")[2] = math.inf
     with pytest.raises(ValueError, match="NaN or infinite"):
         check_for_views(t)
+
+
+# == the session announces what the window shows ======================================
+def watched(s: Session) -> list[tuple]:
+    """Each announcement, as what the window would show then."""
+    seen: list[tuple] = []
+    s.subscribe(lambda: seen.append((s.title(), s.modified, s.training, s.busy)))
+    return seen
+
+
+def test_adopting_a_model_is_announced_with_its_title():
+    s = Session()
+    seen = watched(s)
+    s.adopt(trainer(), Summary(), 1, None, 0)
+    assert seen == [("tiny[*] — dinogui", False, False, "")]
+
+
+def test_progress_is_announced_only_when_it_changes_what_no_file_holds():
+    s = adopted(saved_iteration=0)
+    seen = watched(s)
+    assert s.progressed(0, 10) is False and seen == []  # still what the file holds
+    assert s.progressed(5, 50) is True and seen == [("tiny[*] — dinogui", True, False, "")]
+    assert s.progressed(9, 90) is False and len(seen) == 1  # modified already: no refresh
+
+
+def test_saving_training_busy_and_live_settings_are_announced():
+    s = adopted(saved_iteration=0)
+    seen = watched(s)
+    s.began()
+    s.stopped(7)
+    assert seen == [("tiny[*] — dinogui", False, True, ""), ("tiny[*] — dinogui", True, False, "")]
+    s.saved(Path("/x/m.safetensors"), 7)
+    assert seen[-1] == ("m.safetensors[*] — dinogui", False, False, "")
+    s.live_changed({"lr": 0.5})
+    assert seen[-1][1] is True and s.config.lr == 0.5  # a setting no file holds
+    s.set_busy("Loading…")
+    s.set_busy("")
+    assert [b for *_, b in seen[-2:]] == ["Loading…", ""]
+    assert len(seen) == 6
+
+
+def test_a_live_change_without_a_model_announces_nothing():
+    s = Session()
+    seen = watched(s)
+    s.live_changed({"lr": 0.5})
+    assert seen == [] and s.config is None
+
+
+def test_next_rate_is_the_schedules_rate_at_the_next_step():
+    from dinogui.core import schedule
+
+    s = adopted(t=trainer("default", lr_schedule="cosine", schedule_iterations=100))
+    s.progressed(40)
+    assert s.next_rate() == schedule.rate(s.config, 40) < s.config.lr
+    assert Session().next_rate() is None

@@ -5,25 +5,29 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 
+from dinogui.controllers.files import FileFlows
+from dinogui.controllers.shell import Shell
 from dinogui.core import checkpoint
 from dinogui.settings import AUTOSAVE_NAME, KEPT_AUTOSAVE_NAME, LEGACY_AUTOSAVE_NAME
-
-if TYPE_CHECKING:
-    from dinogui.main_window import MainWindow
 
 AUTOSAVE_MS = 3 * 60 * 1000  # autosave every three minutes while there is unsaved progress
 DISCARDED_STEM = "autosave-discarded"  # the last refused autosave, kept for a rescue by hand
 
 
 class Autosaver(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.w = window
+    def __init__(self, shell: Shell, files: FileFlows, adopt: Callable) -> None:
+        """files: reads the autosave back and asks where to save; adopt(trainer, summary,
+        path, saved_iteration) shows a restored model."""
+        super().__init__(shell)
+        self.w = shell
+        self.files = files
+        self.adopt = adopt
+        files.saved.connect(self.discard)  # the model is in a file: nothing to keep
         self.timer = QTimer(self)
         self.timer.setInterval(AUTOSAVE_MS)
         self.timer.timeout.connect(self.autosave)
@@ -46,7 +50,7 @@ class Autosaver(QObject):
             if error is None:
                 if generation == s.generation:
                     s.autosaved(iteration)
-                w.statusBar().showMessage(f"Autosaved at iteration {iteration:,}", 3000)
+                w.flash(f"Autosaved at iteration {iteration:,}")
             else:
                 w.note(f"Autosave failed: {error}")
 
@@ -77,7 +81,7 @@ class Autosaver(QObject):
         if path is None:
             return False
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
-        self.w.files.load_checkpoint(path, "Cannot restore the autosaved training",
+        self.files.load_checkpoint(path, "Cannot restore the autosaved training",
                                      lambda t, summary: self._ask(path, when, t, summary),
                                      failed=lambda: self._set_aside(path, "damaged"))
         return True
@@ -93,7 +97,7 @@ class Autosaver(QObject):
             no="Discard", later="Later")
         if answer:
             source = w.settings.autosave_source(kept=kept)
-            w.adopt(trainer, summary, Path(source) if source else None, None)
+            self.adopt(trainer, summary, Path(source) if source else None, None)
             if kept:  # the model is this session's now: its autosave is the usual one
                 self._set_aside(path, "restored")
             else:
@@ -192,7 +196,7 @@ class Autosaver(QObject):
             if choice is None:
                 self.timer.start()
                 return False
-            target = w.files.ask_save_path()
+            target = self.files.ask_save_path()
             if target is None:
                 continue
             iteration, reason = self._write_now(target)

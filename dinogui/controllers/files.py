@@ -5,12 +5,15 @@ between two steps; nothing replaces the current model until the new one loaded w
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu
 
+from dinogui.controllers.shell import Shell
 from dinogui.core import checkpoint, recipe
 from dinogui.core.corpus import load_corpora, load_corpus
 from dinogui.core.trainer import Trainer
@@ -23,9 +26,7 @@ from dinogui.core.transfer import (
 from dinogui.dialogs import CHECKPOINT_FILTER, CORPUS_FILTER
 from dinogui.document.corpus_summary import CorpusSummary
 from dinogui.document.session import check_for_views
-
-if TYPE_CHECKING:
-    from dinogui.main_window import MainWindow
+from dinogui.widgets.hyperparams import HyperparamsPanel
 
 CHECKPOINT_SUFFIX = checkpoint.SUFFIX  # what new checkpoints are called
 CHECKPOINT_SUFFIXES = {".npz", CHECKPOINT_SUFFIX}  # .npz: those of version 1
@@ -53,9 +54,34 @@ class KindsPath(type(Path())):
 
 
 class FileFlows(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.w = window
+    saved = Signal()  # a file holds the model now (the autosave has nothing to keep)
+
+    def __init__(self, shell: Shell, hyperparams: HyperparamsPanel, recent_menu: QMenu,
+                 clear_recent: QAction, adopt: Callable) -> None:
+        """hyperparams: the settings a new model is built with; adopt(trainer, summary,
+        path, saved_iteration) shows a model that loaded whole."""
+        super().__init__(shell)
+        self.w = shell
+        self.hyperparams = hyperparams
+        self.recent_menu = recent_menu
+        self.clear_recent_action = clear_recent
+        self.adopt = adopt
+
+    def may_discard(self, doing: str, why: str = "") -> bool:
+        """Before the model is replaced: nothing unsaved, or the user saved it (Save, the
+        default) or chose to discard it; False for Cancel."""
+        s = self.w.session
+        if s.may_discard_silently():
+            return True
+        n = s.unsaved_iterations
+        unsaved = "since it was last saved" if s.saved_iteration else "that no file holds"
+        choice = self.w.dialogs.choose(
+            "Unsaved training",
+            f"{why}The model has trained {n:,} iteration{'s' if n != 1 else ''} {unsaved}. "
+            f"Save it before you {doing}?", ["Save", "Discard"])
+        if choice == 0:
+            return self.save_now()
+        return choice == 1
 
     # -- any file: recent menu, drops, the command line --------------------------------
     def open_path(self, path: str | Path) -> None:
@@ -68,7 +94,7 @@ class FileFlows(QObject):
 
     def fill_recent_menu(self) -> None:
         w = self.w
-        menu = w.recent_menu
+        menu = self.recent_menu
         menu.clear()
         recent = w.settings.recent_files()
         for path in recent:
@@ -78,8 +104,8 @@ class FileFlows(QObject):
             action.triggered.connect(lambda _=False, p=path: self.open_recent(p))
         if recent:
             menu.addSeparator()
-        menu.addAction(w.actions_.clear_recent)
-        w.actions_.clear_recent.setEnabled(bool(recent))
+        menu.addAction(self.clear_recent_action)
+        self.clear_recent_action.setEnabled(bool(recent))
 
     def open_recent(self, path: str) -> None:
         if not Path(path).is_file():
@@ -127,7 +153,7 @@ class FileFlows(QObject):
             paths = [path]
         vocab = s.trainer.vocab if ask and s.trainer is not None and s.iteration > 0 else None
         current = s.trainer.corpus if vocab is not None else None  # never modified: safe
-        w.set_busy(f"Loading {path.name}…")
+        w.session.set_busy(f"Loading {path.name}…")
 
         def load():
             corpus = load_corpus(paths[0]) if len(paths) == 1 else load_corpora(paths)
@@ -139,7 +165,7 @@ class FileFlows(QObject):
             return corpus, CorpusSummary.of(corpus), problem
 
         def loaded(result, error) -> None:
-            w.set_busy("")
+            w.session.set_busy("")
             if error is not None:
                 w.refuse("Cannot open corpus", error, "kept the current corpus")
                 return
@@ -182,11 +208,11 @@ class FileFlows(QObject):
 
     def _new_model_on(self, corpus, summary: CorpusSummary, path: Path, ask: bool = True) -> None:
         w = self.w
-        if ask and not w.may_discard("start a new model"):
+        if ask and not self.may_discard("start a new model"):
             return
         try:
-            config = w.hyperparams.config()
-            shaped_by_recipe = w.hyperparams.follows_recipe() and config.cell != "ngram"
+            config = self.hyperparams.config()
+            shaped_by_recipe = self.hyperparams.follows_recipe() and config.cell != "ngram"
             if shaped_by_recipe:  # the user has not shaped the model: this list's recipe does
                 config = recipe.apply(config, corpus)
         except ValueError as e:  # settings no model can have: say so, keep what is there
@@ -195,19 +221,19 @@ class FileFlows(QObject):
         unmixed = corpus.labelled and config.mixed
         if unmixed:  # the count model reads no labels: names by kind train the network alone
             config = replace(config, mix_ngram=0)
-            w.hyperparams.set_config(config)
-        w.set_busy("Building the model…")
+            self.hyperparams.set_config(config)
+        w.session.set_busy("Building the model…")
 
         def built(trainer, error) -> None:
-            w.set_busy("")
+            w.session.set_busy("")
             if error is not None:
                 w.refuse("Cannot build the model", error, "kept the current model")
                 return
             if shaped_by_recipe:
-                w.hyperparams.show_recipe(trainer.config)
+                self.hyperparams.show_recipe(trainer.config)
                 w.log.note(f"Model: {recipe.describe(corpus)}. Change any model setting to "
                            "shape it yourself")
-            w.adopt(trainer, summary, checkpoint_path=None, saved_iteration=0)
+            self.adopt(trainer, summary, checkpoint_path=None, saved_iteration=0)
             self._remember(path, corpus=True)
             w.note(f"Loaded {summary.title}: {summary.stats.names:,} names; a new "
                    f"{trainer.config.preset} model"
@@ -218,14 +244,14 @@ class FileFlows(QObject):
 
     def _carry_on(self, corpus, summary: CorpusSummary, path: Path) -> None:
         w = self.w
-        w.set_busy(f"Moving the model to {path.name}…")
+        w.session.set_busy(f"Moving the model to {path.name}…")
         w.worker.pause()
         w.worker.ask(lambda t: continue_on(t, corpus),
                      lambda moved, err: self._continued(moved, err, corpus, summary, path))
 
     def _continued(self, trainer, error, corpus, summary: CorpusSummary, path: Path) -> None:
         w = self.w
-        w.set_busy("")
+        w.session.set_busy("")
         if isinstance(error, VocabularyMismatch):
             self._offer_new_model(str(error), corpus, summary, path)
             return
@@ -233,7 +259,7 @@ class FileFlows(QObject):
             w.refuse(f"Cannot train this model on {path.name}", error,
                      "kept the current corpus and model")
             return
-        w.adopt(trainer, summary, checkpoint_path=None, saved_iteration=None)
+        self.adopt(trainer, summary, checkpoint_path=None, saved_iteration=None)
         self._remember(path, corpus=True)
         w.note(f"The model goes on with {summary.title} from iteration {trainer.iteration:,}")
 
@@ -254,9 +280,9 @@ class FileFlows(QObject):
         path = Path(path)
 
         def adopt(trainer: Trainer, summary: CorpusSummary) -> None:
-            if not w.may_discard(f"open {path.name}"):
+            if not self.may_discard(f"open {path.name}"):
                 return
-            w.adopt(trainer, summary, path, trainer.iteration)
+            self.adopt(trainer, summary, path, trainer.iteration)
             self._remember(path)
             w.note(f"Opened {path.name}: {summary.title}, iteration "
                    f"{trainer.iteration:,}, {trainer.config.preset} preset")
@@ -268,7 +294,7 @@ class FileFlows(QObject):
         only when all of it can be shown (else the window keeps what it has, says why and
         calls failed())."""
         w = self.w
-        w.set_busy(f"Loading {path.name}…")
+        w.session.set_busy(f"Loading {path.name}…")
 
         def load():
             trainer = checkpoint.load(path)
@@ -276,7 +302,7 @@ class FileFlows(QObject):
             return trainer, CorpusSummary.of(trainer.corpus)
 
         def loaded(result, error) -> None:
-            w.set_busy("")
+            w.session.set_busy("")
             if error is not None:
                 if not isinstance(error, checkpoint.CheckpointError) \
                         and not isinstance(error, OSError):
@@ -336,8 +362,7 @@ class FileFlows(QObject):
             return False
         s.saved(path, iteration)
         self._remember(path)
-        w.autosaver.discard()
-        w.update_title()
+        self.saved.emit()
         w.note(f"Saved {path.name} at iteration {iteration:,}")
         return True
 
@@ -358,8 +383,7 @@ class FileFlows(QObject):
             else:
                 w.session.saved(path, iteration)
                 self._remember(path)
-                w.autosaver.discard()
-                w.update_title()
+                self.saved.emit()
                 w.note(f"Saved {path.name} at iteration {iteration:,}")
             if then is not None:
                 then(error is None)

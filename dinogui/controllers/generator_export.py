@@ -9,15 +9,13 @@ and written atomically in the task pool: training goes on meanwhile.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
+from dinogui.controllers.shell import Shell
 from dinogui.core import export
 from dinogui.core.trainer import Trainer
-
-if TYPE_CHECKING:
-    from dinogui.main_window import MainWindow
+from dinogui.widgets.samples_panel import SamplesPanel
 
 GENERATOR_FILTER = ("Python generator (*.py);;JavaScript module (*.mjs *.js);;"
                     "JSON model (*.json);;All files (*)")
@@ -35,12 +33,14 @@ def format_for(path: Path) -> str:
 
 
 class GeneratorExport(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.w = window
+    def __init__(self, shell: Shell, samples: SamplesPanel) -> None:
+        """samples: the panel whose "From the best weights" the export follows."""
+        super().__init__(shell)
+        self.shell = shell
+        self.samples = samples
 
     def export(self) -> None:
-        w, s = self.w, self.w.session
+        w, s = self.shell, self.shell.session
         if s.trainer is None or s.busy:
             return
         title = s.summary.title if s.summary is not None else "names"
@@ -54,7 +54,7 @@ class GeneratorExport(QObject):
         except ValueError as e:
             w.refuse(f"Cannot export {path.name}", e, "wrote nothing")
             return
-        best = w.samples.request().best
+        best = self.samples.request().best
 
         def snapshot(t: Trainer):
             sampler = t.sampler(copy_params=True, best=best and t.best_params is not None)

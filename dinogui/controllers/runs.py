@@ -4,18 +4,15 @@ trains, and the Runs tab lists every readable record (a damaged one is skipped, 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QLabel
 
+from dinogui.controllers.shell import Shell
 from dinogui.core.runs import Run, RunScan, RunStore
 from dinogui.core.trainer import Trainer
 from dinogui.document.messages import ProgressBatch
 from dinogui.widgets.runs_view import RunsView
-
-if TYPE_CHECKING:
-    from dinogui.main_window import MainWindow
 
 RUN_SAVE_MS = 30_000  # the run being trained is written to the runs folder this often
 
@@ -28,11 +25,11 @@ def updated_run(run: Run, trainer: Trainer) -> Run:
 
 
 class RunRecorder(QObject):
-    def __init__(self, window: MainWindow, view: RunsView) -> None:
-        super().__init__(window)
-        self.w = window
+    def __init__(self, shell: Shell, view: RunsView) -> None:
+        super().__init__(shell)
+        self.w = shell
         self.view = view
-        self.store = RunStore(window.data_dir / "runs")
+        self.store = RunStore(shell.data_dir / "runs")
         self.current_run: Run | None = None  # the run being recorded
         self._generation: int | None = None  # the model it belongs to
         self.skipped_note = QLabel()  # over the list: which files could not be read
@@ -48,12 +45,12 @@ class RunRecorder(QObject):
 
         def loaded(scan: RunScan | None, error) -> None:
             if error is not None:
-                window.note(f"Could not read the runs folder: {error}")
+                shell.note(f"Could not read the runs folder: {error}")
             self.view.set_runs([] if scan is None else scan.runs)
             if scan is not None:
                 self._show_skipped(scan)
 
-        window.tasks.run(store.scan, loaded)
+        shell.tasks.run(store.scan, loaded)
 
     def _show_skipped(self, scan: RunScan) -> None:
         """One damaged file is skipped, not fatal: said over the list and in the log."""

@@ -4,64 +4,83 @@ best weights, the novelty rate)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction
 
+from dinogui.controllers.shell import Shell
 from dinogui.core.atomic import write_atomic
 from dinogui.core.sampling import ConstraintError
 from dinogui.core.trainer import Trainer
 from dinogui.dialogs import TEXT_FILTER
 from dinogui.document import favourites
+from dinogui.document.corpus_summary import CorpusSummary
 from dinogui.document.messages import ProgressBatch
-
-if TYPE_CHECKING:
-    from dinogui.document.corpus_summary import CorpusSummary
-    from dinogui.main_window import MainWindow
-
+from dinogui.widgets.loss_plot import LossPlot
+from dinogui.widgets.novelty_plot import NoveltyPlot
+from dinogui.widgets.samples_panel import SamplesPanel
+from dinogui.widgets.status import TrainingStatus
 
 UNTRAINED = ("The model has not trained yet, so these are random letters: press Start (F5), "
              "then Sample again.")
 
 
+@dataclass(frozen=True)
+class SamplingViews:
+    """What sampling draws into, and the actions that follow its list."""
+
+    samples: SamplesPanel
+    loss_plot: LossPlot  # the held-out points say which weights are the best
+    novelty_plot: NoveltyPlot
+    status: TrainingStatus  # the favourites count
+    copy: QAction
+    export: QAction
+    toggle_favourite: QAction
+    export_favourites: QAction
+
+
 class SamplingController(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.w = window
-        self.nearest = window.nearest  # shared with the Inspector
+    def __init__(self, shell: Shell, views: SamplingViews,
+                 nearest: favourites.NearestIndex) -> None:
+        """nearest: the corpus's nearest-name index, shared with the Inspector."""
+        super().__init__(shell)
+        self.w = shell
+        self.v = views
+        self.nearest = nearest
 
     # -- the views that follow the model ------------------------------------------------
     def adopt(self, trainer: Trainer, summary: CorpusSummary) -> None:
         """A model comes in: its held-out points; the novelty plot starts over."""
-        w, st = self.w, trainer.state
-        if w.samples.names():  # another model's names would pass for this one's
-            w.samples.clear("The names drawn from the previous model were cleared: "
+        v, st = self.v, trainer.state
+        if v.samples.names():  # another model's names would pass for this one's
+            v.samples.clear("The names drawn from the previous model were cleared: "
                             "Sample (Ctrl+G) draws from this one.")
-        w.samples.set_labels(trainer.corpus.labels)
-        w.loss_plot.set_kinds(trainer.corpus.labels)
-        w.loss_plot.set_validation(st.val_iterations, st.val_losses)
-        w.samples.set_best_available(w.loss_plot.best)
+        v.samples.set_labels(trainer.corpus.labels)
+        v.loss_plot.set_kinds(trainer.corpus.labels)
+        v.loss_plot.set_validation(st.val_iterations, st.val_losses)
+        v.samples.set_best_available(v.loss_plot.best)
         if st.iteration > 0:
-            w.novelty_plot.clear(
+            v.novelty_plot.clear(
                 f"Report names are not kept in checkpoints: the novelty rate of this model "
                 f"appears from its next report on (iteration {st.iteration:,} now)")
         else:
-            w.novelty_plot.clear()
+            v.novelty_plot.clear()
 
     def progress(self, batch: ProgressBatch) -> None:
-        w = self.w
+        v, s = self.v, self.w.session
         if batch.val_points:
-            w.loss_plot.add_validation(batch.val_points)
-            w.samples.set_best_available(w.loss_plot.best)
+            v.loss_plot.add_validation(batch.val_points)
+            v.samples.set_best_available(v.loss_plot.best)
         if batch.kind_points:
-            w.loss_plot.add_kind_validation(batch.kind_points)
-        if batch.reports and w.session.summary is not None:
-            w.novelty_plot.add_reports(batch.reports, w.session.summary.known)
+            v.loss_plot.add_kind_validation(batch.kind_points)
+        if batch.reports and s.summary is not None:
+            v.novelty_plot.add_reports(batch.reports, s.summary.known)
 
     def trained_to(self, iteration: int) -> None:
         """Training stopped: names drawn before it are marked as the model's earlier ones."""
-        self.w.samples.mark_outdated(iteration)
+        self.v.samples.mark_outdated(iteration)
 
     # -- drawing ------------------------------------------------------------------------
     def sample(self) -> None:
@@ -73,7 +92,7 @@ class SamplingController(QObject):
         w, s = self.w, self.w.session
         if s.trainer is None or s.busy:
             return
-        req = w.samples.request()
+        req = self.v.samples.request()
         corpus = s.trainer.corpus  # never modified: safe to read here
         try:
             spec = req.spec(corpus.lowercase)
@@ -97,7 +116,7 @@ class SamplingController(QObject):
                 w.refuse("Cannot sample", error, "kept the list as it was")
                 return
             self._show_draw(result, req.label)
-            w.update_actions()
+            self.update_actions()
 
         def snapped(result, error) -> None:
             if error is not None:
@@ -132,16 +151,16 @@ class SamplingController(QObject):
             self.w.note(f"Sample: {result.problem}")
         if source is not None and source.iteration == 0:  # letter soup, and why
             problem = (UNTRAINED + "\n" + problem).strip()
-        self.w.samples.show_draw(result.rows, how, problem)
+        self.v.samples.show_draw(result.rows, how, problem)
 
     def copy(self) -> None:
-        n = self.w.samples.copy_to_clipboard()
+        n = self.v.samples.copy_to_clipboard()
         if n:
-            self.w.statusBar().showMessage(f"Copied {n} name{'s' if n > 1 else ''}", 3000)
+            self.w.flash(f"Copied {n} name{'s' if n > 1 else ''}")
 
     def export(self) -> None:
         w = self.w
-        names = w.samples.names()
+        names = self.v.samples.names()
         if not names:
             return
         title = w.session.summary.title if w.session.summary else "names"
@@ -161,24 +180,28 @@ class SamplingController(QObject):
 
     # -- favourites ---------------------------------------------------------------------
     def toggle_favourite(self) -> None:
-        samples = self.w.samples
+        samples = self.v.samples
         changed = samples.toggle_favourites()
         if changed:
             n = abs(changed)
-            self.w.statusBar().showMessage(
+            self.w.flash(
                 f"{'Starred' if changed > 0 else 'Unstarred'} {n} name{'s' if n > 1 else ''}"
-                f" · {len(samples.favourites)} favourites", 3000)
+                f" · {len(samples.favourites)} favourites")
 
     def update_actions(self) -> None:
-        a, samples = self.w.actions_, self.w.samples
-        self.w.status.set_favourites(len(samples.favourites))  # on every star
-        a.export_favourites.setEnabled(len(samples.favourites) > 0)
-        a.toggle_favourite.setEnabled(bool(samples.names()) or len(samples.favourites) > 0)
+        """Copy, export and the favourites follow the list (after a draw, on every star)."""
+        v, samples = self.v, self.v.samples
+        has_names = bool(samples.names())
+        v.copy.setEnabled(has_names)
+        v.export.setEnabled(has_names)
+        v.status.set_favourites(len(samples.favourites))
+        v.export_favourites.setEnabled(len(samples.favourites) > 0)
+        v.toggle_favourite.setEnabled(has_names or len(samples.favourites) > 0)
 
     def export_favourites(self) -> None:
         """Write favourites.txt/.json and the checkpoint(s) that drew them (in the background)."""
         w = self.w
-        items = list(w.samples.favourites)
+        items = list(self.v.samples.favourites)
         if not items:
             return
         title = items[0].source.corpus_title or "names"
