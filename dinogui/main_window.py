@@ -36,6 +36,7 @@ from dinogui.controllers.files import FileFlows, dropped_file
 from dinogui.controllers.generator_export import GeneratorExport
 from dinogui.controllers.inspector import InspectorFollower
 from dinogui.controllers.lr_find import LrFinder
+from dinogui.controllers.name_list import NameListScoring
 from dinogui.controllers.runs import RunRecorder
 from dinogui.controllers.sampling import SamplingController, SamplingViews
 from dinogui.controllers.shell import Shell
@@ -271,8 +272,7 @@ class MainWindow(QMainWindow):
         self.novelty_plot = NoveltyPlot()
         self.views.addTab(self.novelty_plot, "Novelty")
         self.nearest = NearestIndex()  # nearest corpus names: one index per corpus, shared
-        self.inspector = InspectorView(a.refresh_inspector, a.score_names, self.dialogs,
-                                       self.tasks.run, nearest=self.nearest)
+        self.inspector = InspectorView(a.refresh_inspector, a.score_names)
         self.views.addTab(self.inspector, "Inspector")
         self.runs_view = RunsView(a.delete_runs)
         for label in (self.runs_view.count_label, self.runs_view.table_title):
@@ -305,6 +305,7 @@ class MainWindow(QMainWindow):
         self.autosaver = Autosaver(shell, self.files, self.adopt)
         self.runs = RunRecorder(shell, self.runs_view)
         self.follower = InspectorFollower(shell, self.inspector, self.views)
+        self.name_list = NameListScoring(shell, self.inspector, self.nearest)
         self.sampling = SamplingController(
             shell, SamplingViews(self.samples, self.loss_plot, self.novelty_plot, self.status,
                                  a.copy_samples, a.export_samples, a.toggle_favourite,
@@ -346,6 +347,7 @@ class MainWindow(QMainWindow):
         a.show_novelty.triggered.connect(lambda: self.views.setCurrentWidget(self.novelty_plot))
         a.show_inspector.triggered.connect(lambda: self._show_view(self.inspector.name_edit))
         a.refresh_inspector.triggered.connect(self.follower.refresh)
+        a.score_names.triggered.connect(self.name_list.score)
         a.show_runs.triggered.connect(lambda: self._show_view(self.runs_view.list))
         a.shortcuts.triggered.connect(self.show_shortcuts)
         a.about.triggered.connect(self.about)
