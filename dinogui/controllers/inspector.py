@@ -18,7 +18,7 @@ class InspectorFollower(QObject):
     def __init__(self, shell: Shell, view: InspectorView, tabs: QTabWidget) -> None:
         """tabs: the tab widget that holds the view (it follows only while in front)."""
         super().__init__(shell)
-        self.w = shell
+        self.shell = shell
         self.view = view
         self.tabs = tabs
         self.asking = False  # a snapshot is on its way
@@ -45,8 +45,8 @@ class InspectorFollower(QObject):
         self.take()
 
     def follow(self) -> None:
-        s = self.w.session
-        if self.w.closing or not self._in_front():
+        s = self.shell.session
+        if self.shell.closing or not self._in_front():
             return
         snap = self.view.snapshot
         if snap is not None and self.view.snapshot_key == (s.generation, s.iteration):
@@ -56,8 +56,8 @@ class InspectorFollower(QObject):
             self.take()
 
     def take(self) -> None:
-        w, s = self.w, self.w.session
-        if s.trainer is None or self.asking or w.closing:
+        sh, s = self.shell, self.shell.session
+        if s.trainer is None or self.asking or sh.closing:
             return
         generation = s.generation
         known = s.summary.known if s.summary is not None else frozenset()
@@ -69,11 +69,11 @@ class InspectorFollower(QObject):
         def taken(snap, error) -> None:
             self.asking = False
             if error is not None:
-                w.note(f"Inspector: could not read the model: {error}")
+                sh.note(f"Inspector: could not read the model: {error}")
             elif snap.generation == s.generation:
                 self.view.set_snapshot(snap)
                 if snap.iteration != s.iteration and not s.training:
                     self.follow()  # stepped meanwhile
 
         self.asking = True
-        w.worker.ask(snapshot, taken)
+        sh.worker.ask(snapshot, taken)

@@ -19,35 +19,35 @@ class LrFinder(QObject):
     def __init__(self, shell: Shell, hyperparams: HyperparamsPanel) -> None:
         """hyperparams: the panel whose Learning rate field "Use this rate" types into."""
         super().__init__(shell)
-        self.w = shell
+        self.shell = shell
         self.hyperparams = hyperparams
         self.running = False
         self.dialog: LrFindDialog | None = None
 
     def find(self) -> None:
-        w, s = self.w, self.w.session
-        if s.trainer is None or s.busy or self.running or w.closing:
+        sh, s = self.shell, self.shell.session
+        if s.trainer is None or s.busy or self.running or sh.closing:
             return
         self._set_running(True)
-        w.note("Finding a learning rate: a short sweep on a copy of the model…")
+        sh.note("Finding a learning rate: a short sweep on a copy of the model…")
 
         def swept(sweep, error) -> None:
             self._set_running(False)
-            if w.closing:
+            if sh.closing:
                 return
             if error is not None:
-                w.refuse("Cannot find a learning rate", error, "left the model as it was")
+                sh.refuse("Cannot find a learning rate", error, "left the model as it was")
                 return
             self._show(sweep)
 
         def copied(twin, error) -> None:
-            if error is not None or w.closing:
+            if error is not None or sh.closing:
                 swept(None, error)
                 return
             # the sweep copies again: `twin` is already private, its own copy costs little
-            w.tasks.run(lambda: lr_find.find_lr(twin), swept)
+            sh.tasks.run(lambda: lr_find.find_lr(twin), swept)
 
-        w.worker.ask(lr_find.copy_trainer, copied)
+        sh.worker.ask(lr_find.copy_trainer, copied)
 
     def _set_running(self, running: bool) -> None:
         self.running = running
@@ -61,7 +61,7 @@ class LrFinder(QObject):
         dialog.use_rate.connect(self.use)
         dialog.show()
         if sweep.suggestion is not None:
-            self.w.note(f"Suggested learning rate: {sweep.suggestion:g}")
+            self.shell.note(f"Suggested learning rate: {sweep.suggestion:g}")
         self.shown.emit(dialog)
 
     def use(self, rate: float) -> None:

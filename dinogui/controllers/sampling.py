@@ -46,14 +46,14 @@ class SamplingController(QObject):
                  nearest: favourites.NearestIndex) -> None:
         """nearest: the corpus's nearest-name index, shared with the Inspector."""
         super().__init__(shell)
-        self.w = shell
-        self.v = views
+        self.shell = shell
+        self.views = views
         self.nearest = nearest
 
     # -- the views that follow the model ------------------------------------------------
     def adopt(self, trainer: Trainer, summary: CorpusSummary) -> None:
         """A model comes in: its held-out points; the novelty plot starts over."""
-        v, st = self.v, trainer.state
+        v, st = self.views, trainer.state
         if v.samples.names():  # another model's names would pass for this one's
             v.samples.clear("The names drawn from the previous model were cleared: "
                             "Sample (Ctrl+G) draws from this one.")
@@ -69,7 +69,7 @@ class SamplingController(QObject):
             v.novelty_plot.clear()
 
     def progress(self, batch: ProgressBatch) -> None:
-        v, s = self.v, self.w.session
+        v, s = self.views, self.shell.session
         if batch.val_points:
             v.loss_plot.add_validation(batch.val_points)
             v.samples.set_best_available(v.loss_plot.best)
@@ -80,7 +80,7 @@ class SamplingController(QObject):
 
     def trained_to(self, iteration: int) -> None:
         """Training stopped: names drawn before it are marked as the model's earlier ones."""
-        self.v.samples.mark_outdated(iteration)
+        self.views.samples.mark_outdated(iteration)
 
     # -- drawing ------------------------------------------------------------------------
     def sample(self) -> None:
@@ -89,15 +89,15 @@ class SamplingController(QObject):
         The worker hands over a snapshot (weights and checkpoint bytes, between two
         steps); drawing, scoring and the nearest corpus names run in the background.
         """
-        w, s = self.w, self.w.session
+        sh, s = self.shell, self.shell.session
         if s.trainer is None or s.busy:
             return
-        req = self.v.samples.request()
+        req = self.views.samples.request()
         corpus = s.trainer.corpus  # never modified: safe to read here
         try:
             spec = req.spec(corpus.lowercase)
         except ConstraintError as e:
-            w.refuse("Cannot sample", e, "kept the list as it was")
+            sh.refuse("Cannot sample", e, "kept the list as it was")
             return
         known = s.summary.known if s.summary is not None else frozenset(corpus.names)
         nearest = self.nearest
@@ -113,7 +113,7 @@ class SamplingController(QObject):
 
         def drawn(result, error) -> None:
             if error is not None:
-                w.refuse("Cannot sample", error, "kept the list as it was")
+                sh.refuse("Cannot sample", error, "kept the list as it was")
                 return
             self._show_draw(result, req.label)
             self.update_actions()
@@ -123,11 +123,11 @@ class SamplingController(QObject):
                 drawn(None, error)
                 return
             sampler, source, best_iteration = result
-            w.tasks.run(lambda: favourites.draw_scored(
+            sh.tasks.run(lambda: favourites.draw_scored(
                 sampler, req.count, req.seed, spec, known, nearest.of(corpus.names), source,
                 best_iteration, req.beam), drawn)
 
-        w.worker.ask(snapshot, snapped)
+        sh.worker.ask(snapshot, snapped)
 
     def _show_draw(self, result: favourites.DrawResult, label: str = "") -> None:
         source = result.rows[0].source if result.rows else None
@@ -148,49 +148,49 @@ class SamplingController(QObject):
         problem = ""
         if result.problem:
             problem = f"{result.problem[:1].upper()}{result.problem[1:]}."
-            self.w.note(f"Sample: {result.problem}")
+            self.shell.note(f"Sample: {result.problem}")
         if source is not None and source.iteration == 0:  # letter soup, and why
             problem = (UNTRAINED + "\n" + problem).strip()
-        self.v.samples.show_draw(result.rows, how, problem)
+        self.views.samples.show_draw(result.rows, how, problem)
 
     def copy(self) -> None:
-        n = self.v.samples.copy_to_clipboard()
+        n = self.views.samples.copy_to_clipboard()
         if n:
-            self.w.flash(f"Copied {n} name{'s' if n > 1 else ''}")
+            self.shell.flash(f"Copied {n} name{'s' if n > 1 else ''}")
 
     def export(self) -> None:
-        w = self.w
-        names = self.v.samples.names()
+        sh = self.shell
+        names = self.views.samples.names()
         if not names:
             return
-        title = w.session.summary.title if w.session.summary else "names"
-        folder = Path(w.settings.last_folder())
-        path = w.dialogs.save_path("Export Samples", str(folder / f"{title}-samples.txt"),
-                                   TEXT_FILTER)
+        title = sh.session.summary.title if sh.session.summary else "names"
+        folder = Path(sh.settings.last_folder())
+        path = sh.dialogs.save_path("Export Samples", str(folder / f"{title}-samples.txt"),
+                                    TEXT_FILTER)
         if not path:
             return
         try:
             # atomic: a write that fails leaves the file it would replace
             write_atomic(path, ("\n".join(names) + "\n").encode("utf-8"))
         except OSError as e:
-            w.refuse("Cannot export samples", e, "kept the names in the list")
+            sh.refuse("Cannot export samples", e, "kept the names in the list")
             return
-        w.settings.set_last_folder(path)
-        w.note(f"Exported {len(names)} names to {path}")
+        sh.settings.set_last_folder(path)
+        sh.note(f"Exported {len(names)} names to {path}")
 
     # -- favourites ---------------------------------------------------------------------
     def toggle_favourite(self) -> None:
-        samples = self.v.samples
+        samples = self.views.samples
         changed = samples.toggle_favourites()
         if changed:
             n = abs(changed)
-            self.w.flash(
+            self.shell.flash(
                 f"{'Starred' if changed > 0 else 'Unstarred'} {n} name{'s' if n > 1 else ''}"
                 f" · {len(samples.favourites)} favourites")
 
     def update_actions(self) -> None:
         """Copy, export and the favourites follow the list (after a draw, on every star)."""
-        v, samples = self.v, self.v.samples
+        v, samples = self.views, self.views.samples
         has_names = bool(samples.names())
         v.copy.setEnabled(has_names)
         v.export.setEnabled(has_names)
@@ -200,23 +200,23 @@ class SamplingController(QObject):
 
     def export_favourites(self) -> None:
         """Write favourites.txt/.json and the checkpoint(s) that drew them (in the background)."""
-        w = self.w
-        items = list(self.v.samples.favourites)
+        sh = self.shell
+        items = list(self.views.samples.favourites)
         if not items:
             return
         title = items[0].source.corpus_title or "names"
-        folder = Path(w.settings.last_folder())
-        path = w.dialogs.save_path("Export Favourites",
-                                   str(folder / f"{title}-favourites.txt"), TEXT_FILTER)
+        folder = Path(sh.settings.last_folder())
+        path = sh.dialogs.save_path("Export Favourites",
+                                    str(folder / f"{title}-favourites.txt"), TEXT_FILTER)
         if not path:
             return
 
         def written(files, error) -> None:
             if error is not None:
-                w.refuse("Cannot export favourites", error, "kept the favourites")
+                sh.refuse("Cannot export favourites", error, "kept the favourites")
                 return
-            w.settings.set_last_folder(path)
-            w.note(f"Exported {len(items)} favourite{'s' if len(items) > 1 else ''}: "
-                   + ", ".join(str(f.name) for f in files) + f" in {files[0].parent}")
+            sh.settings.set_last_folder(path)
+            sh.note(f"Exported {len(items)} favourite{'s' if len(items) > 1 else ''}: "
+                    + ", ".join(str(f.name) for f in files) + f" in {files[0].parent}")
 
-        w.tasks.run(lambda: favourites.export(items, path), written)
+        sh.tasks.run(lambda: favourites.export(items, path), written)
