@@ -316,7 +316,7 @@ class MainWindow(QMainWindow):
             TrainingFlows(self.runs, self.sampling, self.follower, self.files.may_discard,
                           self.adopt))
         self.lr_finder = LrFinder(shell, self.hyperparams)
-        self.lr_finder.running_changed.connect(lambda _running: self.update_actions())
+        self.lr_finder.running_changed.connect(lambda _running: self._show_actions())
         self.worker.progress.connect(self.steering.on_progress)
         self.worker.stopped.connect(self.steering.on_stopped)
 
@@ -378,9 +378,9 @@ class MainWindow(QMainWindow):
                 QApplication.restoreOverrideCursor()
             self._shown_busy = s.busy
             self.status.set_state(s.busy or s.idle_state())
-        self.update_actions()
+        self._show_actions()
 
-    def update_actions(self) -> None:
+    def _show_actions(self) -> None:
         a, s = self.actions_, self.session
         model, idle, free = s.trainer is not None, not s.training, not s.busy
         a.start.setEnabled(model and idle and free)
