@@ -2,9 +2,12 @@
 the middle, sampling on the right.
 
 The window lays out the views and wires them to the flows that do the work: the
-document's state is a Session (dinogui/session.py), files, autosave, run records,
-the Inspector's follower and sampling are controllers (dinogui/controllers/). The
-window never runs a training step: a TrainingWorker in its own thread owns the
+document's state is a Session (dinogui/document/session.py), which announces its
+changes, and the window's title, actions and state follow it from one handler
+(_session_changed); files, autosave, run records, the Inspector's follower and
+sampling are controllers (dinogui/controllers/), each handed the Shell (session,
+worker, tasks, dialogs, settings, notes) and the few views it uses, never the window.
+The window never runs a training step: a TrainingWorker in its own thread owns the
 attached Trainer; the window steers it (start, pause, step) and draws what it reports.
 """
 
@@ -33,22 +36,25 @@ from dinogui.controllers.files import FileFlows, dropped_file
 from dinogui.controllers.generator_export import GeneratorExport
 from dinogui.controllers.inspector import InspectorFollower
 from dinogui.controllers.lr_find import LrFinder
+from dinogui.controllers.name_list import NameListScoring
 from dinogui.controllers.runs import RunRecorder
-from dinogui.controllers.sampling import SamplingController
+from dinogui.controllers.sampling import SamplingController, SamplingViews
+from dinogui.controllers.shell import Shell
 from dinogui.controllers.shutdown import TerminationWatch
-from dinogui.controllers.training import TrainingController
+from dinogui.controllers.training import TrainingController, TrainingFlows, TrainingViews
 from dinogui.core import schedule
 from dinogui.core.corpus import bundled_corpus_path
 from dinogui.core.trainer import Trainer
 from dinogui.dialogs import Dialogs
-from dinogui.favourites import NearestIndex
+from dinogui.document.corpus_summary import CorpusSummary
+from dinogui.document.favourites import NearestIndex
+from dinogui.document.messages import Answer
+from dinogui.document.session import Session
 from dinogui.icon import app_icon
-from dinogui.messages import Answer
-from dinogui.session import Session
 from dinogui.settings import AppSettings, default_data_dir
 from dinogui.tasks import TaskRunner
 from dinogui.toolbar_icons import paint_action_icons
-from dinogui.widgets.corpus_panel import CorpusPanel, CorpusSummary
+from dinogui.widgets.corpus_panel import CorpusPanel
 from dinogui.widgets.health_plot import HealthPlot
 from dinogui.widgets.hyperparams import HyperparamsPanel
 from dinogui.widgets.inspector import InspectorView
@@ -81,7 +87,7 @@ class MainWindow(QMainWindow):
         self.dialogs = dialogs or Dialogs(self)
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
         self.session = Session()
-        self.closing = False  # set once the close is decided: late answers are dropped
+        self._shown_busy = ""  # what the status bar and the cursor last showed as loading
         self._ask_on_close = True  # False when a signal closes the window: nobody may answer
 
         self.worker_thread = WorkerThread()
@@ -98,16 +104,7 @@ class MainWindow(QMainWindow):
         self._build_menus_and_toolbar()
         self._build_tabs()
         guard_wheel(self)  # the wheel scrolls the columns, never changes an unfocused field
-        self.files = FileFlows(self)
-        self.generator_export = GeneratorExport(self)
-        self.autosaver = Autosaver(self)
-        self.runs = RunRecorder(self, self.runs_view)
-        self.follower = InspectorFollower(self, self.inspector)
-        self.sampling = SamplingController(self)
-        self.steering = TrainingController(self)
-        self.lr_finder = LrFinder(self)
-        self.worker.progress.connect(self.steering.on_progress)
-        self.worker.stopped.connect(self.steering.on_stopped)
+        self._build_controllers()
         self.termination = TerminationWatch(self.terminate, self)
         self._connect()
         self.files.fill_recent_menu()
@@ -117,8 +114,8 @@ class MainWindow(QMainWindow):
         self.status.set_budget(self.hyperparams.budget_value())
         self.samples.set_values(self.settings.sampling())
 
-        self.update_title()
-        self.update_actions()
+        self.session.subscribe(self._session_changed)  # every controller exists by now
+        self._session_changed()
         if load_corpus_now:
             self._open_initial_corpus(corpus)
 
@@ -130,6 +127,7 @@ class MainWindow(QMainWindow):
     iteration = property(lambda self: self.session.iteration)
     training = property(lambda self: self.session.training)
     busy = property(lambda self: self.session.busy)
+    closing = property(lambda self: self.shell.closing)
     checkpoint_path = property(lambda self: self.session.checkpoint_path)
     saved_iteration = property(lambda self: self.session.saved_iteration)
     modified = property(lambda self: self.session.modified)
@@ -274,8 +272,7 @@ class MainWindow(QMainWindow):
         self.novelty_plot = NoveltyPlot()
         self.views.addTab(self.novelty_plot, "Novelty")
         self.nearest = NearestIndex()  # nearest corpus names: one index per corpus, shared
-        self.inspector = InspectorView(a.refresh_inspector, a.score_names, self.dialogs,
-                                       self.tasks.run, nearest=self.nearest)
+        self.inspector = InspectorView(a.refresh_inspector, a.score_names)
         self.views.addTab(self.inspector, "Inspector")
         self.runs_view = RunsView(a.delete_runs)
         for label in (self.runs_view.count_label, self.runs_view.table_title):
@@ -295,6 +292,33 @@ class MainWindow(QMainWindow):
         self.samples_menu.addSeparator()
         self.samples_menu.addActions([a.toggle_favourite, a.export_favourites])
         self.samples.add_favourite_actions(a.toggle_favourite, a.export_favourites)
+
+    def _build_controllers(self) -> None:
+        """The flows, each given the shell and only the views it draws into."""
+        a = self.actions_
+        shell = self.shell = Shell(self.session, self.worker, self.tasks, self.dialogs,
+                                   self.settings, self.data_dir, self.log, self.statusBar(),
+                                   parent=self)
+        self.files = FileFlows(shell, self.hyperparams, self.recent_menu, a.clear_recent,
+                               self.adopt)
+        self.generator_export = GeneratorExport(shell, self.samples)
+        self.autosaver = Autosaver(shell, self.files, self.adopt)
+        self.runs = RunRecorder(shell, self.runs_view)
+        self.follower = InspectorFollower(shell, self.inspector, self.views)
+        self.name_list = NameListScoring(shell, self.inspector, self.nearest)
+        self.sampling = SamplingController(
+            shell, SamplingViews(self.samples, self.loss_plot, self.novelty_plot, self.status,
+                                 a.copy_samples, a.export_samples, a.toggle_favourite,
+                                 a.export_favourites), self.nearest)
+        self.steering = TrainingController(
+            shell, TrainingViews(self.hyperparams, self.status, self.loss_plot, self.health,
+                                 a.pause),
+            TrainingFlows(self.runs, self.sampling, self.follower, self.files.may_discard,
+                          self.adopt))
+        self.lr_finder = LrFinder(shell, self.hyperparams)
+        self.lr_finder.running_changed.connect(lambda _running: self._show_actions())
+        self.worker.progress.connect(self.steering.on_progress)
+        self.worker.stopped.connect(self.steering.on_stopped)
 
     def _connect(self) -> None:
         a, files, steering = self.actions_, self.files, self.steering
@@ -323,6 +347,7 @@ class MainWindow(QMainWindow):
         a.show_novelty.triggered.connect(lambda: self.views.setCurrentWidget(self.novelty_plot))
         a.show_inspector.triggered.connect(lambda: self._show_view(self.inspector.name_edit))
         a.refresh_inspector.triggered.connect(self.follower.refresh)
+        a.score_names.triggered.connect(self.name_list.score)
         a.show_runs.triggered.connect(lambda: self._show_view(self.runs_view.list))
         a.shortcuts.triggered.connect(self.show_shortcuts)
         a.about.triggered.connect(self.about)
@@ -341,11 +366,21 @@ class MainWindow(QMainWindow):
         focus.setFocus()
 
     # == state shown ==================================================================
-    def update_title(self) -> None:
-        self.setWindowTitle(self.session.title())
-        self.setWindowModified(self.session.modified)
+    def _session_changed(self) -> None:
+        """The one place the window follows its document: title, actions, busy state."""
+        s = self.session
+        self.setWindowTitle(s.title())
+        self.setWindowModified(s.modified)
+        if s.busy != self._shown_busy:
+            if s.busy and not self._shown_busy:
+                QApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
+            elif not s.busy:
+                QApplication.restoreOverrideCursor()
+            self._shown_busy = s.busy
+            self.status.set_state(s.busy or s.idle_state())
+        self._show_actions()
 
-    def update_actions(self) -> None:
+    def _show_actions(self) -> None:
         a, s = self.actions_, self.session
         model, idle, free = s.trainer is not None, not s.training, not s.busy
         a.start.setEnabled(model and idle and free)
@@ -353,8 +388,7 @@ class MainWindow(QMainWindow):
         a.pause.setEnabled(s.training)
         a.step.setEnabled(model and idle and free)
         a.reset.setEnabled(model and free and s.iteration > 0)
-        finding = hasattr(self, "lr_finder") and self.lr_finder.running  # built after this
-        a.find_lr.setEnabled(model and free and not finding)
+        a.find_lr.setEnabled(model and free and not self.lr_finder.running)
         a.open_corpus.setEnabled(free)
         a.open_checkpoint.setEnabled(free)
         self.recent_menu.setEnabled(free)
@@ -362,59 +396,10 @@ class MainWindow(QMainWindow):
         a.save_as.setEnabled(model and free)
         a.export_generator.setEnabled(model and free)
         a.sample.setEnabled(model and free)
-        has_names = bool(self.samples.names())
-        a.export_samples.setEnabled(has_names)
-        a.copy_samples.setEnabled(has_names)
         self.hyperparams.setEnabled(free)
-        if hasattr(self, "sampling"):  # built after the first call
-            self.sampling.update_actions()
+        self.sampling.update_actions()  # copy, export and the favourites follow the list
         a.refresh_inspector.setEnabled(model and free)
         self.inspector.set_training(s.training)
-
-    def set_busy(self, text: str) -> None:
-        self.session.busy = text
-        if text:
-            self.status.set_state(text)
-            QApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
-        else:
-            QApplication.restoreOverrideCursor()
-            self.status.set_state(self.session.idle_state())
-        self.update_actions()
-
-    def next_rate(self) -> float | None:
-        """The learning rate the model's next step takes (None: no model, or a count model)."""
-        cfg = self.session.config
-        if cfg is None or cfg.counts_only:
-            return None
-        return schedule.rate(cfg, self.session.iteration)
-
-    def note(self, text: str) -> None:
-        """Into the log whole; the status bar shows its first sentence, which fits a
-        1024-pixel window (advice that follows, "Sample From the best, or ...", is in the log)."""
-        self.log.note(text)
-        self.statusBar().showMessage(text.split(". ", 1)[0], 5000)
-
-    def refuse(self, title: str, error: BaseException, kept: str) -> None:
-        reason = str(error) if not isinstance(error, OSError) else (
-            f"{error.filename or ''}: {error.strerror or error}")
-        self.dialogs.error(title, f"{reason}\n\ndinogui {kept}.")
-        self.note(f"{title}: {reason}")
-
-    def may_discard(self, doing: str, why: str = "") -> bool:
-        """Before the model is replaced: nothing unsaved, or the user saved it (Save, the
-        default) or chose to discard it; False for Cancel."""
-        s = self.session
-        if s.may_discard_silently():
-            return True
-        n = s.unsaved_iterations
-        unsaved = "since it was last saved" if s.saved_iteration else "that no file holds"
-        choice = self.dialogs.choose(
-            "Unsaved training",
-            f"{why}The model has trained {n:,} iteration{'s' if n != 1 else ''} {unsaved}. "
-            f"Save it before you {doing}?", ["Save", "Discard"])
-        if choice == 0:
-            return self.files.save_now()
-        return choice == 1
 
     # == a model comes in ===============================================================
     def _open_initial_corpus(self, corpus: str | Path | None) -> None:
@@ -424,7 +409,8 @@ class MainWindow(QMainWindow):
             if path is not None and Path(path).is_file():
                 self.files.open_corpus_path(path, ask=False)
                 return
-        self.note("No corpus yet: open a text file with one name per line (File > Open Corpus)")
+        self.shell.note("No corpus yet: open a text file with one name per line "
+                        "(File > Open Corpus)")
 
     def adopt(self, trainer: Trainer, summary: CorpusSummary, checkpoint_path: Path | None,
               saved_iteration: int | None) -> None:
@@ -452,8 +438,6 @@ class MainWindow(QMainWindow):
         self.corpus_panel.show_summary(summary)
         self.hyperparams.set_config(trainer.config)
         self.status.set_state(s.idle_state())
-        self.update_title()
-        self.update_actions()
 
     def _count_line(self, generation: int, line: tuple[int, float] | None,
                     error: BaseException | None) -> None:
@@ -485,9 +469,9 @@ class MainWindow(QMainWindow):
         ask, self._ask_on_close = self._ask_on_close, True
         if not self.autosaver.write_on_close(ask=ask):
             event.ignore()  # the user stays: nothing was closed
-            self.note("Still open: the unsaved training is in the model")
+            self.shell.note("Still open: the unsaved training is in the model")
             return
-        self.closing = True
+        self.shell.closing = True
         self.termination.uninstall()
         self.runs.close()
         self.worker_thread.stop()

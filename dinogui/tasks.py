@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
-from dinogui.messages import Answer
+from dinogui.document.messages import Answer
 
 
 class _Job(QRunnable):

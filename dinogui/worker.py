@@ -33,7 +33,7 @@ from dinogui.core.health import HealthSample
 from dinogui.core.loop import STEPS, UNTIL, StepLoop
 from dinogui.core.threads import TRAINING_THREADS, training_threads
 from dinogui.core.trainer import StepResult, Trainer
-from dinogui.messages import Answer, ProgressBatch, Stopped
+from dinogui.document.messages import Answer, ProgressBatch, Stopped
 
 # seconds between progress signals: at most 4 a second. Each wakes the window's thread, which
 # then takes the GIL from the training thread; a hand-over costs training more than the

@@ -209,7 +209,7 @@ def test_the_keyboard_reaches_everything(qtbot, tmp_path, tiny_corpus):
 
 def test_sampling_and_the_inspector_share_one_nearest_name_index(qtbot, tmp_path, tiny_corpus,
                                                                  monkeypatch):
-    import dinogui.favourites as favourites
+    import dinogui.document.favourites as favourites
 
     built = []
 

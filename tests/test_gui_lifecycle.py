@@ -204,7 +204,7 @@ def test_each_live_redraw_is_one_paint_within_the_time_budget(qtbot):
 def test_plots_behind_another_tab_wait_until_shown(qtbot):
     from PySide6.QtWidgets import QLabel, QTabWidget
 
-    from dinogui.messages import Report
+    from dinogui.document.messages import Report
     from dinogui.widgets.novelty_plot import NoveltyPlot
 
     tabs = QTabWidget()

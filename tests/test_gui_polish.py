@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QMainWindow
 
 from dinogui.core.history import History
-from dinogui.messages import Report
+from dinogui.document.messages import Report
 from dinogui.widgets.corpus_panel import CorpusPanel
 from dinogui.widgets.loss_plot import EMPTY_RANGE, LossPlot
 from dinogui.widgets.novelty_plot import NoveltyPlot

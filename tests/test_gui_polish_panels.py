@@ -9,7 +9,8 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
 from dinogui.core.runs import Run
-from dinogui.widgets.hyperparams import HyperparamsPanel, plain_settings
+from dinogui.document.live_settings import plain_settings
+from dinogui.widgets.hyperparams import HyperparamsPanel
 from dinogui.widgets.runs_view import RunsView
 from dinogui.widgets.samples_panel import COL_INDEX, COL_NAME, COL_NEAREST, COL_STAR
 from tests.gui_support import WAIT_MS, ScriptedDialogs, open_window, train, wait_stopped

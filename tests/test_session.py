@@ -1,9 +1,7 @@
-"""The window's document state (dinogui/session.py) without a window, and the rules the window
-shares with the CLI (live settings, smoothing, prefix folding), read from one place."""
+"""The window's document state (dinogui/document/session.py) without a window, and the rules
+the window shares with the CLI (live settings, smoothing, prefix folding), read from one place."""
 
 import math
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,7 +10,7 @@ import pytest
 from dinogui.core.corpus import corpus_from_names
 from dinogui.core.sampling import SampleSpec
 from dinogui.core.trainer import LIVE_FIELDS, SMOOTHING, TrainConfig, Trainer
-from dinogui.session import Session, check_for_views
+from dinogui.document.session import Session, check_for_views
 
 
 class Summary:  # what the session needs of a CorpusSummary
@@ -150,7 +148,7 @@ def test_the_plot_caption_shows_the_smoothing_the_trainer_uses(preset):
 
 
 def test_prefix_and_suffix_fold_in_one_place_for_window_and_cli():
-    from dinogui.widgets.samples_panel import SampleRequest
+    from dinogui.document.sample_request import SampleRequest
 
     spec = SampleSpec(prefix="Ka", suffix="SAURUS", max_len=20)
     assert spec.for_corpus(True) == replace(spec, prefix="ka", suffix="saurus")
@@ -158,14 +156,6 @@ def test_prefix_and_suffix_fold_in_one_place_for_window_and_cli():
     req = SampleRequest(count=3, seed=0, temperature=1.0, max_len=20, prefix="Ka",
                         suffix="SAURUS")
     assert req.spec(True) == spec.for_corpus(True) and req.spec(False) == spec
-
-
-def test_the_document_and_the_messages_import_no_qt():
-    code = ("import sys, dinogui.session, dinogui.messages; "
-            "print(sorted(m for m in sys.modules if m.startswith('PySide6')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=Path(__file__).resolve().parent.parent)
-    assert out.stdout.strip() == "[]"
 
 
 def test_the_title_names_the_checkpoint_once_there_is_one_else_the_corpus():
@@ -183,3 +173,58 @@ def test_a_history_with_nan_is_refused_before_the_plot_gets_it():
     t.history.column("smooth")[2] = math.inf
     with pytest.raises(ValueError, match="NaN or infinite"):
         check_for_views(t)
+
+
+# == the session announces what the window shows ======================================
+def watched(s: Session) -> list[tuple]:
+    """Each announcement, as what the window would show then."""
+    seen: list[tuple] = []
+    s.subscribe(lambda: seen.append((s.title(), s.modified, s.training, s.busy)))
+    return seen
+
+
+def test_adopting_a_model_is_announced_with_its_title():
+    s = Session()
+    seen = watched(s)
+    s.adopt(trainer(), Summary(), 1, None, 0)
+    assert seen == [("tiny[*] — dinogui", False, False, "")]
+
+
+def test_progress_is_announced_only_when_it_changes_what_no_file_holds():
+    s = adopted(saved_iteration=0)
+    seen = watched(s)
+    assert s.progressed(0, 10) is False and seen == []  # still what the file holds
+    assert s.progressed(5, 50) is True and seen == [("tiny[*] — dinogui", True, False, "")]
+    assert s.progressed(9, 90) is False and len(seen) == 1  # modified already: no refresh
+
+
+def test_saving_training_busy_and_live_settings_are_announced():
+    s = adopted(saved_iteration=0)
+    seen = watched(s)
+    s.began()
+    s.stopped(7)
+    assert seen == [("tiny[*] — dinogui", False, True, ""), ("tiny[*] — dinogui", True, False, "")]
+    s.saved(Path("/x/m.safetensors"), 7)
+    assert seen[-1] == ("m.safetensors[*] — dinogui", False, False, "")
+    s.live_changed({"lr": 0.5})
+    assert seen[-1][1] is True and s.config.lr == 0.5  # a setting no file holds
+    s.set_busy("Loading…")
+    s.set_busy("")
+    assert [b for *_, b in seen[-2:]] == ["Loading…", ""]
+    assert len(seen) == 6
+
+
+def test_a_live_change_without_a_model_announces_nothing():
+    s = Session()
+    seen = watched(s)
+    s.live_changed({"lr": 0.5})
+    assert seen == [] and s.config is None
+
+
+def test_next_rate_is_the_schedules_rate_at_the_next_step():
+    from dinogui.core import schedule
+
+    s = adopted(t=trainer("default", lr_schedule="cosine", schedule_iterations=100))
+    s.progressed(40)
+    assert s.next_rate() == schedule.rate(s.config, 40) < s.config.lr
+    assert Session().next_rate() is None

@@ -5,12 +5,15 @@ between two steps; nothing replaces the current model until the new one loaded w
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu
 
+from dinogui.controllers.shell import Shell
 from dinogui.core import checkpoint, recipe
 from dinogui.core.corpus import load_corpora, load_corpus
 from dinogui.core.trainer import Trainer
@@ -21,11 +24,9 @@ from dinogui.core.transfer import (
     vocabulary_problem,
 )
 from dinogui.dialogs import CHECKPOINT_FILTER, CORPUS_FILTER
-from dinogui.session import check_for_views
-from dinogui.widgets.corpus_panel import CorpusSummary
-
-if TYPE_CHECKING:
-    from dinogui.main_window import MainWindow
+from dinogui.document.corpus_summary import CorpusSummary
+from dinogui.document.session import check_for_views
+from dinogui.widgets.hyperparams import HyperparamsPanel
 
 CHECKPOINT_SUFFIX = checkpoint.SUFFIX  # what new checkpoints are called
 CHECKPOINT_SUFFIXES = {".npz", CHECKPOINT_SUFFIX}  # .npz: those of version 1
@@ -53,9 +54,34 @@ class KindsPath(type(Path())):
 
 
 class FileFlows(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.w = window
+    saved = Signal()  # a file holds the model now (the autosave has nothing to keep)
+
+    def __init__(self, shell: Shell, hyperparams: HyperparamsPanel, recent_menu: QMenu,
+                 clear_recent: QAction, adopt: Callable) -> None:
+        """hyperparams: the settings a new model is built with; adopt(trainer, summary,
+        path, saved_iteration) shows a model that loaded whole."""
+        super().__init__(shell)
+        self.shell = shell
+        self.hyperparams = hyperparams
+        self.recent_menu = recent_menu
+        self.clear_recent_action = clear_recent
+        self.adopt = adopt
+
+    def may_discard(self, doing: str, why: str = "") -> bool:
+        """Before the model is replaced: nothing unsaved, or the user saved it (Save, the
+        default) or chose to discard it; False for Cancel."""
+        s = self.shell.session
+        if s.may_discard_silently():
+            return True
+        n = s.unsaved_iterations
+        unsaved = "since it was last saved" if s.saved_iteration else "that no file holds"
+        choice = self.shell.dialogs.choose(
+            "Unsaved training",
+            f"{why}The model has trained {n:,} iteration{'s' if n != 1 else ''} {unsaved}. "
+            f"Save it before you {doing}?", ["Save", "Discard"])
+        if choice == 0:
+            return self.save_now()
+        return choice == 1
 
     # -- any file: recent menu, drops, the command line --------------------------------
     def open_path(self, path: str | Path) -> None:
@@ -67,10 +93,10 @@ class FileFlows(QObject):
             self.open_corpus_path(path)
 
     def fill_recent_menu(self) -> None:
-        w = self.w
-        menu = w.recent_menu
+        sh = self.shell
+        menu = self.recent_menu
         menu.clear()
-        recent = w.settings.recent_files()
+        recent = sh.settings.recent_files()
         for path in recent:
             action = menu.addAction(Path(path).name)
             action.setToolTip(path)
@@ -78,23 +104,23 @@ class FileFlows(QObject):
             action.triggered.connect(lambda _=False, p=path: self.open_recent(p))
         if recent:
             menu.addSeparator()
-        menu.addAction(w.actions_.clear_recent)
-        w.actions_.clear_recent.setEnabled(bool(recent))
+        menu.addAction(self.clear_recent_action)
+        self.clear_recent_action.setEnabled(bool(recent))
 
     def open_recent(self, path: str) -> None:
         if not Path(path).is_file():
-            self.w.dialogs.error("Open Recent", f"{path}: no such file (removed from the list)")
-            self.w.settings.remove_recent(path)
+            self.shell.dialogs.error("Open Recent", f"{path}: no such file (removed from the list)")
+            self.shell.settings.remove_recent(path)
             self.fill_recent_menu()
         else:
             self.open_path(path)
 
     def clear_recent(self) -> None:
-        self.w.settings.clear_recent()
+        self.shell.settings.clear_recent()
         self.fill_recent_menu()
 
     def _remember(self, path: Path, corpus: bool = False) -> None:
-        s = self.w.settings
+        s = self.shell.settings
         kinds = getattr(path, "paths", None)  # several lists: each is a recent file alone
         if corpus and kinds is None:
             s.set_last_corpus(str(path.resolve()))
@@ -105,10 +131,10 @@ class FileFlows(QObject):
 
     # -- corpora ------------------------------------------------------------------------
     def open_corpus(self) -> None:
-        w = self.w
+        sh = self.shell
         # several files: names by kind, each file's stem its label (as train --corpus a --corpus b)
-        paths = w.dialogs.open_many("Open Corpus (several files: names by kind)",
-                                    w.settings.last_folder(), CORPUS_FILTER)
+        paths = sh.dialogs.open_many("Open Corpus (several files: names by kind)",
+                                     sh.settings.last_folder(), CORPUS_FILTER)
         if paths:
             self.open_corpus_path(paths[0] if len(paths) == 1 else [Path(p) for p in paths])
 
@@ -116,8 +142,8 @@ class FileFlows(QObject):
         """Load a name list (or several, as names by kind), then (when asked and a trained
         model is shown) ask whether the model goes on with it or a new model starts on it.
         A bad file is refused before any question."""
-        w, s = self.w, self.w.session
-        if s.busy or w.closing:
+        sh, s = self.shell, self.shell.session
+        if s.busy or sh.closing:
             return
         if isinstance(path, list):
             paths = path
@@ -127,7 +153,7 @@ class FileFlows(QObject):
             paths = [path]
         vocab = s.trainer.vocab if ask and s.trainer is not None and s.iteration > 0 else None
         current = s.trainer.corpus if vocab is not None else None  # never modified: safe
-        w.set_busy(f"Loading {path.name}…")
+        sh.session.set_busy(f"Loading {path.name}…")
 
         def load():
             corpus = load_corpus(paths[0]) if len(paths) == 1 else load_corpora(paths)
@@ -139,9 +165,9 @@ class FileFlows(QObject):
             return corpus, CorpusSummary.of(corpus), problem
 
         def loaded(result, error) -> None:
-            w.set_busy("")
+            sh.session.set_busy("")
             if error is not None:
-                w.refuse("Cannot open corpus", error, "kept the current corpus")
+                sh.refuse("Cannot open corpus", error, "kept the current corpus")
                 return
             corpus, summary, problem = result
             if vocab is None or s.trainer is None:
@@ -150,11 +176,11 @@ class FileFlows(QObject):
             on = s.summary.title if s.summary else "its names"
             if problem is SAME_NAMES:  # `dinogui mytowns.txt` after restoring its model
                 self._remember(path, corpus=True)
-                w.note(f"The model already trains on these names ({path.name}): it goes on "
-                       f"from iteration {s.iteration:,}")
+                sh.note(f"The model already trains on these names ({path.name}): it goes on "
+                        f"from iteration {s.iteration:,}")
                 return
             if problem is None:
-                choice = w.dialogs.choose(
+                choice = sh.dialogs.choose(
                     "Open Corpus",
                     f"The current model has trained {s.iteration:,} iterations on {on}.\n\n"
                     f"Train this model on {path.name}, or start a new model on it?",
@@ -166,11 +192,11 @@ class FileFlows(QObject):
                 return
             self._offer_new_model(problem, corpus, summary, path)
 
-        w.tasks.run(load, loaded)
+        sh.tasks.run(load, loaded)
 
     def _offer_new_model(self, problem: str, corpus, summary: CorpusSummary, path: Path) -> None:
         """The model cannot go on with these names: say why, and offer the way that works."""
-        choice = self.w.dialogs.choose(
+        choice = self.shell.dialogs.choose(
             f"Cannot train this model on {path.name}",
             f"{problem[:1].upper()}{problem[1:]}.\n\nA model goes on only with names its "
             "vocabulary covers. Start a new model on these names?",
@@ -178,88 +204,88 @@ class FileFlows(QObject):
         if choice == 0:
             self._new_model_on(corpus, summary, path)
         else:
-            self.w.note(f"Kept the current corpus and model ({path.name} not opened)")
+            self.shell.note(f"Kept the current corpus and model ({path.name} not opened)")
 
     def _new_model_on(self, corpus, summary: CorpusSummary, path: Path, ask: bool = True) -> None:
-        w = self.w
-        if ask and not w.may_discard("start a new model"):
+        sh = self.shell
+        if ask and not self.may_discard("start a new model"):
             return
         try:
-            config = w.hyperparams.config()
-            shaped_by_recipe = w.hyperparams.follows_recipe() and config.cell != "ngram"
+            config = self.hyperparams.config()
+            shaped_by_recipe = self.hyperparams.follows_recipe() and config.cell != "ngram"
             if shaped_by_recipe:  # the user has not shaped the model: this list's recipe does
                 config = recipe.apply(config, corpus)
         except ValueError as e:  # settings no model can have: say so, keep what is there
-            w.refuse("Cannot start a model", e, "kept the current model")
+            sh.refuse("Cannot start a model", e, "kept the current model")
             return
         unmixed = corpus.labelled and config.mixed
         if unmixed:  # the count model reads no labels: names by kind train the network alone
             config = replace(config, mix_ngram=0)
-            w.hyperparams.set_config(config)
-        w.set_busy("Building the model…")
+            self.hyperparams.set_config(config)
+        sh.session.set_busy("Building the model…")
 
         def built(trainer, error) -> None:
-            w.set_busy("")
+            sh.session.set_busy("")
             if error is not None:
-                w.refuse("Cannot build the model", error, "kept the current model")
+                sh.refuse("Cannot build the model", error, "kept the current model")
                 return
             if shaped_by_recipe:
-                w.hyperparams.show_recipe(trainer.config)
-                w.log.note(f"Model: {recipe.describe(corpus)}. Change any model setting to "
-                           "shape it yourself")
-            w.adopt(trainer, summary, checkpoint_path=None, saved_iteration=0)
+                self.hyperparams.show_recipe(trainer.config)
+                sh.log.note(f"Model: {recipe.describe(corpus)}. Change any model setting to "
+                            "shape it yourself")
+            self.adopt(trainer, summary, checkpoint_path=None, saved_iteration=0)
             self._remember(path, corpus=True)
-            w.note(f"Loaded {summary.title}: {summary.stats.names:,} names; a new "
-                   f"{trainer.config.preset} model"
-                   + ("; names by kind: the mixed n-gram is off (the count model reads no "
+            sh.note(f"Loaded {summary.title}: {summary.stats.names:,} names; a new "
+                    f"{trainer.config.preset} model"
+                    + ("; names by kind: the mixed n-gram is off (the count model reads no "
                       "kinds)" if unmixed else ""))
 
-        w.tasks.run(lambda: Trainer(corpus, config), built)
+        sh.tasks.run(lambda: Trainer(corpus, config), built)
 
     def _carry_on(self, corpus, summary: CorpusSummary, path: Path) -> None:
-        w = self.w
-        w.set_busy(f"Moving the model to {path.name}…")
-        w.worker.pause()
-        w.worker.ask(lambda t: continue_on(t, corpus),
-                     lambda moved, err: self._continued(moved, err, corpus, summary, path))
+        sh = self.shell
+        sh.session.set_busy(f"Moving the model to {path.name}…")
+        sh.worker.pause()
+        sh.worker.ask(lambda t: continue_on(t, corpus),
+                      lambda moved, err: self._continued(moved, err, corpus, summary, path))
 
     def _continued(self, trainer, error, corpus, summary: CorpusSummary, path: Path) -> None:
-        w = self.w
-        w.set_busy("")
+        sh = self.shell
+        sh.session.set_busy("")
         if isinstance(error, VocabularyMismatch):
             self._offer_new_model(str(error), corpus, summary, path)
             return
         if error is not None:
-            w.refuse(f"Cannot train this model on {path.name}", error,
-                     "kept the current corpus and model")
+            sh.refuse(f"Cannot train this model on {path.name}", error,
+                      "kept the current corpus and model")
             return
-        w.adopt(trainer, summary, checkpoint_path=None, saved_iteration=None)
+        self.adopt(trainer, summary, checkpoint_path=None, saved_iteration=None)
         self._remember(path, corpus=True)
-        w.note(f"The model goes on with {summary.title} from iteration {trainer.iteration:,}")
+        sh.note(f"The model goes on with {summary.title} from iteration {trainer.iteration:,}")
 
     # -- checkpoints ----------------------------------------------------------------------
     def open_checkpoint(self) -> None:
-        w = self.w
-        path = w.dialogs.open_path("Open Checkpoint", w.settings.last_folder(),
-                                   CHECKPOINT_FILTER)
+        sh = self.shell
+        path = sh.dialogs.open_path("Open Checkpoint", sh.settings.last_folder(),
+                                    CHECKPOINT_FILTER)
         if path:
             self.open_checkpoint_path(path)
 
     def open_checkpoint_path(self, path: str | Path) -> None:
         """Load a saved model with its corpus, settings, loss curve and iteration: read and
         checked first, then (if the current model has unsaved training) Save / Discard."""
-        w = self.w
-        if w.session.busy or w.closing:
+        sh = self.shell
+        if sh.session.busy or sh.closing:
             return
         path = Path(path)
 
         def adopt(trainer: Trainer, summary: CorpusSummary) -> None:
-            if not w.may_discard(f"open {path.name}"):
+            if not self.may_discard(f"open {path.name}"):
                 return
-            w.adopt(trainer, summary, path, trainer.iteration)
+            self.adopt(trainer, summary, path, trainer.iteration)
             self._remember(path)
-            w.note(f"Opened {path.name}: {summary.title}, iteration "
-                   f"{trainer.iteration:,}, {trainer.config.preset} preset")
+            sh.note(f"Opened {path.name}: {summary.title}, iteration "
+                    f"{trainer.iteration:,}, {trainer.config.preset} preset")
 
         self.load_checkpoint(path, "Cannot open checkpoint", adopt)
 
@@ -267,8 +293,8 @@ class FileFlows(QObject):
         """Read and check the whole checkpoint in the background; then(trainer, summary)
         only when all of it can be shown (else the window keeps what it has, says why and
         calls failed())."""
-        w = self.w
-        w.set_busy(f"Loading {path.name}…")
+        sh = self.shell
+        sh.session.set_busy(f"Loading {path.name}…")
 
         def load():
             trainer = checkpoint.load(path)
@@ -276,28 +302,28 @@ class FileFlows(QObject):
             return trainer, CorpusSummary.of(trainer.corpus)
 
         def loaded(result, error) -> None:
-            w.set_busy("")
+            sh.session.set_busy("")
             if error is not None:
                 if not isinstance(error, checkpoint.CheckpointError) \
                         and not isinstance(error, OSError):
                     error = checkpoint.CheckpointError(f"{path}: is incomplete or damaged "
                                                        f"({error})")
-                w.refuse(refusal, error, "kept the current model")
+                sh.refuse(refusal, error, "kept the current model")
                 if failed is not None:
                     failed()
                 return
             then(*result)
 
-        w.tasks.run(load, loaded)
+        sh.tasks.run(load, loaded)
 
     def save(self) -> None:
-        if self.w.session.checkpoint_path is None:
+        if self.shell.session.checkpoint_path is None:
             self.save_as()
         else:
-            self.save_to(self.w.session.checkpoint_path)
+            self.save_to(self.shell.session.checkpoint_path)
 
     def save_as(self) -> None:
-        if self.w.session.trainer is None:
+        if self.shell.session.trainer is None:
             return
         path = self.ask_save_path()
         if path is not None:
@@ -305,17 +331,17 @@ class FileFlows(QObject):
 
     def ask_save_path(self) -> Path | None:
         """Where to save the model, asked with a name to start from (None: cancelled)."""
-        w, s = self.w, self.w.session
-        folder = Path(w.settings.last_folder())
+        sh, s = self.shell, self.shell.session
+        folder = Path(sh.settings.last_folder())
         title = s.summary.title if s.summary is not None else "model"
         suggested = s.checkpoint_path or folder / f"{title}{CHECKPOINT_SUFFIX}"
-        path = w.dialogs.save_path("Save Checkpoint", str(suggested), CHECKPOINT_FILTER)
+        path = sh.dialogs.save_path("Save Checkpoint", str(suggested), CHECKPOINT_FILTER)
         if not path:
             return None
         path = Path(path if Path(path).suffix else path + CHECKPOINT_SUFFIX)
         corpus = s.trainer.corpus.source if s.trainer is not None else None
         if corpus and _same_file(path, corpus):  # as `train --save` refuses it
-            w.refuse("Cannot save checkpoint", ValueError(
+            sh.refuse("Cannot save checkpoint", ValueError(
                 f"{path}: that is the list of names this model trains on; choose another "
                 "file name"), "did not change it")
             return None
@@ -324,28 +350,27 @@ class FileFlows(QObject):
     def save_now(self) -> bool:
         """Save and wait (before the model is replaced): to its file, else to one asked
         for. False when cancelled or the write failed (and said why)."""
-        w, s = self.w, self.w.session
+        sh, s = self.shell, self.shell.session
         path = s.checkpoint_path or self.ask_save_path()
         if path is None or s.trainer is None:
             return False
         try:
-            iteration = w.worker.call(lambda t: (checkpoint.save(t, path), t.iteration)[1],
-                                      timeout=60)
+            iteration = sh.worker.call(lambda t: (checkpoint.save(t, path), t.iteration)[1],
+                                       timeout=60)
         except Exception as e:  # noqa: BLE001 (any failure keeps the model and says why)
-            w.refuse("Cannot save checkpoint", e, "did not change the file or the model")
+            sh.refuse("Cannot save checkpoint", e, "did not change the file or the model")
             return False
         s.saved(path, iteration)
         self._remember(path)
-        w.autosaver.discard()
-        w.update_title()
-        w.note(f"Saved {path.name} at iteration {iteration:,}")
+        self.saved.emit()
+        sh.note(f"Saved {path.name} at iteration {iteration:,}")
         return True
 
     def save_to(self, path: Path, then=None) -> None:
         """Write the model between two steps (training goes on) and note the iteration saved;
         then(ok) runs once the write is done."""
-        w = self.w
-        if w.session.trainer is None:
+        sh = self.shell
+        if sh.session.trainer is None:
             return
 
         def write(t: Trainer) -> int:
@@ -354,17 +379,16 @@ class FileFlows(QObject):
 
         def written(iteration, error) -> None:
             if error is not None:
-                w.refuse("Cannot save checkpoint", error, "did not change the file")
+                sh.refuse("Cannot save checkpoint", error, "did not change the file")
             else:
-                w.session.saved(path, iteration)
+                sh.session.saved(path, iteration)
                 self._remember(path)
-                w.autosaver.discard()
-                w.update_title()
-                w.note(f"Saved {path.name} at iteration {iteration:,}")
+                self.saved.emit()
+                sh.note(f"Saved {path.name} at iteration {iteration:,}")
             if then is not None:
                 then(error is None)
 
-        w.worker.ask(write, written)
+        sh.worker.ask(write, written)
 
 
 def _same_file(a: Path, b: str) -> bool:

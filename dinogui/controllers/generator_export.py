@@ -9,15 +9,13 @@ and written atomically in the task pool: training goes on meanwhile.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
+from dinogui.controllers.shell import Shell
 from dinogui.core import export
 from dinogui.core.trainer import Trainer
-
-if TYPE_CHECKING:
-    from dinogui.main_window import MainWindow
+from dinogui.widgets.samples_panel import SamplesPanel
 
 GENERATOR_FILTER = ("Python generator (*.py);;JavaScript module (*.mjs *.js);;"
                     "JSON model (*.json);;All files (*)")
@@ -35,26 +33,28 @@ def format_for(path: Path) -> str:
 
 
 class GeneratorExport(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.w = window
+    def __init__(self, shell: Shell, samples: SamplesPanel) -> None:
+        """samples: the panel whose "From the best weights" the export follows."""
+        super().__init__(shell)
+        self.shell = shell
+        self.samples = samples
 
     def export(self) -> None:
-        w, s = self.w, self.w.session
+        sh, s = self.shell, self.shell.session
         if s.trainer is None or s.busy:
             return
         title = s.summary.title if s.summary is not None else "names"
-        suggested = Path(w.settings.last_folder()) / f"{title}-generator.py"
-        chosen = w.dialogs.save_path(TITLE, str(suggested), GENERATOR_FILTER)
+        suggested = Path(sh.settings.last_folder()) / f"{title}-generator.py"
+        chosen = sh.dialogs.save_path(TITLE, str(suggested), GENERATOR_FILTER)
         if not chosen:
             return
         path = Path(chosen if Path(chosen).suffix else chosen + ".py")
         try:
             fmt = format_for(path)
         except ValueError as e:
-            w.refuse(f"Cannot export {path.name}", e, "wrote nothing")
+            sh.refuse(f"Cannot export {path.name}", e, "wrote nothing")
             return
-        best = w.samples.request().best
+        best = self.samples.request().best
 
         def snapshot(t: Trainer):
             sampler = t.sampler(copy_params=True, best=best and t.best_params is not None)
@@ -62,19 +62,19 @@ class GeneratorExport(QObject):
 
         def taken(result, error) -> None:
             if error is not None:
-                w.refuse(f"Cannot export {path.name}", error, "wrote nothing")
+                sh.refuse(f"Cannot export {path.name}", error, "wrote nothing")
                 return
             sampler, lowercase, source = result
-            w.tasks.run(lambda: export.export(sampler, fmt, path, lowercase, source),
-                        written)
+            sh.tasks.run(lambda: export.export(sampler, fmt, path, lowercase, source),
+                         written)
 
         def written(size, error) -> None:
             if error is not None:
-                w.refuse(f"Cannot export {path.name}", error, "kept any file there as it was")
+                sh.refuse(f"Cannot export {path.name}", error, "kept any file there as it was")
                 return
-            w.settings.set_last_folder(path)
+            sh.settings.set_last_folder(path)
             how = {"py": "run it with python3", "js": "import it, or run it with node",
                    "json": "the weights, for your own loader"}[fmt]
-            w.note(f"Exported the generator to {path} ({size:,} bytes; {how})")
+            sh.note(f"Exported the generator to {path} ({size:,} bytes; {how})")
 
-        w.worker.ask(snapshot, taken)
+        sh.worker.ask(snapshot, taken)

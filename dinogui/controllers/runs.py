@@ -4,18 +4,15 @@ trains, and the Runs tab lists every readable record (a damaged one is skipped, 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QLabel
 
+from dinogui.controllers.shell import Shell
 from dinogui.core.runs import Run, RunScan, RunStore
 from dinogui.core.trainer import Trainer
-from dinogui.messages import ProgressBatch
+from dinogui.document.messages import ProgressBatch
 from dinogui.widgets.runs_view import RunsView
-
-if TYPE_CHECKING:
-    from dinogui.main_window import MainWindow
 
 RUN_SAVE_MS = 30_000  # the run being trained is written to the runs folder this often
 
@@ -28,11 +25,11 @@ def updated_run(run: Run, trainer: Trainer) -> Run:
 
 
 class RunRecorder(QObject):
-    def __init__(self, window: MainWindow, view: RunsView) -> None:
-        super().__init__(window)
-        self.w = window
+    def __init__(self, shell: Shell, view: RunsView) -> None:
+        super().__init__(shell)
+        self.shell = shell
         self.view = view
-        self.store = RunStore(window.data_dir / "runs")
+        self.store = RunStore(shell.data_dir / "runs")
         self.current_run: Run | None = None  # the run being recorded
         self._generation: int | None = None  # the model it belongs to
         self.skipped_note = QLabel()  # over the list: which files could not be read
@@ -48,12 +45,12 @@ class RunRecorder(QObject):
 
         def loaded(scan: RunScan | None, error) -> None:
             if error is not None:
-                window.note(f"Could not read the runs folder: {error}")
+                shell.note(f"Could not read the runs folder: {error}")
             self.view.set_runs([] if scan is None else scan.runs)
             if scan is not None:
                 self._show_skipped(scan)
 
-        window.tasks.run(store.scan, loaded)
+        shell.tasks.run(store.scan, loaded)
 
     def _show_skipped(self, scan: RunScan) -> None:
         """One damaged file is skipped, not fatal: said over the list and in the log."""
@@ -63,11 +60,11 @@ class RunRecorder(QObject):
             return
         self.skipped_note.setText(text)
         self.skipped_note.setToolTip("\n".join(f"{p}: {why}" for p, why in scan.skipped))
-        self.w.note(text)
+        self.shell.note(text)
 
     def begin(self) -> None:
         """Training a fresh model starts a run (each model once, even after a deletion)."""
-        s = self.w.session
+        s = self.shell.session
         self.view.set_training(True)  # the live run's row says "(training)"
         if s.iteration != 0 or self._generation == s.generation:
             return
@@ -80,7 +77,7 @@ class RunRecorder(QObject):
             self.view.add_run(run, live=True)
             self._write(run)
 
-        self.w.worker.ask(Run.start, started)  # runs before the first step
+        self.shell.worker.ask(Run.start, started)  # runs before the first step
         self.timer.start()
 
     def progress(self, batch: ProgressBatch) -> None:
@@ -95,7 +92,7 @@ class RunRecorder(QObject):
     def save_current(self) -> None:
         """Take the current run's curves from the trainer and write them, in the background."""
         run = self.current_run
-        if run is None or self._generation != self.w.session.generation:
+        if run is None or self._generation != self.shell.session.generation:
             return
 
         def updated(newer, error) -> None:
@@ -106,15 +103,15 @@ class RunRecorder(QObject):
             self.view.update_run(newer)
             self._write(newer)
 
-        self.w.worker.ask(lambda t: updated_run(run, t), updated)
+        self.shell.worker.ask(lambda t: updated_run(run, t), updated)
 
     def _write(self, run: Run) -> None:
         def saved(_path, error) -> None:
             if error is not None:
-                self.w.note(f"Could not write the run record: {error}")
+                self.shell.note(f"Could not write the run record: {error}")
 
         store = self.store
-        self.w.tasks.run(lambda: store.save(run), saved)
+        self.shell.tasks.run(lambda: store.save(run), saved)
 
     def finish(self) -> None:
         """Another model is about to be attached: write the current run's last steps."""
@@ -125,9 +122,9 @@ class RunRecorder(QObject):
         self.timer.stop()
         self.view.end_live()
         try:
-            newer = self.w.worker.call(lambda t: updated_run(run, t))
+            newer = self.shell.worker.call(lambda t: updated_run(run, t))
         except Exception as e:  # noqa: BLE001 (the record keeps its last saved state)
-            self.w.note(f"Could not write the run record: {e}")
+            self.shell.note(f"Could not write the run record: {e}")
             return
         self.view.update_run(newer)
         self._write(newer)  # queued after any earlier write of this run, never before
@@ -137,14 +134,14 @@ class RunRecorder(QObject):
         if run is None:
             return
         try:
-            newer = self.w.worker.call(lambda t: updated_run(run, t), timeout=60)
-            self.w.tasks.wait()  # earlier writes of this run first
+            newer = self.shell.worker.call(lambda t: updated_run(run, t), timeout=60)
+            self.shell.tasks.wait()  # earlier writes of this run first
             self.store.save(newer)
         except Exception as e:  # noqa: BLE001 (closing must not fail)
             print(f"dinogui: could not write the run record: {e}")
 
     def delete(self, run_ids: list[str]) -> None:
-        w, view = self.w, self.view
+        sh, view = self.shell, self.view
         runs = [view.runs[r] for r in run_ids if r in view.runs]
         if not runs:
             return
@@ -153,7 +150,7 @@ class RunRecorder(QObject):
         more = f"\n… and {len(runs) - 8} more" if len(runs) > 8 else ""
         note = ("The model being trained is not affected, but its run stops being recorded."
                 if live else "Checkpoints and the model are not affected.")
-        if not w.dialogs.confirm(
+        if not sh.dialogs.confirm(
                 "Delete runs",
                 f"Delete {len(runs)} run{'s' if len(runs) > 1 else ''} from disk?\n\n"
                 f"{listed}{more}\n\n{note}", yes="Delete", no="Cancel"):
@@ -169,5 +166,5 @@ class RunRecorder(QObject):
             self.timer.stop()
         view.remove_runs([r.run_id for r in runs])
         if failed:
-            w.dialogs.error("Delete runs", "Could not delete:\n" + "\n".join(failed))
-        w.note(f"Deleted {len(runs) - len(failed)} run{'s' if len(runs) > 1 else ''}")
+            sh.dialogs.error("Delete runs", "Could not delete:\n" + "\n".join(failed))
+        sh.note(f"Deleted {len(runs) - len(failed)} run{'s' if len(runs) > 1 else ''}")

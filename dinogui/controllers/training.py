@@ -3,27 +3,57 @@ what the worker reports while it trains, drawn into the views."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction
 
+from dinogui.controllers.inspector import InspectorFollower
+from dinogui.controllers.runs import RunRecorder
+from dinogui.controllers.sampling import SamplingController
+from dinogui.controllers.shell import Shell
 from dinogui.core import schedule
 from dinogui.core.trainer import LIVE_FIELDS, TrainConfig, Trainer
-from dinogui.messages import ProgressBatch, Stopped
-from dinogui.widgets.hyperparams import apply_live, live_change_text, plain_settings
-
-if TYPE_CHECKING:
-    from dinogui.main_window import MainWindow
+from dinogui.document.live_settings import apply_live, live_change_text, plain_settings
+from dinogui.document.messages import ProgressBatch, Stopped
+from dinogui.widgets.health_plot import HealthPlot
+from dinogui.widgets.hyperparams import HyperparamsPanel
+from dinogui.widgets.loss_plot import LossPlot
+from dinogui.widgets.status import TrainingStatus
 
 STATUS_REFRESH = 0.25  # seconds between status bar refreshes while training
 
 
+@dataclass(frozen=True)
+class TrainingViews:
+    """What steering reads and draws into."""
+
+    hyperparams: HyperparamsPanel  # the settings; the budget
+    status: TrainingStatus
+    loss_plot: LossPlot
+    health: HealthPlot
+    pause: QAction  # off at once when pressed, before the worker stops
+
+
+@dataclass(frozen=True)
+class TrainingFlows:
+    """The other flows that follow training, and the two ways a model comes in."""
+
+    runs: RunRecorder
+    sampling: SamplingController
+    follower: InspectorFollower
+    may_discard: Callable[..., bool]  # (doing, why="") -> False when the user cancels
+    adopt: Callable  # (trainer, summary, checkpoint_path, saved_iteration): show it
+
+
 class TrainingController(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.w = window
-        self.s = window.session
+    def __init__(self, shell: Shell, views: TrainingViews, flows: TrainingFlows) -> None:
+        super().__init__(shell)
+        self.shell = shell
+        self.views = views
+        self.flows = flows
+        self.s = shell.session
         self._status_shown = 0.0  # when the status bar was last refreshed
         self._own_budget: int | None = None  # the budget before "Train on to ..." raised it
         self._early_stop: str | None = None  # why the model last stopped early (patience)
@@ -32,15 +62,15 @@ class TrainingController(QObject):
         """Another model: a budget raised to train the last one on goes back to the user's."""
         self._early_stop = None
         if self._own_budget is not None:
-            self.w.hyperparams.set_budget(self._own_budget)
-            self.w.status.set_budget(self._own_budget)
+            self.views.hyperparams.set_budget(self._own_budget)
+            self.views.status.set_budget(self._own_budget)
             self._own_budget = None
 
     # -- models: reset and settings ------------------------------------------------
     def reset_model(self) -> None:
         if self.s.trainer is None or self.s.busy:
             return
-        if not self.w.may_discard("reset the model"):
+        if not self.flows.may_discard("reset the model"):
             return
         # the model's own settings, every one of them, not the panel's (which shows only some)
         self._rebuild(self.s.config, "Reset: fresh weights")
@@ -49,25 +79,26 @@ class TrainingController(QObject):
         """A fresh model on the current names, built in the background."""
         # the corpus is never modified: safe to share
         corpus, summary = self.s.trainer.corpus, self.s.summary
-        self.w.worker.pause()
-        self.w.set_busy("Building the model…")
+        self.shell.worker.pause()
+        self.s.set_busy("Building the model…")
 
         def built(trainer, error) -> None:
-            self.w.set_busy("")
+            self.s.set_busy("")
             if error is not None:
-                self.w.refuse("Cannot build the model", error, "kept the current model")
-                self.w.hyperparams.set_config(self.s.config)
+                self.shell.refuse("Cannot build the model", error, "kept the current model")
+                self.views.hyperparams.set_config(self.s.config)
                 return
-            self.w.adopt(trainer, summary, checkpoint_path=None, saved_iteration=0)
-            self.w.note(f"{note} ({trainer.config.preset}, {trainer.config.hidden} hidden units)")
+            self.flows.adopt(trainer, summary, checkpoint_path=None, saved_iteration=0)
+            cfg = trainer.config
+            self.shell.note(f"{note} ({cfg.preset}, {cfg.hidden} hidden units)")
 
-        self.w.tasks.run(lambda: Trainer(corpus, config), built)
+        self.shell.tasks.run(lambda: Trainer(corpus, config), built)
 
     def on_model_settings(self) -> None:
         if self.s.trainer is None or self.s.busy:
             return
         current = self.s.config
-        wanted = self.w.hyperparams.config(base=current)
+        wanted = self.views.hyperparams.config(base=current)
         kept_live = replace(wanted, **{k: getattr(current, k) for k in LIVE_FIELDS})
         if kept_live == current:
             return
@@ -75,9 +106,9 @@ class TrainingController(QObject):
                    if k not in LIVE_FIELDS and v != getattr(current, k)]
         what = f"Changing {plain_settings(changed)} needs a fresh model."
         if not self.s.may_discard_silently():  # unsaved progress: Save (the default) first
-            ok = self.w.may_discard("start the new model", why=what + "\n\n")
+            ok = self.flows.may_discard("start the new model", why=what + "\n\n")
         elif self.s.iteration > 0:  # all of it is in a file: nothing is lost
-            ok = self.w.dialogs.confirm(
+            ok = self.shell.dialogs.confirm(
                 "New model needed",
                 f"{what} Start one (the trained model stays in "
                 f"{self.s.checkpoint_path.name if self.s.checkpoint_path else 'its file'})?",
@@ -85,7 +116,7 @@ class TrainingController(QObject):
         else:
             ok = True
         if not ok:
-            self.w.hyperparams.set_config(self.s.config)
+            self.views.hyperparams.set_config(self.s.config)
             return
         self._rebuild(wanted, f"New model after changing {plain_settings(changed)}")
         self.save_hyperparameters()
@@ -97,76 +128,74 @@ class TrainingController(QObject):
         try:  # e.g. a cosine schedule without a number of iterations to end at
             replace(self.s.config, **changes)
         except ValueError as e:
-            self.w.hyperparams.show_problem(f"{str(e)[:1].upper()}{str(e)[1:]}: kept the "
-                                            "settings as they were.")
-            self.w.hyperparams.set_config(self.s.config)
+            self.views.hyperparams.show_problem(f"{str(e)[:1].upper()}{str(e)[1:]}: kept the "
+                                                "settings as they were.")
+            self.views.hyperparams.set_config(self.s.config)
             return
         trace = live_change_text(self.s.config, changes)  # lr and clip changes leave a trace
         self.s.live_changed(changes)
         if not self.s.training:  # the status bar's rate: the next step's, under the new settings
-            self.w.status.set_rate(self.w.next_rate())
-        self.w.worker.ask(lambda t: apply_live(t, changes),
-                          lambda it, error: self._live_applied(trace, it, error))
-        self.w.update_title()
+            self.views.status.set_rate(self.s.next_rate())
+        self.shell.worker.ask(lambda t: apply_live(t, changes),
+                              lambda it, error: self._live_applied(trace, it, error))
 
     def _live_applied(self, trace: tuple[str, str] | None, iteration, error) -> None:
         """A learning-rate or clip change, in the log and on the loss plot."""
         if error is not None or trace is None or iteration == 0:
             self._answer_ignored(None, error)
             return
-        self.w.log.note(f"Changed the {trace[0]} from iteration {iteration:,}")
-        self.w.loss_plot.mark(iteration, trace[1])
+        self.shell.log.note(f"Changed the {trace[0]} from iteration {iteration:,}")
+        self.views.loss_plot.mark(iteration, trace[1])
 
     def on_budget(self, budget: int | None) -> None:
         self._own_budget = None  # the user set it: it is theirs now
         self.save_hyperparameters()
-        self.w.status.set_budget(budget)
+        self.views.status.set_budget(budget)
         if self.s.training:
-            self.w.worker.set_until(budget)
+            self.shell.worker.set_until(budget)
 
     def save_hyperparameters(self) -> None:
-        values = self.w.hyperparams.values()
+        values = self.views.hyperparams.values()
         if self._own_budget is not None:
             values["budget"] = self._own_budget
-        self.w.settings.set_hyperparameters(values)
+        self.shell.settings.set_hyperparameters(values)
 
     # -- training ------------------------------------------------------------------
     def start(self) -> None:
-        if self.w.trainer is None or self.w.training or self.w.busy:
+        if self.s.trainer is None or self.s.training or self.s.busy:
             return
-        budget = self.w.hyperparams.budget_value()
-        if budget is not None and self.w.iteration >= budget:
+        budget = self.views.hyperparams.budget_value()
+        if budget is not None and self.s.iteration >= budget:
             more = max(budget, 1000)  # as much again
-            target = self.w.iteration + more
-            if not self.w.dialogs.confirm(
+            target = self.s.iteration + more
+            if not self.shell.dialogs.confirm(
                     "Iteration budget reached",
                     f"The model has reached the budget of {budget:,} iterations. "
                     f"Train on to {target:,}?", yes=f"Train to {target:,}", no="Cancel"):
                 return
             if self._own_budget is None:  # the user's budget, for the next model
                 self._own_budget = budget
-            self.w.hyperparams.set_budget(target)  # this model's only: not remembered
-            self.w.status.set_budget(target)
+            self.views.hyperparams.set_budget(target)  # this model's only: not remembered
+            self.views.status.set_budget(target)
             budget = target
         self._begin(until=budget)
 
     def step(self) -> None:
-        if self.w.trainer is None or self.w.training or self.w.busy:
+        if self.s.trainer is None or self.s.training or self.s.busy:
             return
         self._begin(steps=1)
 
     def _begin(self, until: int | None = None, steps: int | None = None) -> None:
-        self.w.runs.begin()  # before the first step: a fresh model starts a run record
-        self.s.training = True
-        self.w.status.forget_speed()
-        self.w.worker.start(until=until, steps=steps)
-        self.w.status.set_state("Training" if steps is None else "Stepping")
-        self.w.status.set_finished(None)
+        self.flows.runs.begin()  # before the first step: a fresh model starts a run record
+        self.s.began()
+        self.views.status.forget_speed()
+        self.shell.worker.start(until=until, steps=steps)
+        self.views.status.set_state("Training" if steps is None else "Stepping")
+        self.views.status.set_finished(None)
         if steps is None:
-            self.w.note(f"Training from iteration {self.w.iteration:,}"
-                        + (f" to {until:,}" if until is not None else "")
-                        + self._resume_warning() + self._schedule_warning())
-        self.w.update_actions()
+            self.shell.note(f"Training from iteration {self.s.iteration:,}"
+                            + (f" to {until:,}" if until is not None else "")
+                            + self._resume_warning() + self._schedule_warning())
 
     def _resume_warning(self) -> str:
         """Resuming past an early stop: say that the next quiet check stops it again."""
@@ -180,46 +209,44 @@ class TrainingController(QObject):
     def _schedule_warning(self) -> str:
         """Resuming past the schedule's end (a loaded run, or "Train on to ..."): rate 0."""
         cfg = self.s.config
-        ended = None if cfg is None else schedule.ended(cfg, self.w.iteration)
+        ended = None if cfg is None else schedule.ended(cfg, self.s.iteration)
         if ended is None:
             return ""
         return (f". Warning: {ended}: choose the constant Schedule, or type a new Iterations "
                 f"budget for a new {cfg.lr_schedule} schedule to it")
 
     def pause(self) -> None:
-        if self.w.training:
-            self.w.worker.pause()
-            self.w.actions_.pause.setEnabled(False)
-            self.w.status.set_state("Pausing…")
+        if self.s.training:
+            self.shell.worker.pause()
+            self.views.pause.setEnabled(False)
+            self.views.status.set_state("Pausing…")
 
     def on_progress(self, batch: ProgressBatch) -> None:
-        if batch.generation != self.w.generation or self.w.closing:
+        if batch.generation != self.s.generation or self.shell.closing:
             return
         if len(batch.iterations):
-            self.w.loss_plot.append(batch.iterations, batch.loss, batch.chars, batch.names,
-                                  batch.smooth, batch.smooth_char)
-            self.w.status.add_batch(batch.wall, batch.iteration, batch.total_chars, batch.seconds,
-                                  float(batch.smooth[-1]), float(batch.smooth_char[-1]),
-                                  batch.lr)
+            v = self.views
+            v.loss_plot.append(batch.iterations, batch.loss, batch.chars, batch.names,
+                               batch.smooth, batch.smooth_char)
+            v.status.add_batch(batch.wall, batch.iteration, batch.total_chars, batch.seconds,
+                               float(batch.smooth[-1]), float(batch.smooth_char[-1]), batch.lr)
         if batch.reports:
-            self.w.log.add_reports(batch.reports)
+            self.shell.log.add_reports(batch.reports)
         if batch.health:
-            self.w.health.add(batch.health)
-        self.w.sampling.progress(batch)
-        self.w.runs.progress(batch)
+            self.views.health.add(batch.health)
+        self.flows.sampling.progress(batch)
+        self.flows.runs.progress(batch)
         if batch.wall - self._status_shown >= STATUS_REFRESH:
             self._status_shown = batch.wall
-            self.w.status.refresh()
-        if self.s.progressed(batch.iteration, batch.total_chars):
-            self.w.update_title()
+            self.views.status.refresh()
+        self.s.progressed(batch.iteration, batch.total_chars)  # announced if now modified
 
     def on_stopped(self, stopped: Stopped) -> None:
-        if stopped.generation != self.w.generation or self.w.closing:
+        if stopped.generation != self.s.generation or self.shell.closing:
             return
-        self.s.training = False
-        self.s.progressed(stopped.iteration)
-        self.w.status.iteration = stopped.iteration
-        self.w.status.forget_speed()  # no stale speed or ETA after a pause
+        self.s.stopped(stopped.iteration)  # the title and the actions follow
+        self.views.status.iteration = stopped.iteration
+        self.views.status.forget_speed()  # no stale speed or ETA after a pause
         again = "again " if stopped.reason == "patience" and self._early_stop else ""
         if stopped.reason == "patience":
             self._early_stop = stopped.message
@@ -242,33 +269,31 @@ class TrainingController(QObject):
                           f"{stopped.message}"}[stopped.reason]
         # the count the log gives ("for 6 checks" when a Resume added one), not the setting
         short = stopped.message.split(" (")[0]
-        self.w.status.set_state({"diverged": "Diverged", "failed": "Stopped by an error",
-                                 "blowup": "Paused: the loss blew up",
-                                 "fitted": "Fitted",
-                                 "patience": f"Stopped: {short}"}.get(
+        self.views.status.set_state({"diverged": "Diverged", "failed": "Stopped by an error",
+                                     "blowup": "Paused: the loss blew up",
+                                     "fitted": "Fitted",
+                                     "patience": f"Stopped: {short}"}.get(
             stopped.reason, self.s.idle_state()))
         if stopped.reason == "patience":
-            self.w.status.set_finished("Finished early: no held-out gain",
-                                       f"Stopped early at iteration {stopped.iteration:,}: "
-                                       f"{stopped.message}")
-        self.w.status.refresh()
-        self.w.loss_plot.redraw()
-        self.w.health.redraw()
-        self.w.update_title()
-        self.w.update_actions()
-        self.w.runs.stopped()
-        self.w.follower.follow()
-        self.w.sampling.trained_to(stopped.iteration)
+            self.views.status.set_finished("Finished early: no held-out gain",
+                                           f"Stopped early at iteration {stopped.iteration:,}: "
+                                           f"{stopped.message}")
+        self.views.status.refresh()
+        self.views.loss_plot.redraw()
+        self.views.health.redraw()
+        self.flows.runs.stopped()
+        self.flows.follower.follow()
+        self.flows.sampling.trained_to(stopped.iteration)
         if stopped.reason != "step":
-            self.w.note(text)
+            self.shell.note(text)
         if stopped.reason == "failed":
-            self.w.dialogs.error(
+            self.shell.dialogs.error(
                 "Training stopped",
                 f"A training step failed at iteration {stopped.iteration:,}:\n{stopped.message}"
                 "\n\nThe model keeps the weights of the last step that finished; save it, "
                 "or reset it.")
         if stopped.reason == "diverged":
-            self.w.dialogs.error(
+            self.shell.dialogs.error(
                 "Training stopped",
                 f"{stopped.message[:1].upper()}{stopped.message[1:]}.\n\n"
                 "Lower the learning rate (or the gradient clip) and press Resume, or "
@@ -283,11 +308,11 @@ class TrainingController(QObject):
         blowup = stopped.blowup
         what = f"{stopped.message[:1].upper()}{stopped.message[1:]}."
         if blowup.good is None:
-            self.w.dialogs.error("The loss blew up", f"{what}\n\nTraining is paused; no "
-                                 "earlier weights were kept to go back to.")
+            self.shell.dialogs.error("The loss blew up", f"{what}\n\nTraining is paused; no "
+                                     "earlier weights were kept to go back to.")
             return
         at = blowup.good.iteration
-        choice = self.w.dialogs.choose(
+        choice = self.shell.dialogs.choose(
             "The loss blew up",
             f"{what}\n\nTraining is paused. Go back to the weights from iteration {at:,}: "
             "the model, its loss curve and its iteration return to that point. From there "
@@ -305,20 +330,20 @@ class TrainingController(QObject):
             return
         good, summary = blowup.good, self.s.summary
         path, saved = self.s.checkpoint_path, self.s.saved_iteration
-        self.w.set_busy("Going back…")
+        self.s.set_busy("Going back…")
 
         def back(trainer, error) -> None:
-            self.w.set_busy("")
+            self.s.set_busy("")
             if error is not None:
-                self.w.refuse("Cannot go back", error, "kept the current weights")
+                self.shell.refuse("Cannot go back", error, "kept the current weights")
                 return
-            self.w.adopt(trainer, summary, checkpoint_path=path, saved_iteration=saved)
-            self.w.note(f"Went back to the weights from iteration {good.iteration:,}, "
-                        f"before the loss blew up at {blowup.iteration:,}")
+            self.flows.adopt(trainer, summary, checkpoint_path=path, saved_iteration=saved)
+            self.shell.note(f"Went back to the weights from iteration {good.iteration:,}, "
+                            f"before the loss blew up at {blowup.iteration:,}")
 
-        self.w.worker.ask(lambda now: good.trainer(now), back)
+        self.shell.worker.ask(lambda now: good.trainer(now), back)
 
     def _answer_ignored(self, _result, error) -> None:
         if error is not None:
-            self.w.note(f"Could not apply the setting: {error}")
+            self.shell.note(f"Could not apply the setting: {error}")
 

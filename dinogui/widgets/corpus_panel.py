@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, replace
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from dinogui.core.corpus import Corpus, CorpusStats, escape_controls, quote
+from dinogui.document.corpus_summary import CorpusSummary
 from dinogui.widgets.plot_style import RESTYLE_EVENTS, apply_colors
 
 VOCAB_SHOWN = 40  # characters listed in the vocabulary's tooltip before "…"
@@ -22,32 +20,6 @@ KIND_COLORS = ((0, 114, 178), (230, 159, 0), (0, 158, 115), (204, 121, 167), (86
 
 def kind_color(index: int) -> tuple[int, int, int]:
     return KIND_COLORS[index % len(KIND_COLORS)]
-
-
-@dataclass(frozen=True)
-class CorpusSummary:
-    """What the window shows and checks about a corpus, computed off the window's thread."""
-
-    title: str
-    source: str
-    stats: CorpusStats
-    lengths: np.ndarray  # histogram x: every length from shortest to longest
-    counts: np.ndarray
-    vocabulary: str  # the characters, newline shown as ⏎
-    known: frozenset[str]  # the names, to mark samples that already exist
-    kinds: tuple[tuple[str, int], ...] = ()  # a labelled corpus: (label, names) in order
-
-    @classmethod
-    def of(cls, corpus: Corpus) -> CorpusSummary:
-        xs, counts = corpus.length_histogram()
-        # a checkpoint's vocabulary may hold any character: controls and bidi shown escaped
-        chars = "⏎" + escape_controls("".join(corpus.vocab.chars[1:]))
-        known = corpus.name_set()
-        # counted from the names: a corpus rebuilt from a checkpoint has no duplicates list
-        stats = replace(corpus.stats(), duplicates=len(corpus.names) - len(known))
-        kinds = tuple((quote(k, 60), n) for k, n in corpus.label_counts().items())
-        return cls(corpus.title, quote(corpus.source, 1000), stats, xs, counts, chars, known,
-                   kinds)
 
 
 class CorpusPanel(QGroupBox):

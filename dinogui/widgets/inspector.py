@@ -5,15 +5,14 @@ It works on a ModelSnapshot: a copy of the weights taken between two training
 steps (the window asks the worker for it), so training can go on while the
 user types. Inspecting one name is a handful of small forward steps and runs
 in the window's thread as the user types; scoring a list (and finding each
-name's nearest corpus name) runs in the background.
+name's nearest corpus name) runs in the background, driven by the list's controller
+(dinogui/controllers/name_list.py): this view only shows what it is given.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QEvent, Qt, Signal
@@ -42,16 +41,12 @@ from PySide6.QtWidgets import (
 
 from dinogui.core.corpus import escape_controls
 from dinogui.core.scoring import Inspection
-from dinogui.favourites import NearestIndex
-from dinogui.widgets.fit_columns import ColumnFitter
-from dinogui.widgets.name_scores import (
+from dinogui.document.name_scores import (
     ModelSnapshot,
     ScoredRow,
-    nearest_names,
     nearest_text,
-    read_name_list,
-    score_list,
 )
+from dinogui.widgets.fit_columns import ColumnFitter
 from dinogui.widgets.plot_style import mute
 from dinogui.widgets.probability_strip import (
     CELL_H,
@@ -65,8 +60,6 @@ from dinogui.widgets.probability_strip import (
 )
 
 TOP = 5  # alternatives listed at the selected position
-MAX_LIST = 100_000  # names scored from one list
-NEAREST_CHUNK = 50  # names per nearest-name search task (long random names take ~10 ms each)
 
 
 def _by_kind(sampler, name: str) -> str:
@@ -86,22 +79,16 @@ class InspectorView(QWidget):
     """The Inspector tab. `refresh_requested` asks the window for a fresh snapshot."""
 
     refresh_requested = Signal()
+    load_requested = Signal()  # Load…: the list's controller asks for the file
 
-    def __init__(self, refresh: QAction, score: QAction, dialogs,
-                 run_task: Callable[[Callable, Callable], None],
-                 parent: QWidget | None = None, nearest: NearestIndex | None = None) -> None:
+    def __init__(self, refresh: QAction, score: QAction, parent: QWidget | None = None) -> None:
+        """refresh and score: the window's actions (the list's scoring is a controller's,
+        dinogui/controllers/name_list.py, as the Samples panel's drawing is)."""
         super().__init__(parent)
-        self.dialogs = dialogs
-        self.run_task = run_task
         self.snapshot: ModelSnapshot | None = None
         self.inspection: Inspection | None = None
         self.training = False
-        self.nearest = nearest or NearestIndex()  # the window's: one index per corpus
-        self._scoring = False
-        self._batch = 0  # which scored list the nearest-name search belongs to
-        self._status = ""
-        self._n_scored = 0
-        self.nearest_done = True
+        self.nearest_done = True  # every scored row has its nearest corpus name
         self.rows: list[ScoredRow] = []
 
         self.placeholder = QLabel("No model yet.\n\nOpen a corpus (Ctrl+O) or a checkpoint "
@@ -199,10 +186,9 @@ class InspectorView(QWidget):
         score.setIconText("Score")
         self.load_button = QPushButton("Load…")
         self.load_button.setToolTip("Read names from a text file, one per line")
-        self.load_button.clicked.connect(self.load_list)
+        self.load_button.clicked.connect(self.load_requested)
         score_button = QToolButton()
         score_button.setDefaultAction(score)
-        score.triggered.connect(self.score)
         buttons = QHBoxLayout()
         buttons.addWidget(self.load_button)
         buttons.addStretch(1)
@@ -406,94 +392,32 @@ class InspectorView(QWidget):
             out.append(("\n" if char == f"{END_SHOWN} end" else unshown(char), prob))
         return out
 
-    # -- a list of names --------------------------------------------------------------
-    def load_list(self) -> None:
-        path = self.dialogs.open_path("Load Names to Score", "",
-                                      "Name lists (*.txt);;All files (*)")
-        if not path:
-            return
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            self.dialogs.error("Cannot load names",
-                               f"{path} is not UTF-8 text (it may be a binary file). Save it as "
-                               "UTF-8 text, one name per line, and load it again.\n\n"
-                               "The list was kept.")
-            return
-        except OSError as e:
-            self.dialogs.error("Cannot load names",
-                               f"{path}: {e.strerror or e}.\n\nThe list was kept.")
-            return
+    # -- a list of names (scored by dinogui/controllers/name_list.py) ------------------
+    def list_text(self) -> str:
+        return self.list_edit.toPlainText()
+
+    def set_list_text(self, text: str) -> None:
         self.list_edit.setPlainText(text)
-        self.score()
 
-    def score(self) -> None:
-        s = self.snapshot
-        if s is None or self._scoring:
-            return
-        text = self.list_edit.toPlainText()
-        names, _ = read_name_list(text)  # as typed: the table shows the user's capitals
-        _, repeats = read_name_list(text.lower() if s.lowercase else text)
-        self._batch += 1  # any nearest-name search still going for an older list stops
-        if not names:
-            self.list_status.setText("Nothing to score: paste names, one per line.")
-            return
-        cut = len(names) > MAX_LIST
-        names = names[:MAX_LIST]
-        self._scoring = True
-        self.list_status.setText(f"Scoring {len(names):,} names…")
+    def set_list_status(self, text: str, error: str = "") -> None:
+        """The line under the list; an error follows it in red."""
+        if error:
+            text = (f"{text} · " if text else "") + \
+                f"<span style='color:{self._red}'>{_escape(error)}</span>"
+        self.list_status.setText(text)
 
-        def done(rows, error) -> None:
-            self._scoring = False
-            if error is not None:
-                self.list_status.setText(f"<span style='color:{self._red}'>Could not score the "
-                                         f"list: {_escape(str(error))}</span>")
-                return
-            self._status = self._summary(rows, s.iteration, repeats, cut)
-            self._n_scored = sum(r.loglik is not None for r in rows)
-            self.show_scores(rows)
-            self._find_nearest(self._batch, s, 0)
-
-        self.run_task(lambda: score_list(s, names), done)
-
-    def _find_nearest(self, batch: int, snap: ModelSnapshot, start: int) -> None:
-        """Fill the nearest-name column a chunk at a time, so other work (sampling, run
-        records) gets its turn in the background queue between chunks."""
-        if batch != self._batch:
-            return
-        total = self._n_scored  # the scored rows come first
-        if start >= total:
-            self.nearest_done = True
-            self.list_status.setText(self._status)
-            return
-        self.nearest_done = False
-        chunk = range(start, min(start + NEAREST_CHUNK, total))
-        names = [self.rows[i].name for i in chunk]
-        index_of = self.nearest.of  # builds the corpus's index once, in the task's thread
-        self.list_status.setText(f"{self._status} · finding the nearest corpus names: "
-                                 f"{start:,} of {total:,}")
-
-        def got(result, error) -> None:
-            if batch != self._batch:
-                return  # another list was scored meanwhile
-            if error is not None:
-                self.list_status.setText(f"{self._status} · nearest names failed: "
-                                         f"{_escape(str(error))}")
-                return
-            _index, found = result
-            for i, near in zip(chunk, found, strict=True):
-                self.rows[i] = replace(self.rows[i], nearest=near.name, distance=near.distance)
-                self.scores.setItem(i, 3, QTableWidgetItem(nearest_text(self.rows[i])))
-            self._find_nearest(batch, snap, start + len(chunk))
-
-        self.run_task(lambda: nearest_names(index_of(snap.corpus_names), snap.corpus_names,
-                                            names), got)
+    def set_nearest(self, i: int, name: str, distance: int) -> None:
+        """Row i's nearest corpus name, found after its score."""
+        self.rows[i] = replace(self.rows[i], nearest=name, distance=distance)
+        self.scores.setItem(i, 3, QTableWidgetItem(nearest_text(self.rows[i])))
 
     @property
     def _red(self) -> str:
         return error_color(self.palette()).name()
 
-    def _summary(self, rows: list[ScoredRow], iteration: int, repeats: int, cut: bool) -> str:
+    def list_summary(self, rows: list[ScoredRow], iteration: int, repeats: int,
+                     cut: int | None) -> str:
+        """What a scored list holds; cut: the most names scored, when the list had more."""
         scored = [r for r in rows if r.loglik is not None]
         bad = len(rows) - len(scored)
         parts = [f"{len(scored):,} names scored with the model at iteration {iteration:,}, "
@@ -504,7 +428,7 @@ class InspectorView(QWidget):
         if repeats:
             parts.append(f"{repeats:,} repeated lines ignored")
         if cut:
-            parts.append(f"only the first {MAX_LIST:,} names")
+            parts.append(f"only the first {cut:,} names")
         return " · ".join(parts)
 
     def show_scores(self, rows: list[ScoredRow]) -> None:

@@ -10,7 +10,7 @@ from PySide6.QtGui import QFontDatabase, QTextCursor, QTextOption
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from dinogui.core.sampling import display_name
-from dinogui.messages import Report
+from dinogui.document.messages import Report
 
 MAX_LINES = 20_000  # older lines are dropped, so a long run cannot fill the memory
 

@@ -11,12 +11,10 @@ drawn.
 
 A click on a name's star (or Ctrl+D on the selection) keeps it in the
 favourites below, which outlive re-sampling; each remembers the model and
-settings that drew it (dinogui.favourites), for the export.
+settings that drew it (dinogui.document.favourites), for the export.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QFont, QGuiApplication, QPalette
@@ -40,9 +38,10 @@ from PySide6.QtWidgets import (
 )
 
 from dinogui.core.sample_spec import MAX_TOP_P, MIN_TOP_P
-from dinogui.core.sampling import MAX_LEN, SampleSpec, display_name
+from dinogui.core.sampling import MAX_LEN, display_name
 from dinogui.core.settings import SAMPLING
-from dinogui.favourites import Favourites, Sampled
+from dinogui.document.favourites import Favourites, Sampled
+from dinogui.document.sample_request import SampleRequest
 from dinogui.widgets.fields import field_for
 from dinogui.widgets.hyperparams import SeedBox
 
@@ -72,36 +71,6 @@ def problem_style(palette: QPalette) -> str:
     """Dark orange on a light background, light orange on a dark one."""
     dark = palette.color(QPalette.ColorRole.Base).lightness() < 128
     return f"color: {'#f0a060' if dark else '#a4490c'};"
-
-
-@dataclass(frozen=True)
-class SampleRequest:
-    """The panel's settings, as given (top_k 0: off; prefix and suffix as typed)."""
-
-    count: int
-    seed: int
-    temperature: float
-    max_len: int
-    top_k: int = 0
-    prefix: str = ""
-    suffix: str = ""
-    min_len: int = 0
-    new_only: bool = False
-    best: bool = False  # draw from the weights with the best held-out loss (sample --best)
-    top_p: float = 0.0  # 0: off
-    beam: bool = False  # the `count` most likely names (sample --beam), not drawn ones
-    label: str = ""  # a labelled model's kind or blend (sample --label); "": every kind alike
-
-    def spec(self, lowercase: bool) -> SampleSpec:
-        """The SampleSpec `dinogui sample` builds from the same flags (ConstraintError if bad).
-
-        A lower-cased corpus holds lower-case names only, so the beginning and the
-        ending are folded as the command line folds them.
-        """
-        return SampleSpec(temperature=self.temperature, top_k=self.top_k or None,
-                          top_p=self.top_p or None, prefix=self.prefix, suffix=self.suffix,
-                          min_len=self.min_len, max_len=self.max_len,
-                          new_only=self.new_only).for_corpus(lowercase)
 
 
 class _Row(QTreeWidgetItem):

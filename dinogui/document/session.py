@@ -4,22 +4,25 @@ it no file holds yet. Plain Python (no Qt), so its rules are tested without a wi
 The trainer itself belongs to the worker's thread once attached; the session keeps a
 reference only to read what never changes under training (its corpus) and to know that
 there is a model at all. Everything else here is what the window was last told.
+
+Whatever changes what the window shows of it (its title, the modified mark, which actions
+are on, the busy state) is announced to the callbacks given to subscribe(), so the window
+follows the document from one place instead of refreshing after each flow.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from dinogui.core import schedule
 from dinogui.core.history import COLUMNS
 from dinogui.core.trainer import TrainConfig, Trainer
-
-if TYPE_CHECKING:  # a Qt widget module; the session only carries the value
-    from dinogui.widgets.corpus_panel import CorpusSummary
+from dinogui.document.corpus_summary import CorpusSummary
 
 APP_NAME = "dinogui"
 
@@ -38,6 +41,17 @@ class Session:
     settings_changed: bool = False  # a live setting changed since the last save
     busy: str = ""  # what is loading, or "" when nothing is
     autosaved_iteration: int | None = None  # what the autosave file holds, if it is current
+    _listeners: list[Callable[[], None]] = field(default_factory=list, repr=False,
+                                                 compare=False)
+
+    # -- who follows it --------------------------------------------------------------
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        """callback() after every change to what the window shows of the document."""
+        self._listeners.append(callback)
+
+    def _changed(self) -> None:
+        for callback in list(self._listeners):
+            callback()
 
     # -- a model comes in ----------------------------------------------------------
     def adopt(self, trainer: Trainer, summary: CorpusSummary, generation: int,
@@ -50,24 +64,48 @@ class Session:
         self.checkpoint_path, self.saved_iteration = checkpoint_path, saved_iteration
         self.settings_changed = False
         self.autosaved_iteration = None
+        self._changed()
 
     def progressed(self, iteration: int, total_chars: int | None = None) -> bool:
-        """Training reported; True when that changed whether the model is modified."""
+        """Training reported; True (and announced) when that changed whether the model is
+        modified. Other reports change nothing shown here: none is announced, so a batch
+        costs the window no refresh."""
         was = self.modified
         self.iteration = iteration
         if total_chars is not None:
             self.total_chars = total_chars
-        return self.modified != was
+        if self.modified == was:
+            return False
+        self._changed()
+        return True
+
+    def began(self) -> None:
+        """The worker was told to train (or to take one step)."""
+        self.training = True
+        self._changed()
+
+    def stopped(self, iteration: int) -> None:
+        """The worker stopped at this iteration."""
+        self.training = False
+        self.iteration = iteration
+        self._changed()
+
+    def set_busy(self, text: str) -> None:
+        """What is loading ("" when nothing is): the model is not to be touched meanwhile."""
+        self.busy = text
+        self._changed()
 
     def live_changed(self, changes: dict) -> None:
         if self.config is not None:
             self.config = replace(self.config, **changes)
             self.settings_changed = True
+            self._changed()
 
     def saved(self, path: Path, iteration: int) -> None:
         self.checkpoint_path, self.saved_iteration = path, iteration
         self.settings_changed = False
         self.autosaved_iteration = None
+        self._changed()
 
     # -- what no file holds --------------------------------------------------------
     @property
@@ -116,6 +154,12 @@ class Session:
         if self.checkpoint_path is None and self.summary is None:
             return APP_NAME
         return f"{self.name}[*] — {APP_NAME}"
+
+    def next_rate(self) -> float | None:
+        """The learning rate the model's next step takes (None: no model, or a count model)."""
+        if self.config is None or self.config.counts_only:
+            return None
+        return schedule.rate(self.config, self.iteration)
 
     def idle_state(self) -> str:
         if self.training:
