@@ -179,6 +179,11 @@ def optimizer_from(d, config: TrainConfig, legacy: bool = False) -> Optimizer | 
     if d.get("kind") != config.optimizer:
         raise Invalid(f"its optimizer is {_show(d.get('kind'))}, its settings say "
                       f"{config.optimizer}")
+    # files from before the rate had one home kept a copy here; one that disagrees with the
+    # settings' rate would train at a rate the file does not say: which one is meant?
+    if "lr" in d and real(d["lr"], "its optimizer's lr") != config.lr:
+        raise Invalid(f"its optimizer's learning rate {_show(d['lr'])} is not its settings' "
+                      f"{_show(config.lr)}")
     values = {}
     for f in fields(Optimizer):
         if not f.init or f.name in ("kind", "state"):

@@ -46,11 +46,26 @@ def test_a_file_from_before_schedules_loads_with_their_defaults(saved, tmp_path)
     meta, arrays = read(saved)
     for name in SETTINGS_ADDED:
         del meta["config"][name]
-    meta["optimizer"]["lr"] = 0.5  # such files kept a copy of the rate here: ignored now
+    meta["optimizer"]["lr"] = meta["config"]["lr"]  # such files kept a copy of the rate here
     back = checkpoint.load(write(tmp_path / "old.safetensors", meta, arrays))
     assert back.config == checkpoint.load(saved).config
     assert (back.config.lr_schedule, back.config.warmup, back.config.weight_decay) == (
         "constant", 0, 0.0)
+
+
+@pytest.mark.parametrize("copy", [0.5, 0.0101, -1.0])
+def test_a_file_whose_two_rates_disagree_is_refused(copy, saved, tmp_path, capsys):
+    """A rate in the optimizer's settings beside the settings' own: the trainer steps at one
+    of them only, so a file where they differ is refused rather than trained at a guess."""
+    meta, arrays = read(saved)
+    meta["optimizer"]["lr"] = copy
+    path = write(tmp_path / "two.safetensors", meta, arrays)
+    for argv in (["sample", "--checkpoint", path], ["train", "--resume", path]):
+        assert main([str(a) for a in argv]) == 2
+        rate = meta["config"]["lr"]
+        assert capsys.readouterr().err == (
+            f"dinogui: error: {path}: damaged checkpoint: its optimizer's learning rate "
+            f"{copy} is not its settings' {rate}\n")
 
 
 @pytest.mark.parametrize("name", OPTIMIZER)
