@@ -101,7 +101,37 @@ class InspectorView(QWidget):
         font.setPointSize(13)
         self.placeholder.setFont(font)
 
-        # -- snapshot bar
+        bar = self._snapshot_bar(refresh)
+        one = self._name_part()
+        many = self._list_part(score)
+
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(bar)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(one)
+        split.addWidget(many)
+        split.setChildrenCollapsible(False)
+        split.setStretchFactor(0, 0)  # the name's part keeps its size; the list takes the rest
+        split.setStretchFactor(1, 1)
+        column.addWidget(split, 1)
+        scroll = QScrollArea()  # a small window scrolls rather than squeezing the tab
+        scroll.setWidget(content)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.placeholder)
+        self.pages.addWidget(scroll)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.pages)
+        QWidget.setTabOrder(self.name_edit, self.strip)
+        QWidget.setTabOrder(self.strip, self.list_edit)
+        self.set_snapshot(None)
+
+    def _snapshot_bar(self, refresh: QAction) -> QHBoxLayout:
+        """Which weights the tab scores with, Follow training and Refresh."""
         self.snapshot_label = QLabel()
         self.snapshot_label.setWordWrap(True)
         self.snapshot_label.setToolTip(
@@ -121,8 +151,10 @@ class InspectorView(QWidget):
         bar.addWidget(self.snapshot_label, 1)
         bar.addWidget(self.follow)
         bar.addWidget(refresh_button)
+        return bar
 
-        # -- one name
+    def _name_part(self) -> QGroupBox:
+        """A typed name: its characters' strip, the summary and the model's guesses."""
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("Type a name, e.g. tyrannosaurus")
         self.name_edit.setClearButtonEnabled(True)
@@ -176,8 +208,12 @@ class InspectorView(QWidget):
         one_layout.addWidget(self.summary)
         one_layout.addWidget(self.alt_title)
         one_layout.addWidget(self.alternatives)
+        return one
 
-        # -- a list of names
+    def _list_part(self, score: QAction) -> QGroupBox:
+        """A list of names (pasted or loaded) and their scores."""
+        rows = self.alternatives.verticalHeader().defaultSectionSize()
+        bar_height = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         self.list_edit = QPlainTextEdit()
         self.list_edit.setPlaceholderText("Paste names here, one per line, or Load… a text "
                                           "file; then Score (Ctrl+Enter)")
@@ -223,31 +259,7 @@ class InspectorView(QWidget):
         many_layout = QHBoxLayout(many)
         many_layout.addLayout(list_left, 2)
         many_layout.addLayout(list_right, 3)
-
-        content = QWidget()
-        column = QVBoxLayout(content)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addLayout(bar)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(one)
-        split.addWidget(many)
-        split.setChildrenCollapsible(False)
-        split.setStretchFactor(0, 0)  # the name's part keeps its size; the list takes the rest
-        split.setStretchFactor(1, 1)
-        column.addWidget(split, 1)
-        scroll = QScrollArea()  # a small window scrolls rather than squeezing the tab
-        scroll.setWidget(content)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.pages = QStackedWidget()
-        self.pages.addWidget(self.placeholder)
-        self.pages.addWidget(scroll)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(self.pages)
-        QWidget.setTabOrder(self.name_edit, self.strip)
-        QWidget.setTabOrder(self.strip, self.list_edit)
-        self.set_snapshot(None)
+        return many
 
     @staticmethod
     def _table_style(table: QTableWidget) -> None:
