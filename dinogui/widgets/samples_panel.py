@@ -162,6 +162,24 @@ class SamplesPanel(QGroupBox):
         self._rows: list[Sampled] = []  # the drawn names, in the order drawn
         self._summary = ""  # what the summary says of them (before any "outdated" line)
 
+        self._make_draw_fields()
+        self._make_name_fields(sample)
+        grid = self._settings_grid()
+        self._make_lists(copy)
+
+        buttons = QHBoxLayout()
+        for action in (sample, copy, export):
+            buttons.addWidget(_button(action))
+        buttons.addStretch(1)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(grid)
+        layout.addLayout(buttons)
+        layout.addWidget(self.split, 1)
+        self._show_favourites()
+
+    def _make_draw_fields(self) -> None:
+        """How names are drawn: count, seed, temperature, top-k, top-p, beam, lengths."""
         self.count = field_for(SAMPLING["count"], "How many names to draw (--count)")
         self.count.setMaximum(WINDOW_MAX_COUNT)
         self.count.setValue(SAMPLING["count"].default)
@@ -198,6 +216,9 @@ class SamplesPanel(QGroupBox):
         self.max_len = field_for(SAMPLING["max_len"], "Stop a name after this many letters "
                                  "(the original exercise: 50)")
         self.max_len.setValue(MAX_LEN)
+
+    def _make_name_fields(self, sample: QAction) -> None:
+        """What the names hold: start, end, kind, new only, from the best weights."""
         self.prefix = QLineEdit()
         self.prefix.setPlaceholderText("any")
         self.prefix.setToolTip("Names start with these letters (fed to the model, which "
@@ -221,6 +242,8 @@ class SamplesPanel(QGroupBox):
         for line in (self.prefix, self.suffix):
             line.returnPressed.connect(sample.trigger)
 
+    def _settings_grid(self) -> QGridLayout:
+        """The fields two by two, labels with mnemonics."""
         grid = QGridLayout()
         grid.setHorizontalSpacing(6)
         grid.setVerticalSpacing(4)
@@ -251,7 +274,10 @@ class SamplesPanel(QGroupBox):
         grid.addWidget(self.best, len(rows) + 1, 2, 1, 2)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
+        return grid
 
+    def _make_lists(self, copy: QAction) -> None:
+        """The drawn names above, the favourites below, in a splitter."""
         self.list = _name_list()
         self.list.addAction(copy)
         self.list.itemClicked.connect(self._clicked)
@@ -266,11 +292,6 @@ class SamplesPanel(QGroupBox):
         self.fav_buttons = QHBoxLayout()
         self.fav_buttons.setContentsMargins(0, 0, 0, 0)
         self.fav_buttons.addWidget(self.fav_label, 1)
-
-        buttons = QHBoxLayout()
-        for action in (sample, copy, export):
-            buttons.addWidget(_button(action))
-        buttons.addStretch(1)
 
         drawn = QWidget()
         top = QVBoxLayout(drawn)
@@ -288,12 +309,6 @@ class SamplesPanel(QGroupBox):
         self.split.setStretchFactor(0, 3)
         self.split.setStretchFactor(1, 2)
         self.split.setChildrenCollapsible(False)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(grid)
-        layout.addLayout(buttons)
-        layout.addWidget(self.split, 1)
-        self._show_favourites()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
