@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor, QIcon, QImage, QPalette
 
 from dinogui.widgets.loss_plot import VAL_COLOR, LossPlot
 from tests.gui_support import WAIT_MS, open_window, wait_stopped
-from tests.test_gui_polish import app_palette, dark_palette  # noqa: F401 (a fixture)
+from tests.test_gui_plots_and_status import app_palette, dark_palette  # noqa: F401 (a fixture)
 
 pytest.importorskip("pytestqt")
 

@@ -1,5 +1,5 @@
-"""Issue 11's polish of the plots, the log and the status bar: palette, pixel ratio, legends,
-axes, wrapping, eliding, and the trace a live settings change leaves."""
+"""The plots, the log and the status bar: palette, pixel ratio, legends, axes, wrapping,
+eliding, and the trace a live settings change leaves."""
 
 from __future__ import annotations
 
