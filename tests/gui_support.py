@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, QStandardPaths
+from PySide6.QtGui import QColor, QPalette
 
 from dinogui import qt_guard
 
@@ -147,3 +148,17 @@ def settle() -> None:
     for _ in range(3):  # an event handled may post another (a paint asking for a repaint)
         QCoreApplication.sendPostedEvents()
         QCoreApplication.processEvents()
+
+
+def dark_palette() -> QPalette:
+    """A dark desktop's palette, for the tests that switch the application to it."""
+    p = QPalette()
+    for role, rgb in ((QPalette.ColorRole.Window, (45, 45, 45)),
+                      (QPalette.ColorRole.WindowText, (230, 230, 230)),
+                      (QPalette.ColorRole.Base, (30, 30, 30)),
+                      (QPalette.ColorRole.Text, (230, 230, 230)),
+                      (QPalette.ColorRole.Button, (55, 55, 55)),
+                      (QPalette.ColorRole.ButtonText, (230, 230, 230)),
+                      (QPalette.ColorRole.PlaceholderText, (150, 150, 150))):
+        p.setColor(role, QColor(*rgb))
+    return p

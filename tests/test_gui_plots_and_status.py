@@ -23,30 +23,9 @@ from dinogui.widgets.plot_style import IterationAxis
 from dinogui.widgets.report_log import ReportLog
 from dinogui.widgets.status import MessageBar, TrainingStatus, rate_text
 from tests.conftest import REPO
-from tests.gui_support import WAIT_MS, open_window, train, wait_stopped
+from tests.gui_support import WAIT_MS, dark_palette, open_window, train, wait_stopped
 
 pytest.importorskip("pytestqt")
-
-
-def dark_palette() -> QPalette:
-    p = QPalette()
-    for role, rgb in ((QPalette.ColorRole.Window, (45, 45, 45)),
-                      (QPalette.ColorRole.WindowText, (230, 230, 230)),
-                      (QPalette.ColorRole.Base, (30, 30, 30)),
-                      (QPalette.ColorRole.Text, (230, 230, 230)),
-                      (QPalette.ColorRole.Button, (55, 55, 55)),
-                      (QPalette.ColorRole.ButtonText, (230, 230, 230)),
-                      (QPalette.ColorRole.PlaceholderText, (150, 150, 150))):
-        p.setColor(role, QColor(*rgb))
-    return p
-
-
-@pytest.fixture
-def app_palette(qapp):
-    """Set a palette on the application for one test, and put the old one back."""
-    before = QPalette(qapp.palette())
-    yield qapp.setPalette
-    qapp.setPalette(before)
 
 
 def fill(plot: LossPlot, n: int) -> None:
