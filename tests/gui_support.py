@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, QStandardPaths
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtCore import QPoint, QPointF, QSettings, QStandardPaths, Qt
+from PySide6.QtGui import QColor, QPalette, QWheelEvent
+from PySide6.QtWidgets import QApplication
 
 from dinogui import qt_guard
 
@@ -162,3 +163,21 @@ def dark_palette() -> QPalette:
                       (QPalette.ColorRole.PlaceholderText, (150, 150, 150))):
         p.setColor(role, QColor(*rgb))
     return p
+
+
+def wheel(widget, notches: int = 1) -> None:
+    """Notches of the mouse wheel over the middle of the widget (negative: towards the user)."""
+    at = QPointF(widget.width() / 2, widget.height() / 2)
+    for _ in range(abs(notches)):
+        QApplication.sendEvent(widget, QWheelEvent(
+            at, widget.mapToGlobal(at), QPoint(0, 0), QPoint(0, 120 if notches > 0 else -120),
+            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+            Qt.ScrollPhase.NoScrollPhase, False))
+    settle()
+
+
+def draw(qtbot, w) -> None:
+    """Press Sample (Ctrl+G) and wait for the new list."""
+    before = w.samples.summary.text()
+    w.actions_.sample.trigger()
+    qtbot.waitUntil(lambda: w.samples.summary.text() != before and not w.busy, timeout=WAIT_MS)

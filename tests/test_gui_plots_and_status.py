@@ -286,3 +286,12 @@ def test_the_histogram_takes_no_tab_stop(qtbot):
     qtbot.addWidget(panel)
     assert panel.histogram.focusPolicy() == Qt.FocusPolicy.NoFocus
 
+
+# -- captions in plain words: "the original exercise", not "the seed" -----------------------
+
+def test_the_classic_caption_says_the_original_exercise_not_the_seed(qtbot, tmp_path,
+                                                                    tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)  # classic
+    caption = w.loss_plot.caption.text()
+    assert "the original exercise's smoothed loss per name" in caption
+    assert "seed" not in caption and "seed" not in w.actions_.per_name.toolTip()
