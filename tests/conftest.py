@@ -32,3 +32,13 @@ def tiny_corpus(tmp_path: Path) -> Path:
     path = tmp_path / "tiny.txt"
     path.write_text("Ada\nBob\nCyrus\nDan\nEve\nFinnegan\nGus\nHal\n", encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def app_palette(qapp):
+    """Set a palette on the application for one test, and put the old one back."""
+    from PySide6.QtGui import QPalette  # here, so that tests without Qt never import it
+
+    before = QPalette(qapp.palette())
+    yield qapp.setPalette
+    qapp.setPalette(before)

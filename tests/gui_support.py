@@ -10,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, QStandardPaths
+from PySide6.QtCore import QPoint, QPointF, QSettings, QStandardPaths, Qt
+from PySide6.QtGui import QColor, QPalette, QWheelEvent
+from PySide6.QtWidgets import QApplication
 
 from dinogui import qt_guard
 
@@ -147,3 +149,35 @@ def settle() -> None:
     for _ in range(3):  # an event handled may post another (a paint asking for a repaint)
         QCoreApplication.sendPostedEvents()
         QCoreApplication.processEvents()
+
+
+def dark_palette() -> QPalette:
+    """A dark desktop's palette, for the tests that switch the application to it."""
+    p = QPalette()
+    for role, rgb in ((QPalette.ColorRole.Window, (45, 45, 45)),
+                      (QPalette.ColorRole.WindowText, (230, 230, 230)),
+                      (QPalette.ColorRole.Base, (30, 30, 30)),
+                      (QPalette.ColorRole.Text, (230, 230, 230)),
+                      (QPalette.ColorRole.Button, (55, 55, 55)),
+                      (QPalette.ColorRole.ButtonText, (230, 230, 230)),
+                      (QPalette.ColorRole.PlaceholderText, (150, 150, 150))):
+        p.setColor(role, QColor(*rgb))
+    return p
+
+
+def wheel(widget, notches: int = 1) -> None:
+    """Notches of the mouse wheel over the middle of the widget (negative: towards the user)."""
+    at = QPointF(widget.width() / 2, widget.height() / 2)
+    for _ in range(abs(notches)):
+        QApplication.sendEvent(widget, QWheelEvent(
+            at, widget.mapToGlobal(at), QPoint(0, 0), QPoint(0, 120 if notches > 0 else -120),
+            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+            Qt.ScrollPhase.NoScrollPhase, False))
+    settle()
+
+
+def draw(qtbot, w) -> None:
+    """Press Sample (Ctrl+G) and wait for the new list."""
+    before = w.samples.summary.text()
+    w.actions_.sample.trigger()
+    qtbot.waitUntil(lambda: w.samples.summary.text() != before and not w.busy, timeout=WAIT_MS)

@@ -117,7 +117,7 @@ def test_bundled_corpus_is_not_a_copy_of_the_shared_reference():
     assert os.path.getsize(bundled_corpus_path()) > 0
 
 
-# -- hostile and unlucky files (issue 9, items 4 and 5) -------------------------
+# -- hostile and unlucky files --------------------------------------------------
 
 def _refused(path, match):
     with pytest.raises(CorpusError, match=match) as info:

@@ -1,5 +1,5 @@
-"""Ways in: `dinogui FILE` (a name list or a checkpoint, told by content), Help > About, and
-`dinogui --install-desktop` (a menu entry and its icon)."""
+"""Ways in: `dinogui FILE` (a name list or a checkpoint, told by content), Help > About, Help >
+Keyboard Shortcuts (F1) and `dinogui --install-desktop` (a menu entry and its icon)."""
 
 import configparser
 import os
@@ -13,7 +13,7 @@ import numpy
 import pyqtgraph
 import PySide6
 import pytest
-from PySide6.QtCore import qVersion
+from PySide6.QtCore import Qt, qVersion
 from PySide6.QtGui import QGuiApplication, QImage
 
 from dinogui import __version__, app, cli, desktop
@@ -23,7 +23,7 @@ from dinogui.core.corpus import load_corpus
 from dinogui.core.trainer import TrainConfig, Trainer
 from dinogui.main_window import MainWindow
 from tests.conftest import REPO
-from tests.gui_support import WAIT_MS, ScriptedDialogs, settings_at
+from tests.gui_support import WAIT_MS, ScriptedDialogs, open_window, settings_at
 
 pytest.importorskip("pytestqt")
 
@@ -377,3 +377,25 @@ def test_the_desktop_entry_validates_and_offers_dinogui_for_lists_and_checkpoint
         assert done.returncode == 0 and not done.stdout.strip(), done.stdout + done.stderr
     if shutil.which("update-mime-database"):  # the type was registered, by the install
         assert "application/x-dinogui-checkpoint" in (tmp_path / "mime" / "types").read_text()
+
+
+# -- Help > Keyboard Shortcuts (F1) ---------------------------------------------------------
+
+def test_f1_lists_every_shortcut_of_the_window(qtbot, tmp_path):
+    from PySide6.QtGui import QKeySequence
+
+    w = open_window(qtbot, tmp_path)
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow)
+    qtbot.keyClick(w, Qt.Key.Key_F1)  # as the user presses it
+    [(title, text)] = w.dialogs.infos
+    assert title == "Keyboard Shortcuts"
+    keyed = [a for a in w.actions_.all() if not a.shortcut().isEmpty()]
+    assert len(keyed) >= 20
+    for a in keyed:
+        keys = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        assert f"<b>{keys}</b>" in text, a.text()
+    for words in ("Start", "Sample", "Star Favourite", "Keyboard Shortcuts", "Save Checkpoint"):
+        assert f"&nbsp;&nbsp;{words}</td>" in text
+    help_menu = next(a.menu() for a in w.menuBar().actions() if a.text() == "&Help")
+    assert w.actions_.shortcuts in help_menu.actions()

@@ -1,4 +1,4 @@
-"""Issue 17, items 7 and 2: icons and legends on a dark desktop, every tab at 1024x768."""
+"""Icons and legends on a dark desktop, and every tab at 1024x768."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QColor, QIcon, QImage, QPalette
 
 from dinogui.widgets.loss_plot import VAL_COLOR, LossPlot
-from tests.gui_support import WAIT_MS, open_window, wait_stopped
-from tests.test_gui_polish import app_palette, dark_palette  # noqa: F401 (a fixture)
+from tests.gui_support import WAIT_MS, dark_palette, draw, open_window, settle, wait_stopped
 
 pytest.importorskip("pytestqt")
 
@@ -38,7 +37,7 @@ def icon_lightness(action, mode: QIcon.Mode = QIcon.Mode.Normal) -> float:
 # -- 7. dark desktops: toolbar icons ------------------------------------------------------
 
 def test_toolbar_icons_contrast_with_the_window_and_follow_a_dark_palette(qtbot, tmp_path,
-                                                                         app_palette):  # noqa: F811
+                                                                         app_palette):
     w = open_window(qtbot, tmp_path)
     actions = [getattr(w.actions_, name) for name in ICONS]
     window = w.palette().color(QPalette.ColorRole.Window).lightness()
@@ -181,7 +180,7 @@ def test_at_1024x768_no_tab_scrolls_sideways_and_the_settings_fit(qtbot, tmp_pat
 # -- 7. captions follow a desktop turned dark (a style sheet kept the light palette's grey) --
 
 def test_plot_captions_and_the_inspector_hint_turn_light_on_a_dark_desktop(qtbot, tmp_path,
-                                                                          app_palette):  # noqa: F811
+                                                                          app_palette):
     w = open_window(qtbot, tmp_path)
     w.resize(1280, 800)
     muted = {w.loss_plot: w.loss_plot.caption, w.novelty_plot: w.novelty_plot.caption,
@@ -205,3 +204,27 @@ def test_plot_captions_and_the_inspector_hint_turn_light_on_a_dark_desktop(qtbot
         QCoreApplication.processEvents()
         assert label.isVisible() and label.text(), type(tab).__name__
         assert lightest(label) > window + 60, type(tab).__name__  # grey text on dark
+
+
+# -- a 1024-pixel screen: starring does not widen the window --------------------------------
+
+def test_starring_a_favourite_does_not_widen_the_window(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    w.resize(w.minimumSizeHint().width(), 700)  # as narrow as it goes (a 1024-pixel screen)
+    draw(qtbot, w)
+    bar = w.statusBar()
+    bar.clearMessage()  # a message hides labels as far as it needs: measure the labels alone
+    settle()
+    width, least, bar_least = w.width(), w.minimumSizeHint().width(), \
+        bar.minimumSizeHint().width()
+    w.samples.list.setCurrentItem(w.samples.list.topLevelItem(0))
+    w.actions_.toggle_favourite.trigger()  # Ctrl+D
+    bar.clearMessage()
+    settle()
+    assert len(w.samples.favourites) == 1 and w.status.favourites_label.text() == "★ 1"
+    assert w.minimumSizeHint().width() <= least and w.width() == width
+    assert bar.minimumSizeHint().width() == bar_least  # the bar, the widest part at 1024 px
+    w.resize(1280, 700)  # with room, it shows
+    settle()
+    label = w.status.favourites_label
+    assert label.width() >= label.sizeHint().width() > 1

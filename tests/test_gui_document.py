@@ -1,6 +1,6 @@
 """The window follows its document from one place: whatever the session announces (a save,
 a step, a busy spell, a live setting) shows in the title, the actions and the state without
-any flow refreshing the window itself (issue 16)."""
+any flow refreshing the window itself."""
 
 from __future__ import annotations
 

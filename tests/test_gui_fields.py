@@ -5,8 +5,9 @@ into it) and the window applies it; the trainer in the worker's thread must then
 value and act on it exactly as a headless `Trainer` built independently from the same values
 (never from the window's own config, which could share a bug). Sampling fields must draw
 what `dinogui sample` prints for the same settings, and other names than the neighbouring
-value, so an ignored or off-by-one field fails. The last test enumerates the panels' input
-widgets and fails when one has no test here.
+value, so an ignored or off-by-one field fails. One test enumerates the panels' input
+widgets and fails when one has no test here. The wheel changes only a field the user
+clicked into; over the others it scrolls the column.
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ from tests.gui_support import (
     ScriptedDialogs,
     open_window,
     set_panel,
+    settle,
     train,
     wait_stopped,
+    wheel,
 )
 
 pytest.importorskip("pytestqt")
@@ -423,3 +426,36 @@ def _inside_a_spin_box_or_combo(box, panel) -> bool:
             return True
         parent = parent.parentWidget()
     return False
+
+
+# -- the wheel scrolls the settings, it does not change them --------------------------------
+
+def test_the_wheel_over_an_unfocused_field_scrolls_the_column_and_changes_nothing(qtbot,
+                                                                                tmp_path):
+    w = open_window(qtbot, tmp_path)
+    w.resize(1000, 500)  # short enough that the settings column scrolls
+    settle()
+    hp, bar = w.hyperparams, w.left_scroll.verticalScrollBar()
+    assert bar.maximum() > 0
+    hidden, preset = hp.hidden.value(), hp.preset.currentIndex()
+    w.loss_plot.setFocus()  # the user last clicked the plot
+    assert not hp.hidden.hasFocus()
+    wheel(hp.hidden, -3)  # three notches down, as the user scrolls the column
+    wheel(hp.preset, -1)
+    assert hp.hidden.value() == hidden and hp.preset.currentIndex() == preset
+    assert bar.value() > 0  # the column scrolled instead
+    assert not hp.hidden.hasFocus()  # and the wheel did not take the focus to the field
+    for box in (w.samples.count, w.samples.temperature):  # the sampling column too
+        before = box.value()
+        wheel(box, 2)
+        assert box.value() == before
+
+
+def test_the_wheel_changes_a_field_the_user_clicked_into(qtbot, tmp_path):
+    w = open_window(qtbot, tmp_path)
+    box = w.samples.count
+    box.setFocus()
+    qtbot.waitUntil(box.hasFocus)
+    before = box.value()
+    wheel(box, 2)
+    assert box.value() == before + 2

@@ -12,12 +12,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from dinogui import qt_guard
 from dinogui.core import checkpoint
 from dinogui.main_window import MainWindow
 from dinogui.widgets.loss_plot import COST_RATIO, MAX_REDRAW_MS, LossPlot
 from tests.gui_support import (
+    WAIT_MS,
     ScriptedDialogs,
     open_window,
     set_panel,
@@ -552,3 +555,102 @@ def test_an_autosave_left_by_an_older_version_is_still_offered(qtbot, tmp_path, 
     again.actions_.save.trigger()
     qtbot.waitUntil(lambda: not again.isWindowModified(), timeout=20_000)
     assert not legacy.exists() and not new.exists()  # saved: no autosave of either name
+
+
+# -- closing says what happens to the work; Escape keeps the autosave -----------------------
+
+def test_the_first_close_mid_training_says_the_work_is_kept_then_never_again(qtbot, tmp_path,
+                                                                           tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus, budget=0)
+    w.actions_.start.trigger()
+    qtbot.waitUntil(lambda: w.iteration > 20, timeout=WAIT_MS)
+    w.actions_.quit.trigger()  # Ctrl+Q mid-training
+    assert w.closing and w.autosave_path.is_file()
+    [(title, text)] = w.dialogs.infos
+    assert title == "Training kept for the next launch"
+    assert "offers them back the next time it starts" in text and "appears once" in text
+
+    again = open_window(qtbot, tmp_path / "b", tiny_corpus, budget=0,
+                        settings=w.settings)  # the same user, another session
+    again.actions_.start.trigger()
+    qtbot.waitUntil(lambda: again.iteration > 20, timeout=WAIT_MS)
+    again.close()
+    assert again.closing and again.autosave_path.is_file()
+    assert again.dialogs.infos == []  # told once: closing is quick from then on
+
+
+def test_escape_on_restore_keeps_the_autosave_for_the_next_launch(qtbot, tmp_path,
+                                                                 tiny_corpus):
+    from tests.gui_support import ScriptedDialogs, wait_ready
+
+    first = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, first, 30)
+    first.close()
+
+    dialogs = ScriptedDialogs()
+    dialogs.confirms = [None]  # Escape
+    second = open_window(qtbot, tmp_path, tiny_corpus, dialogs=dialogs)
+    assert second.offer_restore()
+    qtbot.waitUntil(lambda: not dialogs.confirms and not second.busy, timeout=WAIT_MS)
+    assert second.iteration == 0  # nothing restored...
+    kept = second.autosaver.kept_path
+    assert kept.is_file() and "offers it again at the next launch" in second.log.toPlainText()
+    train(qtbot, second, 10)  # ...and this session's own unsaved training
+    second.close()  # goes to the usual autosave, beside the kept one
+    assert kept.is_file() and second.autosave_path.is_file()
+
+    dialogs = ScriptedDialogs()
+    dialogs.confirms = [False, True]  # Discard this session's, then Restore the kept one
+    third = open_window(qtbot, tmp_path, dialogs=dialogs)
+    assert third.offer_restore()
+    qtbot.waitUntil(lambda: len(dialogs.asked) == 1 and not third.busy, timeout=WAIT_MS)
+    assert "iteration 10 on tiny" in dialogs.asked[0][1]
+    assert third.offer_restore()  # the one kept for later comes next
+    qtbot.waitUntil(lambda: third.iteration == 30 and not third.busy, timeout=WAIT_MS)
+    wait_ready(qtbot, third)
+    assert "iteration 30 on tiny" in dialogs.asked[1][1]
+    assert not kept.exists() and third.isWindowModified()
+
+
+def test_escape_on_the_real_restore_question_means_later(qtbot):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QWidget
+
+    from dinogui.dialogs import Dialogs
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    answers = []
+
+    def press(key) -> None:
+        box = QApplication.activeModalWidget()
+        if box is None:
+            QTimer.singleShot(10, lambda: press(key))
+            return
+        QTest.keyClick(box, key)
+
+    for key in (Qt.Key.Key_Escape, Qt.Key.Key_Return):
+        QTimer.singleShot(0, lambda k=key: press(k))
+        answers.append(Dialogs(parent).confirm_or_later("Restore unsaved training?", "…",
+                                                        yes="Restore", no="Discard"))
+    assert answers == [None, True]  # Escape: later; Enter: Restore, the default
+
+
+def test_opening_the_list_a_restored_model_trains_on_asks_nothing(qtbot, tmp_path,
+                                                                  tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    train(qtbot, w, 30)
+    generation = w.generation
+    w.open_path(tiny_corpus)  # `dinogui tiny.txt`: the names this model trains on
+    qtbot.waitUntil(lambda: not w.busy, timeout=WAIT_MS)
+    assert w.dialogs.asked == []  # no "train this model on it, or start a new one?"
+    assert w.generation == generation and w.iteration == 30
+    assert "already trains on these names" in w.statusBar().currentMessage()
+
+    other = tmp_path / "other.txt"
+    other.write_text("Ada\nBob\n", encoding="utf-8")
+    w.dialogs.choices = [None]  # other names: the question stays (Cancel)
+    w.open_path(other)
+    qtbot.waitUntil(lambda: len(w.dialogs.asked) == 1 and not w.busy, timeout=WAIT_MS)
+    assert "Train this model on other.txt" in w.dialogs.asked[0][1]

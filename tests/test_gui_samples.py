@@ -1,5 +1,6 @@
 """Samples in the window: the held-out curve, the novelty rate, sampling constraints, scores and
-nearest names, favourites and their export; each checked against the engine and the CLI."""
+nearest names, favourites and their export; each checked against the engine and the CLI.
+Samples of an earlier model are marked as such, or cleared with it."""
 
 import json
 import re
@@ -25,7 +26,15 @@ from dinogui.widgets.samples_panel import (
     STAR,
     UNSTAR,
 )
-from tests.gui_support import ScriptedDialogs, open_window, settings_at, train, wait_ready
+from tests.gui_support import (
+    WAIT_MS,
+    ScriptedDialogs,
+    draw,
+    open_window,
+    settings_at,
+    train,
+    wait_ready,
+)
 
 pytest.importorskip("pytestqt")
 
@@ -459,3 +468,41 @@ def test_export_favourites_into_a_folder_that_cannot_be_written_says_so(qtbot, t
     assert len(w.samples.favourites) == 3  # nothing lost
     w.actions_.toggle_favourite.trigger()  # all selected are favourites: Ctrl+D unstars them
     assert len(w.samples.favourites) == 0 and not w.actions_.export_favourites.isEnabled()
+
+
+# -- samples of an earlier model are cleared or marked, never passed off as the new one's ---
+
+def test_samples_of_an_earlier_model_are_marked_then_cleared(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)
+    draw(qtbot, w)  # an untrained model: letter soup, and the list says why
+    summary = w.samples.summary.text()
+    assert summary.startswith("The model has not trained yet") and "Start (F5)" in summary
+    assert len(w.samples.names()) == 10
+    train(qtbot, w, 300)
+    summary = w.samples.summary.text()
+    assert summary.startswith("Drawn at iteration 0; the model is at 300 now")
+    assert "Sample (Ctrl+G)" in summary
+    draw(qtbot, w)  # trained: no hint, no mark
+    summary = w.samples.summary.text()
+    assert "not trained yet" not in summary and "Drawn at" not in summary
+    assert "iteration 300" in summary
+
+    w.dialogs.choices = [1]  # Reset, then Discard the unsaved training
+    w.actions_.reset.trigger()
+    qtbot.waitUntil(lambda: w.iteration == 0 and not w.busy, timeout=WAIT_MS)
+    assert w.samples.names() == [] and w.samples.list.topLevelItemCount() == 0
+    assert "previous model were cleared" in w.samples.summary.text()
+    assert not w.actions_.copy_samples.isEnabled()
+    assert not w.actions_.export_samples.isEnabled()
+
+
+def test_changing_the_preset_and_discarding_clears_the_samples(qtbot, tmp_path, tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus, preset="default")
+    train(qtbot, w, 200)
+    draw(qtbot, w)
+    assert "best weights" in w.samples.summary.text() and w.samples.names()
+    w.dialogs.choices = [1]  # a new preset needs a new model: Discard the trained one
+    w.hyperparams.preset.setCurrentIndex(w.hyperparams.preset.findData("classic"))
+    qtbot.waitUntil(lambda: w.config.preset == "classic" and not w.busy, timeout=WAIT_MS)
+    assert w.samples.names() == []
+    assert "best weights" not in w.samples.summary.text()

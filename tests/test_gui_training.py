@@ -1,4 +1,5 @@
-"""The window trains live: start, pause, resume, step, live settings, divergence, sampling."""
+"""The window trains live: start, pause, resume, step, live settings, divergence, sampling,
+and early stops that read finished and say why."""
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from dinogui.core.sampling import display_name
 from dinogui.core.trainer import Trainer
 from dinogui.widgets.samples_panel import COL_NAME, COL_NEAREST, IN_CORPUS
 from tests.gui_support import (
+    WAIT_MS,
     open_window,
     set_panel,
     settle,
@@ -231,3 +233,44 @@ def test_a_preset_change_with_unsaved_training_offers_save_first(qtbot, tmp_path
     qtbot.waitUntil(lambda: w.config.preset == "default" and not w.busy, timeout=20_000)
     assert "needs a fresh model" in w.dialogs.asked[0][1]
     assert checkpoint.load(tmp_path / "before.npz").iteration == 20 and w.iteration == 0
+
+
+# -- an early stop reads finished, and says why, every time ---------------------------------
+
+def test_an_early_stop_reads_finished_and_a_resume_says_why_it_stops_again(qtbot, tmp_path,
+                                                                          tiny_corpus):
+    import re
+
+    from tests.gui_support import wait_stopped
+
+    small = dict(hidden=16, batch_size=4, sample_every=10, samples=0, patience=2)
+    w = open_window(qtbot, tmp_path, tiny_corpus, preset="default", **small)
+    w.hyperparams.budget.setValue(5000)
+    w.actions_.start.trigger()
+    wait_stopped(qtbot, w)
+    first = w.iteration
+    assert first < 5000  # stopped early
+    bar = w.status.progress
+    assert bar.isVisible() and bar.value() == bar.maximum()
+    assert bar.text() == "Finished early: no held-out gain"  # not "3% · 4,880 to go"
+    assert "no better held-out loss for 2 checks" in bar.toolTip()
+    logged = re.findall(r"no better held-out loss for (\d+) checks", w.log.toPlainText())
+    assert logged == ["2"] and w.status.state.text() == "Stopped: no better held-out loss " \
+        "for 2 checks"
+
+    w.actions_.start.trigger()  # Resume: told beforehand that the next quiet check stops it
+    assert "stops again at the next held-out check" in w.log.toPlainText()
+    assert bar.text().endswith("to go") or bar.text().startswith("ETA") or "%" in bar.text()
+    wait_stopped(qtbot, w)
+    assert first < w.iteration < 5000
+    message = w.statusBar().currentMessage()
+    assert message.startswith(f"Stopped again at iteration {w.iteration:,}: no better")
+    logged = re.findall(r"no better held-out loss for (\d+) checks", w.log.toPlainText())
+    assert logged[-1] == "3"  # one more check without a new best: the status says the same
+    assert w.status.state.text() == "Stopped: no better held-out loss for 3 checks"
+    assert bar.text() == "Finished early: no held-out gain"
+
+    w.dialogs.choices = [1]  # Reset (Discard): a fresh model counts towards the budget again
+    w.actions_.reset.trigger()
+    qtbot.waitUntil(lambda: w.iteration == 0 and not w.busy, timeout=WAIT_MS)
+    assert bar.text() == "0% · 5,000 to go"

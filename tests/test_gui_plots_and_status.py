@@ -1,5 +1,5 @@
-"""Issue 11's polish of the plots, the log and the status bar: palette, pixel ratio, legends,
-axes, wrapping, eliding, and the trace a live settings change leaves."""
+"""The plots, the log and the status bar: palette, pixel ratio, legends, axes, wrapping,
+eliding, and the trace a live settings change leaves."""
 
 from __future__ import annotations
 
@@ -23,30 +23,9 @@ from dinogui.widgets.plot_style import IterationAxis
 from dinogui.widgets.report_log import ReportLog
 from dinogui.widgets.status import MessageBar, TrainingStatus, rate_text
 from tests.conftest import REPO
-from tests.gui_support import WAIT_MS, open_window, train, wait_stopped
+from tests.gui_support import WAIT_MS, dark_palette, open_window, train, wait_stopped
 
 pytest.importorskip("pytestqt")
-
-
-def dark_palette() -> QPalette:
-    p = QPalette()
-    for role, rgb in ((QPalette.ColorRole.Window, (45, 45, 45)),
-                      (QPalette.ColorRole.WindowText, (230, 230, 230)),
-                      (QPalette.ColorRole.Base, (30, 30, 30)),
-                      (QPalette.ColorRole.Text, (230, 230, 230)),
-                      (QPalette.ColorRole.Button, (55, 55, 55)),
-                      (QPalette.ColorRole.ButtonText, (230, 230, 230)),
-                      (QPalette.ColorRole.PlaceholderText, (150, 150, 150))):
-        p.setColor(role, QColor(*rgb))
-    return p
-
-
-@pytest.fixture
-def app_palette(qapp):
-    """Set a palette on the application for one test, and put the old one back."""
-    before = QPalette(qapp.palette())
-    yield qapp.setPalette
-    qapp.setPalette(before)
 
 
 def fill(plot: LossPlot, n: int) -> None:
@@ -307,3 +286,12 @@ def test_the_histogram_takes_no_tab_stop(qtbot):
     qtbot.addWidget(panel)
     assert panel.histogram.focusPolicy() == Qt.FocusPolicy.NoFocus
 
+
+# -- captions in plain words: "the original exercise", not "the seed" -----------------------
+
+def test_the_classic_caption_says_the_original_exercise_not_the_seed(qtbot, tmp_path,
+                                                                    tiny_corpus):
+    w = open_window(qtbot, tmp_path, tiny_corpus)  # classic
+    caption = w.loss_plot.caption.text()
+    assert "the original exercise's smoothed loss per name" in caption
+    assert "seed" not in caption and "seed" not in w.actions_.per_name.toolTip()

@@ -1,5 +1,5 @@
-"""Issue 11's polish of the panels: refused values, mnemonics and tab order, the samples
-table, the Inspector's list, the Runs tab, and messages in plain words."""
+"""The panels: refused values, mnemonics and tab order, the samples table, the Inspector's
+list, the Runs tab, and messages in plain words."""
 
 from __future__ import annotations
 
