@@ -46,9 +46,9 @@ def start(window, open_file: str | None) -> None:
     """
 
     def when_free(then) -> None:
-        if window.closing:
+        if window.shell.closing:
             return
-        if window.busy or window.tasks.busy or QApplication.activeModalWidget() is not None:
+        if window.session.busy or window.tasks.busy or QApplication.activeModalWidget() is not None:
             QTimer.singleShot(50, lambda: when_free(then))
             return
         then()

@@ -119,19 +119,6 @@ class MainWindow(QMainWindow):
         if load_corpus_now:
             self._open_initial_corpus(corpus)
 
-    # == what the session knows, read by views and tests =============================
-    trainer = property(lambda self: self.session.trainer)
-    config = property(lambda self: self.session.config)
-    summary = property(lambda self: self.session.summary)
-    generation = property(lambda self: self.session.generation)
-    iteration = property(lambda self: self.session.iteration)
-    training = property(lambda self: self.session.training)
-    busy = property(lambda self: self.session.busy)
-    closing = property(lambda self: self.shell.closing)
-    checkpoint_path = property(lambda self: self.session.checkpoint_path)
-    saved_iteration = property(lambda self: self.session.saved_iteration)
-    modified = property(lambda self: self.session.modified)
-
     # == the flows, for the command line, the app and tests ===========================
     def open_path(self, path: str | Path) -> None:
         """Open a checkpoint or a name list, whichever the file is (`dinogui FILE`)."""
@@ -452,7 +439,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_answer(self, answer: Answer) -> None:
-        if not self.closing:
+        if not self.shell.closing:
             answer.callback(answer.result, answer.error)
 
     # == closing ======================================================================
@@ -462,7 +449,7 @@ class MainWindow(QMainWindow):
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        if self.closing:
+        if self.shell.closing:
             event.accept()
             return
         self.worker.pause()

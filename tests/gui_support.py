@@ -122,18 +122,20 @@ def set_panel(window, preset: str | None = None, **values) -> None:
 
 
 def wait_ready(qtbot, window) -> None:
-    qtbot.waitUntil(lambda: window.trainer is not None and not window.busy, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.trainer is not None and not window.session.busy,
+                    timeout=WAIT_MS)
 
 
 def wait_stopped(qtbot, window) -> None:
-    qtbot.waitUntil(lambda: not window.training, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.session.training, timeout=WAIT_MS)
 
 
 def train(qtbot, window, until: int) -> None:
     """Press Start with an iteration budget and wait for the budget to be reached."""
     window.hyperparams.budget.setValue(until)
     window.actions_.start.trigger()
-    qtbot.waitUntil(lambda: not window.training and window.iteration >= until, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.session.training and window.session.iteration >= until,
+                    timeout=WAIT_MS)
 
 
 def trainer_arrays(window) -> dict[str, np.ndarray]:
@@ -180,4 +182,5 @@ def draw(qtbot, w) -> None:
     """Press Sample (Ctrl+G) and wait for the new list."""
     before = w.samples.summary.text()
     w.actions_.sample.trigger()
-    qtbot.waitUntil(lambda: w.samples.summary.text() != before and not w.busy, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.samples.summary.text() != before and not w.session.busy,
+                    timeout=WAIT_MS)

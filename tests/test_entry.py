@@ -111,7 +111,8 @@ def launch(qtbot, tmp_path, file, dialogs=None, settings=None):
 
 
 def settle(qtbot, w):
-    qtbot.waitUntil(lambda: not w.busy and not w.tasks.busy and w.trainer is not None,
+    qtbot.waitUntil(lambda: not w.session.busy and not w.tasks.busy
+                    and w.session.trainer is not None,
                     timeout=WAIT_MS)
 
 
@@ -121,8 +122,8 @@ def test_dinogui_checkpoint_opens_that_model(qtbot, tmp_path, saved):
     for path in (saved, renamed):
         w = launch(qtbot, tmp_path / path.stem, path)
         settle(qtbot, w)
-        qtbot.waitUntil(lambda w=w: w.iteration == 40, timeout=WAIT_MS)
-        assert w.checkpoint_path == path and w.summary.title == "tiny"
+        qtbot.waitUntil(lambda w=w: w.session.iteration == 40, timeout=WAIT_MS)
+        assert w.session.checkpoint_path == path and w.session.summary.title == "tiny"
         assert not w.dialogs.errors and not w.isWindowModified()
 
 
@@ -130,10 +131,10 @@ def test_dinogui_corpus_opens_that_list(qtbot, tmp_path):
     names = tmp_path / "towns.txt"
     names.write_text("Aston\nBrill\nCowley\nDidcot\nEynsham\n", encoding="utf-8")
     w = launch(qtbot, tmp_path, names)
-    qtbot.waitUntil(lambda: w.summary is not None and w.summary.title == "towns",
+    qtbot.waitUntil(lambda: w.session.summary is not None and w.session.summary.title == "towns",
                     timeout=WAIT_MS)
     settle(qtbot, w)
-    assert w.trainer is not None and w.iteration == 0 and not w.dialogs.errors
+    assert w.session.trainer is not None and w.session.iteration == 0 and not w.dialogs.errors
     assert w.settings.last_corpus() == str(names.resolve())
 
 
@@ -166,19 +167,20 @@ def test_a_bad_file_gets_the_menu_s_message_and_the_window_still_opens(qtbot, tm
     assert dialogs.errors == [menu_message(qtbot, tmp_path, bad, action)]
     assert str(bad.name) in dialogs.errors[0][1]
     # the window is up on the last corpus (here the bundled dinosaurs), ready to train
-    assert w.isVisible() and w.summary.title == "dinosaurs" and w.actions_.start.isEnabled()
+    assert w.isVisible() and w.session.summary.title == "dinosaurs" and w.actions_.start.isEnabled()
 
 
 def leave_unsaved_training(qtbot, tmp_path, corpus) -> None:
     """A session that trains 25 iterations on `corpus` (then its last corpus) and closes."""
     first = launch(qtbot, tmp_path, corpus)
-    qtbot.waitUntil(lambda: first.summary is not None and first.summary.title == "tiny",
-                    timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: first.session.summary is not None
+                    and first.session.summary.title == "tiny", timeout=WAIT_MS)
     settle(qtbot, first)
     first.hyperparams.budget.setValue(25)
     first.hyperparams.patience.setValue(0)  # 8 names are checked every step: 5 would stop it
     first.actions_.start.trigger()
-    qtbot.waitUntil(lambda: not first.training and first.iteration == 25, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not first.session.training and first.session.iteration == 25,
+                    timeout=WAIT_MS)
     first.close()
     assert first.autosave_path.is_file()
 
@@ -191,7 +193,7 @@ def test_a_restored_model_is_not_replaced_by_the_last_corpus(qtbot, tmp_path, ti
     w = launch(qtbot, tmp_path, None, dialogs=dialogs)
     qtbot.waitUntil(lambda: len(dialogs.asked) == 1, timeout=WAIT_MS)
     settle(qtbot, w)
-    assert w.iteration == 25 and w.isWindowModified() and w.summary.title == "tiny"
+    assert w.session.iteration == 25 and w.isWindowModified() and w.session.summary.title == "tiny"
 
 
 def test_unsaved_training_is_offered_back_first_then_the_file(qtbot, tmp_path, saved,
@@ -206,7 +208,7 @@ def test_unsaved_training_is_offered_back_first_then_the_file(qtbot, tmp_path, s
     settle(qtbot, w)
     assert dialogs.asked[0][0] == "Restore unsaved training?"
     assert dialogs.asked[1][0] == "Unsaved training"  # opening the file would discard it
-    assert w.iteration == 25 and w.isWindowModified()  # the restored model, kept
+    assert w.session.iteration == 25 and w.isWindowModified()  # the restored model, kept
 
 
 # -- Help > About -----------------------------------------------------------------------
@@ -333,8 +335,9 @@ def test_the_real_app_opens_a_checkpoint_given_on_the_command_line(tmp_path, sav
 
         def check():
             windows = [w for w in app.topLevelWidgets() if w.inherits("QMainWindow")]
-            if windows and windows[0].iteration == 40 and not windows[0].busy:
-                print("opened", windows[0].checkpoint_path, "at", windows[0].iteration)
+            s = windows[0].session if windows else None
+            if s is not None and s.iteration == 40 and not s.busy:
+                print("opened", s.checkpoint_path, "at", s.iteration)
                 windows[0].close()
             else:
                 QTimer.singleShot(50, check)

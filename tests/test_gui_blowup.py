@@ -29,8 +29,8 @@ def test_a_blow_up_pauses_and_going_back_restores_the_good_weights(qtbot, tmp_pa
     text = blow_up(qtbot, w, 0)  # Go Back to Iteration 500
     assert "The loss blew up at iteration 1,0" in text and "iteration 500" in text
     assert w.dialogs.options[-1] == ["Go Back to Iteration 500", "Keep Training"]
-    qtbot.waitUntil(lambda: w.iteration == 500 and not w.busy, timeout=WAIT_MS)
-    assert not w.training
+    qtbot.waitUntil(lambda: w.session.iteration == 500 and not w.session.busy, timeout=WAIT_MS)
+    assert not w.session.training
     straight = Trainer(load_corpus(tiny_corpus),
                        TrainConfig.for_preset("classic", sample_every=100))
     straight.run(500)
@@ -50,11 +50,11 @@ def test_a_blow_up_pauses_and_going_back_restores_the_good_weights(qtbot, tmp_pa
 def test_keep_training_trains_on_without_asking_again(qtbot, tmp_path, tiny_corpus):
     w = open_window(qtbot, tmp_path, tiny_corpus, sample_every=100)
     blow_up(qtbot, w, 1)  # Keep Training
-    qtbot.waitUntil(lambda: w.training, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.session.training, timeout=WAIT_MS)
     paused_at = w.worker.call(lambda t: t.iteration)
-    qtbot.waitUntil(lambda: w.iteration > paused_at + 2000, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.session.iteration > paused_at + 2000, timeout=WAIT_MS)
     w.actions_.pause.trigger()
-    qtbot.waitUntil(lambda: not w.training, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not w.session.training, timeout=WAIT_MS)
     assert [t for t, _ in w.dialogs.asked].count("The loss blew up") == 1
 
 
@@ -62,7 +62,7 @@ def test_closing_the_question_stays_paused_at_the_blow_up(qtbot, tmp_path, tiny_
     w = open_window(qtbot, tmp_path, tiny_corpus, sample_every=100)
     blow_up(qtbot, w, None)  # Cancel (Escape): look first
     settle()
-    at = w.iteration
-    assert not w.training and 1000 < at < 1000 + 300
+    at = w.session.iteration
+    assert not w.session.training and 1000 < at < 1000 + 300
     assert w.status.state.text() == "Paused: the loss blew up"
     assert w.worker.call(lambda t: t.iteration) == at

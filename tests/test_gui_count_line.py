@@ -38,7 +38,7 @@ def test_the_dashed_line_is_the_count_models_held_out_loss(qtbot, tmp_path, tiny
 def test_no_held_out_names_no_line(qtbot, tmp_path, tiny_corpus):
     dialogs = ScriptedDialogs()
     w = open_window(qtbot, tmp_path, tiny_corpus, dialogs=dialogs, preset="classic")
-    qtbot.waitUntil(lambda: not w.busy, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not w.session.busy, timeout=WAIT_MS)
     assert w.worker.call(lambda t: t.count_baseline()) is None
     assert w.loss_plot.count_line is None and not w.loss_plot.count_item.isVisible()
 
@@ -49,6 +49,6 @@ def test_a_first_launch_mixes_the_network_with_a_5_gram(qtbot, tmp_path, tiny_co
     assert (cfg.preset, cfg.mix_ngram) == ("default", DEFAULT_MIX) and DEFAULT_MIX == 5
     assert w.hyperparams.mix_ngram.value() == 5
     set_panel(w, mix_ngram=0)  # off: the network alone
-    qtbot.waitUntil(lambda: not w.busy, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not w.session.busy, timeout=WAIT_MS)
     assert w.worker.call(lambda t: t.config.mixed) is False
     assert w.hyperparams.mix_ngram.text() == "off"

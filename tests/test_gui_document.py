@@ -51,7 +51,7 @@ def test_the_inspectors_list_is_scored_by_its_controller_and_cut_at_its_limit(
     monkeypatch.setattr(name_list, "NEAREST_CHUNK", 2)  # the search takes two chunks
     w = open_window(qtbot, tmp_path, tiny_corpus)
     w.actions_.show_inspector.trigger()
-    qtbot.waitUntil(lambda: w.inspector.snapshot_key == (w.generation, w.iteration),
+    qtbot.waitUntil(lambda: w.inspector.snapshot_key == (w.session.generation, w.session.iteration),
                     timeout=10_000)
     w.inspector.list_edit.setPlainText("adan\nhal\nvyb\nzed\nbo\n")
     w.actions_.score_names.trigger()

@@ -38,7 +38,7 @@ def test_export_generator_writes_a_python_file_that_runs_with_the_chosen_weights
     train(qtbot, w, 300)
     assert w.actions_.export_generator.isEnabled()
     assert w.actions_.export_generator in w.menuBar().actions()[0].menu().actions()
-    have_best = w.trainer.best_params is not None
+    have_best = w.session.trainer.best_params is not None
     assert have_best  # the default preset holds names out: a best point exists
 
     w.samples.best.setChecked(False)  # the latest weights
@@ -47,7 +47,7 @@ def test_export_generator_writes_a_python_file_that_runs_with_the_chosen_weights
     latest = tmp_path / "latest.py"
     qtbot.waitUntil(lambda: "Exported the generator" in w.statusBar().currentMessage(),
                     timeout=20_000)
-    np.testing.assert_allclose(exported_scores(latest), float64_scores(w.trainer, False),
+    np.testing.assert_allclose(exported_scores(latest), float64_scores(w.session.trainer, False),
                                atol=1e-6, rtol=0)
     done = subprocess.run([sys.executable, "-I", "-S", str(latest), "--count", "4", "--seed",
                            "2"], capture_output=True, text=True, timeout=60)
@@ -60,8 +60,8 @@ def test_export_generator_writes_a_python_file_that_runs_with_the_chosen_weights
     qtbot.waitUntil(lambda: "Exported the generator" in w.statusBar().currentMessage(),
                     timeout=20_000)
     best = exported_scores(tmp_path / "best.py")
-    np.testing.assert_allclose(best, float64_scores(w.trainer, True), atol=1e-6, rtol=0)
-    assert np.abs(best - float64_scores(w.trainer, False)).max() > 1e-5  # not the latest
+    np.testing.assert_allclose(best, float64_scores(w.session.trainer, True), atol=1e-6, rtol=0)
+    assert np.abs(best - float64_scores(w.session.trainer, False)).max() > 1e-5  # not the latest
     assert w.dialogs.errors == []
 
 
@@ -101,11 +101,12 @@ def export_through_the_window(qtbot, w, path) -> None:
 
 def test_export_generator_writes_the_first_launch_hybrid(qtbot, tmp_path, tiny_corpus):
     w = open_window(qtbot, tmp_path, tiny_corpus, preset="default", hidden=8, batch_size=2)
-    assert w.trainer.config.mixed and w.trainer.config.mix_ngram == 5  # the window's own choice
+    config = w.session.trainer.config
+    assert config.mixed and config.mix_ngram == 5  # the window's own choice
     train(qtbot, w, 200)
     w.samples.best.setChecked(False)
     export_through_the_window(qtbot, w, tmp_path / "hybrid.py")
-    sampler = float64_sampler(w.trainer, False)
+    sampler = float64_sampler(w.session.trainer, False)
     want = sampler.loglik_per_char(NAMES)
     np.testing.assert_allclose(exported_scores(tmp_path / "hybrid.py"), want, atol=1e-6, rtol=0)
     export_through_the_window(qtbot, w, tmp_path / "hybrid.json")
@@ -122,10 +123,10 @@ def test_export_generator_writes_a_count_model(qtbot, tmp_path, tiny_corpus):
     w = open_window(qtbot, tmp_path, tiny_corpus, preset="default", cell="ngram", order=3)
     w.hyperparams.budget.setValue(10)
     w.actions_.start.trigger()  # fitted in one step: it stops at iteration 1
-    qtbot.waitUntil(lambda: not w.training and w.iteration == 1, timeout=20_000)
-    assert w.trainer.config.cell == "ngram"
+    qtbot.waitUntil(lambda: not w.session.training and w.session.iteration == 1, timeout=20_000)
+    assert w.session.trainer.config.cell == "ngram"
     export_through_the_window(qtbot, w, tmp_path / "counts.py")
-    want = float64_sampler(w.trainer, w.samples.request().best).loglik_per_char(NAMES)
+    want = float64_sampler(w.session.trainer, w.samples.request().best).loglik_per_char(NAMES)
     np.testing.assert_allclose(exported_scores(tmp_path / "counts.py"), want, atol=1e-6, rtol=0)
     done = subprocess.run([sys.executable, "-I", "-S", str(tmp_path / "counts.py"), "--count",
                            "5", "--seed", "2"], capture_output=True, text=True, timeout=60)

@@ -54,7 +54,8 @@ NOTE = re.compile(r"^\[(\d\d:\d\d:\d\d|end)\] ?")
 def apply(qtbot, w, **values) -> None:
     """Set hyperparameter fields as a user would, and wait for the window to act on them."""
     set_panel(w, **values)
-    qtbot.waitUntil(lambda: not w.busy, timeout=WAIT_MS)  # a model setting rebuilds the model
+    qtbot.waitUntil(lambda: not w.session.busy,
+                    timeout=WAIT_MS)  # a model setting rebuilds the model
 
 
 def worker_config(w) -> TrainConfig:
@@ -141,7 +142,7 @@ def test_model_and_training_fields_reach_the_trainer_and_act_exactly(qtbot, tmp_
     w.hyperparams.budget.setValue(BUDGET)  # Iterations: training stops exactly there
     w.actions_.start.trigger()
     wait_stopped(qtbot, w)
-    assert w.iteration == BUDGET == w.worker.call(lambda t: t.iteration)
+    assert w.session.iteration == BUDGET == w.worker.call(lambda t: t.iteration)
     got = w.worker.call(lambda t: history(t))
     params = w.worker.call(lambda t: {k: v.copy() for k, v in t.params.items()})
     slots = w.worker.call(lambda t: {k.split("/")[0] for k in t.optimizer.state})
@@ -197,7 +198,7 @@ def test_quiet_checks_stop_at_exactly_that_many_checks_without_a_new_best(qtbot,
         t.run(600)
         return t.iteration
 
-    assert w.iteration == w.worker.call(lambda t: t.iteration) == stops(3) < 600
+    assert w.session.iteration == w.worker.call(lambda t: t.iteration) == stops(3) < 600
     assert stops(2) != stops(3) != stops(4)  # off by one would stop elsewhere
     assert "Stopped: no better held-out loss for 3 checks" in w.status.state.text()
 
@@ -296,7 +297,7 @@ def test_the_count_model_and_the_mixed_ngram_reach_the_trainer(qtbot, tmp_path, 
     w.hyperparams.budget.setValue(10)
     w.actions_.start.trigger()
     wait_stopped(qtbot, w)
-    assert w.iteration == 1  # fitted: one step is the whole training
+    assert w.session.iteration == 1  # fitted: one step is the whole training
     got = w.worker.call(lambda t: {k: v.copy() for k, v in t.params.items()})
     straight = Trainer(load_corpus(tiny_corpus), cfg)
     straight.run(10)
@@ -347,7 +348,7 @@ def test_schedule_warmup_and_weight_decay_fields_reach_the_trainer(qtbot, tmp_pa
     w.hyperparams.budget.setValue(BUDGET)
     w.actions_.start.trigger()
     wait_stopped(qtbot, w)
-    assert w.iteration == BUDGET
+    assert w.session.iteration == BUDGET
     params = w.worker.call(lambda t: {k: v.copy() for k, v in t.params.items()})
     straight = Trainer(load_corpus(tiny_corpus), cfg)
     straight.run(BUDGET)

@@ -40,14 +40,15 @@ def test_save_then_open_restores_the_model_curve_and_settings(qtbot, tmp_path, t
     saved_curve = w.loss_plot.data.series("char")[2].copy()
 
     w.actions_.reset.trigger()  # saved, so no question
-    qtbot.waitUntil(lambda: w.iteration == 0 and not w.busy, timeout=20_000)
+    qtbot.waitUntil(lambda: w.session.iteration == 0 and not w.session.busy, timeout=20_000)
     w.hyperparams.hidden.setValue(50)  # a fresh, different model
-    qtbot.waitUntil(lambda: w.config.hidden == 50 and not w.busy, timeout=20_000)
+    qtbot.waitUntil(lambda: w.session.config.hidden == 50 and not w.session.busy, timeout=20_000)
 
     w.dialogs.open_paths = [str(path)]
     w.actions_.open_checkpoint.trigger()  # Ctrl+Shift+O
-    qtbot.waitUntil(lambda: w.iteration == 150 and not w.busy, timeout=20_000)
-    assert (w.config.preset, w.config.hidden, w.config.batch_size, w.config.seed) == \
+    qtbot.waitUntil(lambda: w.session.iteration == 150 and not w.session.busy, timeout=20_000)
+    assert (w.session.config.preset, w.session.config.hidden, w.session.config.batch_size,
+            w.session.config.seed) == \
         ("default", 16, 4, 7)
     assert (w.hyperparams.hidden.value(), w.hyperparams.batch_size.value()) == (16, 4)
     np.testing.assert_array_equal(w.loss_plot.data.series("char")[2], saved_curve)
@@ -56,7 +57,7 @@ def test_save_then_open_restores_the_model_curve_and_settings(qtbot, tmp_path, t
     assert w.corpus_panel.fields["names"].text() == "8"
 
     train(qtbot, w, 200)  # continues, exactly
-    straight = Trainer(load_corpus(tiny_corpus), w.config)
+    straight = Trainer(load_corpus(tiny_corpus), w.session.config)
     straight.run(200)
     np.testing.assert_array_equal(trainer_arrays(w)["loss"], straight.history.column("loss"))
 
@@ -73,15 +74,15 @@ def test_a_bad_corpus_is_refused_with_its_reason_and_nothing_changes(qtbot, tmp_
                                                                      reason):
     w = open_window(qtbot, tmp_path, tiny_corpus)
     train(qtbot, w, 30)
-    trainer = w.trainer
+    trainer = w.session.trainer
     bad = tmp_path / "bad.txt"
     bad.write_bytes(content)
     w.dialogs.open_paths = [str(bad)]
     w.actions_.open_corpus.trigger()
-    qtbot.waitUntil(lambda: bool(w.dialogs.errors) and not w.busy, timeout=20_000)
+    qtbot.waitUntil(lambda: bool(w.dialogs.errors) and not w.session.busy, timeout=20_000)
     assert reason in w.dialogs.errors[-1][1] and str(bad) in w.dialogs.errors[-1][1]
     assert w.dialogs.options == []  # the file is checked before any question
-    assert w.trainer is trainer and w.iteration == 30
+    assert w.session.trainer is trainer and w.session.iteration == 30
     assert w.corpus_panel.title.text() == "tiny" and w.windowTitle() == "tiny[*] — dinogui"
     assert w.actions_.start.isEnabled()
 
@@ -95,30 +96,30 @@ def test_a_model_goes_on_with_names_its_vocabulary_covers_and_refuses_others(qtb
     w.dialogs.choices = [None]  # the model cannot go on with it: a new model is offered
     w.dialogs.open_paths = [str(odd)]
     w.actions_.open_corpus.trigger()
-    qtbot.waitUntil(lambda: not w.dialogs.choices and not w.busy, timeout=20_000)
+    qtbot.waitUntil(lambda: not w.dialogs.choices and not w.session.busy, timeout=20_000)
     title, text = w.dialogs.asked[-1]
     assert title == "Cannot train this model on odd.txt"
     assert "'ë'" in text and "'z'" in text and "vocabulary" in text
     assert w.dialogs.options[-1] == ["Start a New Model on It"]  # Cancel keeps everything
-    assert w.corpus_panel.title.text() == "tiny" and w.iteration == 60
+    assert w.corpus_panel.title.text() == "tiny" and w.session.iteration == 60
 
     fits = tmp_path / "fits.txt"
     fits.write_text("Adan\nBeva\nGunnar\n", encoding="utf-8")  # letters of the tiny names
     w.dialogs.choices = [0]
     w.dialogs.open_paths = [str(fits)]
     w.actions_.open_corpus.trigger()
-    qtbot.waitUntil(lambda: w.corpus_panel.title.text() == "fits" and not w.busy,
+    qtbot.waitUntil(lambda: w.corpus_panel.title.text() == "fits" and not w.session.busy,
                     timeout=20_000)
-    assert w.iteration == 60 and w.loss_plot.points == 60 and w.isWindowModified()
+    assert w.session.iteration == 60 and w.loss_plot.points == 60 and w.isWindowModified()
     train(qtbot, w, 80)
     assert set(w.worker.call(lambda t: t.corpus.names)) == {"adan", "beva", "gunnar"}
 
     w.dialogs.choices = [0, 1]  # start a new model on it, discarding the unsaved 80
     w.dialogs.open_paths = [str(odd)]
     w.actions_.open_corpus.trigger()
-    qtbot.waitUntil(lambda: w.corpus_panel.title.text() == "odd" and not w.busy,
+    qtbot.waitUntil(lambda: w.corpus_panel.title.text() == "odd" and not w.session.busy,
                     timeout=20_000)
-    assert w.iteration == 0 and w.worker.call(lambda t: t.corpus.names) == ["zoë", "xavier"]
+    assert w.session.iteration == 0 and w.worker.call(lambda t: t.corpus.names) == ["zoë", "xavier"]
 
 
 def test_a_100k_name_corpus_loads_off_the_window_thread(qtbot, tmp_path, tiny_corpus,
@@ -140,10 +141,10 @@ def test_a_100k_name_corpus_loads_off_the_window_thread(qtbot, tmp_path, tiny_co
     monkeypatch.setattr(file_flows, "load_corpus", recording_load)
     ticks = []
     timer = QTimer()
-    timer.timeout.connect(lambda: ticks.append(w.busy))
+    timer.timeout.connect(lambda: ticks.append(w.session.busy))
     timer.start(5)
     w.open_corpus_path(big)
-    assert w.busy  # returned at once; the file is read elsewhere
+    assert w.session.busy  # returned at once; the file is read elsewhere
     assert not w.actions_.open_corpus.isEnabled()
     wait_ready(qtbot, w)
     timer.stop()
@@ -162,7 +163,7 @@ def test_dropping_a_text_file_opens_it_as_a_corpus(qtbot, tmp_path, tiny_corpus)
     event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
                        Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     w.dropEvent(event)
-    qtbot.waitUntil(lambda: w.corpus_panel.title.text() == "pokemon" and not w.busy,
+    qtbot.waitUntil(lambda: w.corpus_panel.title.text() == "pokemon" and not w.session.busy,
                     timeout=20_000)
     assert w.windowTitle() == "pokemon[*] — dinogui"
 
@@ -196,7 +197,7 @@ def test_the_window_remembers_settings_corpus_and_recent_files(qtbot, tmp_path, 
     qtbot.addWidget(again)
     wait_ready(qtbot, again)
     assert again.corpus_panel.title.text() == "tiny"
-    assert (again.config.hidden, again.config.lr) == (64, 0.02)
+    assert (again.session.config.hidden, again.session.config.lr) == (64, 0.02)
     assert again.hyperparams.budget_value() == 5000 and again.samples.seed.value() == 9
     assert again.size().height() == 555
     assert str(tiny_corpus.resolve()) in again.settings.recent_files()
@@ -236,7 +237,8 @@ def test_a_crafted_checkpoint_is_refused_whole_and_the_window_keeps_its_model(
     bad = crafted(tmp_path, tiny_corpus, "bad.safetensors", **damage)
     w = open_window(qtbot, tmp_path, tiny_corpus)
     train(qtbot, w, 40)
-    before = (w.generation, w.iteration, w.loss_plot.points, w.windowTitle(), w.config)
+    before = (w.session.generation, w.session.iteration, w.loss_plot.points, w.windowTitle(),
+              w.session.config)
     trainer = w.worker.call(lambda t: t)
     w.open_checkpoint_path(bad)
     qtbot.waitUntil(lambda: bool(w.dialogs.errors), timeout=20_000)
@@ -244,7 +246,8 @@ def test_a_crafted_checkpoint_is_refused_whole_and_the_window_keeps_its_model(
     assert title == "Cannot open checkpoint" and str(bad) in text and "kept the current" in text
     assert w.dialogs.options == []  # refused before any question about the unsaved 40
     wait_ready(qtbot, w)
-    assert (w.generation, w.iteration, w.loss_plot.points, w.windowTitle(), w.config) == before
+    assert (w.session.generation, w.session.iteration, w.loss_plot.points, w.windowTitle(),
+            w.session.config) == before
     assert w.worker.call(lambda t: t) is trainer  # the worker trains the model shown
     train(qtbot, w, 60)  # and goes on
     assert w.loss_plot.points == 60
@@ -256,13 +259,13 @@ def test_a_crafted_autosave_is_refused_set_aside_and_changes_nothing(qtbot, tmp_
     autosave = crafted(tmp_path / "data", tiny_corpus, AUTOSAVE_NAME,
                        arrays={"state/val_losses": lambda a: a[:1]})
     w = open_window(qtbot, tmp_path, tiny_corpus)
-    before = (w.generation, w.iteration, w.config)
+    before = (w.session.generation, w.session.iteration, w.session.config)
     assert w.offer_restore()
     qtbot.waitUntil(lambda: not autosave.exists(), timeout=20_000)
     assert w.dialogs.errors[-1][0] == "Cannot restore the autosaved training"
     assert not w.dialogs.asked  # nothing offered that could not be restored
     assert (autosave.parent / "autosave-discarded.safetensors").exists()  # for a rescue
-    assert (w.generation, w.iteration, w.config) == before
+    assert (w.session.generation, w.session.iteration, w.session.config) == before
 
 
 def test_save_and_export_start_in_the_users_folders_never_the_bundled_one(qtbot, tmp_path):
@@ -306,7 +309,7 @@ def test_an_autosave_with_an_infinite_held_out_loss_is_restored_not_set_aside(qt
     qtbot.waitUntil(lambda: bool(dialogs.asked) or bool(dialogs.errors), timeout=20_000)
     assert not dialogs.errors and dialogs.asked[0][0] == "Restore unsaved training?"
     wait_ready(qtbot, w)
-    assert w.iteration == 20 and autosave.exists()
+    assert w.session.iteration == 20 and autosave.exists()
     assert w.loss_plot.val_y[1] == np.inf and len(w.loss_plot.val_y) == 4
     w.loss_plot.redraw()
     w.loss_plot.auto_range()

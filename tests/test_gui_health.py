@@ -46,8 +46,8 @@ def test_the_tab_draws_every_kth_step_as_the_engine_measures_it(qtbot, tmp_path,
     assert not h.placeholder.isVisible()
     # what is drawn is what the engine measures on the same run without a window, and the
     # window's weights are those of a run that was never watched
-    straight, samples = headless(tiny_corpus, w.config, 50, 7)
-    unwatched, _ = headless(tiny_corpus, w.config, 50, 0)
+    straight, samples = headless(tiny_corpus, w.session.config, 50, 7)
+    unwatched, _ = headless(tiny_corpus, w.session.config, 50, 0)
     x = [float(s.iteration) for s in samples]
     for i in range(5):
         np.testing.assert_array_equal(h.grad_curves[i].xData, x)
@@ -74,7 +74,7 @@ def test_classic_is_measured_too_and_a_new_model_starts_afresh(qtbot, tmp_path, 
     assert len(w.health.sat_curves[0].xData) == 4
     w.dialogs.choices.append(1)  # Discard the unsaved training
     w.actions_.reset.trigger()
-    qtbot.waitUntil(lambda: w.iteration == 0 and not w.busy, timeout=20_000)
+    qtbot.waitUntil(lambda: w.session.iteration == 0 and not w.session.busy, timeout=20_000)
     assert w.health.data.iterations == [] and w.health.placeholder.isVisible()
 
 

@@ -41,7 +41,7 @@ def test_an_opened_long_run_is_drawn_whole_at_its_iterations(qtbot, tmp_path, ti
     w = open_window(qtbot, tmp_path, tiny_corpus)
     w.dialogs.open_paths = [str(path)]
     w.actions_.open_checkpoint.trigger()
-    qtbot.waitUntil(lambda: w.iteration == n and not w.busy, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.session.iteration == n and not w.session.busy, timeout=WAIT_MS)
     plot = w.loss_plot
     x = plot.data.column("x")
     assert plot.points == len(t.history) < n // 4

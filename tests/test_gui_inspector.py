@@ -18,7 +18,7 @@ def model_now(w):
 
 
 def wait_snapshot(qtbot, w):
-    qtbot.waitUntil(lambda: w.inspector.snapshot_key == (w.generation, w.iteration),
+    qtbot.waitUntil(lambda: w.inspector.snapshot_key == (w.session.generation, w.session.iteration),
                     timeout=WAIT_MS)
 
 
@@ -101,14 +101,14 @@ def test_the_snapshot_follows_training_and_refreshes_on_demand(qtbot, tmp_path, 
     qtbot.waitUntil(lambda: w.inspector.snapshot.iteration > 0, timeout=WAIT_MS)
     seen = w.inspector.snapshot.iteration
     qtbot.waitUntil(lambda: w.inspector.snapshot.iteration > seen, timeout=WAIT_MS)  # again
-    assert w.training  # it follows while training goes on
+    assert w.session.training  # it follows while training goes on
 
     w.inspector.follow.setChecked(False)
     qtbot.waitUntil(lambda: not w.follower.asking, timeout=WAIT_MS)  # none in flight
     held = w.inspector.snapshot.iteration
-    qtbot.waitUntil(lambda: w.iteration > held + 200, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.session.iteration > held + 200, timeout=WAIT_MS)
     ticks = []
-    w.follower.timer.timeout.connect(lambda: ticks.append(w.iteration))
+    w.follower.timer.timeout.connect(lambda: ticks.append(w.session.iteration))
     qtbot.waitUntil(lambda: len(ticks) >= 3, timeout=WAIT_MS)  # three follow ticks
     settle()  # whatever a tick asked the worker for has come back
     assert w.inspector.snapshot.iteration == held  # unticked: it stays
@@ -123,7 +123,7 @@ def test_the_snapshot_follows_training_and_refreshes_on_demand(qtbot, tmp_path, 
     np.testing.assert_array_equal(ins.p_target,
                                   inspect_name(s.batched_model(), s.vocab, "eve").p_target)
     assert not np.array_equal(ins.p_target, first)  # the model moved on, and so did the strip
-    assert f"Model at iteration {w.iteration:,}" in w.inspector.snapshot_label.text()
+    assert f"Model at iteration {w.session.iteration:,}" in w.inspector.snapshot_label.text()
 
 
 def test_a_list_is_scored_sorted_and_marked(qtbot, tmp_path, tiny_corpus):

@@ -29,8 +29,8 @@ def open_kinds(qtbot, tmp_path):
     w = open_window(qtbot, tmp_path, dialogs=dialogs, preset="default", cell="gru", hidden=32)
     dialogs.open_paths = [kind_files(tmp_path)]
     w.actions_.open_corpus.trigger()
-    qtbot.waitUntil(lambda: w.trainer is not None and w.trainer.corpus.labelled
-                    and not w.busy, timeout=WAIT)
+    qtbot.waitUntil(lambda: w.session.trainer is not None and w.session.trainer.corpus.labelled
+                    and not w.session.busy, timeout=WAIT)
     return w
 
 
@@ -48,7 +48,7 @@ def draw(qtbot, w, kind: str, **controls) -> list[str]:
 
 def test_several_files_open_as_kinds_with_counts_and_colours(qtbot, tmp_path):
     w = open_kinds(qtbot, tmp_path)
-    assert w.trainer.corpus.labels == ("abc", "vwx")
+    assert w.session.trainer.corpus.labels == ("abc", "vwx")
     panel = w.corpus_panel
     assert panel.kinds.isVisible() and panel.kinds_label.isVisible()
     text = panel.kinds.text()

@@ -36,7 +36,7 @@ pytest.importorskip("pytestqt")
 def test_closing_during_training_stops_the_thread_and_autosaves(qtbot, tmp_path, tiny_corpus):
     w = open_window(qtbot, tmp_path, tiny_corpus, budget=0)
     w.actions_.start.trigger()
-    qtbot.waitUntil(lambda: w.iteration > 100, timeout=20_000)
+    qtbot.waitUntil(lambda: w.session.iteration > 100, timeout=20_000)
     w.actions_.quit.trigger()  # Ctrl+Q
     assert w.worker_thread.thread.isFinished() and not w.worker_thread.thread.isRunning()
     saved = checkpoint.load(w.autosave_path)
@@ -55,9 +55,9 @@ def test_the_next_launch_offers_to_restore_the_autosave(qtbot, tmp_path, tiny_co
     assert again.offer_restore()  # read in the background, then asked
     wait_ready(qtbot, again)
     assert "iteration 250 on tiny" in dialogs.asked[-1][1]
-    assert again.iteration == 250 and again.loss_plot.points == 250
+    assert again.session.iteration == 250 and again.loss_plot.points == 250
     assert again.isWindowModified()  # restored progress is still unsaved
-    assert again.checkpoint_path is None  # Ctrl+S asks where
+    assert again.session.checkpoint_path is None  # Ctrl+S asks where
 
     again.close()  # still unsaved: written back to the autosave
     dialogs = ScriptedDialogs()
@@ -65,7 +65,8 @@ def test_the_next_launch_offers_to_restore_the_autosave(qtbot, tmp_path, tiny_co
     third = open_window(qtbot, tmp_path, dialogs=dialogs)
     assert third.offer_restore()  # there is one to offer: read, asked, discarded
     qtbot.waitUntil(lambda: not third.autosave_path.exists(), timeout=20_000)
-    assert not third.dialogs.confirms and third.trainer is None  # asked, and nothing restored
+    # asked, and nothing restored
+    assert not third.dialogs.confirms and third.session.trainer is None
     assert (third.autosave_path.parent / "autosave-discarded.safetensors").exists()
     assert not third.offer_restore()  # asked once only
 
@@ -74,12 +75,12 @@ def test_autosave_runs_while_training_and_goes_once_the_model_is_saved(qtbot, tm
                                                                        tiny_corpus):
     w = open_window(qtbot, tmp_path, tiny_corpus, budget=0)
     w.actions_.start.trigger()
-    qtbot.waitUntil(lambda: w.iteration > 50, timeout=20_000)
+    qtbot.waitUntil(lambda: w.session.iteration > 50, timeout=20_000)
     w.autosaver.timer.timeout.emit()  # as every few minutes
     qtbot.waitUntil(w.autosave_path.exists, timeout=20_000)
-    assert w.training
+    assert w.session.training
     w.actions_.pause.trigger()
-    qtbot.waitUntil(lambda: not w.training, timeout=20_000)
+    qtbot.waitUntil(lambda: not w.session.training, timeout=20_000)
     w.dialogs.save_paths = [str(tmp_path / "kept.npz")]
     w.actions_.save.trigger()  # no file yet: Save asks where
     qtbot.waitUntil(lambda: not w.isWindowModified(), timeout=20_000)
@@ -89,7 +90,7 @@ def test_autosave_runs_while_training_and_goes_once_the_model_is_saved(qtbot, tm
 def test_actions_are_enabled_only_when_they_make_sense(qtbot, tmp_path, tiny_corpus):
     w = open_window(qtbot, tmp_path)
     a = w.actions_
-    assert w.trainer is None and w.windowTitle() == "dinogui"
+    assert w.session.trainer is None and w.windowTitle() == "dinogui"
     assert [x.isEnabled() for x in (a.start, a.pause, a.step, a.save, a.sample)] == [False] * 5
     assert a.open_corpus.isEnabled() and a.open_checkpoint.isEnabled() and a.quit.isEnabled()
 
@@ -101,10 +102,10 @@ def test_actions_are_enabled_only_when_they_make_sense(qtbot, tmp_path, tiny_cor
     a.start.trigger()
     assert not a.start.isEnabled() and a.pause.isEnabled() and not a.step.isEnabled()
     a.pause.trigger()  # at once: the worker may not have taken a step yet
-    qtbot.waitUntil(lambda: not w.training, timeout=20_000)
+    qtbot.waitUntil(lambda: not w.session.training, timeout=20_000)
     assert a.start.isEnabled() and a.step.isEnabled()
     a.step.trigger()
-    qtbot.waitUntil(lambda: not w.training and w.iteration > 0, timeout=20_000)
+    qtbot.waitUntil(lambda: not w.session.training and w.session.iteration > 0, timeout=20_000)
     assert a.start.text() == "&Resume" and a.reset.isEnabled()
     assert [x.shortcut().toString() for x in (a.start, a.pause, a.step, a.open_corpus,
                                               a.open_checkpoint, a.save, a.save_as, a.quit,
@@ -120,7 +121,7 @@ def test_a_budget_reached_asks_before_training_on(qtbot, tmp_path, tiny_corpus):
     w.dialogs.confirms = [True]
     w.actions_.start.trigger()
     assert "budget of 100" in w.dialogs.asked[-1][1]
-    qtbot.waitUntil(lambda: not w.training and w.iteration == 1100, timeout=20_000)
+    qtbot.waitUntil(lambda: not w.session.training and w.session.iteration == 1100, timeout=20_000)
     assert w.hyperparams.budget_value() == 1100
 
 
@@ -265,7 +266,7 @@ def app_script(corpus, at_50: str) -> str:
 
         def start_when_ready():
             w = window()
-            if w.trainer is not None and not w.busy:
+            if w.session.trainer is not None and not w.session.busy:
                 poll.stop()
                 w.worker.progress.connect(progressed)
                 w.hyperparams.budget.setValue(0)  # unlimited: trains until told
@@ -339,7 +340,7 @@ def test_a_missing_last_corpus_falls_back_quietly(qtbot, tmp_path):
     settings.set_last_corpus(str(tmp_path / "gone.txt"))
     w = MainWindow(settings=settings, dialogs=ScriptedDialogs(), data_dir=tmp_path / "data")
     qtbot.addWidget(w)
-    qtbot.waitUntil(lambda: not w.busy, timeout=20_000)
+    qtbot.waitUntil(lambda: not w.session.busy, timeout=20_000)
     assert not w.dialogs.errors  # the bundled corpus, or an empty window that says what to do
 
 
@@ -355,7 +356,7 @@ def test_a_close_that_cannot_write_the_autosave_asks_and_cancel_keeps_the_window
     unwritable_autosave(w)
     w.dialogs.choices = [None]  # Cancel (Escape)
     w.close()
-    assert w.isVisible() and not w.closing and w.worker_thread.thread.isRunning()
+    assert w.isVisible() and not w.shell.closing and w.worker_thread.thread.isRunning()
     title, text = w.dialogs.asked[-1]
     assert title == "Unsaved training would be lost"
     assert str(w.autosave_path) in text and "60 unsaved iterations" in text
@@ -366,7 +367,7 @@ def test_a_close_that_cannot_write_the_autosave_asks_and_cancel_keeps_the_window
     w.dialogs.choices = [0]  # Save As…
     w.dialogs.save_paths = [str(kept)]
     w.close()
-    assert not w.isVisible() and w.closing
+    assert not w.isVisible() and w.shell.closing
     assert checkpoint.load(kept).iteration == 80  # everything trained is in the file
 
 
@@ -420,7 +421,7 @@ def test_a_damaged_settings_file_is_clamped_or_ignored_and_the_window_starts(qtb
     assert hp.budget.value() == 35_000
     assert sp.max_len.value() == 1000  # the Sample panel's own box clamps
     assert hp.cell.currentData() == "lstm"  # the sound values are kept
-    assert w.config.hidden == 50 and w.config.seed == 0  # and the model uses them
+    assert w.session.config.hidden == 50 and w.session.config.seed == 0  # and the model uses them
 
 
 FIT_SCRIPT = textwrap.dedent("""
@@ -529,11 +530,11 @@ def test_a_budget_raised_to_train_on_stays_with_that_model(qtbot, tmp_path, tiny
     train(qtbot, w, 100)
     w.dialogs.confirms = [True]  # Train on to 1,100
     w.actions_.start.trigger()
-    qtbot.waitUntil(lambda: not w.training and w.iteration == 1100, timeout=20_000)
+    qtbot.waitUntil(lambda: not w.session.training and w.session.iteration == 1100, timeout=20_000)
     assert w.settings.hyperparameters()["budget"] == 100  # not remembered as the user's
     w.dialogs.choices = [1]  # Discard the unsaved training
     set_panel(w, hidden=20)  # a new model
-    qtbot.waitUntil(lambda: w.config.hidden == 20 and not w.busy, timeout=20_000)
+    qtbot.waitUntil(lambda: w.session.config.hidden == 20 and not w.session.busy, timeout=20_000)
     assert w.hyperparams.budget_value() == 100 and w.status.budget == 100
     w.close()
     assert settings_at(tmp_path).hyperparameters()["budget"] == 100
@@ -550,7 +551,8 @@ def test_an_autosave_left_by_an_older_version_is_still_offered(qtbot, tmp_path, 
     dialogs.confirms = [True]
     again = open_window(qtbot, tmp_path, dialogs=dialogs)
     assert again.offer_restore()
-    qtbot.waitUntil(lambda: again.iteration == 40 and not again.busy, timeout=20_000)
+    qtbot.waitUntil(lambda: again.session.iteration == 40 and not again.session.busy,
+                    timeout=20_000)
     again.dialogs.save_paths = [str(tmp_path / "kept.safetensors")]
     again.actions_.save.trigger()
     qtbot.waitUntil(lambda: not again.isWindowModified(), timeout=20_000)
@@ -563,9 +565,9 @@ def test_the_first_close_mid_training_says_the_work_is_kept_then_never_again(qtb
                                                                            tiny_corpus):
     w = open_window(qtbot, tmp_path, tiny_corpus, budget=0)
     w.actions_.start.trigger()
-    qtbot.waitUntil(lambda: w.iteration > 20, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.session.iteration > 20, timeout=WAIT_MS)
     w.actions_.quit.trigger()  # Ctrl+Q mid-training
-    assert w.closing and w.autosave_path.is_file()
+    assert w.shell.closing and w.autosave_path.is_file()
     [(title, text)] = w.dialogs.infos
     assert title == "Training kept for the next launch"
     assert "offers them back the next time it starts" in text and "appears once" in text
@@ -573,9 +575,9 @@ def test_the_first_close_mid_training_says_the_work_is_kept_then_never_again(qtb
     again = open_window(qtbot, tmp_path / "b", tiny_corpus, budget=0,
                         settings=w.settings)  # the same user, another session
     again.actions_.start.trigger()
-    qtbot.waitUntil(lambda: again.iteration > 20, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: again.session.iteration > 20, timeout=WAIT_MS)
     again.close()
-    assert again.closing and again.autosave_path.is_file()
+    assert again.shell.closing and again.autosave_path.is_file()
     assert again.dialogs.infos == []  # told once: closing is quick from then on
 
 
@@ -591,8 +593,8 @@ def test_escape_on_restore_keeps_the_autosave_for_the_next_launch(qtbot, tmp_pat
     dialogs.confirms = [None]  # Escape
     second = open_window(qtbot, tmp_path, tiny_corpus, dialogs=dialogs)
     assert second.offer_restore()
-    qtbot.waitUntil(lambda: not dialogs.confirms and not second.busy, timeout=WAIT_MS)
-    assert second.iteration == 0  # nothing restored...
+    qtbot.waitUntil(lambda: not dialogs.confirms and not second.session.busy, timeout=WAIT_MS)
+    assert second.session.iteration == 0  # nothing restored...
     kept = second.autosaver.kept_path
     assert kept.is_file() and "offers it again at the next launch" in second.log.toPlainText()
     train(qtbot, second, 10)  # ...and this session's own unsaved training
@@ -603,10 +605,11 @@ def test_escape_on_restore_keeps_the_autosave_for_the_next_launch(qtbot, tmp_pat
     dialogs.confirms = [False, True]  # Discard this session's, then Restore the kept one
     third = open_window(qtbot, tmp_path, dialogs=dialogs)
     assert third.offer_restore()
-    qtbot.waitUntil(lambda: len(dialogs.asked) == 1 and not third.busy, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: len(dialogs.asked) == 1 and not third.session.busy, timeout=WAIT_MS)
     assert "iteration 10 on tiny" in dialogs.asked[0][1]
     assert third.offer_restore()  # the one kept for later comes next
-    qtbot.waitUntil(lambda: third.iteration == 30 and not third.busy, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: third.session.iteration == 30 and not third.session.busy,
+                    timeout=WAIT_MS)
     wait_ready(qtbot, third)
     assert "iteration 30 on tiny" in dialogs.asked[1][1]
     assert not kept.exists() and third.isWindowModified()
@@ -641,16 +644,16 @@ def test_opening_the_list_a_restored_model_trains_on_asks_nothing(qtbot, tmp_pat
                                                                   tiny_corpus):
     w = open_window(qtbot, tmp_path, tiny_corpus)
     train(qtbot, w, 30)
-    generation = w.generation
+    generation = w.session.generation
     w.open_path(tiny_corpus)  # `dinogui tiny.txt`: the names this model trains on
-    qtbot.waitUntil(lambda: not w.busy, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not w.session.busy, timeout=WAIT_MS)
     assert w.dialogs.asked == []  # no "train this model on it, or start a new one?"
-    assert w.generation == generation and w.iteration == 30
+    assert w.session.generation == generation and w.session.iteration == 30
     assert "already trains on these names" in w.statusBar().currentMessage()
 
     other = tmp_path / "other.txt"
     other.write_text("Ada\nBob\n", encoding="utf-8")
     w.dialogs.choices = [None]  # other names: the question stays (Cancel)
     w.open_path(other)
-    qtbot.waitUntil(lambda: len(w.dialogs.asked) == 1 and not w.busy, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: len(w.dialogs.asked) == 1 and not w.session.busy, timeout=WAIT_MS)
     assert "Train this model on other.txt" in w.dialogs.asked[0][1]

@@ -34,7 +34,7 @@ def test_find_shows_the_curve_and_use_sets_the_trainers_rate(qtbot, tmp_path, ti
     assert dialog.line.value() == np.log10(sweep.suggestion)
     assert f"<b>{sweep.suggestion:g}</b>" in dialog.summary.text()
     # the model did not change
-    assert w.iteration == 20
+    assert w.session.iteration == 20
     after = w.worker.call(lambda t: {k: v.copy() for k, v in t.params.items()})
     assert all(np.array_equal(params[k], after[k]) for k in params)
     assert all(np.array_equal(history[k], v) for k, v in trainer_arrays(w).items())
@@ -55,6 +55,6 @@ def test_the_button_beside_the_learning_rate_finds_too(qtbot, tmp_path, tiny_cor
     with qtbot.waitSignal(w.lr_finder.shown, timeout=WAIT_MS) as shown:
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     dialog = shown.args[0]
-    assert dialog.sweep.suggestion is not None and w.iteration == 0
+    assert dialog.sweep.suggestion is not None and w.session.iteration == 0
     dialog.reject()  # Close: the field keeps its rate
     assert w.hyperparams.lr.value() == 0.01

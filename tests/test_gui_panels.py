@@ -242,7 +242,7 @@ def test_a_paused_run_is_not_labelled_training_and_its_curve_fits(qtbot, tmp_pat
     w.actions_.show_runs.trigger()
     w.actions_.start.trigger()
     view = w.runs_view
-    qtbot.waitUntil(lambda: view.live is not None and w.iteration > 300, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: view.live is not None and w.session.iteration > 300, timeout=WAIT_MS)
     run_id = view.live[0]
     assert view._item(run_id).text(0).endswith("(training)")
     w.actions_.pause.trigger()
@@ -253,7 +253,7 @@ def test_a_paused_run_is_not_labelled_training_and_its_curve_fits(qtbot, tmp_pat
     w.actions_.pause.trigger()
     wait_stopped(qtbot, w)
 
-    qtbot.waitUntil(lambda: view.runs[run_id].iterations == w.iteration, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: view.runs[run_id].iterations == w.session.iteration, timeout=WAIT_MS)
     main, _val = view.curves[run_id]
     vb = view.plot.getPlotItem().getViewBox()
     vb.prepareForPaint()

@@ -214,7 +214,7 @@ def test_after_a_pause_the_status_shows_no_stale_speed_or_eta(qtbot, tmp_path, t
     wait_stopped(qtbot, w)
     st = w.status
     assert "ETA" not in st.progress.format() and "to go" in st.progress.format()
-    average = w.iteration / st.seconds
+    average = w.session.iteration / st.seconds
     assert st.speed_label.text() == f"avg {rate_text(st.average_speed)} it/s"
     assert st.average_speed == pytest.approx(average)
 
@@ -237,13 +237,13 @@ def test_learning_rate_and_clip_changes_are_logged_and_marked(qtbot, tmp_path, t
 
     w.hyperparams.budget.setValue(0)  # unlimited: change the clip while training
     w.actions_.start.trigger()
-    qtbot.waitUntil(lambda: w.iteration > 150, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.session.iteration > 150, timeout=WAIT_MS)
     w.hyperparams.clip.setValue(2.0)
     qtbot.waitUntil(lambda: len(w.loss_plot.marks) == 2, timeout=WAIT_MS)
     w.actions_.pause.trigger()
     wait_stopped(qtbot, w)
     at, text, _line = w.loss_plot.marks[1]
-    assert text == "clip 2" and 150 < at <= w.iteration
+    assert text == "clip 2" and 150 < at <= w.session.iteration
     assert f"gradient clip 5 → 2 from iteration {at:,}" in w.log.toPlainText()
     assert w.worker.call(lambda t: t.config.clip) == 2.0
 

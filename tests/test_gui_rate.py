@@ -15,10 +15,10 @@ pytest.importorskip("pytestqt")
 
 def test_the_status_bar_shows_the_rate_of_the_last_step(qtbot, tmp_path, tiny_corpus):
     w = open_window(qtbot, tmp_path, tiny_corpus, preset="default", lr_schedule="cosine")
-    base = w.config.lr
+    base = w.session.config.lr
     assert w.status.rate_label.text() == f"lr {lr_text(base)}"  # before training: the next
     train(qtbot, w, 100)  # the budget is the cosine's horizon: 100
-    cfg = w.config
+    cfg = w.session.config
     assert (cfg.lr_schedule, cfg.schedule_iterations) == ("cosine", 100)
     last = base * 0.5 * (1 + math.cos(math.pi * 99 / 100))  # step 99, by hand
     assert schedule.rate(cfg, 99) == pytest.approx(last, rel=1e-12)
@@ -36,13 +36,13 @@ def test_training_on_past_the_schedules_end_warns(qtbot, tmp_path, tiny_corpus):
     assert "Warning" not in w.log.toPlainText()
     dialogs.confirms.append(True)  # "Train on to 1,060?" (the budget raised, the horizon not)
     w.actions_.start.trigger()
-    qtbot.waitUntil(lambda: w.iteration > 60, timeout=20_000)
+    qtbot.waitUntil(lambda: w.session.iteration > 60, timeout=20_000)
     w.actions_.pause.trigger()
     warning = ("Warning: the cosine learning-rate schedule ended at iteration 60, so from "
                "iteration 60 on the learning rate is 0 and nothing is learnt: choose the "
                "constant Schedule, or type a new Iterations budget")
     assert warning in w.log.toPlainText()
-    qtbot.waitUntil(lambda: not w.training, timeout=20_000)
+    qtbot.waitUntil(lambda: not w.session.training, timeout=20_000)
     assert w.status.rate_label.text() == "lr 0"
 
 
@@ -88,7 +88,7 @@ def test_a_val_file_checkpoint_trains_on_in_the_window(qtbot, tmp_path, tiny_cor
                  "--save", str(ckpt)]) == 0
     w = open_window(qtbot, tmp_path, None, preset=None)
     w.open_checkpoint_path(ckpt)
-    qtbot.waitUntil(lambda: w.iteration == 10 and not w.busy, timeout=20_000)
+    qtbot.waitUntil(lambda: w.session.iteration == 10 and not w.session.busy, timeout=20_000)
     train(qtbot, w, 30)
 
     def held_and_trained(t):
@@ -100,7 +100,8 @@ def test_a_val_file_checkpoint_trains_on_in_the_window(qtbot, tmp_path, tiny_cor
     assert sorted(trained) == ["ada", "bob", "cyrus", "dan", "finnegan", "gus"]
     w.dialogs.choices.append(1)  # Discard the 20 unsaved iterations
     set_panel(w, hidden=12)  # a fresh model on the same names and held-out names
-    qtbot.waitUntil(lambda: w.config.hidden == 12 and w.iteration == 0 and not w.busy,
+    qtbot.waitUntil(lambda: w.session.config.hidden == 12 and w.session.iteration == 0
+                    and not w.session.busy,
                     timeout=20_000)
     held_out, trained, _ = w.worker.call(held_and_trained)
     assert held_out == ["eve", "hal", "adan"] and len(trained) == 6

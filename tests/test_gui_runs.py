@@ -32,10 +32,11 @@ def saved_at(tmp_path, iterations: list[int]):
 
 def reset_model(qtbot, w) -> None:
     """Training > Reset Model, confirming the discard of unsaved training."""
-    generation = w.generation
+    generation = w.session.generation
     w.dialogs.choices.append(1)  # Discard
     w.actions_.reset.trigger()
-    qtbot.waitUntil(lambda: w.generation != generation and not w.busy, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.session.generation != generation and not w.session.busy,
+                    timeout=WAIT_MS)
 
 
 def click_run(qtbot, w, number: int, modifier=Qt.KeyboardModifier.NoModifier) -> None:
@@ -98,20 +99,20 @@ def test_the_run_in_training_grows_live_and_is_saved_on_pause(qtbot, tmp_path, t
     run_id = view.live[0]
     assert view._item(run_id).text(0).endswith("(training)")
     qtbot.waitUntil(lambda: drawn(view, run_id) > 100, timeout=WAIT_MS)
-    assert w.training  # drawn while training goes on
+    assert w.session.training  # drawn while training goes on
     w.actions_.pause.trigger()
     wait_stopped(qtbot, w)
-    qtbot.waitUntil(saved_at(tmp_path, [w.iteration]), timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: view.runs[run_id].iterations == w.iteration, timeout=WAIT_MS)
+    qtbot.waitUntil(saved_at(tmp_path, [w.session.iteration]), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: view.runs[run_id].iterations == w.session.iteration, timeout=WAIT_MS)
     history = trainer_arrays(w)["smooth_char"]
     (run,) = store_of(tmp_path).runs()
     np.testing.assert_array_equal(run.smooth_char, history)
-    qtbot.waitUntil(lambda: drawn(view, run_id) == w.iteration, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: drawn(view, run_id) == w.session.iteration, timeout=WAIT_MS)
     np.testing.assert_array_equal(view.curves[run_id][0].yData, history)
-    assert view._item(run_id).text(4) == f"{w.iteration:,}"
+    assert view._item(run_id).text(4) == f"{w.session.iteration:,}"
 
-    train(qtbot, w, w.iteration + 50)  # resuming continues the same run
-    qtbot.waitUntil(saved_at(tmp_path, [w.iteration]), timeout=WAIT_MS)
+    train(qtbot, w, w.session.iteration + 50)  # resuming continues the same run
+    qtbot.waitUntil(saved_at(tmp_path, [w.session.iteration]), timeout=WAIT_MS)
 
 
 def test_runs_outlive_the_window_and_deleting_asks_first(qtbot, tmp_path, tiny_corpus):
@@ -123,7 +124,7 @@ def test_runs_outlive_the_window_and_deleting_asks_first(qtbot, tmp_path, tiny_c
     reset_model(qtbot, w)
     w.hyperparams.budget.setValue(0)  # unlimited
     w.actions_.start.trigger()  # closing mid-training writes the run's last steps too
-    qtbot.waitUntil(lambda: w.iteration > 60, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.session.iteration > 60, timeout=WAIT_MS)
     w.close()
     stored = store_of(tmp_path).runs()
     assert [r.iterations for r in stored[:2]] == [30, 40]
@@ -175,9 +176,10 @@ def test_a_model_opened_from_a_checkpoint_is_not_a_new_run(qtbot, tmp_path, tiny
     train(qtbot, w, 25)
     path = tmp_path / "model.npz"
     w.save_to(path)
-    qtbot.waitUntil(lambda: w.saved_iteration == 25, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.session.saved_iteration == 25, timeout=WAIT_MS)
     w.open_checkpoint_path(path)
-    qtbot.waitUntil(lambda: not w.busy and w.checkpoint_path == path, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not w.session.busy and w.session.checkpoint_path == path,
+                    timeout=WAIT_MS)
     train(qtbot, w, 45)
     qtbot.waitUntil(saved_at(tmp_path, [25]), timeout=WAIT_MS)  # the first run only
 

@@ -122,11 +122,11 @@ def test_the_held_out_curve_follows_training_marks_its_best_and_comes_back_from_
     save_as(qtbot, w, path)
     w.dialogs.confirms = []
     w.actions_.reset.trigger()  # saved: no question
-    qtbot.waitUntil(lambda: w.iteration == 0 and not w.busy, timeout=WAIT)
+    qtbot.waitUntil(lambda: w.session.iteration == 0 and not w.session.busy, timeout=WAIT)
     assert plot.val_x == [] and not plot.val_curve.isVisible()
     w.dialogs.open_paths = [str(path)]
     w.actions_.open_checkpoint.trigger()
-    qtbot.waitUntil(lambda: w.iteration == 600 and not w.busy, timeout=WAIT)
+    qtbot.waitUntil(lambda: w.session.iteration == 600 and not w.session.busy, timeout=WAIT)
     assert plot.val_x == iterations and plot.val_y == losses
     assert plot.best == (best_iteration, best_val) and plot.best_marker.isVisible()
 
@@ -159,7 +159,7 @@ def test_the_novelty_tab_plots_the_share_of_new_names_in_each_report(qtbot, tmp_
     train(qtbot, w, 3000)
 
     # the same run headless: the reports' names, and their novelty rate
-    straight = Trainer(load_corpus(tiny_corpus), w.config)
+    straight = Trainer(load_corpus(tiny_corpus), w.session.config)
     known = frozenset(straight.corpus.names)
     expected_x, expected = [], []
     for r in straight.run(3000):
@@ -182,7 +182,7 @@ def test_the_novelty_tab_plots_the_share_of_new_names_in_each_report(qtbot, tmp_
     save_as(qtbot, w, path)
     w.dialogs.open_paths = [str(path)]
     w.actions_.open_checkpoint.trigger()  # report names are not in checkpoints: empty, and why
-    qtbot.waitUntil(lambda: not w.busy and plot.iterations == [], timeout=WAIT)
+    qtbot.waitUntil(lambda: not w.session.busy and plot.iterations == [], timeout=WAIT)
     assert plot.placeholder.isVisible() and "not kept in checkpoints" in plot.note
     w.actions_.show_loss.trigger()
     assert w.views.currentWidget() is w.loss_plot
@@ -420,7 +420,7 @@ def test_favourites_outlive_resampling_and_export_reproduces_them(qtbot, tmp_pat
                                       "top_p": None,
                                       "prefix": "", "suffix": "", "min_len": 2, "max_len": 50,
                                       "new_only": True, "index": starred.index}
-    assert entries[0]["config"] == w.config.to_dict()
+    assert entries[0]["config"] == w.session.config.to_dict()
     assert entries[0]["corpus"] == {"title": "tiny", "path": str(tiny_corpus)}
     for e, f in zip(entries, favs, strict=True):
         assert e["loglik_per_char"] == pytest.approx(f.loglik_per_char, abs=1e-6)
@@ -489,7 +489,7 @@ def test_samples_of_an_earlier_model_are_marked_then_cleared(qtbot, tmp_path, ti
 
     w.dialogs.choices = [1]  # Reset, then Discard the unsaved training
     w.actions_.reset.trigger()
-    qtbot.waitUntil(lambda: w.iteration == 0 and not w.busy, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.session.iteration == 0 and not w.session.busy, timeout=WAIT_MS)
     assert w.samples.names() == [] and w.samples.list.topLevelItemCount() == 0
     assert "previous model were cleared" in w.samples.summary.text()
     assert not w.actions_.copy_samples.isEnabled()
@@ -503,6 +503,7 @@ def test_changing_the_preset_and_discarding_clears_the_samples(qtbot, tmp_path, 
     assert "best weights" in w.samples.summary.text() and w.samples.names()
     w.dialogs.choices = [1]  # a new preset needs a new model: Discard the trained one
     w.hyperparams.preset.setCurrentIndex(w.hyperparams.preset.findData("classic"))
-    qtbot.waitUntil(lambda: w.config.preset == "classic" and not w.busy, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.session.config.preset == "classic" and not w.session.busy,
+                    timeout=WAIT_MS)
     assert w.samples.names() == []
     assert "best weights" not in w.samples.summary.text()

@@ -178,7 +178,7 @@ def test_first_launch_shows_the_default_preset_with_patience_and_from_the_best(q
     assert hp.preset.currentData() == "default"
     assert hp.patience.value() == DEFAULT_PATIENCE and hp.patience.isVisibleTo(hp)
     assert hp.budget.value() == DEFAULT_BUDGET
-    assert w.config.preset == "default" and w.config.patience == DEFAULT_PATIENCE
+    assert w.session.config.preset == "default" and w.session.config.patience == DEFAULT_PATIENCE
     assert w.worker.call(lambda t: t.config.patience) == DEFAULT_PATIENCE
     assert w.loss_plot.scale == "char"  # the default preset's curve, with the held-out one
     assert w.samples.best.isChecked()
@@ -188,12 +188,14 @@ def test_first_launch_shows_the_default_preset_with_patience_and_from_the_best(q
 
     # classic is one click away; it holds no names out, so Patience goes
     set_panel(w, preset="classic")
-    qtbot.waitUntil(lambda: w.config.preset == "classic" and not w.busy, timeout=WAIT_MS)
-    assert not hp.patience.isVisibleTo(hp) and w.config.patience == 0
+    qtbot.waitUntil(lambda: w.session.config.preset == "classic" and not w.session.busy,
+                    timeout=WAIT_MS)
+    assert not hp.patience.isVisibleTo(hp) and w.session.config.patience == 0
     assert not w.samples.best.isEnabled()  # nothing held out: it cannot apply
     set_panel(w, preset="default")  # and back: the field kept its value
-    qtbot.waitUntil(lambda: w.config.preset == "default" and not w.busy, timeout=WAIT_MS)
-    assert w.config.patience == DEFAULT_PATIENCE and hp.patience.isVisibleTo(hp)
+    qtbot.waitUntil(lambda: w.session.config.preset == "default" and not w.session.busy,
+                    timeout=WAIT_MS)
+    assert w.session.config.patience == DEFAULT_PATIENCE and hp.patience.isVisibleTo(hp)
 
 
 @pytest.mark.parametrize("patience", [2, 3])
@@ -204,7 +206,7 @@ def test_the_patience_field_stops_the_window_s_training(qtbot, tmp_path, patienc
     assert w.worker.call(lambda t: t.config.patience) == patience
     w.actions_.start.trigger()
     wait_stopped(qtbot, w)
-    assert w.iteration == expected_stop(reference, patience)
+    assert w.session.iteration == expected_stop(reference, patience)
     assert w.status.state.text() == f"Stopped: no better held-out loss for {patience} checks"
     assert f"no better held-out loss for {patience} checks" in w.log.toPlainText()
     assert w.actions_.start.isEnabled()
@@ -215,15 +217,15 @@ def test_patience_changed_while_training_stops_at_the_next_stale_check(qtbot, tm
                     samples=0, patience=0, budget=0)
     w.worker.call(lambda t: t.set_live(val_every=50))
     w.actions_.start.trigger()
-    qtbot.waitUntil(lambda: w.iteration > 1000, timeout=WAIT_MS)  # past the best by then
-    assert w.training
+    qtbot.waitUntil(lambda: w.session.iteration > 1000, timeout=WAIT_MS)  # past the best by then
+    assert w.session.training
     set_panel(w, patience=1)
     wait_stopped(qtbot, w)
     st = w.worker.call(lambda t: (t.iteration, t.state.val_iterations, t.checks_since_best,
                                   t.config.patience))
     iteration, checks, since_best, patience = st
     assert patience == 1 and since_best >= 1 and checks[-1] == iteration - 1
-    assert w.iteration == iteration
+    assert w.session.iteration == iteration
 
 
 def test_the_train_on_prompt_does_not_carry_its_budget_into_a_new_model(qtbot, tmp_path,
@@ -232,7 +234,7 @@ def test_the_train_on_prompt_does_not_carry_its_budget_into_a_new_model(qtbot, t
     train(qtbot, w, 1000)
     w.dialogs.confirms = [True]  # "Train on to 2,000?"
     w.actions_.start.trigger()
-    qtbot.waitUntil(lambda: not w.training and w.iteration == 2000, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not w.session.training and w.session.iteration == 2000, timeout=WAIT_MS)
     assert "Train on to 2,000?" in w.dialogs.asked[-1][1]
     assert w.hyperparams.budget.value() == 2000  # this model's extension is shown
     assert w.settings.hyperparameters()["budget"] == 1000  # the user's budget is remembered
@@ -241,12 +243,13 @@ def test_the_train_on_prompt_does_not_carry_its_budget_into_a_new_model(qtbot, t
     # patience off: on 8 names the default preset checks every step and would stop early
     set_panel(w, patience=0)
     set_panel(w, preset="default")
-    qtbot.waitUntil(lambda: w.config.preset == "default" and not w.busy, timeout=WAIT_MS)
-    assert w.iteration == 0 and w.hyperparams.budget.value() == 1000
+    qtbot.waitUntil(lambda: w.session.config.preset == "default" and not w.session.busy,
+                    timeout=WAIT_MS)
+    assert w.session.iteration == 0 and w.hyperparams.budget.value() == 1000
     assert w.status.budget == 1000
     w.actions_.start.trigger()  # a fresh model stops at the user's budget, not at 2,000
-    qtbot.waitUntil(lambda: not w.training and w.iteration > 0, timeout=WAIT_MS)
-    assert w.iteration == 1000 and not w.dialogs.confirms
+    qtbot.waitUntil(lambda: not w.session.training and w.session.iteration > 0, timeout=WAIT_MS)
+    assert w.session.iteration == 1000 and not w.dialogs.confirms
 
 
 def test_the_patience_field_has_its_mnemonic_and_tooltip(qtbot, tmp_path):

@@ -120,7 +120,7 @@ def test_the_window_shows_a_checkpoints_vocabulary_and_source_escaped(qtbot, tmp
     w = open_window(qtbot, tmp_path)
     w.dialogs.open_paths = [str(path)]
     w.actions_.open_checkpoint.trigger()
-    qtbot.waitUntil(lambda: w.iteration == 5 and not w.busy, timeout=20_000)
+    qtbot.waitUntil(lambda: w.session.iteration == 5 and not w.session.busy, timeout=20_000)
     panel = w.corpus_panel
     shown = [panel.title.text(), panel.title.toolTip(), panel.fields["vocabulary"].toolTip()]
     assert not any(RAW.search(s.replace("\n", "")) for s in shown), shown

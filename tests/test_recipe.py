@@ -63,7 +63,7 @@ def test_the_first_launch_takes_the_recipe_and_a_shaped_model_is_left_alone(qtbo
     big = lists / "big.txt"
     big.write_text("\n".join(names_of(3000, 6)), encoding="utf-8")
     w = open_window(qtbot, tmp_path, small, preset=None)  # a first launch
-    want = recipe.settings_for(w.trainer.corpus)
+    want = recipe.settings_for(w.session.trainer.corpus)
     cfg = w.worker.call(lambda t: t.config)
     assert {k: getattr(cfg, k) for k in want} == want
     assert (w.hyperparams.hidden.value(), w.hyperparams.cell.currentData()) == (64, "gru")
@@ -71,16 +71,16 @@ def test_the_first_launch_takes_the_recipe_and_a_shaped_model_is_left_alone(qtbo
     assert w.hyperparams.follows_recipe() and w.hyperparams.values()["recipe"] is True
 
     w.open_corpus_path(big, ask=False)  # untouched: the new list's recipe
-    qtbot.waitUntil(lambda: len(w.trainer.corpus.names) == 3000 and not w.busy,
+    qtbot.waitUntil(lambda: len(w.session.trainer.corpus.names) == 3000 and not w.session.busy,
                     timeout=WAIT_MS)
     assert w.worker.call(lambda t: t.config.hidden) == 128
 
     set_panel(w, hidden=40)  # the user shapes the model
-    qtbot.waitUntil(lambda: w.worker.call(lambda t: t.config.hidden) == 40 and not w.busy,
+    qtbot.waitUntil(lambda: w.worker.call(lambda t: t.config.hidden) == 40 and not w.session.busy,
                     timeout=WAIT_MS)
     assert not w.hyperparams.follows_recipe()
     w.open_corpus_path(small, ask=False)
-    qtbot.waitUntil(lambda: len(w.trainer.corpus.names) == 300 and not w.busy,
+    qtbot.waitUntil(lambda: len(w.session.trainer.corpus.names) == 300 and not w.session.busy,
                     timeout=WAIT_MS)
     assert w.worker.call(lambda t: t.config.hidden) == 40  # theirs, not the recipe's 64
 

@@ -176,13 +176,14 @@ def test_reset_rebuilds_a_cli_checkpoint_with_its_own_settings(qtbot, tmp_path, 
     dialogs = ScriptedDialogs()
     w = open_window(qtbot, tmp_path, tiny_corpus, dialogs=dialogs)
     w.open_checkpoint_path(path)
-    qtbot.waitUntil(lambda: w.trainer is not None and w.iteration == 3 and not w.busy,
+    qtbot.waitUntil(lambda: w.session.trainer is not None and w.session.iteration == 3
+                    and not w.session.busy,
                     timeout=WAIT_MS)
     assert w.hyperparams.config(base=w.session.config) == saved
     dialogs.confirms = [True]  # "reset the model?" (it is saved: nothing is lost)
     dialogs.choices = [1] * 3  # whichever way the window asks, discard
     w.actions_.reset.trigger()
-    qtbot.waitUntil(lambda: w.iteration == 0 and not w.busy, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.session.iteration == 0 and not w.session.busy, timeout=WAIT_MS)
     assert w.worker.call(lambda t: t.config) == saved
     again = checkpoint.load(checkpoint.save(w.worker.call(lambda t: t),
                                             tmp_path / "again.safetensors"))

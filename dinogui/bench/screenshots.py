@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         window.open_corpus_path(args.corpus or bundled_corpus_path(), ask=False)
         window.fit_on_show = False  # this size, whatever the (offscreen) screen says
         window.show()
-        wait(lambda: window.trainer is not None and not window.busy)
+        wait(lambda: window.session.trainer is not None and not window.session.busy)
         width, height = SMALL if args.only == "2x" else \
             (int(v) for v in args.size.lower().split("x"))
         resize(window, width, height)
@@ -124,13 +124,13 @@ def main(argv: list[str] | None = None) -> int:
             grab(window, out / f"{args.name}-start.png")
         window.actions_.start.trigger()
         # the default preset may stop by itself first (patience)
-        wait(lambda: window.iteration >= args.iterations or not window.training)
+        wait(lambda: window.session.iteration >= args.iterations or not window.session.training)
         window.actions_.sample.trigger()
         wait(lambda: bool(window.samples.names()))
         wait(lambda: False, 1.5)  # a plot redraw or two
         if args.only == "2x":
             window.actions_.pause.trigger()
-            wait(lambda: not window.training)
+            wait(lambda: not window.session.training)
             wait(lambda: False, 1.0)
             grab(window, out / f"{args.name}-2x.png")
             window.close()
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         grab(window, out / f"{args.name}.png")
 
         window.actions_.pause.trigger()
-        wait(lambda: not window.training)
+        wait(lambda: not window.session.training)
         samples = window.samples
         samples.count.setValue(12)
         samples.suffix.setText("saurus")

@@ -147,14 +147,14 @@ def in_window(app, corpus_path: Path, preset: str, iterations: int, folder: Path
     panel.preset.setCurrentIndex(panel.preset.findData(preset))
     panel.set_budget(iterations)
     window.open_corpus_path(corpus_path, ask=False)
-    _wait(app, lambda: window.trainer is not None and not window.busy, 60)
-    config = window.config
+    _wait(app, lambda: window.session.trainer is not None and not window.session.busy, 60)
+    config = window.session.config
     watch = _watch(window.worker)
     train_cpu0 = window.worker.call(lambda _t: time.thread_time())  # in the training thread
     gui_cpu0, paints0 = time.thread_time(), window.loss_plot.view.paints
     t0 = time.perf_counter()
     window.actions_.start.trigger()
-    _wait(app, lambda: watch.stopped_at is not None and not window.training, 600,
+    _wait(app, lambda: watch.stopped_at is not None and not window.session.training, 600,
           wake=watch.done)
     seconds = watch.stopped_at - t0
     gui_cpu = time.thread_time() - gui_cpu0
