@@ -3,6 +3,8 @@ list, the Runs tab, and messages in plain words."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -292,3 +294,47 @@ def test_a_run_record_shows_in_the_list_with_its_state(qtbot):
     assert view._item("r1").text(0) == "#1 (training)"
     view.end_live()
     assert view._item("r1").text(0) == "#1"
+
+
+def test_at_the_width_of_a_1024_window_every_run_and_its_differing_values_read_whole(qtbot):
+    """Two runs that differ in three settings, in the width the Runs tab has in a 1024-pixel
+    window: the settings table shows every run's value in full (beside the plot it was ~70 px
+    wide and showed the first run's only), and Started is the time, not a cut date."""
+    from PySide6.QtGui import QAction
+
+    view = RunsView(QAction("Delete"))
+    qtbot.addWidget(view)
+    view.resize(360, 420)
+    view.show()
+    base = {"preset": "default", "cell": "gru", "optimizer": "adam", "dropout": 0.2}
+    started = time.time()
+    for k, (hidden, lr, layers) in enumerate(((64, 0.003, 1), (256, 0.0005, 2))):
+        view.add_run(Run(f"r{k}", "towns-302", {**base, "hidden": hidden, "lr": lr,
+                                                "layers": layers},
+                         started, 3, np.array([3.0, 2.0, 1.0]),
+                         val_iterations=np.array([0, 2]), val_losses=np.array([2.5, 1.5])))
+    view.set_all_ticked(True)
+    qtbot.waitExposed(view)
+    # a line per run, and one key for every run's held-out points (a key per run doubled the
+    # legend, which took the plot's height)
+    assert [label.text for _sample, label in view.legend.items] == [
+        "#1 towns-302 · GRU 64, adam", "#2 towns-302 · 2×GRU 256, adam",
+        "held-out (each run's colour)"]
+    table = view.table
+    assert set(view.differing_rows()) == {"hidden", "lr", "layers"}
+    qtbot.waitUntil(lambda: table.viewport().width() > 0)
+    for c in range(table.columnCount()):
+        assert table.columnWidth(c) >= table.sizeHintForColumn(c), c
+    assert sum(table.columnWidth(c) for c in range(table.columnCount())) \
+        <= table.viewport().width()
+    assert view._item("r0").text(3) == time.strftime("%H:%M", time.localtime(started))
+    assert view._item("r0").toolTip(3).startswith(time.strftime("%Y-%m-%d",
+                                                                time.localtime(started)))
+
+
+def test_a_run_started_another_day_shows_its_date():
+    from dinogui.widgets.runs_view import started_text
+
+    noon = time.mktime((2026, 12, 7, 12, 0, 0, 0, 0, -1))
+    assert started_text(noon, now=noon + 3600) == "12:00"
+    assert started_text(noon, now=noon + 86400) == "2026-12-07"

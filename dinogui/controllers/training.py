@@ -14,6 +14,7 @@ from dinogui.controllers.runs import RunRecorder
 from dinogui.controllers.sampling import SamplingController
 from dinogui.controllers.shell import Shell
 from dinogui.core import schedule
+from dinogui.core.settings import AUTO_VAL_CHECKS
 from dinogui.core.trainer import LIVE_FIELDS, TrainConfig, Trainer
 from dinogui.document.live_settings import apply_live, live_change_text, plain_settings
 from dinogui.document.messages import ProgressBatch, Stopped
@@ -202,9 +203,11 @@ class TrainingController(QObject):
         cfg = self.s.config
         if self._early_stop is None or cfg is None or not cfg.patience:
             return ""
+        cadence = f"every {cfg.val_every:,} iterations" if cfg.val_every else \
+            f"{AUTO_VAL_CHECKS} per pass over the training names"  # val_every 0: by data seen
         return (f". It stopped early ({self._early_stop}): it stops again at the next "
-                f"held-out check (every {cfg.val_every:,} iterations) unless that one is "
-                "better; raise Quiet checks to train on longer")
+                f"held-out check ({cadence}) unless that one is better; raise Quiet checks "
+                "to train on longer")
 
     def _schedule_warning(self) -> str:
         """Resuming past the schedule's end (a loaded run, or "Train on to ..."): rate 0."""

@@ -123,6 +123,14 @@ class LiveCurve:
                 np.array(self.val_y))
 
 
+def started_text(started: float, now: float | None = None) -> str:
+    """When a run started, as short as a narrow column needs: the time today, else the date
+    (the tooltip has both)."""
+    when, today = time.localtime(started), time.localtime(now)
+    same_day = when[:3] == today[:3]
+    return time.strftime("%H:%M" if same_day else "%Y-%m-%d", when)
+
+
 class RunsView(QWidget):
     """The Runs tab. `delete_requested(run ids)` asks the window to confirm and delete."""
 
@@ -182,6 +190,8 @@ class RunsView(QWidget):
         item = self.plot.getPlotItem()
         # below the plot, never over the curves (a long one takes height, not the data's room)
         self.legend = BelowLegend(item, columns=1)
+        # the legend's sample for every run's held-out points; never drawn on the plot itself
+        self.held_out_key = pg.PlotDataItem([], [], symbol="o", symbolSize=5, symbolPen=None)
         self.placeholder = pg.TextItem("", anchor=(0.5, 0.5))
         self.placeholder.setParentItem(item.getViewBox())
         item.getViewBox().sigResized.connect(self._place_placeholder)
@@ -199,17 +209,12 @@ class RunsView(QWidget):
         bottom_layout.addWidget(self.table_title)
         bottom_layout.addWidget(self.table, 1)
 
-        lower = QSplitter(Qt.Orientation.Horizontal)
-        lower.addWidget(self.plot)
-        lower.addWidget(bottom)
-        lower.setStretchFactor(0, 3)
-        lower.setStretchFactor(1, 2)
-        lower.setChildrenCollapsible(False)
+        # one above the other, each the tab's whole width: beside the plot the settings pane
+        # was ~70 px wide at 1024 px and hid every run's values but the first
         split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(top)
-        split.addWidget(lower)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 2)
+        for part, stretch in ((top, 2), (self.plot, 4), (bottom, 1)):
+            split.addWidget(part)
+            split.setStretchFactor(split.indexOf(part), stretch)
         split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -306,7 +311,7 @@ class RunsView(QWidget):
         live = self.live is not None and self.live[0] == run.run_id
         state = (" (training)" if self.training else " (current)") if live else ""
         texts = [f"#{n}{state}", run.corpus, model_text(run.config),
-                 time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started)),
+                 started_text(run.started),
                  f"{run.iterations:,}", last, best]
         for c, text in enumerate(texts):
             item.setText(c, text)
@@ -314,6 +319,7 @@ class RunsView(QWidget):
                 item.setTextAlignment(c, RIGHT)
         item.setForeground(0, QBrush(self.color(run.run_id)))
         item.setToolTip(0, run.label + ("\nThe model in the window" if live else ""))
+        item.setToolTip(3, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.started)))
         self.list.blockSignals(was)
 
     def _item(self, run_id: str) -> QTreeWidgetItem | None:
@@ -393,9 +399,8 @@ class RunsView(QWidget):
             main.setClipToView(True)
             val = item.plot(vx, vy, pen=scaled_pen(color, 1.5, dpr, style=Qt.PenStyle.DashLine),
                             symbol="o", symbolSize=5 * dpr, symbolBrush=color, symbolPen=None)
-            if len(vx):
-                self.legend.addItem(val, f"#{n} held-out")
             self.curves[run_id] = (main, val)
+        self._key_held_out()
         if not self.runs:
             text = ("Loading runs…" if not self.loaded else
                     "No runs yet: every model you train in the window is kept here "
@@ -474,9 +479,19 @@ class RunsView(QWidget):
         self._show_live_row(x, y, vy)
         drawn = 0 if val.xData is None else len(val.xData)
         if len(vx) != drawn:
-            if drawn == 0:  # the first held-out point
-                self.legend.addItem(val, f"#{self.numbers[self.live[0]]} held-out")
             val.setData(vx, vy)
+            self._key_held_out()
+
+    def _key_held_out(self) -> None:
+        """One legend entry for every run's held-out points (each run's colour is its solid
+        line's): an entry per run doubled the legend, which took the plot's height."""
+        shown = any(val.xData is not None and len(val.xData) for _m, val in self.curves.values())
+        key = self.held_out_key
+        if shown and not any(sample.item is key for sample, _label in self.legend.items):
+            key.setPen(scaled_pen(self.colors.muted, 1.5, self.plot.devicePixelRatioF(),
+                                  style=Qt.PenStyle.DashLine))
+            key.setSymbolBrush(self.colors.muted)
+            self.legend.addItem(key, "held-out (each run's colour)")
 
     def _show_live_row(self, x: np.ndarray, y: np.ndarray, vy: np.ndarray) -> None:
         item = self._item(self.live[0])
