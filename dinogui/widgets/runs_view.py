@@ -186,7 +186,7 @@ class RunsView(QWidget):
         top_layout.addLayout(buttons)
 
         self.plot = new_plot("smoothed loss per character (nats)")
-        self.plot.setMinimumHeight(120)
+        self.plot.setMinimumHeight(100)
         item = self.plot.getPlotItem()
         # below the plot, never over the curves (a long one takes height, not the data's room)
         self.legend = BelowLegend(item, columns=1)
@@ -201,7 +201,7 @@ class RunsView(QWidget):
         self.table = QTableWidget(0, 0)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table_columns = ColumnFitter(self.table, self.table.horizontalHeader())
-        self.table.setMinimumHeight(60)
+        self.table.setMinimumHeight(48)
         self.table.setToolTip("Only the settings that are not the same in every ticked run")
         bottom = QWidget()
         bottom_layout = QVBoxLayout(bottom)
