@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from dinogui.core import checkpoint, recipe
+from dinogui.core import checkpoint, quality, recipe
 from dinogui.core.corpus import load_corpora, load_corpus
 from dinogui.core.trainer import Trainer
 from dinogui.core.transfer import (
@@ -205,8 +205,9 @@ class FileFlows(QObject):
                 return
             if shaped_by_recipe:
                 w.hyperparams.show_recipe(trainer.config)
-                w.log.note(f"Model: {recipe.describe(corpus)}. Change any model setting to "
-                           "shape it yourself")
+                picked = quality.describe(corpus, trainer.config.time_budget) \
+                    if trainer.config.preset == "quality" else recipe.describe(corpus)
+                w.log.note(f"Model: {picked}. Change any model setting to shape it yourself")
             w.adopt(trainer, summary, checkpoint_path=None, saved_iteration=0)
             self._remember(path, corpus=True)
             w.note(f"Loaded {summary.title}: {summary.stats.names:,} names; a new "

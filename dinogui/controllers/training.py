@@ -227,6 +227,9 @@ class TrainingController(QObject):
             self._early_stop = None
         text = {"paused": f"Paused at iteration {stopped.iteration:,}",
                 "budget": f"Reached the budget: {stopped.iteration:,} iterations",
+                "seconds": f"Reached the time budget ({self.s.config.time_budget:g} s of "
+                           f"training) at iteration {stopped.iteration:,}: raise Budget to "
+                           "train on",
                 "step": f"Stepped to iteration {stopped.iteration:,}",
                 "fitted": "Fitted the count model: counted the training names"
                           + ("" if self.s.trainer.state.best_val is None else
@@ -245,6 +248,7 @@ class TrainingController(QObject):
         self.w.status.set_state({"diverged": "Diverged", "failed": "Stopped by an error",
                                  "blowup": "Paused: the loss blew up",
                                  "fitted": "Fitted",
+                                 "seconds": "Finished: time budget spent",
                                  "patience": f"Stopped: {short}"}.get(
             stopped.reason, self.s.idle_state()))
         if stopped.reason == "patience":

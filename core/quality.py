@@ -1,0 +1,54 @@
+"""The quality preset's recipe: every setting picked for the list and a time budget.
+
+The default preset's recipe (core.recipe) picks the model by the characters of the list
+and stops by patience; given a time instead, a run does better to spend all of it and let
+the learning rate fall to 0 as it ends. So the quality preset keeps the recipe's model and
+mixture, adds the picks below, trains until the budget is spent (no patience), its cosine
+schedule sized to end with it (core.timebudget), and keeps the weights of its lowest
+held-out loss: those are saved, and sampled (`dinogui sample` draws from them).
+
+Measured on this 2-core machine with other jobs running (docs/presets.md, "quality", has
+the commands); best held-out loss per character, nats:
+  names.txt, 300 s:  recipe, constant rate 1.8984; + cosine to the budget 1.8938 (PLACEHOLDER)
+"""
+
+from __future__ import annotations
+
+from .corpus import Corpus
+from .recipe import MODEL
+from .recipe import settings_for as recipe_settings
+from .settings import QUALITY_SECONDS
+
+# what the budget adds to the recipe's model: a schedule that ends with it, no early stop
+PICKS = {"lr_schedule": "cosine", "weight_decay": 0.0, "patience": 0}
+
+
+def budget_settings(seconds: float = QUALITY_SECONDS) -> dict:
+    """What the budget alone sets, whatever the model (the preset's own settings,
+    core.trainer.PRESET_DEFAULTS, hold PICKS too): kept when flags shape the model."""
+    return {**PICKS, "time_budget": float(seconds), "schedule_iterations": 0}
+
+
+def settings_for(corpus: Corpus, seconds: float = QUALITY_SECONDS,
+                 held_out: bool = True) -> dict:
+    """The quality preset's settings for this list and budget (seconds of training)."""
+    return {**recipe_settings(corpus, held_out), **budget_settings(seconds)}
+
+
+def applied(config, corpus: Corpus) -> bool:
+    """True when the config's model is the one picked for this list and its budget."""
+    picked = settings_for(corpus, config.time_budget,
+                          held_out=config.val_fraction > 0 or bool(corpus.held_out))
+    return all(getattr(config, k) == v for k, v in picked.items() if k in MODEL)
+
+
+def describe(corpus: Corpus, seconds: float) -> str:
+    """One line for the log: what the preset picked for this list and budget."""
+    s, st = settings_for(corpus, seconds), corpus.stats()
+    return (f"the quality preset for {st.names:,} names ({st.characters:,} characters) in "
+            f"{seconds:g} s: {s['cell'].upper()} of {s['hidden']}"
+            + (f" x{s['layers']}" if s.get("layers", 1) > 1 else "")
+            + f", dropout {s['dropout']:g}, batch {s['batch_size']}, learning rate "
+            f"{s['lr']:g} on a {s['lr_schedule']} schedule to the budget"
+            + (f", weight decay {s['weight_decay']:g}" if s["weight_decay"] else "")
+            + (f", mixed with a {s['mix_ngram']}-gram" if s["mix_ngram"] else ""))
