@@ -334,6 +334,10 @@ class HyperparamsPanel(QWidget):
         shown.update(self._horizon())
         if base is not None and base.preset == preset:
             return replace(base, **shown)
+        if base is not None and "classic" not in (base.preset, preset):
+            # default and quality share the engine: the model's unshown settings (the
+            # recipe's dropout, ...) stay; only quality has a time budget
+            return replace(base, preset=preset, **{"time_budget": 0.0, **shown})
         return TrainConfig.for_preset(preset, **shown)
 
     def set_config(self, config: TrainConfig) -> None:
