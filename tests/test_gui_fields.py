@@ -125,6 +125,7 @@ def test_the_quality_preset_and_its_budget_field(qtbot, tmp_path, tiny_corpus, m
     assert {k: getattr(cfg, k) for k in recipe.MODEL} == {k: picks[k] for k in recipe.MODEL}
     assert hp.time_budget.isVisibleTo(hp) and not hp.budget.isVisibleTo(hp)
     assert hp.budget_value() is None and hp.time_budget.value() == settings.QUALITY_SECONDS
+    assert w.status.budget is None  # no iterations to count down to
     assert hp.follows_recipe()
     monkeypatch.setattr(timebudget, "clock", StepClock(0.0625))  # 1/16 s a step
     apply(qtbot, w, time_budget=2.5)  # live: the same model
@@ -144,6 +145,7 @@ def test_the_quality_preset_and_its_budget_field(qtbot, tmp_path, tiny_corpus, m
     assert (cfg.preset, cfg.lr_schedule, cfg.patience, cfg.time_budget) == (
         "default", "constant", recipe.COMMON["patience"], 0.0)
     assert hp.budget.isVisibleTo(hp) and not hp.time_budget.isVisibleTo(hp)
+    assert w.status.budget == hp.budget_value() == hp.budget.value()
 
 
 # the non-default values set below, and the independent config they must give

@@ -99,7 +99,7 @@ MODEL_ROWS = (
 TRAINING_ROWS = (  # how long first: in view without scrolling at 1024x768
     ("budget", "&Iterations", "Train until this iteration, then stop; 'unlimited' trains until "
      "you pause (the original exercise: 35,000)"),
-    ("time_budget", "B&udget", "The quality preset's one knob: seconds of training in all. "
+    ("time_budget", "B&udget (seconds)", "The quality preset's one knob: seconds of training in all. "
      "The learning rate falls to 0 as they end, and training stops there; raise it to train "
      "on. Applies at the next step, even while training."),
     # the patience: every other letter is taken
@@ -248,10 +248,13 @@ class HyperparamsPanel(QWidget):
 
     def _model_edited(self, *_args) -> None:
         preset = self._read("preset")
-        if preset != self._preset_shown and "quality" in (preset, self._preset_shown):
+        into_or_out = preset != self._preset_shown and "quality" in (preset, self._preset_shown)
+        if into_or_out:
             self._preset_settings(preset)
         self._preset_shown = preset
         self._show_preset_rows()
+        if into_or_out:  # it trains by time, the others to Iterations
+            self.budget_changed.emit(self.budget_value())
         self.model_changed.emit()
 
     def _preset_settings(self, preset: str) -> None:
