@@ -125,11 +125,14 @@ def test_the_quality_preset_and_its_budget_field(qtbot, tmp_path, tiny_corpus, m
     assert {k: getattr(cfg, k) for k in recipe.MODEL} == {k: picks[k] for k in recipe.MODEL}
     assert hp.time_budget.isVisibleTo(hp) and not hp.budget.isVisibleTo(hp)
     assert hp.budget_value() is None and hp.time_budget.value() == settings.QUALITY_SECONDS
-    assert w.status.budget is None  # no iterations to count down to
+    assert w.status.budget is None  # no iterations to count down to: the time instead
+    assert w.status.time_budget == settings.QUALITY_SECONDS
+    assert w.status.progress.text() == "0% · 5:00 left"
     assert hp.follows_recipe()
     monkeypatch.setattr(timebudget, "clock", StepClock(0.0625))  # 1/16 s a step
     apply(qtbot, w, time_budget=2.5)  # live: the same model
     qtbot.waitUntil(lambda: worker_config(w).time_budget == 2.5, timeout=WAIT_MS)
+    assert w.status.time_budget == 2.5
     w.actions_.start.trigger()
     qtbot.waitUntil(lambda: not w.training and w.iteration > 0, timeout=WAIT_MS)
     assert w.iteration == 40 and worker_config(w).schedule_iterations == 40
@@ -146,6 +149,7 @@ def test_the_quality_preset_and_its_budget_field(qtbot, tmp_path, tiny_corpus, m
         "default", "constant", recipe.COMMON["patience"], 0.0)
     assert hp.budget.isVisibleTo(hp) and not hp.time_budget.isVisibleTo(hp)
     assert w.status.budget == hp.budget_value() == hp.budget.value()
+    assert w.status.time_budget is None
 
 
 # the non-default values set below, and the independent config they must give

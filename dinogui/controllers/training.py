@@ -102,6 +102,8 @@ class TrainingController(QObject):
             self.w.hyperparams.set_config(self.s.config)
             return
         trace = live_change_text(self.s.config, changes)  # lr and clip changes leave a trace
+        if "time_budget" in changes:
+            self.w.status.set_time_budget(changes["time_budget"])
         self.s.live_changed(changes)
         if not self.s.training:  # the status bar's rate: the next step's, under the new settings
             self.w.status.set_rate(self.w.next_rate())

@@ -99,9 +99,9 @@ MODEL_ROWS = (
 TRAINING_ROWS = (  # how long first: in view without scrolling at 1024x768
     ("budget", "&Iterations", "Train until this iteration, then stop; 'unlimited' trains until "
      "you pause (the original exercise: 35,000)"),
-    ("time_budget", "B&udget (seconds)", "The quality preset's one knob: seconds of training in all. "
-     "The learning rate falls to 0 as they end, and training stops there; raise it to train "
-     "on. Applies at the next step, even while training."),
+    ("time_budget", "B&udget (seconds)", "The quality preset's one knob: seconds of training "
+     "in all. The learning rate falls to 0 as they end, and training stops there; raise it to "
+     "train on. Applies at the next step, even while training."),
     # the patience: every other letter is taken
     ("patience", "&Quiet checks", "Patience (early stopping): stop after this many quiet checks "
      "in a row, held-out checks (four per pass over the names, at most 500 iterations apart, "
