@@ -201,3 +201,25 @@ def test_sample_draws_a_quality_model_from_its_best_weights(capsys, tmp_path, to
                              "--count", 3)
         assert code == 0 and len(out.split()) == 3, err
     assert asked == [True, False]
+
+
+def test_seconds_with_a_schedule_times_the_probe_after_its_first_step(monkeypatch, towns):
+    """`train --seconds S --lr-schedule cosine` (the default preset): the probe's first step
+    fits the hybrid's count model, ~100 steps' time; timed with the others it cut a 300 s
+    schedule on names.txt to 786 iterations of ~13,000. Here the first step of each trainer
+    takes 1 s and the others 0.01 s: the horizon counts 0.01 s steps."""
+    from dinogui import cli
+    from dinogui.core.corpus import load_corpus
+
+    now = [0.0]
+    real_step = Trainer.step
+
+    def step(self, *args, **kwargs):
+        now[0] += 1.0 if self.iteration == 0 else 0.01
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(Trainer, "step", step)
+    monkeypatch.setattr(cli, "clock", lambda: now[0])
+    corpus = load_corpus(towns)
+    t = Trainer(corpus, TrainConfig.for_preset("default", **recipe.settings_for(corpus)))
+    assert abs(cli._estimate_horizon(t, 30.0) - cli.PROBE_MARGIN * 30.0 / 0.01) <= 1
