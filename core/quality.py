@@ -14,13 +14,23 @@ the commands); best held-out loss per character, nats:
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from . import recipe
 from .corpus import Corpus
-from .recipe import MODEL
-from .recipe import settings_for as recipe_settings
 from .settings import QUALITY_SECONDS
+
+if TYPE_CHECKING:
+    from .trainer import TrainConfig
 
 # what the budget adds to the recipe's model: a schedule that ends with it, no early stop
 PICKS = {"lr_schedule": "cosine", "weight_decay": 0.0, "patience": 0}
+# the largest lists (the recipe's last tier) given at least DEEP_FROM seconds: a second layer
+DEEP_FROM = 200.0
+DEEP = {"layers": 2}
+# the settings that shape the model (a flag for any of them: the user shapes it)
+MODEL = (*recipe.MODEL, "layers")
 
 
 def budget_settings(seconds: float = QUALITY_SECONDS) -> dict:
@@ -32,7 +42,18 @@ def budget_settings(seconds: float = QUALITY_SECONDS) -> dict:
 def settings_for(corpus: Corpus, seconds: float = QUALITY_SECONDS,
                  held_out: bool = True) -> dict:
     """The quality preset's settings for this list and budget (seconds of training)."""
-    return {**recipe_settings(corpus, held_out), **budget_settings(seconds)}
+    picked = {**recipe.settings_for(corpus, held_out), "layers": 1, **budget_settings(seconds)}
+    if recipe.tier_for(corpus) is recipe.TIERS[-1] and seconds >= DEEP_FROM:
+        picked.update(DEEP)
+    return picked
+
+
+def apply(config: TrainConfig, corpus: Corpus) -> TrainConfig:
+    """A quality-preset config with the model picked for this list and its budget (the rest
+    kept), as core.recipe.apply does for the default preset."""
+    picked = settings_for(corpus, config.time_budget, held_out=config.val_fraction > 0)
+    return replace(config, **{k: v for k, v in picked.items()
+                              if k in (*MODEL, "val_fraction")})
 
 
 def applied(config, corpus: Corpus) -> bool:

@@ -221,7 +221,8 @@ def _config_for(args: argparse.Namespace, corpus: Corpus | None = None) -> Train
         given["val_fraction"] = 0.0
     # the recipe shapes the model unless a flag does: then the preset's plain defaults and the
     # flags given (so `--cell lstm --hidden 200` is exactly that, not a recipe's mix of both)
-    shaped = [k for k in recipe.MODEL if k in given]
+    shaped = [k for k in (quality.MODEL if preset == "quality" else recipe.MODEL)
+              if k in given]
     picked = {}
     held_out = val_file or given.get("val_fraction") != 0
     if preset == "default" and corpus is not None and not shaped:

@@ -46,10 +46,28 @@ def test_the_picks_for_a_list_and_a_budget(count, length, model):
     cosine schedule (sized by the trainer: 0), no patience, the budget itself."""
     corpus = corpus_from_names(names_of(count, length))
     assert quality.settings_for(corpus, 20) == {
-        **model, "mix_ngram": 5, "val_every": 0, "patience": 0, "lr_schedule": "cosine",
-        "weight_decay": 0.0, "time_budget": 20.0, "schedule_iterations": 0}
+        **model, "layers": 1, "mix_ngram": 5, "val_every": 0, "patience": 0,
+        "lr_schedule": "cosine", "weight_decay": 0.0, "time_budget": 20.0,
+        "schedule_iterations": 0}
     assert quality.settings_for(corpus)["time_budget"] == settings.QUALITY_SECONDS == 300.0
     assert quality.settings_for(corpus, held_out=False)["mix_ngram"] == 0
+
+
+@pytest.mark.parametrize(("count", "seconds", "deep"), [
+    (20000, quality.DEEP_FROM, True), (20000, quality.DEEP_FROM - 1, False),
+    (18750, 10 * quality.DEEP_FROM, False)])
+def test_the_largest_lists_get_the_deep_model_from_its_budget(count, seconds, deep):
+    """The last tier (over 150,000 characters: 18,751 names of 8 letters) given DEEP_FROM
+    seconds or more; a smaller list never, whatever its budget."""
+    corpus = corpus_from_names(names_of(count, 8))
+    picked = quality.settings_for(corpus, seconds)
+    want = {**quality.DEEP} if deep else {"layers": 1}
+    assert {k: picked[k] for k in want} == want
+    assert quality.settings_for(corpus, seconds)["hidden"] == (256 if count > 18750 else 128)
+    got = quality.apply(TrainConfig.for_preset("quality", time_budget=seconds, seed=4), corpus)
+    assert {k: getattr(got, k) for k in quality.MODEL} == {k: picked[k] for k in quality.MODEL}
+    assert (got.seed, got.time_budget) == (4, seconds)
+    assert quality.applied(got, corpus)
 
 
 def test_the_preset_own_settings_are_the_budget_picks():

@@ -188,7 +188,8 @@ class FileFlows(QObject):
             config = w.hyperparams.config()
             shaped_by_recipe = w.hyperparams.follows_recipe() and config.cell != "ngram"
             if shaped_by_recipe:  # the user has not shaped the model: this list's recipe does
-                config = recipe.apply(config, corpus)
+                config = (quality.apply if config.preset == "quality" else recipe.apply)(
+                    config, corpus)
         except ValueError as e:  # settings no model can have: say so, keep what is there
             w.refuse("Cannot start a model", e, "kept the current model")
             return

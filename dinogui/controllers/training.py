@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from dinogui.core import schedule
+from dinogui.core import quality, schedule
 from dinogui.core.trainer import LIVE_FIELDS, TrainConfig, Trainer
 from dinogui.messages import ProgressBatch, Stopped
 from dinogui.widgets.hyperparams import apply_live, live_change_text, plain_settings
@@ -45,8 +45,9 @@ class TrainingController(QObject):
         # the model's own settings, every one of them, not the panel's (which shows only some)
         self._rebuild(self.s.config, "Reset: fresh weights")
 
-    def _rebuild(self, config: TrainConfig, note: str) -> None:
-        """A fresh model on the current names, built in the background."""
+    def _rebuild(self, config: TrainConfig, note: str, picked: bool = False) -> None:
+        """A fresh model on the current names, built in the background (picked: its model is
+        the quality preset's picks, which the panel then follows)."""
         # the corpus is never modified: safe to share
         corpus, summary = self.s.trainer.corpus, self.s.summary
         self.w.worker.pause()
@@ -59,6 +60,8 @@ class TrainingController(QObject):
                 self.w.hyperparams.set_config(self.s.config)
                 return
             self.w.adopt(trainer, summary, checkpoint_path=None, saved_iteration=0)
+            if picked:
+                self.w.hyperparams.show_recipe(trainer.config)
             self.w.note(f"{note} ({trainer.config.preset}, {trainer.config.hidden} hidden units)")
 
         self.w.tasks.run(lambda: Trainer(corpus, config), built)
@@ -68,6 +71,10 @@ class TrainingController(QObject):
             return
         current = self.s.config
         wanted = self.w.hyperparams.config(base=current)
+        picked = wanted.preset == "quality" != current.preset and \
+            self.w.hyperparams.follows_recipe()
+        if picked:  # into the quality preset, the model unshaped: its picks for the budget
+            wanted = quality.apply(wanted, self.s.trainer.corpus)
         kept_live = replace(wanted, **{k: getattr(current, k) for k in LIVE_FIELDS})
         if kept_live == current:
             return
@@ -87,7 +94,7 @@ class TrainingController(QObject):
         if not ok:
             self.w.hyperparams.set_config(self.s.config)
             return
-        self._rebuild(wanted, f"New model after changing {plain_settings(changed)}")
+        self._rebuild(wanted, f"New model after changing {plain_settings(changed)}", picked)
         self.save_hyperparameters()
 
     def on_live_settings(self, changes: dict) -> None:

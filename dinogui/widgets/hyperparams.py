@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dinogui.core import recipe
+from dinogui.core import quality, recipe
 from dinogui.core.settings import ITERATIONS, TRAINING
 from dinogui.core.trainer import LIVE_FIELDS as TRAINER_LIVE
 from dinogui.core.trainer import TrainConfig
@@ -286,14 +286,16 @@ class HyperparamsPanel(QWidget):
 
     # -- the default preset's recipe --------------------------------------------
     def _model_values(self) -> dict:
-        return {n: self._read(n) for n in ("preset", *recipe.MODEL) if hasattr(self, n)}
+        return {n: self._read(n) for n in ("preset", *quality.MODEL) if hasattr(self, n)}
 
     def follows_recipe(self) -> bool:
         """The default preset with the model fields as the recipe (or a first launch) set
         them: the user has not shaped the model, so a new list gets its recipe."""
-        shown = self._recipe_shown
-        return (shown is not None and self._read("preset") in ("default", "quality")
-                and {**self._model_values(), "preset": None} == {**shown, "preset": None})
+        shown, preset = self._recipe_shown, self._read("preset")
+        # the default recipe leaves the layers to the user; the quality preset picks them
+        ignored = {"preset": None} if preset == "quality" else {"preset": None, "layers": None}
+        return (shown is not None and preset in ("default", "quality")
+                and {**self._model_values(), **ignored} == {**shown, **ignored})
 
     def show_recipe(self, config: TrainConfig) -> None:
         """Show a config the recipe picked, and remember it as the recipe's."""
