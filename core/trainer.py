@@ -377,7 +377,7 @@ class Trainer:
             return
         sized = cfg.schedule_iterations in (0, clock.horizon)
         if cfg.lr_schedule == "constant" or not sized or (
-                clock.horizon is not None and res.val_loss is None):
+                cfg.schedule_iterations and res.val_loss is None):  # set: again at checks
             return
         horizon = clock.horizon_for(self.state.iteration, cfg.time_budget)
         if horizon is not None and horizon > cfg.warmup:

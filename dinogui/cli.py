@@ -299,10 +299,10 @@ def _resumed(args: argparse.Namespace) -> Trainer:
                          "(the checkpoint holds its corpus and model)")
     live = {k: getattr(args, k, None) for k in LIVE_FIELDS}
     live["schedule_iterations"] = _horizon(args, trainer.iteration)  # a new schedule: to its end
-    if trainer.config.time_budget and args.seconds is not None:  # S more seconds
-        live["time_budget"] = trainer.state.seconds + args.seconds
-        if args.iterations is None and live["schedule_iterations"] is not None:
-            live["schedule_iterations"] = 0  # sized by the new budget
+    if trainer.config.time_budget and args.seconds is not None:  # S more seconds, and any
+        live["time_budget"] = trainer.state.seconds + args.seconds  # schedule sized to them
+        if args.iterations is None:
+            live["schedule_iterations"] = 0
     try:
         trainer.set_live(**live)
     except ValueError as e:

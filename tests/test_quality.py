@@ -201,6 +201,20 @@ def test_resume_keeps_the_preset_and_seconds_add_to_the_budget(capsys, tmp_path,
     assert code == 2 and "--preset cannot change when resuming" in err
 
 
+def test_resume_with_seconds_trains_them_on_a_schedule_sized_to_them(capsys, tmp_path, towns,
+                                                                   tick):
+    first = tmp_path / "a.ckpt"
+    assert run(capsys, "train", "--corpus", towns, "--preset", "quality", "--iterations", 4,
+               "--save", first)[0] == 0
+    tick(0.0625)  # 2.5 s more are 40 steps; their schedule is sized after 21 of them
+    code, out, err = run(capsys, "train", "--resume", first, "--seconds", 2.5,
+                         "--save", tmp_path / "d.ckpt")
+    assert code == 0, err
+    d = checkpoint.load(tmp_path / "d.ckpt")
+    assert (d.iteration, d.config.schedule_iterations) == (44, 4 + 21 + 19)
+    assert "stopped: seconds" in out
+
+
 def test_sample_draws_a_quality_model_from_its_best_weights(capsys, tmp_path, towns,
                                                             monkeypatch):
     for preset in ("quality", "default"):

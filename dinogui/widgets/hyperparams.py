@@ -210,6 +210,9 @@ class HyperparamsPanel(QWidget):
             if isinstance(box, QComboBox):
                 box.currentIndexChanged.connect(lambda _i: self.live_changed.emit(
                     {"lr_schedule": self._read("lr_schedule"), **self._horizon()}))
+            elif name == "time_budget":  # a new budget: a schedule sized to end with it
+                box.valueChanged.connect(lambda v: self.live_changed.emit(
+                    {"time_budget": v, **self._horizon()}))
             else:
                 box.valueChanged.connect(lambda v, name=name: self.live_changed.emit({name: v}))
         self.budget.valueChanged.connect(lambda _v: self.budget_changed.emit(self.budget_value()))
