@@ -14,7 +14,7 @@ the commands); best held-out loss per character, nats:
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from . import recipe
@@ -26,9 +26,23 @@ if TYPE_CHECKING:
 
 # what the budget adds to the recipe's model: a schedule that ends with it, no early stop
 PICKS = {"lr_schedule": "cosine", "weight_decay": 0.0, "patience": 0}
-# the largest lists (the recipe's last tier) given at least DEEP_FROM seconds: a second layer
-DEEP_FROM = 200.0
-DEEP = {"layers": 2}
+
+
+@dataclass(frozen=True)
+class Deeper:
+    """A second layer (and what goes with it) for lists of one of the recipe's tiers, given
+    at least `from_seconds`."""
+
+    tier: int  # index into core.recipe.TIERS
+    from_seconds: float
+    settings: dict
+
+
+# names.txt (the last tier): at 120 s one layer 1.8970, two 1.9043; at 300 s two layers at
+# lr 0.005 1.8878, the best one-layer run 1.8922 (GRU 384). towns-302 (the first tier): two
+# layers 1.1585 / 1.1563 at 5 / 20 s, one 1.1766 / 1.1760. The middle tier's 3,000 names of
+# names.txt at 60 s: one layer 2.0981, two 2.0998 (none picked)
+DEEPER = (Deeper(0, 5.0, {"layers": 2}), Deeper(2, 200.0, {"layers": 2, "lr": 5e-3}))
 # the settings that shape the model (a flag for any of them: the user shapes it)
 MODEL = (*recipe.MODEL, "layers")
 
@@ -43,8 +57,10 @@ def settings_for(corpus: Corpus, seconds: float = QUALITY_SECONDS,
                  held_out: bool = True) -> dict:
     """The quality preset's settings for this list and budget (seconds of training)."""
     picked = {**recipe.settings_for(corpus, held_out), "layers": 1, **budget_settings(seconds)}
-    if recipe.tier_for(corpus) is recipe.TIERS[-1] and seconds >= DEEP_FROM:
-        picked.update(DEEP)
+    tier = recipe.TIERS.index(recipe.tier_for(corpus))
+    for deeper in DEEPER:
+        if deeper.tier == tier and seconds >= deeper.from_seconds:
+            picked.update(deeper.settings)
     return picked
 
 

@@ -112,7 +112,7 @@ def test_the_quality_preset_and_its_budget_field(qtbot, tmp_path, tiny_corpus, m
     """Chosen in the Preset combo: its own settings, the list's model, the Budget field in
     place of Iterations; the Budget reaches the trainer (live) and training stops there.
     Chosen away: the default preset's settings come back."""
-    from dinogui.core import settings, timebudget
+    from dinogui.core import quality, settings, timebudget
     from tests.test_quality import StepClock
 
     w = open_window(qtbot, tmp_path, tiny_corpus, preset=None)  # a first launch: the recipe
@@ -121,8 +121,9 @@ def test_the_quality_preset_and_its_budget_field(qtbot, tmp_path, tiny_corpus, m
     cfg = worker_config(w)
     assert (cfg.preset, cfg.lr_schedule, cfg.patience, cfg.time_budget,
             cfg.schedule_iterations) == ("quality", "cosine", 0, settings.QUALITY_SECONDS, 0)
-    picks = recipe.settings_for(w.trainer.corpus)
-    assert {k: getattr(cfg, k) for k in recipe.MODEL} == {k: picks[k] for k in recipe.MODEL}
+    picks = quality.settings_for(w.trainer.corpus, settings.QUALITY_SECONDS)
+    assert {k: getattr(cfg, k) for k in quality.MODEL} == {k: picks[k] for k in quality.MODEL}
+    assert (cfg.layers, hp.layers.value()) == (2, 2)  # a short list's pick from 5 s
     assert hp.time_budget.isVisibleTo(hp) and not hp.budget.isVisibleTo(hp)
     assert hp.budget_value() is None and hp.time_budget.value() == settings.QUALITY_SECONDS
     assert w.status.budget is None  # no iterations to count down to: the time instead

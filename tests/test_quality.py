@@ -37,37 +37,30 @@ def tick(monkeypatch):
     return use
 
 
-@pytest.mark.parametrize(("count", "length", "model"), [
-    (300, 8, {"cell": "gru", "hidden": 64, "dropout": 0.2, "batch_size": 32, "lr": 3e-3}),
-    (3000, 8, {"cell": "gru", "hidden": 128, "dropout": 0.3, "batch_size": 32, "lr": 3e-3}),
-    (20000, 8, {"cell": "gru", "hidden": 256, "dropout": 0.3, "batch_size": 64, "lr": 3e-3})])
-def test_the_picks_for_a_list_and_a_budget(count, length, model):
-    """The recipe's model for the list, mixed with a 5-gram, checks by epochs; the budget's
+TIER_1 = {"cell": "gru", "hidden": 64, "dropout": 0.2, "batch_size": 32, "lr": 3e-3}
+TIER_2 = {"cell": "gru", "hidden": 128, "dropout": 0.3, "batch_size": 32, "lr": 3e-3}
+TIER_3 = {"cell": "gru", "hidden": 256, "dropout": 0.3, "batch_size": 64, "lr": 3e-3}
+
+
+@pytest.mark.parametrize(("count", "seconds", "model"), [
+    # tiers end at 15,000 and 150,000 characters (1,875 and 18,750 names of 8 letters)
+    (300, 4.9, {**TIER_1, "layers": 1}), (1875, 5.0, {**TIER_1, "layers": 2}),
+    (1876, 5.0, {**TIER_2, "layers": 1}), (18750, 3000.0, {**TIER_2, "layers": 1}),
+    (18751, 199.0, {**TIER_3, "layers": 1}),
+    (18751, 200.0, {**TIER_3, "layers": 2, "lr": 5e-3})])
+def test_the_picks_for_a_list_and_a_budget(count, seconds, model):
+    """The recipe's model for the list, a second layer for the first tier from 5 s and for
+    the last from 200 s (at lr 0.005), mixed with a 5-gram, checks by epochs; the budget's
     cosine schedule (sized by the trainer: 0), no patience, the budget itself."""
-    corpus = corpus_from_names(names_of(count, length))
-    assert quality.settings_for(corpus, 20) == {
-        **model, "layers": 1, "mix_ngram": 5, "val_every": 0, "patience": 0,
-        "lr_schedule": "cosine", "weight_decay": 0.0, "time_budget": 20.0,
-        "schedule_iterations": 0}
+    corpus = corpus_from_names(names_of(count, 8))
+    assert quality.settings_for(corpus, seconds) == {
+        **model, "mix_ngram": 5, "val_every": 0, "patience": 0, "lr_schedule": "cosine",
+        "weight_decay": 0.0, "time_budget": seconds, "schedule_iterations": 0}
     assert quality.settings_for(corpus)["time_budget"] == settings.QUALITY_SECONDS == 300.0
     assert quality.settings_for(corpus, held_out=False)["mix_ngram"] == 0
-
-
-@pytest.mark.parametrize(("count", "seconds", "deep"), [
-    (20000, quality.DEEP_FROM, True), (20000, quality.DEEP_FROM - 1, False),
-    (18750, 10 * quality.DEEP_FROM, False)])
-def test_the_largest_lists_get_the_deep_model_from_its_budget(count, seconds, deep):
-    """The last tier (over 150,000 characters: 18,751 names of 8 letters) given DEEP_FROM
-    seconds or more; a smaller list never, whatever its budget."""
-    corpus = corpus_from_names(names_of(count, 8))
-    picked = quality.settings_for(corpus, seconds)
-    want = {**quality.DEEP} if deep else {"layers": 1}
-    assert {k: picked[k] for k in want} == want
-    assert quality.settings_for(corpus, seconds)["hidden"] == (256 if count > 18750 else 128)
     got = quality.apply(TrainConfig.for_preset("quality", time_budget=seconds, seed=4), corpus)
-    assert {k: getattr(got, k) for k in quality.MODEL} == {k: picked[k] for k in quality.MODEL}
-    assert (got.seed, got.time_budget) == (4, seconds)
-    assert quality.applied(got, corpus)
+    assert {k: getattr(got, k) for k in model} == model
+    assert (got.seed, got.time_budget) == (4, seconds) and quality.applied(got, corpus)
 
 
 def test_the_preset_own_settings_are_the_budget_picks():
