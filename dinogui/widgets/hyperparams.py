@@ -74,7 +74,8 @@ OPTIMIZER_LABELS = {"sgd": "SGD", "adagrad": "Adagrad", "adam": "Adam"}
 
 # The panel's rows: (field, label with its Alt+letter mnemonic, tooltip). Mnemonics are
 # unique in the window together with the menus (F T A V H) and the Sample panel
-# (U E M K R W); the letters ran out, so the three fields beside the rate take 1 2 3;
+# (U E M K R W); the letters ran out, so the three fields beside the rate take 1 2 3
+# (and the quality preset's Budget 5);
 # QFormLayout makes each label its field's buddy. Types and ranges are the
 # settings table's (core.settings); "budget" is the Iterations field.
 MODEL_ROWS = (
@@ -99,7 +100,7 @@ MODEL_ROWS = (
 TRAINING_ROWS = (  # how long first: in view without scrolling at 1024x768
     ("budget", "&Iterations", "Train until this iteration, then stop; 'unlimited' trains until "
      "you pause (the original exercise: 35,000)"),
-    ("time_budget", "B&udget (seconds)", "The quality preset's one knob: seconds of training "
+    ("time_budget", "Budget, seconds (&5)", "The quality preset's one knob: seconds of training "
      "in all. The learning rate falls to 0 as they end, and training stops there; raise it to "
      "train on. Applies at the next step, even while training."),
     # the patience: every other letter is taken
