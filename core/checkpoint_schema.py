@@ -30,7 +30,7 @@ STATE_FIELDS_V1 = ("iteration", "smooth", "smooth_char", "total_chars", "order",
 # settings added to TrainConfig after version 2 began: a file without one takes its default,
 # which is what the run had (no count model, no hybrid; a constant rate, no warm-up or decay)
 SETTINGS_ADDED = ("order", "mix_ngram", "lr_schedule", "warmup", "schedule_iterations",
-                  "weight_decay")
+                  "weight_decay", "time_budget")
 # the count model's arrays (core.models.ngram.KneserNey.to_arrays) by dtype and number of axes;
 # their contents are checked by KneserNey.from_arrays once read
 COUNT_ARRAYS = {"grams": (np.dtype(np.int32), 2), "counts": (np.dtype(np.int64), 1),

@@ -87,7 +87,10 @@ def _table(*settings: Setting) -> dict[str, Setting]:
     return {s.name: s for s in settings}
 
 
-PRESETS = ("classic", "default")
+PRESETS = ("classic", "default", "quality")
+# the quality preset's time budget when none is given (`train --preset quality`, the window's
+# Budget): five minutes reach 1.89 nats/char on names.txt here (docs/presets.md, "quality")
+QUALITY_SECONDS = 300.0
 SCHEDULES = ("constant", "cosine", "linear")
 # val_every 0 ("auto"): this many held-out checks per epoch of training names, at least one
 # iteration and at most AUTO_VAL_MAX apart (core.trainer.Trainer.val_interval)
@@ -97,7 +100,10 @@ AUTO_VAL_MAX = 500
 # what a model is and how it trains (core.trainer.TrainConfig). The defaults are the
 # original exercise's; each preset's own changes are core.trainer.PRESET_DEFAULTS.
 TRAINING = _table(
-    Setting("preset", str, "classic", "preset", "the training recipe", choices=PRESETS),
+    Setting("preset", str, "classic", "preset", "the training recipe: classic (the original "
+            "exercise, exactly), default (mini-batches, a model picked for the list) or "
+            "quality (the default preset's engine, everything picked for a time budget)",
+            choices=PRESETS),
     Setting("hidden", int, 50, "hidden units", "hidden units per layer", 1, 4096),
     Setting("lr", float, 0.01, "learning rate", "the step size of each update",
             positive=True),
@@ -115,6 +121,12 @@ TRAINING = _table(
     Setting("weight_decay", float, 0.0, "weight decay",
             "shrinks the weights each step: decoupled (AdamW) for adam, L2 added to the "
             "gradient for sgd and adagrad", 0.0, 1.0),
+    # a run's training time in all (its steps' own time, a resumed run's earlier time
+    # included): reached, the trainer stops; a cosine or linear schedule without a length is
+    # sized to end with it (core.budget). The quality preset's is QUALITY_SECONDS
+    Setting("time_budget", float, 0.0, "time budget",
+            "stop after this many seconds of training in all; a cosine or linear schedule "
+            "ends with it", 0.0, float(MAX_INTERVAL), off="none", unit="seconds"),
     Setting("clip", float, 5.0, "gradient clip", "gradients are clipped to [-clip, clip]",
             positive=True),
     Setting("seed", int, 0, "seed", "seeds the initial weights and the order of the names",

@@ -1,12 +1,14 @@
 """The training loop as an object: all state in one place, advanced by step().
 
-Two presets:
+Three presets:
 - `classic`: the seed exactly. One name per step, the hidden state carried from
   name to name, SGD with clip-by-value, legacy NumPy seeding, the seed's
   smoothed per-name loss and its sampling scheme.
 - `default`: mini-batches of names, float32, Adam, per-character loss, and
   np.random.Generator; each name starts from a zero hidden state, as sampling
   does. Equally deterministic from its seed.
+- `quality`: the default preset's engine with every setting picked for a time budget
+  (core.quality); it stops at the budget, its schedule sized to end there (core.timebudget).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
-from . import memory, sampling, schedule, settings, validation
+from . import memory, quality, sampling, schedule, settings, timebudget, validation
 from .batching import EncodedNames, bucketed_order
 from .corpus import Corpus, escape_controls
 from .guard import StepGuard
@@ -33,10 +35,11 @@ from .threads import TRAINING_THREADS, idle_cores, limits_blas, threads_for
 PRESETS = settings.PRESETS
 # the settings that may change between steps (Trainer.set_live); any other needs a new model
 LIVE_FIELDS = ("lr", "lr_schedule", "warmup", "schedule_iterations", "weight_decay", "clip",
-               "sample_every", "samples", "val_every", "patience")
+               "sample_every", "samples", "val_every", "patience", "time_budget")
 # each preset's smoothed losses: smooth = smooth * keep + loss * take. The seed's take is
 # 0.001, which is not 1 - 0.999 in floats; the batched preset takes ~35x fewer steps per epoch
-SMOOTHING: dict[str, tuple[float, float]] = {"classic": (0.999, 0.001), "default": (0.99, 0.01)}
+SMOOTHING: dict[str, tuple[float, float]] = {"classic": (0.999, 0.001), "default": (0.99, 0.01),
+                                              "quality": (0.99, 0.01)}
 DROPOUT_STREAM = 0xD809  # keeps dropout's random numbers apart from the other streams
 # the seed's dino_names: its smoothed loss starts at the uniform-guess loss of 7 names, whatever
 # number of names a report draws here
@@ -49,6 +52,10 @@ PRESET_DEFAULTS: dict[str, dict] = {
     # "Settings chosen for the default preset"); held-out checks by epochs (val_every auto),
     # so that the best weights of a 300-name list are not those of a memorised list
     "default": {"val_fraction": 0.1, "batch_size": 48, "val_every": 0},
+    # the default preset's, trained for a time: core.quality picks the rest for the list
+    "quality": {"val_fraction": 0.1, "batch_size": 48, "val_every": 0,
+                "time_budget": settings.QUALITY_SECONDS, "schedule_iterations": 0,
+                **quality.PICKS},
 }
 
 
@@ -85,6 +92,7 @@ class TrainConfig:
     warmup: int = _default("warmup")
     schedule_iterations: int = _default("schedule_iterations")  # the schedule's horizon
     weight_decay: float = _default("weight_decay")
+    time_budget: float = _default("time_budget")  # seconds of training in all (0: none)
     clip: float = _default("clip")
     seed: int = _default("seed")
     sample_every: int = _default("sample_every")  # report every this many iterations
@@ -113,7 +121,7 @@ class TrainConfig:
             object.__setattr__(self, "patience", 0)
         problems = settings.check(settings.TRAINING, asdict(self))
         if (self.dropout > 0 and not problems
-                and (self.preset, self.cell, self.layers) == ("default", "rnn", 1)):
+                and self.preset != "classic" and (self.cell, self.layers) == ("rnn", 1)):
             problems.append("dropout needs a gru or lstm cell, or 2 or more rnn layers")
         if not problems and self.preset == "classic" and self.cell == NGRAM:
             problems.append("the count model (cell ngram) needs the default preset: "
@@ -123,7 +131,11 @@ class TrainConfig:
                             "seed's RNN, exactly")
         if self.weight_decay > 0 and self.preset == "classic" and not problems:
             problems.append("weight decay needs the default preset (classic is the seed's SGD)")
-        if not problems and (why := schedule.problem(self)) is not None:
+        if self.time_budget > 0 and self.preset == "classic" and not problems:
+            problems.append("a time budget needs the default or quality preset (classic is "
+                            "the seed's, by iterations)")
+        sized = self.time_budget > 0 and self.schedule_iterations == 0  # by core.timebudget
+        if not problems and not sized and (why := schedule.problem(self)) is not None:
             problems.append(why)
         if problems:
             raise ValueError("; ".join(problems))
@@ -254,6 +266,7 @@ class Trainer:
         self.history = parts.history
         self.best_params = parts.best_params
         self.mix = parts.mix
+        self.budget_clock = timebudget.BudgetClock(spent_before=self.state.seconds)
 
     def _fresh_parts(self) -> TrainerParts:
         config, V = self.config, self.vocab.size
@@ -320,6 +333,7 @@ class Trainer:
         stop: asked between blocks of a report's names; once it says True the
         report keeps the names drawn so far (the step itself is complete).
         """
+        t0 = timebudget.clock()
         lr = schedule.rate(self.config, self.state.iteration)
         if self.config.preset == "classic":
             loss, chars, names = self._classic_step(lr)
@@ -349,7 +363,32 @@ class Trainer:
                 res.stopped = "patience"
         if cfg.counts_only:  # counted and tuned: another step would give the same model
             res.stopped = "fitted"
+        self.budget_clock.add(timebudget.clock() - t0)
+        if cfg.time_budget > 0 and not cfg.counts_only:
+            self._follow_budget(res)
         return res
+
+    def _follow_budget(self, res: StepResult) -> None:
+        """Stop once the steps' time reaches the budget; until then keep a schedule that
+        core.timebudget sizes (none given) ending with it."""
+        cfg, clock = self.config, self.budget_clock
+        if clock.total >= cfg.time_budget:
+            res.stopped = res.stopped or "seconds"
+            return
+        sized = cfg.schedule_iterations in (0, clock.horizon)
+        if cfg.lr_schedule == "constant" or not sized or (
+                cfg.schedule_iterations and res.val_loss is None):  # set: again at checks
+            return
+        horizon = clock.horizon_for(self.state.iteration, cfg.time_budget)
+        if horizon is not None and horizon > cfg.warmup:
+            clock.horizon = horizon
+            self.config = replace(cfg, schedule_iterations=horizon)
+
+    def budget_left(self) -> float | None:
+        """Seconds of training left in the time budget (None: no budget)."""
+        if self.config.time_budget <= 0:
+            return None
+        return max(0.0, self.config.time_budget - self.budget_clock.total)
 
     def _count_step(self) -> tuple[float, int, int]:
         """The count model's whole training: count the training names, tune the discounts

@@ -13,7 +13,7 @@ import numpy as np
 
 from dinogui import __version__, bench, export_cmd, lr_find_cmd, score_cmd
 from dinogui.arguments import help_for, of
-from dinogui.core import checkpoint, recipe
+from dinogui.core import checkpoint, quality, recipe
 from dinogui.core.blowup import BlowupWatch
 from dinogui.core.checkpoint import CheckpointError
 from dinogui.core.corpus import (
@@ -29,7 +29,14 @@ from dinogui.core.loop import BLOWUP, DIVERGED, STEPS, UNTIL, LoopEnd, StepLoop
 from dinogui.core.novelty import NearestNames
 from dinogui.core.sample_spec import ConstraintsUnmet, SampleSpec
 from dinogui.core.sampling import display_name
-from dinogui.core.settings import ITERATIONS, MAX_INTERVAL, SAMPLING, SECONDS, TRAINING
+from dinogui.core.settings import (
+    ITERATIONS,
+    MAX_INTERVAL,
+    QUALITY_SECONDS,
+    SAMPLING,
+    SECONDS,
+    TRAINING,
+)
 from dinogui.core.threads import training_threads
 from dinogui.core.trainer import (
     LIVE_FIELDS,
@@ -43,7 +50,8 @@ from dinogui.train_report import TrainReport
 
 clock = time.perf_counter  # the wall clock of --seconds (tests drive a fake one)
 # --seconds alone with a cosine or linear schedule: the schedule's length is the iterations
-# that fit the budget, estimated from PROBE_STEPS timed steps of a throwaway copy, times
+# that fit the budget, estimated from PROBE_STEPS timed steps (after an untimed first one) of a
+# throwaway copy, times
 # PROBE_MARGIN (held-out checks and reports take time the steps do not show)
 PROBE_STEPS = 20
 PROBE_MARGIN = 0.85
@@ -91,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
                                  "up"))
     t.add_argument(SECONDS.flag, type=of(SECONDS), default=None, metavar="S",
                    help=help_for(SECONDS, extra="with --iterations and --patience: whichever "
-                                 "comes first"))
+                                 f"comes first; the quality preset's budget (default "
+                                 f"{QUALITY_SECONDS:g})"))
     for name in TRAIN_FLAGS:
         _add_setting(t, TRAINING[name])
     t.add_argument("--save", metavar="CKPT", help="write a checkpoint here at the end")
@@ -151,7 +160,8 @@ TRAIN_FLAGS = ("preset", "hidden", "lr", "lr_schedule", "warmup", "weight_decay"
                "seed", "batch_size", "cell", "order", "layers", "dropout", "optimizer",
                "mix_ngram", "val_fraction", "val_every", "patience", "sample_every", "samples")
 # what --help says each preset does with a setting it sets itself
-PRESET_NOTES = {"preset": "classic: the original exercise, exactly"}
+PRESET_NOTES = {"preset": "classic: the original exercise, exactly; quality: trains --seconds "
+                          f"(default {QUALITY_SECONDS:g}), everything picked for that time"}
 
 
 def _add_setting(parser: argparse.ArgumentParser, setting) -> None:
@@ -207,13 +217,20 @@ def _config_for(args: argparse.Namespace, corpus: Corpus | None = None) -> Train
         given["val_fraction"] = 0.0
     # the recipe shapes the model unless a flag does: then the preset's plain defaults and the
     # flags given (so `--cell lstm --hidden 200` is exactly that, not a recipe's mix of both)
-    shaped = [k for k in recipe.MODEL if k in given]
+    shaped = [k for k in (quality.MODEL if preset == "quality" else recipe.MODEL)
+              if k in given]
     picked = {}
+    held_out = val_file or given.get("val_fraction") != 0
     if preset == "default" and corpus is not None and not shaped:
-        held_out = val_file or given.get("val_fraction") != 0
         picked = recipe.settings_for(corpus, held_out=held_out)
-        if val_file:
-            picked.pop("val_fraction", None)
+    if preset == "quality":  # the budget's picks always; the model's unless flags shape it
+        budget = getattr(args, "seconds", None) or QUALITY_SECONDS
+        picked = quality.settings_for(corpus, budget, held_out) if corpus is not None and \
+            not shaped else quality.budget_settings(budget)
+        if getattr(args, "iterations", None) is None:  # the budget sizes the schedule
+            given.pop("schedule_iterations", None)
+    if val_file:
+        picked.pop("val_fraction", None)
     try:
         return TrainConfig.for_preset(preset, **{**picked, **given})
     except ValueError as e:
@@ -254,8 +271,9 @@ def _estimate_horizon(trainer: Trainer, seconds: float) -> int:
     probe = Trainer(trainer.corpus, replace(trainer.config, lr_schedule="constant",
                                             schedule_iterations=0, samples=0,
                                             sample_every=MAX_INTERVAL, val_every=MAX_INTERVAL))
-    t0 = clock()
     with np.errstate(all="ignore"):
+        probe.step()  # untimed: it fits a hybrid's count model (~1 s on names.txt, ~100 steps)
+        t0 = clock()
         for _ in range(PROBE_STEPS):
             probe.step()
     per_step = max(clock() - t0, 1e-9) / PROBE_STEPS
@@ -277,6 +295,10 @@ def _resumed(args: argparse.Namespace) -> Trainer:
                          "(the checkpoint holds its corpus and model)")
     live = {k: getattr(args, k, None) for k in LIVE_FIELDS}
     live["schedule_iterations"] = _horizon(args, trainer.iteration)  # a new schedule: to its end
+    if trainer.config.time_budget and args.seconds is not None:  # S more seconds, and any
+        live["time_budget"] = trainer.state.seconds + args.seconds  # schedule sized to them
+        if args.iterations is None:
+            live["schedule_iterations"] = 0
     try:
         trainer.set_live(**live)
     except ValueError as e:
@@ -334,6 +356,9 @@ def _prepared(args: argparse.Namespace) -> tuple[Trainer, int]:
                          f"(--iterations {_iterations(args)})")
     trainer = _resumed(args) if args.resume else _new_trainer(args)
     iterations = _iterations(args)
+    if trainer.config.time_budget:  # the trainer stops itself at its budget (and sizes any
+        args.seconds = None         # schedule to it): no second clock
+        iterations = MAX_INTERVAL if args.iterations is None else iterations
     if args.iterations is None and args.seconds is not None and \
             args.lr_schedule not in (None, "constant"):
         # the schedule ends at the estimate, and so does the run (or the time, if first)
@@ -381,11 +406,13 @@ def cmd_sample(args: argparse.Namespace) -> int:
                       prefix=args.prefix, suffix=args.suffix, min_len=args.min_len,
                       max_len=args.max_len, new_only=args.new_only).for_corpus(lower)
     corpus = load_corpus(args.corpus, lower).names if args.corpus else trainer.corpus.names
+    # the quality preset keeps its best weights to draw from: they are the model it made
+    best = args.best or trainer.config.preset == "quality"
     if args.best and trainer.best_params is None:
         print("dinogui: warning: --best: this model has no best weights (no names held out, "
               "or none measured yet); drawing from the latest", file=sys.stderr)
     try:
-        sampler = trainer.sampler(best=args.best).with_label(args.label)
+        sampler = trainer.sampler(best=best).with_label(args.label)
     except ValueError as e:
         raise UsageError(str(e)) from None
     nearest = NearestNames(corpus) if args.scores else None

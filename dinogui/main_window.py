@@ -417,6 +417,7 @@ class MainWindow(QMainWindow):
         self.status.reset(st.iteration, st.seconds, st.smooth, st.smooth_char,
                           None if trainer.config.counts_only
                           else schedule.rate(trainer.config, st.iteration))
+        self.status.set_time_budget(trainer.config.time_budget)
         generation = self.worker.attach(trainer)
         self.loss_plot.set_count_line(None)
         self.worker.ask(lambda t: t.count_baseline(),  # on the worker's thread: up to ~1 s

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dinogui.core import recipe, schedule
+from dinogui.core import quality, recipe, schedule
 from dinogui.core.blowup import Blowup
 from dinogui.core.corpus import quote
 from dinogui.core.sampling import display_name
@@ -41,6 +41,8 @@ class TrainReport:
             + (f", {st.duplicates} repeated" if st.duplicates else ""))
         if not args.resume and cfg.preset == "default" and recipe.applied(cfg, trainer.corpus):
             say(recipe.describe(trainer.corpus))
+        if not args.resume and cfg.preset == "quality" and quality.applied(cfg, trainer.corpus):
+            say(quality.describe(trainer.corpus, cfg.time_budget))
         if trainer.corpus.held_out:
             removed = len(trainer.corpus.names) - len(trainer.train_rows)
             say(f"held out: the {len(trainer.val_rows):,} names of "
@@ -131,5 +133,9 @@ def describe_model(cfg: TrainConfig) -> str:
         f" ({cfg.lr_schedule} to iteration {cfg.schedule_iterations}"
         + (f", warm-up {cfg.warmup}" if cfg.warmup else "") + ")")
     decay = f", weight decay {cfg.weight_decay:g}" if cfg.weight_decay else ""
+    if cfg.time_budget:
+        sched = f" ({cfg.lr_schedule} to the budget)" if cfg.lr_schedule != "constant" and \
+            not cfg.schedule_iterations else sched
+        decay += f", time budget {cfg.time_budget:g} s"
     mixed = f", mixed with a {cfg.mix_ngram}-gram count model" if cfg.mixed else ""
     return f"{model}hidden {cfg.hidden}, lr {cfg.lr}{sched}{decay}, clip {cfg.clip}{mixed}"

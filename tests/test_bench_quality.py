@@ -15,8 +15,8 @@ from dinogui.core.validation import split_indices
 
 NAMES = ["ada", "bob", "cyrus", "dan", "eve", "finnegan", "gus", "hal", "ivy", "jo",
          "kim", "lou", "max", "ned", "otto", "pia", "quinn", "rex", "sal", "tom"]
-NETWORK_ROWS = ["classic preset", "default preset (recipe)", "rnn 50 (default's plain)", "gru",
-                "lstm", "hybrid (gru + 5-gram)"]
+NETWORK_ROWS = ["classic preset", "default preset (recipe)", "quality preset",
+                "rnn 50 (default's plain)", "gru", "lstm", "hybrid (gru + 5-gram)"]
 NGRAM_ROWS = ["2-gram", "3-gram", "4-gram", "5-gram"]
 
 
@@ -51,6 +51,8 @@ def test_section_prints_a_row_and_a_command_per_contender(names_file, capsys):
         assert f"- {label}: `dinogui train --corpus CORPUS " in out
     assert "--cell gru --hidden 128 --dropout 0.3 --mix-ngram 5 --val-fraction 0.1 " \
            "--seconds 0.2`" in out
+    assert "- quality preset: `dinogui train --corpus CORPUS --preset quality " \
+           "--val-fraction 0.1 --seconds 0.2`" in out
     assert "PyTorch skipped (--no-torch)." in out
     assert "best" in err  # progress lines
 
@@ -138,12 +140,26 @@ def test_the_default_row_is_the_lists_recipe_and_the_plain_row_is_not(names_file
 
     corpus = load_corpus(names_file)
     rows = {r.label: r for r in bench_quality.ROWS}
-    picked = bench_quality._config(rows["default preset (recipe)"], 0, corpus)
+    picked = bench_quality._config(rows["default preset (recipe)"], 0, corpus, 4)
     want = recipe.settings_for(corpus)
     assert (picked.cell, picked.hidden, picked.dropout, picked.batch_size, picked.lr,
             picked.mix_ngram) == (want["cell"], want["hidden"], want["dropout"],
                                   want["batch_size"], want["lr"], want["mix_ngram"])
-    plain = bench_quality._config(rows["rnn 50 (default's plain)"], 0, corpus)
+    plain = bench_quality._config(rows["rnn 50 (default's plain)"], 0, corpus, 4)
     assert (plain.cell, plain.hidden, plain.batch_size, plain.mix_ngram) == ("rnn", 50, 48, 0)
     assert "--preset default --val-fraction 0.1 --seconds 4" in \
         rows["default preset (recipe)"].command(4)
+
+
+def test_the_quality_row_is_the_presets_picks_for_the_rows_seconds(names_file):
+    """As `train --preset quality --seconds S` picks them: the list's model, its budget S,
+    the schedule left for the trainer to size (0) to end with it."""
+    from dinogui.core import quality
+
+    corpus = load_corpus(names_file)
+    row = next(r for r in bench_quality.ROWS if r.label == "quality preset")
+    cfg = bench_quality._config(row, 0, corpus, 2.5)
+    want = {k: v for k, v in quality.settings_for(corpus, 2.5).items()
+            if k not in ("val_every", "patience")}  # the bench checks on its own cadence
+    assert {k: getattr(cfg, k) for k in want} == want
+    assert (cfg.preset, cfg.time_budget, cfg.schedule_iterations) == ("quality", 2.5, 0)

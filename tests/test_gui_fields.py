@@ -112,6 +112,51 @@ def test_the_seed_fields_take_every_seed_the_command_line_takes(qtbot, tmp_path,
                                   headless.params["Wax"])
 
 
+def test_the_quality_preset_and_its_budget_field(qtbot, tmp_path, tiny_corpus, monkeypatch):
+    """Chosen in the Preset combo: its own settings, the list's model, the Budget field in
+    place of Iterations; the Budget reaches the trainer (live) and training stops there.
+    Chosen away: the default preset's settings come back."""
+    from dinogui.core import quality, settings, timebudget
+    from tests.test_quality import StepClock
+
+    w = open_window(qtbot, tmp_path, tiny_corpus, preset=None)  # a first launch: the recipe
+    hp = w.hyperparams
+    apply(qtbot, w, preset="quality")
+    cfg = worker_config(w)
+    assert (cfg.preset, cfg.lr_schedule, cfg.patience, cfg.time_budget,
+            cfg.schedule_iterations) == ("quality", "cosine", 0, settings.QUALITY_SECONDS, 0)
+    picks = quality.settings_for(w.session.trainer.corpus, settings.QUALITY_SECONDS)
+    assert {k: getattr(cfg, k) for k in quality.MODEL} == {k: picks[k] for k in quality.MODEL}
+    assert (cfg.layers, hp.layers.value()) == (2, 2)  # a short list's pick from 5 s
+    assert hp.time_budget.isVisibleTo(hp) and not hp.budget.isVisibleTo(hp)
+    assert hp.budget_value() is None and hp.time_budget.value() == settings.QUALITY_SECONDS
+    assert w.status.budget is None  # no iterations to count down to: the time instead
+    assert w.status.time_budget == settings.QUALITY_SECONDS
+    assert w.status.progress.text() == "0% · 5:00 left"
+    assert hp.follows_recipe()
+    monkeypatch.setattr(timebudget, "clock", StepClock(0.0625))  # 1/16 s a step
+    apply(qtbot, w, time_budget=2.5)  # live: the same model
+    qtbot.waitUntil(lambda: worker_config(w).time_budget == 2.5, timeout=WAIT_MS)
+    assert w.status.time_budget == 2.5
+    w.actions_.start.trigger()
+    qtbot.waitUntil(lambda: not w.session.training and w.session.iteration > 0, timeout=WAIT_MS)
+    assert w.session.iteration == 40 and worker_config(w).schedule_iterations == 40
+    assert "Reached the time budget (2.5 s of training) at iteration 40" in w.statusBar(
+        ).currentMessage() + w.log.toPlainText()
+    apply(qtbot, w, time_budget=5)  # more time: it trains on from there
+    w.actions_.start.trigger()
+    qtbot.waitUntil(lambda: not w.session.training and w.session.iteration > 40, timeout=WAIT_MS)
+    assert w.session.iteration == 80
+    w.dialogs.choices = [1]  # the trained model is discarded for a new one ("Discard")
+    apply(qtbot, w, preset="default")
+    cfg = worker_config(w)
+    assert (cfg.preset, cfg.lr_schedule, cfg.patience, cfg.time_budget) == (
+        "default", "constant", recipe.COMMON["patience"], 0.0)
+    assert hp.budget.isVisibleTo(hp) and not hp.time_budget.isVisibleTo(hp)
+    assert w.status.budget == hp.budget_value() == hp.budget.value()
+    assert w.status.time_budget is None
+
+
 # the non-default values set below, and the independent config they must give
 MODEL = dict(cell="gru", layers=2, hidden=7, optimizer="adagrad", batch_size=3, seed=11)
 LIVE = dict(lr=0.03, clip=0.25, sample_every=13, samples=4, patience=0)
@@ -382,6 +427,7 @@ def test_kind_draws_what_dinogui_sample_label_draws(qtbot, tmp_path, capsys):
 COVERED = {
     ("samples", "kind"): "test_kind_draws_what_dinogui_sample_label_draws",
     ("hyperparams", "preset"): "test_preset",
+    ("hyperparams", "time_budget"): "test_the_quality_preset_and_its_budget_field",
     **{("hyperparams", name): "test_model_and_training_fields_reach_the_trainer_and_act_exactly"
        for name in (*MODEL, *LIVE, "budget")},
     **{("hyperparams", name): "test_the_count_model_and_the_mixed_ngram_reach_the_trainer"

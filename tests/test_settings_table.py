@@ -22,8 +22,8 @@ from tests.gui_support import WAIT_MS, ScriptedDialogs, open_window
 
 NAMES = ["ab", "abc", "bca", "cab", "bb", "ca", "acb", "bac"]
 # settings no flag of `train` takes: the dtype is the preset's, max_len the sampler's, and a
-# schedule's length is the run's --iterations
-NOT_TRAIN_FLAGS = {"dtype", "max_len", "schedule_iterations"}
+# schedule's length is the run's --iterations, and the time budget is --seconds (SECONDS)
+NOT_TRAIN_FLAGS = {"dtype", "max_len", "schedule_iterations", "time_budget"}
 
 
 def _subparser(name: str) -> argparse.ArgumentParser:

@@ -8,7 +8,9 @@ its first 300, 1,000 and 3,000 names after a fixed shuffle, cut as dinogui.bench
 cuts them; skipped with a note when absent) and each row: the Kneser-Ney count model
 of orders 2-5 (discounts tuned on the held-out names), the classic preset (the seed's
 settings), the default preset (its recipe for the list, core.recipe, as `dinogui train
---preset default` picks it) and its plain defaults (a tanh RNN of 50), a GRU and an LSTM
+--preset default` picks it) and its plain defaults (a tanh RNN of 50), the quality preset
+(the same model, a cosine schedule sized to end with the row's seconds, core.quality), a GRU
+and an LSTM
 (hidden 128, dropout 0.3, the default preset otherwise), the hybrid (that GRU mixed
 with a 5-gram, `--mix-ngram 5`), and PyTorch's nn.GRU and nn.LSTM at the GRU's and
 LSTM's settings when torch is installed.
@@ -25,12 +27,12 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from dinogui.core import recipe
+from dinogui.core import quality, recipe
 from dinogui.core.batching import bucketed_order
 from dinogui.core.corpus import Corpus, CorpusError, corpus_from_names, load_corpus
 from dinogui.core.threads import training_threads
@@ -74,6 +76,7 @@ ROWS = (
       for n in range(2, 6)),
     Row("classic preset", "trainer", {"preset": "classic"}),
     Row("default preset (recipe)", "trainer", {"preset": "default"}, recipe=True),
+    Row("quality preset", "trainer", {"preset": "quality"}, recipe=True),
     Row("rnn 50 (default's plain)", "trainer", {"preset": "default", "cell": "rnn"}),
     Row("gru", "trainer", {"preset": "default", "cell": "gru", **NET}),
     Row("lstm", "trainer", {"preset": "default", "cell": "lstm", **NET}),
@@ -114,18 +117,20 @@ def budgeted(step: Callable[[], int], check: Callable[[], float], every: int,
     return best, best_at, steps, chars / max(trained, 1e-9)
 
 
-def _config(row: Row, seed: int, corpus: Corpus) -> TrainConfig:
+def _config(row: Row, seed: int, corpus: Corpus, seconds: float) -> TrainConfig:
     s = {k: v for k, v in row.settings.items() if k != "preset"}
     cfg = TrainConfig.for_preset(row.settings["preset"], **s, seed=seed, samples=0,
                                  sample_every=10**9, val_every=10**9,
                                  val_fraction=VAL_FRACTION)
+    if cfg.preset == "quality":  # its schedule sized to end with the row's seconds
+        cfg = replace(cfg, **quality.budget_settings(seconds))
     # as `dinogui train --preset default` with no model flag: the list's recipe (its patience
     # and check cadence are the bench's own here: every row trains its whole budget)
     return recipe.apply(cfg, corpus) if row.recipe else cfg
 
 
 def run_trainer(corpus: Corpus, row: Row, seconds: float, seed: int) -> Result:
-    t = Trainer(corpus, _config(row, seed, corpus))
+    t = Trainer(corpus, _config(row, seed, corpus, seconds))
     if t.config.counts_only:
         t.step()  # counts, and tunes the discounts on the held-out names
         return Result("", row, t.validate())
@@ -144,7 +149,7 @@ def run_torch(corpus: Corpus, row: Row, seconds: float, seed: int) -> Result:
     batches (length-bucketed), Adam, rate and clip-by-value."""
     import torch
 
-    cfg = _config(row, seed, corpus)
+    cfg = _config(row, seed, corpus, seconds)
     split = Trainer(corpus, cfg)  # for its split and encoded names only
     torch.manual_seed(seed)
     torch.set_num_threads(split.blas_threads)
@@ -313,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a name list to use instead of names.txt and its cuts (repeatable)")
     p.add_argument("--only", action="append", metavar="TEXT",
                    help="only rows whose label contains TEXT (repeatable): gram, classic, "
-                        "default, gru, lstm, hybrid, PyTorch")
+                        "default, quality, gru, lstm, hybrid, PyTorch")
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch even when installed")
     p.add_argument("--seed", type=int, default=0, help="initialisation and split seed")
     return p

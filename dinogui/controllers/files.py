@@ -14,7 +14,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
 from dinogui.controllers.shell import Shell
-from dinogui.core import checkpoint, recipe
+from dinogui.core import checkpoint, quality, recipe
 from dinogui.core.corpus import load_corpora, load_corpus
 from dinogui.core.trainer import Trainer
 from dinogui.core.transfer import (
@@ -214,7 +214,8 @@ class FileFlows(QObject):
             config = self.hyperparams.config()
             shaped_by_recipe = self.hyperparams.follows_recipe() and config.cell != "ngram"
             if shaped_by_recipe:  # the user has not shaped the model: this list's recipe does
-                config = recipe.apply(config, corpus)
+                config = (quality.apply if config.preset == "quality" else recipe.apply)(
+                    config, corpus)
         except ValueError as e:  # settings no model can have: say so, keep what is there
             sh.refuse("Cannot start a model", e, "kept the current model")
             return
@@ -231,8 +232,9 @@ class FileFlows(QObject):
                 return
             if shaped_by_recipe:
                 self.hyperparams.show_recipe(trainer.config)
-                sh.log.note(f"Model: {recipe.describe(corpus)}. Change any model setting to "
-                            "shape it yourself")
+                picked = quality.describe(corpus, trainer.config.time_budget) \
+                    if trainer.config.preset == "quality" else recipe.describe(corpus)
+                sh.log.note(f"Model: {picked}. Change any model setting to shape it yourself")
             self.adopt(trainer, summary, checkpoint_path=None, saved_iteration=0)
             self._remember(path, corpus=True)
             sh.note(f"Loaded {summary.title}: {summary.stats.names:,} names; a new "

@@ -13,7 +13,7 @@ from dinogui.controllers.inspector import InspectorFollower
 from dinogui.controllers.runs import RunRecorder
 from dinogui.controllers.sampling import SamplingController
 from dinogui.controllers.shell import Shell
-from dinogui.core import schedule
+from dinogui.core import quality, schedule
 from dinogui.core.settings import AUTO_VAL_CHECKS
 from dinogui.core.trainer import LIVE_FIELDS, TrainConfig, Trainer
 from dinogui.document.live_settings import apply_live, live_change_text, plain_settings
@@ -76,8 +76,9 @@ class TrainingController(QObject):
         # the model's own settings, every one of them, not the panel's (which shows only some)
         self._rebuild(self.s.config, "Reset: fresh weights")
 
-    def _rebuild(self, config: TrainConfig, note: str) -> None:
-        """A fresh model on the current names, built in the background."""
+    def _rebuild(self, config: TrainConfig, note: str, picked: bool = False) -> None:
+        """A fresh model on the current names, built in the background (picked: its model is
+        the quality preset's picks, which the panel then follows)."""
         # the corpus is never modified: safe to share
         corpus, summary = self.s.trainer.corpus, self.s.summary
         self.shell.worker.pause()
@@ -90,6 +91,8 @@ class TrainingController(QObject):
                 self.views.hyperparams.set_config(self.s.config)
                 return
             self.flows.adopt(trainer, summary, checkpoint_path=None, saved_iteration=0)
+            if picked:
+                self.views.hyperparams.show_recipe(trainer.config)
             cfg = trainer.config
             self.shell.note(f"{note} ({cfg.preset}, {cfg.hidden} hidden units)")
 
@@ -100,6 +103,10 @@ class TrainingController(QObject):
             return
         current = self.s.config
         wanted = self.views.hyperparams.config(base=current)
+        picked = wanted.preset == "quality" != current.preset and \
+            self.views.hyperparams.follows_recipe()
+        if picked:  # into the quality preset, the model unshaped: its picks for the budget
+            wanted = quality.apply(wanted, self.s.trainer.corpus)
         kept_live = replace(wanted, **{k: getattr(current, k) for k in LIVE_FIELDS})
         if kept_live == current:
             return
@@ -119,7 +126,7 @@ class TrainingController(QObject):
         if not ok:
             self.views.hyperparams.set_config(self.s.config)
             return
-        self._rebuild(wanted, f"New model after changing {plain_settings(changed)}")
+        self._rebuild(wanted, f"New model after changing {plain_settings(changed)}", picked)
         self.save_hyperparameters()
 
     def on_live_settings(self, changes: dict) -> None:
@@ -134,6 +141,8 @@ class TrainingController(QObject):
             self.views.hyperparams.set_config(self.s.config)
             return
         trace = live_change_text(self.s.config, changes)  # lr and clip changes leave a trace
+        if "time_budget" in changes:
+            self.views.status.set_time_budget(changes["time_budget"])
         self.s.live_changed(changes)
         if not self.s.training:  # the status bar's rate: the next step's, under the new settings
             self.views.status.set_rate(self.s.next_rate())
@@ -257,6 +266,9 @@ class TrainingController(QObject):
             self._early_stop = None
         text = {"paused": f"Paused at iteration {stopped.iteration:,}",
                 "budget": f"Reached the budget: {stopped.iteration:,} iterations",
+                "seconds": f"Reached the time budget ({self.s.config.time_budget:g} s of "
+                           f"training) at iteration {stopped.iteration:,}: raise Budget to "
+                           "train on",
                 "step": f"Stepped to iteration {stopped.iteration:,}",
                 "fitted": "Fitted the count model: counted the training names"
                           + ("" if self.s.trainer.state.best_val is None else
@@ -275,6 +287,7 @@ class TrainingController(QObject):
         self.views.status.set_state({"diverged": "Diverged", "failed": "Stopped by an error",
                                      "blowup": "Paused: the loss blew up",
                                      "fitted": "Fitted",
+                                     "seconds": "Finished: time budget spent",
                                      "patience": f"Stopped: {short}"}.get(
             stopped.reason, self.s.idle_state()))
         if stopped.reason == "patience":

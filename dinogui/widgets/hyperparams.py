@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dinogui.core import recipe
+from dinogui.core import quality, recipe
 from dinogui.core.settings import ITERATIONS, TRAINING
 from dinogui.core.trainer import LIVE_FIELDS as TRAINER_LIVE
 from dinogui.core.trainer import TrainConfig
@@ -43,6 +43,12 @@ DEFAULT_MIX = 5
 LIVE_FIELDS = tuple(f for f in TRAINER_LIVE if f not in ("val_every", "schedule_iterations"))
 DEFAULT_ONLY = ("cell", "layers", "optimizer", "batch_size", "mix_ngram")
 DEFAULT_ONLY_TRAINING = ("weight_decay", "patience")  # classic: SGD without decay, none held out
+# the quality preset's one knob, shown for it alone; it trains for a time, not to Iterations
+QUALITY_ONLY = ("time_budget",)
+NOT_QUALITY = ("budget",)
+# what choosing the quality preset writes into the fields (its own settings), and what leaving
+# it gives back: the default preset's first-launch training settings
+QUALITY_FIELDS = ("lr_schedule", "patience", "weight_decay", "time_budget")
 # what the count model (cell ngram) has no use for: it counts, with no weights to train, and is
 # fitted in one step with one check
 NETWORK_ONLY = ("layers", "hidden", "optimizer", "batch_size", "mix_ngram")
@@ -56,6 +62,9 @@ PRESET_TIPS = {
     "default": "Faster: mini-batches of names in float32 with Adam (or another optimizer), a "
                "choice of cell, the loss per character, and a held-out tenth of the names, "
                "whose curve shows when the model stops generalising (Patience stops there).",
+    "quality": "The default preset's engine with everything picked for a time budget: the "
+               "model for your list, a cosine learning rate falling to 0 as the Budget ends, "
+               "and the weights of the lowest held-out loss kept for sampling.",
 }
 CELL_TIPS = {"rnn": "tanh RNN (the seed's cell)", "gru": "gated recurrent unit",
              "lstm": "long short-term memory",
@@ -65,12 +74,14 @@ OPTIMIZER_LABELS = {"sgd": "SGD", "adagrad": "Adagrad", "adam": "Adam"}
 
 # The panel's rows: (field, label with its Alt+letter mnemonic, tooltip). Mnemonics are
 # unique in the window together with the menus (F T A V H) and the Sample panel
-# (U E M K R W); the letters ran out, so the three fields beside the rate take 1 2 3;
+# (U E M K R W); the letters ran out, so the three fields beside the rate take 1 2 3
+# (and the quality preset's Budget 5);
 # QFormLayout makes each label its field's buddy. Types and ranges are the
 # settings table's (core.settings); "budget" is the Iterations field.
 MODEL_ROWS = (
-    ("preset", "&Preset", "Which training recipe: default (faster, with the held-out curve) "
-     "or classic (the original exercise, exact to its numbers)"),
+    ("preset", "&Preset", "Which training recipe: default (faster, with the held-out curve), "
+     "quality (the best model for a time budget) or classic (the original exercise, exact to "
+     "its numbers)"),
     ("cell", "&Cell", "The recurrent cell: " + "; ".join(
         f"{c}: {CELL_TIPS[c]}" for c in TRAINING["cell"].choices)),
     ("order", "N-gram order (&J)", "The count model's order: each letter is predicted from "
@@ -89,6 +100,9 @@ MODEL_ROWS = (
 TRAINING_ROWS = (  # how long first: in view without scrolling at 1024x768
     ("budget", "&Iterations", "Train until this iteration, then stop; 'unlimited' trains until "
      "you pause (the original exercise: 35,000)"),
+    ("time_budget", "Budget, seconds (&5)", "The quality preset's one knob: seconds of training "
+     "in all. The learning rate falls to 0 as they end, and training stops there; raise it to "
+     "train on. Applies at the next step, even while training."),
     # the patience: every other letter is taken
     ("patience", "&Quiet checks", "Patience (early stopping): stop after this many quiet checks "
      "in a row, held-out checks (four per pass over the names, at most 500 iterations apart, "
@@ -112,7 +126,7 @@ TRAINING_ROWS = (  # how long first: in view without scrolling at 1024x768
     ("samples", "&Names per report", "Names drawn at each report (the original exercise: 7)"),
 )
 FIELD_MIN_WIDTH = 52  # a field's least width: the settings column fits LEFT_MIN_WIDTH
-STEPS = {"hidden": 10, "batch_size": 8, "sample_every": 500, "budget": 1000}
+STEPS = {"hidden": 10, "batch_size": 8, "sample_every": 500, "budget": 1000, "time_budget": 60}
 CHOICE_LABELS = {"cell": CELL_LABELS, "optimizer": OPTIMIZER_LABELS,
                  "lr_schedule": SCHEDULE_LABELS}
 # the TrainConfig fields the panel shows (all but the budget)
@@ -185,6 +199,7 @@ class HyperparamsPanel(QWidget):
         # the model fields as the recipe (or the first launch) left them: while they are
         # unchanged, a new list gets its own recipe (core.recipe)
         self._recipe_shown: dict | None = self._model_values()
+        self._preset_shown = self._read("preset")  # what a preset change changes from
         for w in (self.preset, self.cell, self.optimizer, self.lr_schedule):
             w.currentIndexChanged.connect(self._model_edited)
         self.mix_ngram.setSpecialValueText("off")
@@ -196,6 +211,9 @@ class HyperparamsPanel(QWidget):
             if isinstance(box, QComboBox):
                 box.currentIndexChanged.connect(lambda _i: self.live_changed.emit(
                     {"lr_schedule": self._read("lr_schedule"), **self._horizon()}))
+            elif name == "time_budget":  # a new budget: a schedule sized to end with it
+                box.valueChanged.connect(lambda v: self.live_changed.emit(
+                    {"time_budget": v, **self._horizon()}))
             else:
                 box.valueChanged.connect(lambda v, name=name: self.live_changed.emit({name: v}))
         self.budget.valueChanged.connect(lambda _v: self.budget_changed.emit(self.budget_value()))
@@ -217,8 +235,9 @@ class HyperparamsPanel(QWidget):
             QToolTip.showText(box.mapToGlobal(box.rect().bottomLeft()), self.problem.text(), box)
 
     def _horizon(self) -> dict:
-        """The schedule's length for a cosine or linear schedule: the Iterations budget."""
-        if self._read("lr_schedule") == "constant":
+        """The schedule's length for a cosine or linear schedule: the Iterations budget (the
+        quality preset's is sized to its time Budget by the trainer: 0)."""
+        if self._read("lr_schedule") == "constant" or self._read("preset") == "quality":
             return {"schedule_iterations": 0}
         return {"schedule_iterations": self.budget_value() or 0}
 
@@ -232,8 +251,24 @@ class HyperparamsPanel(QWidget):
         self.problem.setVisible(True)
 
     def _model_edited(self, *_args) -> None:
+        preset = self._read("preset")
+        into_or_out = preset != self._preset_shown and "quality" in (preset, self._preset_shown)
+        if into_or_out:
+            self._preset_settings(preset)
+        self._preset_shown = preset
         self._show_preset_rows()
+        if into_or_out:  # it trains by time, the others to Iterations
+            self.budget_changed.emit(self.budget_value())
         self.model_changed.emit()
+
+    def _preset_settings(self, preset: str) -> None:
+        """Into or out of the quality preset: its own training settings (a cosine schedule to
+        the Budget, no patience), or back to the default preset's first-launch ones."""
+        own = TrainConfig.for_preset(preset, patience=None if preset == "quality" else
+                                     DEFAULT_PATIENCE)
+        with _Quiet(self):
+            for name in QUALITY_FIELDS:
+                self._write(name, getattr(own, name))
 
     def _show_preset_rows(self) -> None:
         batched = self.preset.currentData() != "classic"
@@ -246,19 +281,25 @@ class HyperparamsPanel(QWidget):
                  and not (counts and name in networks_only)
                  for name in {*only_batched, *networks_only}}
         shown["order"] = counts
+        is_quality = self.preset.currentData() == "quality"
+        shown.update({name: is_quality for name in QUALITY_ONLY})
+        shown.update({name: not is_quality for name in NOT_QUALITY})
         for name, visible in shown.items():
             form, row = self._rows[name]
             form.setRowVisible(row, visible)
 
     # -- the default preset's recipe --------------------------------------------
     def _model_values(self) -> dict:
-        return {n: self._read(n) for n in ("preset", *recipe.MODEL) if hasattr(self, n)}
+        return {n: self._read(n) for n in ("preset", *quality.MODEL) if hasattr(self, n)}
 
     def follows_recipe(self) -> bool:
         """The default preset with the model fields as the recipe (or a first launch) set
         them: the user has not shaped the model, so a new list gets its recipe."""
-        return (self._recipe_shown is not None and self._read("preset") == "default"
-                and self._model_values() == self._recipe_shown)
+        shown, preset = self._recipe_shown, self._read("preset")
+        # the default recipe leaves the layers to the user; the quality preset picks them
+        ignored = {"preset": None} if preset == "quality" else {"preset": None, "layers": None}
+        return (shown is not None and preset in ("default", "quality")
+                and {**self._model_values(), **ignored} == {**shown, **ignored})
 
     def show_recipe(self, config: TrainConfig) -> None:
         """Show a config the recipe picked, and remember it as the recipe's."""
@@ -270,8 +311,10 @@ class HyperparamsPanel(QWidget):
         """The config fields that belong to a preset (classic has no batched choices)."""
         if preset == "classic":
             return tuple(n for n in CONFIG_FIELDS
-                         if n not in (*DEFAULT_ONLY, *DEFAULT_ONLY_TRAINING, "order"))
-        return CONFIG_FIELDS
+                         if n not in (*DEFAULT_ONLY, *DEFAULT_ONLY_TRAINING, "order",
+                                      *QUALITY_ONLY))
+        return CONFIG_FIELDS if preset == "quality" else tuple(
+            n for n in CONFIG_FIELDS if n not in QUALITY_ONLY)
 
     def _read(self, name: str):
         box = getattr(self, name)
@@ -300,6 +343,10 @@ class HyperparamsPanel(QWidget):
         shown.update(self._horizon())
         if base is not None and base.preset == preset:
             return replace(base, **shown)
+        if base is not None and "classic" not in (base.preset, preset):
+            # default and quality share the engine: the model's unshown settings (the
+            # recipe's dropout, ...) stay; only quality has a time budget
+            return replace(base, preset=preset, **{"time_budget": 0.0, **shown})
         return TrainConfig.for_preset(preset, **shown)
 
     def set_config(self, config: TrainConfig) -> None:
@@ -312,9 +359,13 @@ class HyperparamsPanel(QWidget):
             for name in self._shown(config.preset):
                 if not self._write(name, getattr(config, name)):
                     raise ValueError(f"{name} {getattr(config, name)!r} does not fit its field")
+        self._preset_shown = config.preset
         self._show_preset_rows()
 
     def budget_value(self) -> int | None:
+        """The Iterations to train to (None: unlimited; the quality preset trains by time)."""
+        if self._read("preset") == "quality":
+            return None
         return self.budget.value() or None
 
     def set_budget(self, budget: int | None) -> None:
@@ -332,6 +383,7 @@ class HyperparamsPanel(QWidget):
             for name in ("preset", *CONFIG_FIELDS[1:], "budget"):
                 if name in values:
                     self._write(name, values[name])
+        self._preset_shown = self._read("preset")
         self._show_preset_rows()
         # the recipe goes on shaping a model it shaped last time, never one the user did
         # (nothing remembered: a first launch, which the recipe shapes)

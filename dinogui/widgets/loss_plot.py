@@ -56,7 +56,8 @@ MAX_REDRAW_MS = 1000  # and the slowest
 COST_RATIO = 40  # redraws take at most 1/40 of the time (training keeps the rest)
 OVERVIEW_FROM = 10_000  # from this many points, a curve shown whole is drawn from its overview
 SCALES = {"name": "per name", "char": "per character"}
-NATURAL_SCALE = {"classic": "name", "default": "char"}  # what each preset reports
+# what each preset reports
+NATURAL_SCALE = {"classic": "name", "default": "char", "quality": "char"}
 SMOOTHING = {p: str(keep) for p, (keep, _take) in TRAINER_SMOOTHING.items()}  # for captions
 
 STEP_COLOR = (70, 130, 180, 90)  # faint: the smoothed curve is what to read

@@ -255,6 +255,7 @@ class TrainingStatus:
         self.smooth_char = math.nan
         self.seconds = 0.0
         self.budget: int | None = None
+        self.time_budget: float | None = None  # seconds (the quality preset's Budget)
         self.scale = "name"
         self._marks: deque[tuple[float, int, int]] = deque()  # (wall, iteration, chars)
         self.it_per_s = 0.0
@@ -319,6 +320,11 @@ class TrainingStatus:
         self.budget = budget
         self.refresh()
 
+    def set_time_budget(self, seconds: float | None) -> None:
+        """A model trained for a time: the bar counts its seconds down (None or 0: none)."""
+        self.time_budget = seconds or None
+        self.refresh()
+
     def refresh(self) -> None:
         self.iteration_label.setText(f"Iteration {self.iteration:,}")
         value = self.smooth if self.scale == "name" else self.smooth_char
@@ -337,13 +343,21 @@ class TrainingStatus:
         self.rate_label.setToolTip("" if lr is None else (
             f"Learning rate {lr:.6g}: the rate of the last step, as the schedule gives it "
             "(before training: the next step's)"))
-        budget = self.budget
-        self.progress.setVisible(budget is not None or self.finished is not None)
+        budget, time_budget = self.budget, self.time_budget
+        self.progress.setVisible(budget is not None or time_budget is not None
+                                 or self.finished is not None)
         self.progress.setToolTip(self.finished[1] if self.finished else "")
         if self.finished is not None:
             self.progress.setRange(0, 1000)
             self.progress.setValue(1000)
             self.progress.setFormat(self.finished[0])
+        elif time_budget is not None:
+            self.progress.setRange(0, 1000)
+            done = min(self.seconds / time_budget, 1.0)
+            self.progress.setValue(int(done * 1000))
+            left = time_budget - self.seconds
+            self.progress.setFormat(f"{done:.0%} · " + (
+                f"{clock_text(left)} left" if left > 0 else "time budget spent"))
         elif budget is not None:
             self.progress.setRange(0, 1000)
             done = min(self.iteration / budget, 1.0) if budget else 1.0
