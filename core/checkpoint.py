@@ -38,6 +38,7 @@ from .checkpoint_format import (
     to_safetensors,
 )
 from .checkpoint_schema import Invalid
+from .config import label_problem
 from .corpus import MAX_CORPUS_BYTES, Corpus, CorpusError, Vocab, check_label_text, quote
 from .guard import MAX_MAGNITUDE
 from .history import COLUMNS, History
@@ -45,7 +46,7 @@ from .legacy_npz import MAGIC as NPZ_MAGIC
 from .legacy_npz import LegacyNpz, Pickled
 from .models import MIX, as_batched, current_name
 from .optim import Optimizer
-from .trainer import Trainer, TrainState, label_problem
+from .trainer import Trainer, TrainState
 from .validation import split_rows
 
 FORMAT = "dinogui-checkpoint"

@@ -15,11 +15,12 @@ from dataclasses import fields
 import numpy as np
 
 from .checkpoint_format import Entry
+from .config import TrainConfig
 from .corpus import Vocab, quote
 from .history import BUCKETS, CHUNK, COLUMNS, RECENT
 from .models import MODELS
 from .optim import Optimizer
-from .trainer import TrainConfig, TrainState
+from .trainer import TrainState
 
 MAX_COUNT = 2**62
 # TrainState fields every checkpoint made so far holds; a field added later takes its

@@ -25,7 +25,7 @@ from .corpus import Corpus
 from .settings import QUALITY_SECONDS
 
 if TYPE_CHECKING:
-    from .trainer import TrainConfig
+    from .config import TrainConfig
 
 # what the budget adds to the recipe's model: a schedule that ends with it, no early stop
 PICKS = {"lr_schedule": "cosine", "weight_decay": 0.0, "patience": 0}
@@ -52,7 +52,7 @@ MODEL = (*recipe.MODEL, "layers")
 
 def budget_settings(seconds: float = QUALITY_SECONDS) -> dict:
     """What the budget alone sets, whatever the model (the preset's own settings,
-    core.trainer.PRESET_DEFAULTS, hold PICKS too): kept when flags shape the model."""
+    core.config.PRESET_DEFAULTS, hold PICKS too): kept when flags shape the model."""
     return {**PICKS, "time_budget": float(seconds), "schedule_iterations": 0}
 
 

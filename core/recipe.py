@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from .corpus import Corpus
 
 if TYPE_CHECKING:
-    from .trainer import TrainConfig
+    from .config import TrainConfig
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import math
 
 
 def rate(config, iteration: int) -> float:
-    """The learning rate of step `iteration` (0-based) under `config` (a core.trainer.TrainConfig).
+    """The learning rate of step `iteration` (0-based) under `config` (a core.config.TrainConfig).
 
     With the constant schedule and no warm-up this is config.lr itself, the same float, so
     runs made before schedules existed (and the classic preset) are unchanged to the bit.

@@ -97,8 +97,8 @@ SCHEDULES = ("constant", "cosine", "linear")
 AUTO_VAL_CHECKS = 4
 AUTO_VAL_MAX = 500
 
-# what a model is and how it trains (core.trainer.TrainConfig). The defaults are the
-# original exercise's; each preset's own changes are core.trainer.PRESET_DEFAULTS.
+# what a model is and how it trains (core.config.TrainConfig). The defaults are the
+# original exercise's; each preset's own changes are core.config.PRESET_DEFAULTS.
 TRAINING = _table(
     Setting("preset", str, "classic", "preset", "the training recipe: classic (the original "
             "exercise, exactly), default (mini-batches, a model picked for the list) or "

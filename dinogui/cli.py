@@ -16,6 +16,7 @@ from dinogui.arguments import help_for, of
 from dinogui.core import checkpoint, quality, recipe
 from dinogui.core.blowup import BlowupWatch
 from dinogui.core.checkpoint import CheckpointError
+from dinogui.core.config import LIVE_FIELDS, PRESET_DEFAULTS, TrainConfig
 from dinogui.core.corpus import (
     Corpus,
     CorpusError,
@@ -38,13 +39,7 @@ from dinogui.core.settings import (
     TRAINING,
 )
 from dinogui.core.threads import training_threads
-from dinogui.core.trainer import (
-    LIVE_FIELDS,
-    PRESET_DEFAULTS,
-    TrainConfig,
-    Trainer,
-    TrainingDiverged,
-)
+from dinogui.core.trainer import Trainer, TrainingDiverged
 from dinogui.run_safety import Printer, check_targets, interrupt_between_steps
 from dinogui.train_report import TrainReport
 

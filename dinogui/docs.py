@@ -108,8 +108,8 @@ def _number(x: object) -> str:
 def settings_page() -> str:
     """docs/settings.md: core.settings' tables, with the flag that sets each one."""
     from dinogui.cli import build_parser
+    from dinogui.core.config import PRESET_DEFAULTS
     from dinogui.core.settings import ITERATIONS, SAMPLING, TRAINING
-    from dinogui.core.trainer import PRESET_DEFAULTS
 
     commands = {name: sub for name, _, sub in _subcommands(build_parser())}
 

@@ -9,9 +9,10 @@ import sys
 
 from dinogui.core import quality, recipe, schedule
 from dinogui.core.blowup import Blowup
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import quote
 from dinogui.core.sampling import display_name
-from dinogui.core.trainer import StepResult, TrainConfig, Trainer
+from dinogui.core.trainer import StepResult, Trainer
 from dinogui.run_safety import JsonLog, Printer, save_or_rescue
 
 

@@ -8,10 +8,11 @@ import itertools
 import numpy as np
 import pytest
 
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import corpus_from_names
 from dinogui.core.sample_spec import ConstraintError, ConstraintsUnmet, SampleSpec
 from dinogui.core.sampling import nucleus, shaped_probs
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 from tests import plain_rnn as plain
 
 # index 0 is the end symbol; sorted most likely first: 1 (0.4), 2 and 3 (0.2, a tie), 0 and 4

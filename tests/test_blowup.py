@@ -15,8 +15,9 @@ import pytest
 from dinogui import cli
 from dinogui.core import checkpoint
 from dinogui.core.blowup import LAG, RATE, BlowupWatch
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import bundled_corpus_path, load_corpus
-from dinogui.core.trainer import StepResult, TrainConfig, Trainer
+from dinogui.core.trainer import StepResult, Trainer
 from tests.conftest import REPO, shared_file
 
 

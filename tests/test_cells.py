@@ -7,10 +7,11 @@ import pytest
 
 from dinogui.core import checkpoint
 from dinogui.core.checkpoint import CheckpointError
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import corpus_from_names
 from dinogui.core.models import MODELS
 from dinogui.core.models.batched import GRU, LSTM, RNN, drop
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 from tests.test_models import batch, numeric_grad
 
 NAMES = ["ada", "bob", "cyrus", "dan", "eve", "finnegan", "gus", "hal", "ivy", "jo",

@@ -10,8 +10,9 @@ from safetensors import safe_open
 
 from dinogui.core import checkpoint
 from dinogui.core.checkpoint import CheckpointError
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import corpus_from_names, load_corpus
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 from tests.checkpoint_files import read, read_npz, rewrite, write, write_npz
 
 DATA = Path(__file__).parent / "data"

@@ -10,9 +10,10 @@ import pytest
 from dinogui.cli import main
 from dinogui.core import checkpoint
 from dinogui.core.checkpoint_schema import SETTINGS_ADDED
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import corpus_from_names
 from dinogui.core.optim import Optimizer
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 from tests.checkpoint_files import as_version_1, read, write, write_npz
 
 # settings added since version 2 began take their defaults (a test in test_ngram_wire.py)

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from dinogui.bench import seed as ref
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import bundled_corpus_path, load_corpus
-from dinogui.core.trainer import TrainConfig, Trainer, TrainingDiverged
+from dinogui.core.trainer import Trainer, TrainingDiverged
 from tests.conftest import shared_file
 
 SEED_REPORT_0 = ["nkzxwtdmfqoeyhsqwasjkjvu", "kneb", "kzxwtdmfqoeyhsqwasjkjvu", "neb",

@@ -18,9 +18,10 @@ import pytest
 from dinogui.bench import seed as ref
 from dinogui.cli import build_parser, main
 from dinogui.core import checkpoint, recipe
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import load_corpus
 from dinogui.core.sample_spec import SampleSpec
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 from tests import plain_rnn as plain
 
 NAMES = ["Ada", "Bob", "Cyrus", "Dan", "Eve", "Finnegan", "Gus", "Hal", "Ivy", "Jo",

@@ -97,8 +97,9 @@ def test_an_overflowing_update_is_undone_with_the_optimizer_state(capsys, good, 
 
 
 def test_ordinary_steps_take_no_copy_and_an_extreme_rate_does(tiny_corpus):
+    from dinogui.core.config import TrainConfig
     from dinogui.core.corpus import load_corpus
-    from dinogui.core.trainer import TrainConfig, Trainer
+    from dinogui.core.trainer import Trainer
 
     corpus = load_corpus(tiny_corpus)
     for preset in ("classic", "default"):
@@ -498,8 +499,9 @@ def test_ctrl_c_during_a_huge_report_stops_after_the_block_being_drawn(capsys, t
 
 
 def test_report_blocks_are_the_seeds_names_exactly(tiny_corpus):
+    from dinogui.core.config import TrainConfig
     from dinogui.core.corpus import load_corpus
-    from dinogui.core.trainer import TrainConfig, Trainer
+    from dinogui.core.trainer import Trainer
 
     count = 2 * REPORT_BLOCK + 5
     trainer = Trainer(load_corpus(tiny_corpus), TrainConfig.for_preset("classic",

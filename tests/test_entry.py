@@ -19,8 +19,9 @@ from PySide6.QtGui import QGuiApplication, QImage
 from dinogui import __version__, app, cli, desktop
 from dinogui.controllers.files import is_checkpoint
 from dinogui.core import checkpoint
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import load_corpus
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 from dinogui.main_window import MainWindow
 from tests.conftest import REPO
 from tests.gui_support import WAIT_MS, ScriptedDialogs, open_window, settings_at

@@ -19,8 +19,9 @@ import pytest
 
 from dinogui.cli import MAX_ERROR_LINE, main
 from dinogui.core import checkpoint
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import corpus_from_names
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 from tests.checkpoint_files import join_safetensors, split_safetensors
 
 REPO = Path(__file__).resolve().parent.parent

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import load_corpus
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 from tests.gui_support import WAIT_MS, open_window, set_panel, settle, train, trainer_arrays
 
 pytest.importorskip("pytestqt")

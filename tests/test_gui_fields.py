@@ -31,9 +31,10 @@ from PySide6.QtWidgets import (
 
 from dinogui import cli
 from dinogui.core import recipe
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import load_corpus
 from dinogui.core.sampling import display_name
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 from dinogui.widgets.hyperparams import DEFAULT_MIX
 from tests.gui_support import (
     WAIT_MS,

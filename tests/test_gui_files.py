@@ -209,7 +209,7 @@ def crafted(tmp_path, tiny_corpus, name: str, state=None, arrays=None):
     import json
 
     from dinogui.core.checkpoint_format import to_safetensors
-    from dinogui.core.trainer import TrainConfig
+    from dinogui.core.config import TrainConfig
 
     t = Trainer(load_corpus(tiny_corpus), TrainConfig.for_preset("default", hidden=8,
                                                                  val_fraction=0.25, val_every=5))

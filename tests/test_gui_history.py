@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from dinogui.core import checkpoint
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import load_corpus
 from dinogui.core.history import History
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 from tests.gui_support import WAIT_MS, open_window
 
 

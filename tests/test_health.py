@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from dinogui.core.batching import EncodedNames
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import load_corpus
 from dinogui.core.health import (
     HealthProbe,
@@ -15,7 +16,7 @@ from dinogui.core.health import (
     weight_label,
 )
 from dinogui.core.models import MODELS, classic, reference
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 
 
 def trainer_for(corpus_path, **overrides) -> Trainer:

@@ -6,9 +6,10 @@ import pytest
 
 from dinogui.core import checkpoint
 from dinogui.core.checkpoint import CheckpointError
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import CorpusError, corpus_from_names, load_corpora, with_labels
 from dinogui.core.labels import label_weights
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 from dinogui.core.validation import split_indices
 from tests.checkpoint_files import rewrite
 

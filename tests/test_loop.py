@@ -9,9 +9,10 @@ import pytest
 from dinogui import cli
 from dinogui.core import checkpoint
 from dinogui.core.blowup import BlowupWatch
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import load_corpus
 from dinogui.core.loop import BLOWUP, DIVERGED, FAILED, SECONDS, STEPS, UNTIL, StepLoop
-from dinogui.core.trainer import TrainConfig, Trainer, TrainingDiverged
+from dinogui.core.trainer import Trainer, TrainingDiverged
 
 
 def trainer_for(corpus, preset: str = "default", **config) -> Trainer:

@@ -10,8 +10,9 @@ import pytest
 
 from dinogui.cli import main
 from dinogui.core import checkpoint, lr_find
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import load_corpus
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 
 NAMES = ["ada", "bob", "cyrus", "dan", "eve", "finnegan", "gus", "hal", "ivy", "jo", "kai",
          "lena", "mo", "nils", "otto", "pia", "quinn", "rosa", "sven", "tove"]

@@ -10,10 +10,11 @@ import pytest
 
 from dinogui.cli import main
 from dinogui.core import memory
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import corpus_from_names
 from dinogui.core.memory import ModelTooLarge
 from dinogui.core.models import MODELS
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 
 
 @pytest.fixture(scope="module")

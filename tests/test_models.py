@@ -12,10 +12,11 @@ import pytest
 
 from dinogui.bench import seed
 from dinogui.core import checkpoint
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import corpus_from_names
 from dinogui.core.models import MODELS, as_batched, classic, current_name, reference
 from dinogui.core.models.ops import log_softmax, softmax
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 from tests.checkpoint_files import as_version_1, read, write_npz
 
 # every cell at every depth

@@ -12,10 +12,11 @@ import pytest
 
 from dinogui.cli import main
 from dinogui.core import checkpoint
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import corpus_from_names, load_corpus
 from dinogui.core.models.mixture import target_probs
 from dinogui.core.models.ngram import KneserNey
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 from tests.checkpoint_files import read, write
 
 NAMES = ["anna", "anne", "annie", "bella", "bell", "belle", "carla", "carl", "carlo", "dora",

@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 
 from dinogui.core import checkpoint
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import corpus_from_names
 from dinogui.core.optim import Optimizer
 from dinogui.core.packing import ParamPack
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 from tests.checkpoint_files import read
 
 GRADS = [np.array([[0.5, -1.0], [2.0, 0.0]]), np.array([[-0.25, 0.5], [1.0, 3.0]]),

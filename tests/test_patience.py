@@ -7,8 +7,9 @@ import pytest
 
 from dinogui import cli
 from dinogui.core import checkpoint
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import bundled_corpus_path, load_corpus
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 from dinogui.widgets.hyperparams import DEFAULT_BUDGET, DEFAULT_PATIENCE
 from tests.gui_support import WAIT_MS, open_window, set_panel, train, wait_stopped
 

@@ -22,8 +22,9 @@ import pytest
 
 from dinogui.cli import main
 from dinogui.core import checkpoint
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import bundled_corpus_path, load_corpus
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 from tests import plain_rnn as plain
 
 FLOAT32 = 1e-5  # relative: float32 keeps ~7 digits; this run's float64 twin agrees to ~2e-7

@@ -10,8 +10,9 @@ import pytest
 
 from dinogui.cli import MAX_ERROR_LINE, main
 from dinogui.core import checkpoint
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import Corpus, Vocab, escape_controls, quote, shorten
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 from tests.checkpoint_files import read, write
 
 BIDI = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068",

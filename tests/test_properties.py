@@ -17,9 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dinogui.core import checkpoint
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import bundled_corpus_path, corpus_from_names, load_corpus
 from dinogui.core.sampling import SampleSpec
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 from tests import plain_rnn as plain
 from tests.conftest import REPO, SHARED_DATA
 

@@ -11,8 +11,9 @@ import pytest
 
 from dinogui.cli import main
 from dinogui.core import checkpoint, quality, recipe, schedule, settings, timebudget
+from dinogui.core.config import PRESET_DEFAULTS, TrainConfig
 from dinogui.core.corpus import corpus_from_names
-from dinogui.core.trainer import PRESET_DEFAULTS, TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 from tests.test_recipe import names_of
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from dinogui.core import recipe
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import corpus_from_names
-from dinogui.core.trainer import TrainConfig
 from tests.gui_support import WAIT_MS, open_window, set_panel
 
 

@@ -11,8 +11,9 @@ import pytest
 
 from dinogui.cli import main
 from dinogui.core import checkpoint
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import corpus_from_names
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 
 NAMES = ["anna", "bob", "carla", "dora", "emil", "fran", "gus", "hal"]
 

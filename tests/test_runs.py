@@ -2,10 +2,11 @@ import json
 
 import numpy as np
 
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import corpus_from_names
 from dinogui.core.history import History
 from dinogui.core.runs import Run, RunStore, differing_settings
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 
 NAMES = ["ada", "bob", "cyrus", "dan", "eve", "finnegan", "gus", "hal", "ivy", "jo"]
 

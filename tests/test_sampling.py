@@ -12,6 +12,7 @@ from dinogui.bench.nearest_dp import NumpyNearestNames, levenshtein_many
 from dinogui.cli import main
 from dinogui.core import checkpoint
 from dinogui.core.batching import EncodedNames
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import corpus_from_names
 from dinogui.core.models import classic
 from dinogui.core.novelty import QUERY_BLOCK, NearestNames, novelty_rate
@@ -22,7 +23,7 @@ from dinogui.core.sample_spec import (
     shortest_with,
 )
 from dinogui.core.sampling import BLOCK, display_name, inverse_cdf
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 from tests import plain_rnn
 
 NAMES = ["ada", "bob", "cyrus", "dan", "eve", "finnegan", "gus", "hal", "ivy", "jasper",

@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 
 from dinogui.core import checkpoint
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import corpus_from_names
 from dinogui.core.optim import Optimizer
 from dinogui.core.packing import ParamPack
 from dinogui.core.schedule import rate
 from dinogui.core.settings import AUTO_VAL_MAX
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 
 NAMES = ["anna", "bob", "carla", "dora", "emil", "fritz", "gina", "hugo", "ida", "jan",
          "karl", "lena"] * 3

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from dinogui.core.config import LIVE_FIELDS, SMOOTHING, TrainConfig
 from dinogui.core.corpus import corpus_from_names
 from dinogui.core.sampling import SampleSpec
-from dinogui.core.trainer import LIVE_FIELDS, SMOOTHING, TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 from dinogui.document.session import Session, check_for_views
 
 

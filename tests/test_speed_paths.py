@@ -11,10 +11,11 @@ import pytest
 from dinogui.cli import main
 from dinogui.core import checkpoint
 from dinogui.core.batching import EncodedNames, bucketed_order, padding_fraction
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import corpus_from_names, load_corpus
 from dinogui.core.models import RNN
 from dinogui.core.threads import TRAINING_THREADS, blas_threads, training_threads
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 
 SYLLABLES = ["ka", "ro", "sau", "rus", "ti", "no", "don", "pte", "ryx", "a", "lo", "mi", "x"]
 

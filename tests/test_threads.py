@@ -4,6 +4,7 @@ nesting of blocks at different counts (the bench measures whether the rule pays)
 import pytest
 
 from dinogui.core import threads
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import corpus_from_names
 from dinogui.core.threads import (
     IDLE_FOR_TWO,
@@ -13,7 +14,7 @@ from dinogui.core.threads import (
     threads_for,
     training_threads,
 )
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 
 
 def test_rule_switches_at_the_threshold_of_the_recurrent_products_flops():

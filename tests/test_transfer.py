@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 
 from dinogui.core import checkpoint
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import corpus_from_names
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 from dinogui.core.transfer import VocabularyMismatch, continue_on, vocabulary_problem
 
 DINOS = ["aardonyx", "brontosaurus", "ceratops", "diplodocus", "euoplocephalus", "fukuiraptor"]

@@ -11,9 +11,10 @@ import pytest
 from dinogui.cli import main
 from dinogui.core import checkpoint
 from dinogui.core.batching import EncodedNames
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import corpus_from_names, hold_out
 from dinogui.core.models.ngram import KneserNey
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 
 CORPUS = ["ada", "bob", "cyrus", "dan", "eve", "finnegan", "gus", "hal", "ivy", "jo", "kim",
           "lou", "max", "ned", "otto", "pia", "quinn", "rex", "sal", "tom", "uma", "vic",

@@ -63,8 +63,9 @@ def test_an_undone_first_adam_step_leaves_no_slots():
 
 @pytest.mark.parametrize("scale, loads", [(1.0, True), (2.0, False)])
 def test_the_reader_takes_exactly_what_the_guard_keeps(scale, loads, tmp_path, capsys):
+    from dinogui.core.config import TrainConfig
     from dinogui.core.corpus import corpus_from_names
-    from dinogui.core.trainer import TrainConfig, Trainer
+    from dinogui.core.trainer import Trainer
 
     names = ["anna", "bob", "carla", "dora"] * 4
     for preset in ("classic", "default"):
@@ -91,9 +92,10 @@ def test_weights_beyond_the_bound_in_memory_still_give_one_error_when_sampled(pr
     """Sampling keeps its own overflow check for weights no file could bring."""
     import warnings
 
+    from dinogui.core.config import TrainConfig
     from dinogui.core.corpus import corpus_from_names
     from dinogui.core.sampling import TOO_LARGE
-    from dinogui.core.trainer import TrainConfig, Trainer
+    from dinogui.core.trainer import Trainer
 
     t = Trainer(corpus_from_names(["anna", "bob", "carla"] * 3),
                 TrainConfig(preset=preset, samples=0))

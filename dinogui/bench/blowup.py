@@ -20,9 +20,10 @@ import time
 from pathlib import Path
 
 from dinogui.core.blowup import BlowupWatch
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import bundled_corpus_path, load_corpus
 from dinogui.core.threads import training_threads
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 
 SHARED_DATA = Path(os.environ.get("DINOGUI_SHARED_DATA",
                                   Path(__file__).resolve().parents[3] / "shared" / "data"))

@@ -16,10 +16,11 @@ import numpy as np
 
 from dinogui.bench import seed as ref
 from dinogui.core.batching import EncodedNames, bucketed_order
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import Corpus
 from dinogui.core.models import RNN, classic
 from dinogui.core.threads import training_threads
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 
 HELD_OUT = 0.1  # fraction of the names scored, never trained on
 SPLIT_SEED = 1234

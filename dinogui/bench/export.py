@@ -23,8 +23,9 @@ import time
 from pathlib import Path
 
 from dinogui.core import export
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import bundled_corpus_path, load_corpus
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 
 SUFFIX = {"py": ".py", "js": ".mjs", "json": ".json"}
 MODELS = {"default (rnn x1, 50)": {}, "lstm x2, 50": {"cell": "lstm", "layers": 2},

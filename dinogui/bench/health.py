@@ -20,10 +20,11 @@ import statistics
 import time
 
 from dinogui.arguments import positive_int
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import bundled_corpus_path, load_corpus
 from dinogui.core.health import HealthProbe, due
 from dinogui.core.threads import training_threads
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 
 MODELS = (  # label, preset, overrides
     ("classic rnn 50", "classic", {}),

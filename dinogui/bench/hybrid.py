@@ -24,12 +24,13 @@ import time
 import numpy as np
 
 from dinogui.bench.ngram import corpora
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import corpus_from_names
 from dinogui.core.models import as_batched
 from dinogui.core.models.mixture import target_probs
 from dinogui.core.sampling import NameSampler
 from dinogui.core.threads import training_threads
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 
 PATIENCE = 8  # checks without a new best of the network alone
 MIN_EVERY = 5  # iterations between checks at the least

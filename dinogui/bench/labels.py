@@ -25,10 +25,11 @@ import time
 import numpy as np
 
 from dinogui.bench.ngram import CUT_SEED, SHARED_DATA
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import CorpusError, corpus_from_names, load_corpus, with_labels
 from dinogui.core.models import MODELS
 from dinogui.core.threads import training_threads
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 from dinogui.core.validation import Evaluator
 
 KINDS = (("towns", "towns-302.txt", None), ("dinos", "dinos.txt", 300),

@@ -34,9 +34,10 @@ import numpy as np
 
 from dinogui.core import quality, recipe
 from dinogui.core.batching import bucketed_order
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import Corpus, CorpusError, corpus_from_names, load_corpus
 from dinogui.core.threads import training_threads
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 
 # ../shared/data beside the checkout (this file is dinogui/bench/quality.py in it)
 SHARED_DATA = Path(os.environ.get("DINOGUI_SHARED_DATA",

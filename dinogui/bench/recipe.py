@@ -22,9 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from dinogui.core import recipe
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import Corpus, corpus_from_names, load_corpus
 from dinogui.core.models.ngram import KneserNey
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 
 SHARED_DATA = Path(os.environ.get("DINOGUI_SHARED_DATA",
                                   Path(__file__).resolve().parents[3] / "shared" / "data"))

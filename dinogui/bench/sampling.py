@@ -18,10 +18,11 @@ import time
 from pathlib import Path
 
 from dinogui.bench.nearest_dp import NumpyNearestNames
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import load_corpus
 from dinogui.core.novelty import NearestNames
 from dinogui.core.sampling import ConstraintsUnmet, SampleSpec
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 
 DEFAULT_NAMES = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "names.txt"
 

@@ -55,9 +55,10 @@ from dinogui.bench.contenders import (
     trainer_contender,
 )
 from dinogui.core import checkpoint
+from dinogui.core.config import TrainConfig
 from dinogui.core.corpus import Corpus, bundled_corpus_path, load_corpus
 from dinogui.core.threads import training_threads
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 
 MEMORY_NAMES = 100_000
 HIDDEN_SIZES = (50, 100, 200, 400)

@@ -14,8 +14,9 @@ from dinogui.controllers.runs import RunRecorder
 from dinogui.controllers.sampling import SamplingController
 from dinogui.controllers.shell import Shell
 from dinogui.core import quality, schedule
+from dinogui.core.config import LIVE_FIELDS, TrainConfig
 from dinogui.core.settings import AUTO_VAL_CHECKS
-from dinogui.core.trainer import LIVE_FIELDS, TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 from dinogui.document.live_settings import apply_live, live_change_text, plain_settings
 from dinogui.document.messages import ProgressBatch, Stopped
 from dinogui.widgets.health_plot import HealthPlot

@@ -3,7 +3,7 @@ learning-rate or clip change leaves, and how the trainer takes it (on the worker
 
 from __future__ import annotations
 
-from dinogui.core.trainer import TrainConfig
+from dinogui.core.config import TrainConfig
 
 
 def live_change_text(before: TrainConfig, changes: dict) -> tuple[str, str] | None:

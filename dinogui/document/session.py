@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from dinogui.core import schedule
+from dinogui.core.config import TrainConfig
 from dinogui.core.history import COLUMNS
-from dinogui.core.trainer import TrainConfig, Trainer
+from dinogui.core.trainer import Trainer
 from dinogui.document.corpus_summary import CorpusSummary
 
 APP_NAME = "dinogui"

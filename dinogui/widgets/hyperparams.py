@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from dinogui.core import quality, recipe
+from dinogui.core.config import LIVE_FIELDS as TRAINER_LIVE
+from dinogui.core.config import TrainConfig
 from dinogui.core.settings import ITERATIONS, TRAINING
-from dinogui.core.trainer import LIVE_FIELDS as TRAINER_LIVE
-from dinogui.core.trainer import TrainConfig
 from dinogui.widgets.fields import CheckedSpinBox, SeedBox, _RangeChecked, field_for
 
 __all__ = ["CheckedSpinBox", "HyperparamsPanel", "SeedBox"]

@@ -37,8 +37,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from dinogui.core.config import SMOOTHING as TRAINER_SMOOTHING
 from dinogui.core.history import History, room_for
-from dinogui.core.trainer import SMOOTHING as TRAINER_SMOOTHING
 from dinogui.widgets.corpus_panel import kind_color
 from dinogui.widgets.overview import CurveOverview
 from dinogui.widgets.plot_style import (
