@@ -135,6 +135,8 @@ def test_the_quality_preset_and_its_budget_field(qtbot, tmp_path, tiny_corpus, m
     assert w.status.time_budget == settings.QUALITY_SECONDS
     assert w.status.progress.text() == "0% · 5:00 left"
     assert hp.follows_recipe()
+    corpus = w.session.trainer.corpus
+    assert f"Model: {quality.describe(corpus, settings.QUALITY_SECONDS)}." in w.log.toPlainText()
     monkeypatch.setattr(timebudget, "clock", StepClock(0.0625))  # 1/16 s a step
     apply(qtbot, w, time_budget=2.5)  # live: the same model
     qtbot.waitUntil(lambda: worker_config(w).time_budget == 2.5, timeout=WAIT_MS)

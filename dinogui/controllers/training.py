@@ -92,9 +92,11 @@ class TrainingController(QObject):
                 self.views.hyperparams.set_config(self.s.config)
                 return
             self.flows.adopt(trainer, summary, checkpoint_path=None, saved_iteration=0)
-            if picked:
-                self.views.hyperparams.show_recipe(trainer.config)
             cfg = trainer.config
+            if picked:  # what was picked, as a new list's recipe is told (controllers/files.py)
+                self.views.hyperparams.show_recipe(cfg)
+                self.shell.log.note(f"Model: {quality.describe(corpus, cfg.time_budget)}. "
+                                    "Change any model setting to shape it yourself")
             self.shell.note(f"{note} ({cfg.preset}, {cfg.hidden} hidden units)")
 
         self.shell.tasks.run(lambda: Trainer(corpus, config), built)
