@@ -35,10 +35,10 @@ DEFAULT_BUDGET = ITERATIONS.default  # the exercise's num_iterations
 # early stopping at a first launch, the recipe's: checks come four per epoch and the held-out
 # loss is noisy after its lowest point; three epochs without a new best ride that out
 DEFAULT_PATIENCE = recipe.COMMON["patience"]
-# a first launch mixes the network with a 5-gram: on every list measured the hybrid's best
-# held-out loss was 0.02-0.26 nats/char below the count model's and below the network's alone
-# (docs/training.md, "The count model and the hybrid")
-DEFAULT_MIX = 5
+# a first launch mixes the network with the recipe's n-gram (a 5-gram): on every list measured
+# the hybrid's best held-out loss was 0.02-0.26 nats/char below the count model's and below the
+# network's alone (docs/training.md, "The count model and the hybrid")
+DEFAULT_MIX = recipe.COMMON["mix_ngram"]
 # the live ones shown here; the schedule's length is the Iterations field's budget
 LIVE_FIELDS = tuple(f for f in TRAINER_LIVE if f not in ("val_every", "schedule_iterations"))
 DEFAULT_ONLY = ("cell", "layers", "optimizer", "batch_size", "mix_ngram")
