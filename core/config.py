@@ -28,20 +28,16 @@ LIVE_FIELDS = ("lr", "lr_schedule", "warmup", "schedule_iterations", "weight_dec
                "sample_every", "samples", "val_every", "patience", "time_budget")
 # each preset's smoothed losses: smooth = smooth * keep + loss * take. The seed's take is
 # 0.001, which is not 1 - 0.999 in floats; the batched preset takes ~35x fewer steps per epoch
-SMOOTHING: dict[str, tuple[float, float]] = {"classic": (0.999, 0.001), "default": (0.99, 0.01),
-                                              "quality": (0.99, 0.01)}
-# what each preset changes from TrainConfig's field defaults (which are the seed's)
+SMOOTHING: dict[str, tuple[float, float]] = {
+    p: (0.999, 0.001) if p == "classic" else (0.99, 0.01) for p in PRESETS}
+# 48 names per step: the best held-out loss for the training time (docs/presets.md);
+# held-out checks by epochs (val_every auto), so that the best weights of a 300-name list are
+# not those of a memorised list
+BATCHED = {"val_fraction": 0.1, "batch_size": 48, "val_every": 0}
+# what each preset changes from TrainConfig's field defaults (which are the seed's); the
+# quality preset is the default preset's, trained for a time (core.quality picks the rest)
 PRESET_DEFAULTS: dict[str, dict] = {
-    "classic": {},
-    # 48 names per step: the best held-out loss for the training time (README.md,
-    # "Settings chosen for the default preset"); held-out checks by epochs (val_every auto),
-    # so that the best weights of a 300-name list are not those of a memorised list
-    "default": {"val_fraction": 0.1, "batch_size": 48, "val_every": 0},
-    # the default preset's, trained for a time: core.quality picks the rest for the list
-    "quality": {"val_fraction": 0.1, "batch_size": 48, "val_every": 0,
-                "time_budget": settings.QUALITY_SECONDS, "schedule_iterations": 0,
-                **quality.PICKS},
-}
+    "classic": {}, "default": BATCHED, "quality": {**BATCHED, **quality.budget_settings()}}
 
 
 def label_problem(config: TrainConfig) -> str | None:

@@ -8,8 +8,9 @@ pauses.
 
 The rules, in the order they are checked:
   before each step   should_stop() (a pause, a swapped trainer, Ctrl-C: its reason),
-                     the iteration target `until`, the step budget `steps`, the time
-                     budget `seconds` (wall time since run() began)
+                     the iteration target `until`, the step budget `steps`, a time budget
+                     the model spent already (TrainConfig.time_budget), the time budget
+                     `seconds` (wall time since run() began)
   the step           TrainingDiverged: "diverged" (the trainer kept its last good weights);
                      with catch_failures, any other error: "failed"
   after each step    on_step(result, health sample), then a blow-up the watch sees
@@ -122,4 +123,6 @@ class StepLoop:
             return UNTIL
         if self.steps is not None and self.taken >= self.steps:
             return STEPS
+        if self.trainer.budget_left() == 0:  # the model's own time budget, spent before
+            return SECONDS
         return None

@@ -93,8 +93,11 @@ def copy_trainer(trainer: Trainer) -> Trainer:
     twin = Trainer.restore(trainer.corpus, trainer.config, params, opt,
                            copy.deepcopy(trainer.state), trainer.history.copy(), None)
     # the sweep wants the steps' losses only: no report names, no held-out checks that
-    # could stop it (a check still runs at a multiple of MAX_INTERVAL: iteration 0)
-    twin.set_live(samples=0, sample_every=MAX_INTERVAL, val_every=MAX_INTERVAL, patience=0)
+    # could stop it (a check still runs at a multiple of MAX_INTERVAL: iteration 0); and each
+    # step at the swept rate itself, not scaled by a warm-up or a schedule (a finished cosine
+    # run's would make every rate 0), nor stopped by a spent time budget
+    twin.set_live(samples=0, sample_every=MAX_INTERVAL, val_every=MAX_INTERVAL, patience=0,
+                  lr_schedule="constant", warmup=0, time_budget=0.0)
     return twin
 
 

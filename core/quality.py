@@ -75,7 +75,7 @@ def apply(config: TrainConfig, corpus: Corpus) -> TrainConfig:
                               if k in (*MODEL, "val_fraction")})
 
 
-def applied(config, corpus: Corpus) -> bool:
+def applied(config: TrainConfig, corpus: Corpus) -> bool:
     """True when the config's model is the one picked for this list and its budget."""
     picked = settings_for(corpus, config.time_budget,
                           held_out=config.val_fraction > 0 or bool(corpus.held_out))

@@ -123,7 +123,7 @@ TRAINING = _table(
             "gradient for sgd and adagrad", 0.0, 1.0),
     # a run's training time in all (its steps' own time, a resumed run's earlier time
     # included): reached, the trainer stops; a cosine or linear schedule without a length is
-    # sized to end with it (core.budget). The quality preset's is QUALITY_SECONDS
+    # sized to end with it (core.timebudget). The quality preset's is QUALITY_SECONDS
     Setting("time_budget", float, 0.0, "time budget",
             "stop after this many seconds of training in all; a cosine or linear schedule "
             "ends with it", 0.0, float(MAX_INTERVAL), off="none", unit="seconds"),

@@ -24,6 +24,7 @@ class BudgetClock:
     """The training time of one trainer's steps, on top of what the run spent before it."""
 
     spent_before: float = 0.0  # a resumed run's training seconds
+    steps_before: int = 0  # and its steps: their mean time serves until this run has its own
     spent: float = 0.0  # seconds inside this trainer's steps
     timed: float = 0.0  # of which those of the steps after the first
     timed_steps: int = 0
@@ -43,9 +44,14 @@ class BudgetClock:
 
     def horizon_for(self, iteration: int, budget: float) -> int | None:
         """The iteration at which a schedule from `iteration` ends as the budget does (the
-        steps left at the mean step time so far); None until PROBE_STEPS are timed."""
-        if self.timed_steps < PROBE_STEPS:
+        steps left at the mean step time so far): this run's once PROBE_STEPS are timed, a
+        resumed run's saved mean before that; None when there is neither."""
+        if self.timed_steps >= PROBE_STEPS:
+            per_step = self.timed / self.timed_steps
+        elif self.steps_before > 0 and self.spent_before > 0:
+            per_step = self.spent_before / self.steps_before
+        else:
             return None
-        per_step = max(self.timed / self.timed_steps, 1e-9)
+        per_step = max(per_step, 1e-9)
         left = max(0.0, budget - self.total)
         return iteration + max(1, int(left / per_step))

@@ -139,7 +139,8 @@ class Trainer:
         self.history = parts.history
         self.best_params = parts.best_params
         self.mix = parts.mix
-        self.budget_clock = timebudget.BudgetClock(spent_before=self.state.seconds)
+        self.budget_clock = timebudget.BudgetClock(spent_before=self.state.seconds,
+                                                   steps_before=self.state.iteration)
 
     def _fresh_parts(self) -> TrainerParts:
         config, V = self.config, self.vocab.size
@@ -189,6 +190,8 @@ class Trainer:
             raise ValueError(f"{', '.join(fixed)} cannot change mid-run (it needs a new model)")
         changes = {k: v for k, v in changes.items() if v is not None}
         self.config = replace(self.config, **changes)
+        if "time_budget" in changes:  # more (or less) time: the schedule ends with it at once,
+            self._size_schedule()     # never at the base rate until a new length is known
 
     # -- training --------------------------------------------------------------
     @property
@@ -248,9 +251,16 @@ class Trainer:
         if clock.total >= cfg.time_budget:
             res.stopped = res.stopped or "seconds"
             return
-        sized = cfg.schedule_iterations in (0, clock.horizon)
-        if cfg.lr_schedule == "constant" or not sized or (
-                cfg.schedule_iterations and res.val_loss is None):  # set: again at checks
+        if cfg.schedule_iterations and res.val_loss is None:  # set: again at checks
+            return
+        self._size_schedule()
+
+    def _size_schedule(self) -> None:
+        """A cosine or linear schedule to end with the time budget, unless the run was given
+        its length (only a length this trainer set, or none, is moved)."""
+        cfg, clock = self.config, self.budget_clock
+        if cfg.time_budget <= 0 or cfg.lr_schedule == "constant" \
+                or cfg.schedule_iterations not in (0, clock.horizon):
             return
         horizon = clock.horizon_for(self.state.iteration, cfg.time_budget)
         if horizon is not None and horizon > cfg.warmup:

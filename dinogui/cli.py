@@ -39,16 +39,16 @@ from dinogui.core.settings import (
     TRAINING,
 )
 from dinogui.core.threads import training_threads
+from dinogui.core.timebudget import PROBE_STEPS
 from dinogui.core.trainer import Trainer, TrainingDiverged
 from dinogui.run_safety import Printer, check_targets, interrupt_between_steps
 from dinogui.train_report import TrainReport
 
 clock = time.perf_counter  # the wall clock of --seconds (tests drive a fake one)
 # --seconds alone with a cosine or linear schedule: the schedule's length is the iterations
-# that fit the budget, estimated from PROBE_STEPS timed steps (after an untimed first one) of a
-# throwaway copy, times
-# PROBE_MARGIN (held-out checks and reports take time the steps do not show)
-PROBE_STEPS = 20
+# that fit the budget, estimated from PROBE_STEPS timed steps (after an untimed first one, as
+# core.timebudget times a quality run's) of a throwaway copy, times PROBE_MARGIN (held-out
+# checks and reports take time the steps do not show)
 PROBE_MARGIN = 0.85
 MAX_ERROR_LINE = 2000  # characters of an error line: whatever a file or argument held
 DEFAULT_COUNT = SAMPLING["count"].default  # names `dinogui sample` prints
@@ -154,21 +154,23 @@ def build_parser() -> argparse.ArgumentParser:
 TRAIN_FLAGS = ("preset", "hidden", "lr", "lr_schedule", "warmup", "weight_decay", "clip",
                "seed", "batch_size", "cell", "order", "layers", "dropout", "optimizer",
                "mix_ngram", "val_fraction", "val_every", "patience", "sample_every", "samples")
-# what --help says each preset does with a setting it sets itself
-PRESET_NOTES = {"preset": "classic: the original exercise, exactly; quality: trains --seconds "
-                          f"(default {QUALITY_SECONDS:g}), everything picked for that time"}
+# `train`'s preset when none is given: the window's first launch's (the settings table's
+# default, "classic", is the seed's: what a checkpoint of version 1 without one trained with)
+TRAIN_PRESET = "default"
 
 
 def _add_setting(parser: argparse.ArgumentParser, setting) -> None:
-    """A flag for a setting of core.settings: its type, limits and help from the table."""
+    """A flag for a setting of core.settings: its type, limits and help from the table, and
+    what each preset sets it to where that is not the table's default."""
     extra = "; ".join(f"the {p} preset: {d[setting.name]}" for p, d in PRESET_DEFAULTS.items()
-                      if setting.name in d)
-    extra = PRESET_NOTES.get(setting.name, extra)
+                      if d.get(setting.name, setting.default) != setting.default)
+    default = TRAIN_PRESET if setting.name == "preset" else None
     if setting.choices:
         parser.add_argument(setting.flag, choices=setting.choices,
-                            help=help_for(setting, extra=extra))
+                            help=help_for(setting, default, extra=extra))
     else:
-        parser.add_argument(setting.flag, type=of(setting), help=help_for(setting, extra=extra))
+        parser.add_argument(setting.flag, type=of(setting),
+                            help=help_for(setting, default, extra=extra))
 
 
 # flags the classic preset has no use for: it is the seed, one name per step with SGD
@@ -201,7 +203,7 @@ def _config_for(args: argparse.Namespace, corpus: Corpus | None = None) -> Train
         raise UsageError(f"{', '.join(modern)} {'needs' if len(modern) == 1 else 'need'} "
                          "the default preset: "
                          "classic is the seed's RNN, one name per step with SGD")
-    preset = args.preset or "default"
+    preset = args.preset or TRAIN_PRESET
     _note_unused(args)
     given = {k: v for k, v in _flags(args).items() if v is not None}
     val_file = bool(getattr(args, "val_file", None))
@@ -224,6 +226,8 @@ def _config_for(args: argparse.Namespace, corpus: Corpus | None = None) -> Train
             not shaped else quality.budget_settings(budget)
         if getattr(args, "iterations", None) is None:  # the budget sizes the schedule
             given.pop("schedule_iterations", None)
+        elif getattr(args, "seconds", None) is None and "schedule_iterations" not in given:
+            given["schedule_iterations"] = args.iterations  # it ends with them, as the run
     if val_file:
         picked.pop("val_fraction", None)
     try:
@@ -346,7 +350,8 @@ def _prepared(args: argparse.Namespace) -> tuple[Trainer, int]:
     """The run's trainer, new or resumed, and the steps it may take; a bad combination of
     flags is refused (UsageError) before any training."""
     check_targets(args)
-    if args.warmup is not None and args.warmup > _iterations(args):
+    by_time = args.preset == "quality" and args.iterations is None  # no count of iterations
+    if args.warmup is not None and not by_time and args.warmup > _iterations(args):
         raise UsageError(f"--warmup {args.warmup} is longer than the run "
                          f"(--iterations {_iterations(args)})")
     trainer = _resumed(args) if args.resume else _new_trainer(args)

@@ -194,7 +194,7 @@ class TrainingWorker(QObject):
         batches.flush()
         reason = WORKER_REASONS.get(end.reason, end.reason)
         self.stopped.emit(Stopped(generation, reason, trainer.iteration, end.message,
-                                  end.blowup))
+                                  end.blowup, trainer.config))
 
 
 # what the window calls the loop's reasons to stop (core.loop)

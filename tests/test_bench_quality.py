@@ -151,15 +151,18 @@ def test_the_default_row_is_the_lists_recipe_and_the_plain_row_is_not(names_file
         rows["default preset (recipe)"].command(4)
 
 
-def test_the_quality_row_is_the_presets_picks_for_the_rows_seconds(names_file):
-    """As `train --preset quality --seconds S` picks them: the list's model, its budget S,
-    the schedule left for the trainer to size (0) to end with it."""
+@pytest.mark.parametrize(("seconds", "layers"), [(2.5, 1), (5.0, 2)])
+def test_the_quality_row_is_the_presets_picks_for_the_rows_seconds(names_file, seconds,
+                                                                    layers):
+    """As `train --preset quality --seconds S` picks them: the list's model (a short list's
+    second layer from 5 s), its budget S, the schedule left for the trainer to size (0) to
+    end with it."""
     from dinogui.core import quality
 
     corpus = load_corpus(names_file)
     row = next(r for r in bench_quality.ROWS if r.label == "quality preset")
-    cfg = bench_quality._config(row, 0, corpus, 2.5)
-    want = {k: v for k, v in quality.settings_for(corpus, 2.5).items()
+    cfg = bench_quality._config(row, 0, corpus, seconds)
+    want = {k: v for k, v in quality.settings_for(corpus, seconds).items()
             if k not in ("val_every", "patience")}  # the bench checks on its own cadence
-    assert {k: getattr(cfg, k) for k in want} == want
-    assert (cfg.preset, cfg.time_budget, cfg.schedule_iterations) == ("quality", 2.5, 0)
+    assert {k: getattr(cfg, k) for k in want} == want and cfg.layers == layers
+    assert (cfg.preset, cfg.time_budget, cfg.schedule_iterations) == ("quality", seconds, 0)

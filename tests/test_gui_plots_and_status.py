@@ -295,3 +295,22 @@ def test_the_classic_caption_says_the_original_exercise_not_the_seed(qtbot, tmp_
     caption = w.loss_plot.caption.text()
     assert "the original exercise's smoothed loss per name" in caption
     assert "seed" not in caption and "seed" not in w.actions_.per_name.toolTip()
+
+
+def test_a_time_budget_counts_down_the_trainers_own_seconds(qtbot):
+    """The trainer stops on its steps' time (signals and redraws not counted): the bar counts
+    that down, not the wall time the Elapsed label shows."""
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.setStatusBar(MessageBar())
+    status = TrainingStatus(window.statusBar())
+    status.set_time_budget(300.0)
+    status.reset(0, 0.0, 0.0, 0.0)
+    assert status.progress.text() == "0% · 5:00 left"
+    status.add_batch(1.0, 100, 1000, 75.0, 2.0, 1.5, 0.003, budget_spent=60.0)
+    status.refresh()  # (the window's timer does, a few times a second)
+    assert status.progress.text() == "20% · 4:00 left"  # 60 of 300 s, not 75
+    assert status.elapsed_label.text() == "Elapsed 1:15"
+    status.add_batch(2.0, 200, 2000, 310.0, 2.0, 1.5, 0.003, budget_spent=300.0)
+    status.refresh()
+    assert status.progress.text() == "100% · time budget spent"

@@ -249,3 +249,64 @@ def test_seconds_with_a_schedule_times_the_probe_after_its_first_step(monkeypatc
     corpus = load_corpus(towns)
     t = Trainer(corpus, TrainConfig.for_preset("default", **recipe.settings_for(corpus)))
     assert abs(cli._estimate_horizon(t, 30.0) - cli.PROBE_MARGIN * 30.0 / 0.01) <= 1
+
+
+def test_more_time_stretches_the_schedule_at_once_never_back_to_the_base_rate(tick):
+    """A finished 2.5 s run (40 steps of 1/16 s) given 5 s in all: its cosine ends at
+    iteration 80 from the moment the budget changes, so the next step takes half the base
+    rate (the curve at 40 of 80), not the full rate until 20 more steps are timed. A resumed
+    copy sizes it the same from the saved run's own mean step time."""
+    import copy
+
+    tick(0.0625)
+    t = _trainer(2.5)
+    while t.step().stopped is None:
+        pass
+    assert t.iteration == 40 and schedule.rate(t.config, 39) < 0.01 * t.config.lr
+    t.state.seconds = t.budget_clock.total  # what the caller adds up and a checkpoint keeps
+    resumed = Trainer.restore(t.corpus, t.config, {k: v.copy() for k, v in t.params.items()},
+                              copy.deepcopy(t.optimizer), copy.deepcopy(t.state),
+                              t.history.copy(), None)
+    for trainer in (t, resumed):
+        trainer.set_live(time_budget=5.0, schedule_iterations=0)  # the window's Budget field
+        assert trainer.config.schedule_iterations == 80
+        assert trainer.step().lr == pytest.approx(0.5 * trainer.config.lr, rel=1e-12)
+
+
+def test_a_spent_budget_takes_no_step(tick):
+    from dinogui.core.loop import SECONDS, StepLoop
+
+    tick(0.0625)
+    t = _trainer(1.0)
+    while t.step().stopped is None:
+        pass
+    at = t.iteration
+    end = StepLoop(t).run()
+    assert (end.reason, t.iteration) == (SECONDS, at)
+
+
+def test_the_lr_finder_sweeps_the_rates_themselves_on_a_finished_quality_run(tick):
+    """Its copy takes each swept rate as it is: not scaled by the finished cosine (0), nor
+    stopped by the spent budget."""
+    from dinogui.core.lr_find import copy_trainer
+
+    tick(0.0625)
+    t = _trainer(1.0)
+    while t.step().stopped is None:
+        pass
+    twin = copy_trainer(t)
+    twin.set_live(lr=0.02)
+    assert twin.step().lr == 0.02 and twin.budget_left() is None
+
+
+def test_iterations_alone_end_the_quality_schedule_and_warmup_is_not_held_to_them(
+        capsys, tmp_path, towns):
+    code, _out, err = run(capsys, "train", "--corpus", towns, "--preset", "quality",
+                          "--iterations", 5, "--save", tmp_path / "a.ckpt")
+    assert code == 0, err
+    cfg = checkpoint.load(tmp_path / "a.ckpt").config
+    assert (cfg.lr_schedule, cfg.schedule_iterations) == ("cosine", 5)
+    # by time (no --iterations): a warm-up longer than the default iteration count is fine
+    code, _out, err = run(capsys, "train", "--corpus", towns, "--preset", "quality",
+                          "--warmup", 40_000, "--seconds", 0.2, "--quiet")
+    assert code == 0, err

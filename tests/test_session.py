@@ -229,3 +229,17 @@ def test_next_rate_is_the_schedules_rate_at_the_next_step():
     s.progressed(40)
     assert s.next_rate() == schedule.rate(s.config, 40) < s.config.lr
     assert Session().next_rate() is None
+
+
+def test_a_stop_brings_the_schedule_the_trainer_sized_to_its_time_budget():
+    """The trainer sizes a quality run's schedule itself: the session's copy takes that
+    length at the stop (the next step's rate and the schedule-ended warning read it), and
+    nothing else of the stopped trainer's settings (a live change may be on its way)."""
+    s = Session(config=TrainConfig.for_preset("quality", lr=0.01))
+    sized = replace(s.config, schedule_iterations=123, lr=0.5)
+    s.stopped(200, sized)
+    assert (s.iteration, s.config.schedule_iterations, s.config.lr) == (200, 123, 0.01)
+    assert s.next_rate() == 0.0  # past the end of its cosine
+    plain = Session(config=TrainConfig.for_preset("default", lr=0.01))
+    plain.stopped(5, replace(plain.config, schedule_iterations=9))
+    assert plain.config.schedule_iterations == 0  # no budget: nothing the trainer sized

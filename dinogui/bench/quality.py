@@ -127,7 +127,9 @@ def _config(row: Row, seed: int, corpus: Corpus, seconds: float) -> TrainConfig:
         cfg = replace(cfg, **quality.budget_settings(seconds))
     # as `dinogui train --preset default` with no model flag: the list's recipe (its patience
     # and check cadence are the bench's own here: every row trains its whole budget)
-    return recipe.apply(cfg, corpus) if row.recipe else cfg
+    if not row.recipe:
+        return cfg
+    return (quality.apply if cfg.preset == "quality" else recipe.apply)(cfg, corpus)
 
 
 def run_trainer(corpus: Corpus, row: Row, seconds: float, seed: int) -> Result:

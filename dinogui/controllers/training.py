@@ -244,7 +244,8 @@ class TrainingController(QObject):
             v.loss_plot.append(batch.iterations, batch.loss, batch.chars, batch.names,
                                batch.smooth, batch.smooth_char)
             v.status.add_batch(batch.wall, batch.iteration, batch.total_chars, batch.seconds,
-                               float(batch.smooth[-1]), float(batch.smooth_char[-1]), batch.lr)
+                               float(batch.smooth[-1]), float(batch.smooth_char[-1]), batch.lr,
+                               batch.budget_spent)
         if batch.reports:
             self.shell.log.add_reports(batch.reports)
         if batch.health:
@@ -259,7 +260,7 @@ class TrainingController(QObject):
     def on_stopped(self, stopped: Stopped) -> None:
         if stopped.generation != self.s.generation or self.shell.closing:
             return
-        self.s.stopped(stopped.iteration)  # the title and the actions follow
+        self.s.stopped(stopped.iteration, stopped.config)  # the title and actions follow
         self.views.status.iteration = stopped.iteration
         self.views.status.forget_speed()  # no stale speed or ETA after a pause
         again = "again " if stopped.reason == "patience" and self._early_stop else ""

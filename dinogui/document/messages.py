@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dinogui.core.blowup import Blowup
+from dinogui.core.config import TrainConfig
 from dinogui.core.health import HealthSample
 from dinogui.core.trainer import StepResult, Trainer
 
@@ -49,6 +50,7 @@ class ProgressBatch:
     lr: float | None = None  # the learning rate the last step took (None: a count model)
     # a labelled model: (iteration, held-out loss of each kind)
     kind_points: list[tuple[int, list[float]]] = field(default_factory=list)
+    budget_spent: float | None = None  # seconds of the time budget used (None: no budget)
 
     @classmethod
     def from_steps(cls, generation: int, steps: list[StepResult], trainer: Trainer,
@@ -65,7 +67,8 @@ class ProgressBatch:
                    col("smooth_char", np.float64), reports, val, st.iteration,
                    st.total_chars, st.seconds, wall, list(health or ()),
                    None if trainer.config.counts_only or not steps else steps[-1].lr,
-                   [(r.iteration, r.val_by_label) for r in steps if r.val_by_label is not None])
+                   [(r.iteration, r.val_by_label) for r in steps if r.val_by_label is not None],
+                   trainer.budget_clock.total if trainer.config.time_budget else None)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class Stopped:
     iteration: int
     message: str = ""
     blowup: Blowup | None = None  # what the watch saw, with the good weights to go back to
+    config: TrainConfig | None = None  # the trainer's settings when it stopped (frozen)
 
 
 @dataclass

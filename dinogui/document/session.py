@@ -85,10 +85,14 @@ class Session:
         self.training = True
         self._changed()
 
-    def stopped(self, iteration: int) -> None:
-        """The worker stopped at this iteration."""
+    def stopped(self, iteration: int, config: TrainConfig | None = None) -> None:
+        """The worker stopped at this iteration; `config`: the trainer's settings then. The
+        one the trainer changes by itself is the schedule's length it sizes to a time budget:
+        that is taken (the rest stays as set here: a live change may still be on its way)."""
         self.training = False
         self.iteration = iteration
+        if config is not None and self.config is not None and config.time_budget > 0:
+            self.config = replace(self.config, schedule_iterations=config.schedule_iterations)
         self._changed()
 
     def set_busy(self, text: str) -> None:

@@ -126,7 +126,9 @@ TRAINING_ROWS = (  # how long first: in view without scrolling at 1024x768
     ("samples", "&Names per report", "Names drawn at each report (the original exercise: 7)"),
 )
 FIELD_MIN_WIDTH = 52  # a field's least width: the settings column fits LEFT_MIN_WIDTH
-STEPS = {"hidden": 10, "batch_size": 8, "sample_every": 500, "budget": 1000, "time_budget": 60}
+# what one arrow press adds
+FIELD_STEPS = {"hidden": 10, "batch_size": 8, "sample_every": 500, "budget": 1000,
+               "time_budget": 60}
 CHOICE_LABELS = {"cell": CELL_LABELS, "optimizer": OPTIMIZER_LABELS,
                  "lr_schedule": SCHEDULE_LABELS}
 # the TrainConfig fields the panel shows (all but the budget)
@@ -139,8 +141,8 @@ def _field(name: str, tip: str):
         box.setSpecialValueText("unlimited")
     else:
         box = field_for(TRAINING[name], tip, CHOICE_LABELS.get(name))
-    if name in STEPS:
-        box.setSingleStep(STEPS[name])
+    if name in FIELD_STEPS:
+        box.setSingleStep(FIELD_STEPS[name])
     return box
 
 

@@ -37,6 +37,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from dinogui.core.config import PRESETS
 from dinogui.core.config import SMOOTHING as TRAINER_SMOOTHING
 from dinogui.core.history import History, room_for
 from dinogui.widgets.corpus_panel import kind_color
@@ -57,7 +58,7 @@ COST_RATIO = 40  # redraws take at most 1/40 of the time (training keeps the res
 OVERVIEW_FROM = 10_000  # from this many points, a curve shown whole is drawn from its overview
 SCALES = {"name": "per name", "char": "per character"}
 # what each preset reports
-NATURAL_SCALE = {"classic": "name", "default": "char", "quality": "char"}
+NATURAL_SCALE = {p: "name" if p == "classic" else "char" for p in PRESETS}
 SMOOTHING = {p: str(keep) for p, (keep, _take) in TRAINER_SMOOTHING.items()}  # for captions
 
 STEP_COLOR = (70, 130, 180, 90)  # faint: the smoothed curve is what to read

@@ -254,6 +254,7 @@ class TrainingStatus:
         self.smooth = math.nan
         self.smooth_char = math.nan
         self.seconds = 0.0
+        self.budget_spent: float | None = None  # of a time budget, as the trainer counts
         self.budget: int | None = None
         self.time_budget: float | None = None  # seconds (the quality preset's Budget)
         self.scale = "name"
@@ -275,6 +276,7 @@ class TrainingStatus:
         self.finished = None
         self.lr = lr
         self.iteration, self.seconds = iteration, seconds
+        self.budget_spent = None  # until a batch says: the model's training time
         self.smooth, self.smooth_char = smooth, smooth_char
         self.forget_speed()
         self.refresh()
@@ -285,9 +287,12 @@ class TrainingStatus:
         self.it_per_s = self.chars_per_s = 0.0
 
     def add_batch(self, wall: float, iteration: int, total_chars: int, seconds: float,
-                  smooth: float, smooth_char: float, lr: float | None = None) -> None:
-        """Steps up to `iteration`; `lr`: the rate the last of them took."""
+                  smooth: float, smooth_char: float, lr: float | None = None,
+                  budget_spent: float | None = None) -> None:
+        """Steps up to `iteration`; `lr`: the rate the last of them took; `budget_spent`: the
+        time budget's seconds used, as the trainer counts them (its steps' time alone)."""
         self.iteration, self.seconds = iteration, seconds
+        self.budget_spent = budget_spent
         self.lr = lr
         self.smooth, self.smooth_char = smooth, smooth_char
         marks = self._marks
@@ -353,9 +358,10 @@ class TrainingStatus:
             self.progress.setFormat(self.finished[0])
         elif time_budget is not None:
             self.progress.setRange(0, 1000)
-            done = min(self.seconds / time_budget, 1.0)
+            spent = self.seconds if self.budget_spent is None else self.budget_spent
+            done = min(spent / time_budget, 1.0)
             self.progress.setValue(int(done * 1000))
-            left = time_budget - self.seconds
+            left = time_budget - spent
             self.progress.setFormat(f"{done:.0%} · " + (
                 f"{clock_text(left)} left" if left > 0 else "time budget spent"))
         elif budget is not None:
