@@ -8,11 +8,11 @@ The file is written atomically: a failure leaves any old file as it was.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from dinogui.core import checkpoint, export
 from dinogui.core.trainer import Trainer
+from dinogui.document.file_kinds import same_file
 from dinogui.score_cmd import sampler_for
 
 
@@ -34,7 +34,7 @@ def source_of(trainer: Trainer) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    if _same_file(args.out, args.checkpoint):
+    if same_file(args.out, args.checkpoint):
         raise ValueError(f"--out {args.out}: that is the checkpoint itself; choose another file")
     trainer = checkpoint.load(args.checkpoint)
     sampler = sampler_for(trainer, args.best)
@@ -46,10 +46,3 @@ def run(args: argparse.Namespace) -> int:
         print("dinogui: note: Node runs the module as it is when its name ends in .mjs "
               "(browsers take any name)", file=sys.stderr)
     return 0
-
-
-def _same_file(a: str, b: str) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False

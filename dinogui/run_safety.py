@@ -25,6 +25,7 @@ from dinogui.core import atomic, checkpoint
 from dinogui.core.corpus import bundled_corpus_path, quote
 from dinogui.core.trainer import Trainer
 from dinogui.datadir import default_data_dir
+from dinogui.document.file_kinds import same_file
 
 
 class OutputRefused(ValueError):
@@ -158,13 +159,6 @@ class JsonLog:
         self.file = None
 
 
-def _same_file(a: str | Path, b: str | Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:  # one is missing: compare where they would be
-        return os.path.realpath(a) == os.path.realpath(b)
-
-
 def check_targets(args: argparse.Namespace) -> None:
     """Refuse, before training, outputs that would overwrite the run's inputs or cannot
     be written (each probed by creating and removing a file beside it)."""
@@ -176,11 +170,11 @@ def check_targets(args: argparse.Namespace) -> None:
                                                ("--log-jsonl", args.log_jsonl)) if path]
     for flag, path in outputs:
         for source, given in inputs:
-            if given and not (flag == "--save" and source == "--resume") and _same_file(
+            if given and not (flag == "--save" and source == "--resume") and same_file(
                     path, given):  # saving over the resumed checkpoint is continuing it
                 raise OutputRefused(f"{flag} {path}: that is the {source} file; "
                                  "refusing to overwrite this run's input")
-    if args.save and args.log_jsonl and _same_file(args.save, args.log_jsonl):
+    if args.save and args.log_jsonl and same_file(args.save, args.log_jsonl):
         raise OutputRefused(f"--save and --log-jsonl are the same file ({args.save})")
     for flag, path in outputs:
         _check_writable(flag, Path(path))

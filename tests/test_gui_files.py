@@ -10,6 +10,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication
 
 import dinogui.controllers.files as file_flows
+import dinogui.document.file_kinds as file_kinds
 import dinogui.main_window as main_window
 from dinogui.core import checkpoint
 from dinogui.core.corpus import load_corpus
@@ -280,7 +281,7 @@ def test_save_and_export_start_in_the_users_folders_never_the_bundled_one(qtbot,
     w.actions_.save_as.trigger()
     suggested = Path(w.dialogs.asked[-1][1])
     assert suggested.parent == documents_folder() != bundled.parent
-    assert suggested.name == f"{bundled.stem}{file_flows.CHECKPOINT_SUFFIX}"
+    assert suggested.name == f"{bundled.stem}{file_kinds.CHECKPOINT_SUFFIX}"
 
     train(qtbot, w, 10)
     (tmp_path / "mine").mkdir()
@@ -353,7 +354,7 @@ def test_a_pipe_is_opened_as_a_corpus_without_losing_its_first_bytes():
         os.write(wfd, b"Tyrannosaurus\nAllosaurus\n")
         os.close(wfd)
         pipe = Path(f"/dev/fd/{r}")
-        assert not file_flows.is_checkpoint(pipe)
+        assert not file_kinds.is_checkpoint(pipe)
         assert load_corpus(pipe).names == ["tyrannosaurus", "allosaurus"]
     finally:
         os.close(r)

@@ -4,7 +4,6 @@ between two steps; nothing replaces the current model until the new one loaded w
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -25,32 +24,11 @@ from dinogui.core.transfer import (
 )
 from dinogui.dialogs import CHECKPOINT_FILTER, CORPUS_FILTER
 from dinogui.document.corpus_summary import CorpusSummary
+from dinogui.document.file_kinds import CHECKPOINT_SUFFIX, KindsPath, is_checkpoint, same_file
 from dinogui.document.session import check_for_views
 from dinogui.widgets.hyperparams import HyperparamsPanel
 
-CHECKPOINT_SUFFIX = checkpoint.SUFFIX  # what new checkpoints are called
-CHECKPOINT_SUFFIXES = {".npz", CHECKPOINT_SUFFIX}  # .npz: those of version 1
 SAME_NAMES = "the model trains on these very names"  # no question: nothing would change
-
-
-def is_checkpoint(path: Path) -> bool:
-    """A checkpoint by its name, else by its first bytes (a zip, or a safetensors header)."""
-    # a pipe (`dinogui <(...)`) is never read here: its head would be lost to the corpus
-    return path.suffix.lower() in CHECKPOINT_SUFFIXES or checkpoint.looks_like_checkpoint(path)
-
-
-class KindsPath(type(Path())):
-    """Several name lists opened together (names by kind): the first file's place, their
-    names joined as the one name messages show."""
-
-    def __new__(cls, paths: list[Path]):
-        self = super().__new__(cls, paths[0])
-        self.paths = paths
-        return self
-
-    @property
-    def name(self) -> str:
-        return " + ".join(p.name for p in self.paths)
 
 
 class FileFlows(QObject):
@@ -342,7 +320,7 @@ class FileFlows(QObject):
             return None
         path = Path(path if Path(path).suffix else path + CHECKPOINT_SUFFIX)
         corpus = s.trainer.corpus.source if s.trainer is not None else None
-        if corpus and _same_file(path, corpus):  # as `train --save` refuses it
+        if corpus and same_file(path, corpus):  # as `train --save` refuses it
             sh.refuse("Cannot save checkpoint", ValueError(
                 f"{path}: that is the list of names this model trains on; choose another "
                 "file name"), "did not change it")
@@ -391,13 +369,6 @@ class FileFlows(QObject):
                 then(error is None)
 
         sh.worker.ask(write, written)
-
-
-def _same_file(a: Path, b: str) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:  # either is missing (or not a path): not the same existing file
-        return False
 
 
 def dropped_file(event) -> Path | None:

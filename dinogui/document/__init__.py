@@ -8,6 +8,7 @@ without a window, and the views and controllers only read and call them.
     live_settings    settings changed while a model exists: names, traces, applying them
     name_scores      the Inspector's snapshot of the weights and its scored name lists
     favourites       drawing and scoring names, favourites, and their export
+    file_kinds       what a file is (a checkpoint, a list, lists by kind); one file, two names
 
 No module here imports Qt (tests/test_document.py checks it with Qt blocked).
 """
