@@ -52,3 +52,32 @@ def test_a_first_launch_mixes_the_network_with_a_5_gram(qtbot, tmp_path, tiny_co
     qtbot.waitUntil(lambda: not w.session.busy, timeout=WAIT_MS)
     assert w.worker.call(lambda t: t.config.mixed) is False
     assert w.hyperparams.mix_ngram.text() == "off"
+
+
+def test_a_best_below_the_count_line_is_labelled_under_its_star(qtbot):
+    """The count model's words sit above its dashed line at the left; a best held-out loss
+    below the line is labelled under its star, so the two never meet (above the line, where
+    there is no line to cross, over it as before)."""
+    import numpy as np
+    from PySide6.QtCore import QPointF
+
+    from dinogui.widgets.loss_plot import LossPlot
+
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.set_preset("default")
+    plot.resize(350, 350)
+    plot.show()
+    qtbot.waitExposed(plot)
+    n = np.arange(0, 500)
+    ones = np.ones(500)
+    plot.append(n, 20 * ones, 8 * ones, ones, 20 * ones, np.linspace(3.5, 1.0, 500))
+    plot.set_count_line((5, 1.242))
+    vb = plot.view.getPlotItem().getViewBox()
+    for best, below in ((1.18, True), (1.30, False)):
+        plot.set_validation([0, 100, 300, 499], [1.40, 1.35, best, best + 0.02])
+        plot.redraw()
+        assert (plot.best_label.anchor.y() < 0) == below
+        line_y = vb.mapViewToScene(QPointF(0, 1.242)).y()  # the count words end there
+        words = plot.best_label.textItem.sceneBoundingRect()
+        assert (words.top() > line_y) == below, best

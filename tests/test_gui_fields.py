@@ -248,7 +248,7 @@ def test_quiet_checks_stop_at_exactly_that_many_checks_without_a_new_best(qtbot,
 
     assert w.session.iteration == w.worker.call(lambda t: t.iteration) == stops(3) < 600
     assert stops(2) != stops(3) != stops(4)  # off by one would stop elsewhere
-    assert "Stopped: no better held-out loss for 3 checks" in w.status.state.text()
+    assert "Stopped: no better held-out loss for 3 checks" in w.status.state.toolTip()
 
 
 # -- the Sample panel -----------------------------------------------------------------------

@@ -257,8 +257,8 @@ def test_an_early_stop_reads_finished_and_a_resume_says_why_it_stops_again(qtbot
     assert bar.text() == "Finished early: no held-out gain"  # not "3% · 4,880 to go"
     assert "no better held-out loss for 2 checks" in bar.toolTip()
     logged = re.findall(r"no better held-out loss for (\d+) checks", w.log.toPlainText())
-    assert logged == ["2"] and w.status.state.text() == "Stopped: no better held-out loss " \
-        "for 2 checks"
+    assert logged == ["2"] and w.status.state.toolTip() == "Stopped: no better held-out " \
+        "loss for 2 checks" and w.status.state.text() == "Stopped early"
 
     w.actions_.start.trigger()  # Resume: told beforehand that the next quiet check stops it
     # the default preset checks by data seen (val_every 0): its cadence in words, not "every 0"
@@ -272,7 +272,7 @@ def test_an_early_stop_reads_finished_and_a_resume_says_why_it_stops_again(qtbot
     assert message.startswith(f"Stopped again at iteration {w.session.iteration:,}: no better")
     logged = re.findall(r"no better held-out loss for (\d+) checks", w.log.toPlainText())
     assert logged[-1] == "3"  # one more check without a new best: the status says the same
-    assert w.status.state.text() == "Stopped: no better held-out loss for 3 checks"
+    assert w.status.state.toolTip() == "Stopped: no better held-out loss for 3 checks"
     assert bar.text() == "Finished early: no held-out gain"
 
     w.dialogs.choices = [1]  # Reset (Discard): a fresh model counts towards the budget again

@@ -208,7 +208,8 @@ def test_the_patience_field_stops_the_window_s_training(qtbot, tmp_path, patienc
     w.actions_.start.trigger()
     wait_stopped(qtbot, w)
     assert w.session.iteration == expected_stop(reference, patience)
-    assert w.status.state.text() == f"Stopped: no better held-out loss for {patience} checks"
+    assert w.status.state.text() == "Stopped early"
+    assert w.status.state.toolTip() == f"Stopped: no better held-out loss for {patience} checks"
     assert f"no better held-out loss for {patience} checks" in w.log.toPlainText()
     assert w.actions_.start.isEnabled()
 

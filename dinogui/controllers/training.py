@@ -288,12 +288,15 @@ class TrainingController(QObject):
                           f"{stopped.message}"}[stopped.reason]
         # the count the log gives ("for 6 checks" when a Resume added one), not the setting
         short = stopped.message.split(" (")[0]
+        # short words beside the labels a 1024-pixel bar must keep whole (the rate, the
+        # time): the reason in full is the tooltip's, and the log's
         self.views.status.set_state({"diverged": "Diverged", "failed": "Stopped by an error",
                                      "blowup": "Paused: the loss blew up",
                                      "fitted": "Fitted",
                                      "seconds": "Finished: time budget spent",
-                                     "patience": f"Stopped: {short}"}.get(
-            stopped.reason, self.s.idle_state()))
+                                     "patience": "Stopped early"}.get(
+            stopped.reason, self.s.idle_state()),
+            f"Stopped: {short}" if stopped.reason == "patience" else None)
         if stopped.reason == "patience":
             self.views.status.set_finished("Finished early: no held-out gain",
                                            f"Stopped early at iteration {stopped.iteration:,}: "

@@ -447,9 +447,7 @@ class LossPlot(QWidget):
         self.placeholder.setVisible(self.data.n == 0)
         shown = self.val_shown
         if shown:  # beside the star, on the side with room: never cut off at the plot's edge
-            bx = self.best[0]
-            last = self.data.column("x")[-1] if self.data.n else bx
-            self.best_label.setAnchor((1.0 if bx > last / 2 else 0.0, 1.15))
+            self.best_label.setAnchor(self._best_anchor())
         if (self._val_version, shown) == self._val_drawn:
             return  # the held-out points are as drawn: no need to hand them over again
         self._val_drawn = (self._val_version, shown)
@@ -465,6 +463,14 @@ class LossPlot(QWidget):
             self.best_marker.setData([], [])
         for item in (self.val_curve, self.best_marker, self.best_label):
             item.setVisible(shown)
+
+    def _best_anchor(self) -> tuple[float, float]:
+        """Beside the star on the side with room; under it when the best is below the count
+        model's dashed line, whose words sit above the line (over them, the two collided)."""
+        bx, by = self.best
+        last = self.data.column("x")[-1] if self.data.n else bx
+        below = self.count_item.isVisible() and by < self.count_line[1]
+        return (1.0 if bx > last / 2 else 0.0, -0.15 if below else 1.15)
 
     def _place_placeholder(self) -> None:
         rect = self.view.getPlotItem().getViewBox().boundingRect()

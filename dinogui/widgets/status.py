@@ -309,9 +309,11 @@ class TrainingStatus:
         self.lr = lr
         self.refresh()
 
-    def set_state(self, text: str) -> None:
+    def set_state(self, text: str, why: str | None = None) -> None:
+        """`why`: the state in full, for the tooltip (else the text: whole where a narrow
+        bar draws it cut)."""
         self.state.setText(text)
-        self.state.setToolTip(text)  # whole, when a narrow bar draws it cut
+        self.state.setToolTip(why or text)
 
     def set_favourites(self, count: int) -> None:
         self.favourites_label.setText(f"★ {count:,}" if count > 0 else "")
