@@ -17,6 +17,7 @@ class Actions:
     find_lr: QAction  # the learning-rate finder (dinogui/controllers/lr_find.py)
     open_corpus: QAction
     open_checkpoint: QAction
+    hold_out_file: QAction  # held-out names from a file (as `dinogui train --val-file`)
     save: QAction
     save_as: QAction
     export_samples: QAction
@@ -83,6 +84,9 @@ def make_actions(window: QWidget) -> Actions:
         open_checkpoint=act("Open &Checkpoint…", "Ctrl+Shift+O",
                             "Load a saved model and continue where it stopped",
                             SP.SP_DialogOpenButton),
+        hold_out_file=act("&Hold Out Names From File…", None,
+                          "A new model on these names that holds out exactly the names of a "
+                          "file, never training on them (as dinogui train --val-file)"),
         save=act("&Save Checkpoint", "Ctrl+S",
                  "Save the model, its settings and its loss curve", SP.SP_DialogSaveButton),
         save_as=act("Save Checkpoint &As…", "Ctrl+Shift+S", "Save the model to a new file"),

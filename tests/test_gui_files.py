@@ -17,6 +17,7 @@ from dinogui.core.corpus import load_corpus
 from dinogui.core.trainer import Trainer
 from dinogui.settings import AUTOSAVE_NAME
 from tests.gui_support import (
+    WAIT_MS,
     ScriptedDialogs,
     open_window,
     settings_at,
@@ -372,3 +373,44 @@ def test_save_as_onto_the_models_own_corpus_is_refused_and_keeps_it(qtbot, tmp_p
     assert title == "Cannot save checkpoint" and str(tiny_corpus) in text
     assert "names this model trains on" in text
     assert tiny_corpus.read_bytes() == names and w.isWindowModified()
+
+
+# -- File > Hold Out Names From File (dinogui train --val-file) ----------------------------
+
+def test_a_held_out_file_is_the_models_held_out_names_and_never_trained_on(qtbot, tmp_path,
+                                                                          tiny_corpus):
+    """As `train --val-file`: exactly the file's names are held out (one of them in the list
+    too: not trained on), none drawn by a fraction; a file with a character the list never
+    uses is refused in one line and the model stays; a new list afterwards draws its own."""
+    w = open_window(qtbot, tmp_path, tiny_corpus, preset="default", hidden=8, batch_size=2)
+    train(qtbot, w, 5)
+    apart = tmp_path / "apart.txt"
+    apart.write_text("Gus\nBobby\nCyra\n", encoding="utf-8")  # Gus is in the list too
+    w.dialogs.open_paths = [str(apart)]
+    w.dialogs.choices = [1]  # the trained model is discarded for the new one ("Discard")
+    w.actions_.hold_out_file.trigger()
+    qtbot.waitUntil(lambda: w.session.iteration == 0 and not w.session.busy, timeout=WAIT_MS)
+    t = w.session.trainer
+    val = sorted(t.corpus.vocab.decode(t._encoded[i]) for i in t.val_rows)
+    trained = {t.corpus.vocab.decode(t._encoded[i]) for i in t.train_rows}
+    assert val == ["bobby", "cyra", "gus"] and "gus" not in trained
+    assert len(trained) == 7 and t.config.val_fraction == 0.0
+    assert t.config.hidden == 8  # the model's own settings, but the split
+    assert "Held out the 3 names of apart.txt (1 of the list's among them, not trained on)" \
+        in w.log.toPlainText()
+
+    strange = tmp_path / "strange.txt"
+    strange.write_text("Zoë\n", encoding="utf-8")
+    w.dialogs.open_paths = [str(strange)]
+    w.actions_.hold_out_file.trigger()
+    qtbot.waitUntil(lambda: bool(w.dialogs.errors), timeout=WAIT_MS)
+    assert "never uses" in w.dialogs.errors[-1][1] and w.session.trainer is t
+
+    other = tmp_path / "other.txt"
+    other.write_text("Ann\nBea\nCal\nDee\nEli\nFay\nGil\nHan\nIda\nJon\n", encoding="utf-8")
+    w.open_corpus_path(other, ask=False)
+    qtbot.waitUntil(lambda: w.session.trainer is not t and not w.session.busy,
+                    timeout=WAIT_MS)
+    fresh = w.session.trainer
+    assert not fresh.corpus.held_out and fresh.config.val_fraction == 0.1
+    assert len(fresh.val_rows) == 1

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QMenu
 
 from dinogui.controllers.shell import Shell
 from dinogui.core import checkpoint, quality, recipe
-from dinogui.core.corpus import load_corpora, load_corpus
+from dinogui.core.corpus import hold_out, load_corpora, load_corpus
 from dinogui.core.trainer import Trainer
 from dinogui.core.transfer import (
     VocabularyMismatch,
@@ -171,6 +171,39 @@ class FileFlows(QObject):
             self._offer_new_model(problem, corpus, summary, path)
 
         sh.tasks.run(load, loaded)
+
+    def hold_out_file(self) -> None:
+        """File > Hold Out Names From File: a new model on the current names that holds out
+        exactly a file's names, none of them trained on (as `dinogui train --val-file`)."""
+        sh, s = self.shell, self.shell.session
+        if s.trainer is None or s.busy or s.training or sh.closing:
+            return
+        path = sh.dialogs.open_path("Hold Out Names From File", sh.settings.last_folder(),
+                                    CORPUS_FILTER)
+        if not path or not self.may_discard("start a new model"):
+            return
+        path = Path(path)
+        names = replace(s.trainer.corpus, held_out=[])  # never modified: safe to read here
+        config = replace(s.config, val_fraction=0.0)  # the file's names are the held-out ones
+        sh.session.set_busy(f"Loading {path.name}…")
+
+        def build() -> tuple[Trainer, CorpusSummary]:
+            corpus = hold_out(names, load_corpus(path, names.lowercase))  # read alike
+            return Trainer(corpus, config), CorpusSummary.of(corpus)
+
+        def built(result, error) -> None:
+            sh.session.set_busy("")
+            if error is not None:
+                sh.refuse("Cannot hold out these names", error, "kept the current model")
+                return
+            trainer, summary = result
+            self.adopt(trainer, summary, checkpoint_path=None, saved_iteration=0)
+            among = len(trainer.corpus.names) - len(trainer.train_rows)
+            sh.note(f"Held out the {len(trainer.val_rows):,} names of {path.name}"
+                    + (f" ({among:,} of the list's among them, not trained on)" if among else "")
+                    + "; a new model")
+
+        sh.tasks.run(build, built)
 
     def _offer_new_model(self, problem: str, corpus, summary: CorpusSummary, path: Path) -> None:
         """The model cannot go on with these names: say why, and offer the way that works."""
