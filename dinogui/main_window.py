@@ -107,7 +107,7 @@ class MainWindow(QMainWindow):
         self._build_controllers()
         self.termination = TerminationWatch(self.terminate, self)
         self._connect()
-        self.files.fill_recent_menu()
+        self.files.recent.fill()
         restore_layout(self)
         self.fit_on_show = True  # the size is checked against the screen when first shown
         self.hyperparams.set_values(self.settings.hyperparameters())
@@ -320,7 +320,7 @@ class MainWindow(QMainWindow):
         a.open_checkpoint.triggered.connect(files.open_checkpoint)
         a.save.triggered.connect(files.save)
         a.save_as.triggered.connect(files.save_as)
-        a.clear_recent.triggered.connect(files.clear_recent)
+        a.clear_recent.triggered.connect(files.recent.clear)
         a.export_samples.triggered.connect(self.sampling.export)
         a.export_generator.triggered.connect(self.generator_export.export)
         a.quit.triggered.connect(self.close)

@@ -1,6 +1,7 @@
-"""Opening and saving: a corpus or a checkpoint in, a checkpoint out, the recent-files menu and
-files dropped on the window. Files are read in the task pool and written by the worker
-between two steps; nothing replaces the current model until the new one loaded whole."""
+"""Opening and saving: a corpus or a checkpoint in, a checkpoint out, a held-out file, and
+files dropped on the window (Open Recent: controllers/recent.py). Files are read in the task
+pool and written by the worker between two steps; nothing replaces the current model until
+the new one loaded whole."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
+from dinogui.controllers.recent import RecentFiles
 from dinogui.controllers.shell import Shell
 from dinogui.core import checkpoint, quality, recipe
 from dinogui.core.corpus import hold_out, load_corpora, load_corpus
@@ -41,8 +43,8 @@ class FileFlows(QObject):
         super().__init__(shell)
         self.shell = shell
         self.hyperparams = hyperparams
-        self.recent_menu = recent_menu
-        self.clear_recent_action = clear_recent
+        # Open Recent opens as any file does; each file opened here joins the list
+        self.recent = RecentFiles(shell, recent_menu, clear_recent, self.open_path, self)
         self.adopt = adopt
 
     def may_discard(self, doing: str, why: str = "") -> bool:
@@ -69,43 +71,6 @@ class FileFlows(QObject):
             self.open_checkpoint_path(path)
         else:
             self.open_corpus_path(path)
-
-    def fill_recent_menu(self) -> None:
-        sh = self.shell
-        menu = self.recent_menu
-        menu.clear()
-        recent = sh.settings.recent_files()
-        for path in recent:
-            action = menu.addAction(Path(path).name)
-            action.setToolTip(path)
-            action.setStatusTip(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_recent(p))
-        if recent:
-            menu.addSeparator()
-        menu.addAction(self.clear_recent_action)
-        self.clear_recent_action.setEnabled(bool(recent))
-
-    def open_recent(self, path: str) -> None:
-        if not Path(path).is_file():
-            self.shell.dialogs.error("Open Recent", f"{path}: no such file (removed from the list)")
-            self.shell.settings.remove_recent(path)
-            self.fill_recent_menu()
-        else:
-            self.open_path(path)
-
-    def clear_recent(self) -> None:
-        self.shell.settings.clear_recent()
-        self.fill_recent_menu()
-
-    def _remember(self, path: Path, corpus: bool = False) -> None:
-        s = self.shell.settings
-        kinds = getattr(path, "paths", None)  # several lists: each is a recent file alone
-        if corpus and kinds is None:
-            s.set_last_corpus(str(path.resolve()))
-        s.set_last_folder(path)
-        for one in kinds or [path]:
-            s.add_recent(Path(one))
-        self.fill_recent_menu()
 
     # -- corpora ------------------------------------------------------------------------
     def open_corpus(self) -> None:
@@ -153,7 +118,7 @@ class FileFlows(QObject):
                 return
             on = s.summary.title if s.summary else "its names"
             if problem is SAME_NAMES:  # `dinogui mytowns.txt` after restoring its model
-                self._remember(path, corpus=True)
+                self.recent.remember(path, corpus=True)
                 sh.note(f"The model already trains on these names ({path.name}): it goes on "
                         f"from iteration {s.iteration:,}")
                 return
@@ -247,7 +212,7 @@ class FileFlows(QObject):
                     if trainer.config.preset == "quality" else recipe.describe(corpus)
                 sh.log.note(f"Model: {picked}. Change any model setting to shape it yourself")
             self.adopt(trainer, summary, checkpoint_path=None, saved_iteration=0)
-            self._remember(path, corpus=True)
+            self.recent.remember(path, corpus=True)
             sh.note(f"Loaded {summary.title}: {summary.stats.names:,} names; a new "
                     f"{trainer.config.preset} model"
                     + ("; names by kind: the mixed n-gram is off (the count model reads no "
@@ -273,7 +238,7 @@ class FileFlows(QObject):
                       "kept the current corpus and model")
             return
         self.adopt(trainer, summary, checkpoint_path=None, saved_iteration=None)
-        self._remember(path, corpus=True)
+        self.recent.remember(path, corpus=True)
         sh.note(f"The model goes on with {summary.title} from iteration {trainer.iteration:,}")
 
     # -- checkpoints ----------------------------------------------------------------------
@@ -296,7 +261,7 @@ class FileFlows(QObject):
             if not self.may_discard(f"open {path.name}"):
                 return
             self.adopt(trainer, summary, path, trainer.iteration)
-            self._remember(path)
+            self.recent.remember(path)
             sh.note(f"Opened {path.name}: {summary.title}, iteration "
                     f"{trainer.iteration:,}, {trainer.config.preset} preset")
 
@@ -374,7 +339,7 @@ class FileFlows(QObject):
             sh.refuse("Cannot save checkpoint", e, "did not change the file or the model")
             return False
         s.saved(path, iteration)
-        self._remember(path)
+        self.recent.remember(path)
         self.saved.emit()
         sh.note(f"Saved {path.name} at iteration {iteration:,}")
         return True
@@ -395,7 +360,7 @@ class FileFlows(QObject):
                 sh.refuse("Cannot save checkpoint", error, "did not change the file")
             else:
                 sh.session.saved(path, iteration)
-                self._remember(path)
+                self.recent.remember(path)
                 self.saved.emit()
                 sh.note(f"Saved {path.name} at iteration {iteration:,}")
             if then is not None:
