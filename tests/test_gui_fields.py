@@ -150,6 +150,15 @@ def test_the_quality_preset_and_its_budget_field(qtbot, tmp_path, tiny_corpus, m
     w.actions_.start.trigger()
     qtbot.waitUntil(lambda: not w.session.training and w.session.iteration > 40, timeout=WAIT_MS)
     assert w.session.iteration == 80
+    # the schedule the trainer sized came back with the stop: the next step's rate is its end
+    assert w.session.config.schedule_iterations == worker_config(w).schedule_iterations == 80
+    assert w.session.next_rate() == 0.0
+    # Reset: a fresh model sizes its own schedule to its own steps' time, not the old one's
+    w.dialogs.choices = [1]  # Discard the unsaved training
+    w.actions_.reset.trigger()
+    qtbot.waitUntil(lambda: w.session.iteration == 0 and not w.session.busy, timeout=WAIT_MS)
+    assert worker_config(w).schedule_iterations == 0 and worker_config(w).time_budget == 5
+    assert w.session.next_rate() == worker_config(w).lr
     w.dialogs.choices = [1]  # the trained model is discarded for a new one ("Discard")
     apply(qtbot, w, preset="default")
     cfg = worker_config(w)

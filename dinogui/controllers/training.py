@@ -82,6 +82,9 @@ class TrainingController(QObject):
         the quality preset's picks, which the panel then follows)."""
         # the corpus is never modified: safe to share
         corpus, summary = self.s.trainer.corpus, self.s.summary
+        if config.time_budget > 0 and config.lr_schedule != "constant":
+            # the old model's schedule was sized to its own steps' time: the new one sizes its own
+            config = replace(config, schedule_iterations=0)
         self.shell.worker.pause()
         self.s.set_busy("Building the model…")
 
