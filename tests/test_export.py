@@ -38,17 +38,21 @@ def run(capsys, *argv):
     return code, out, err
 
 
+def train_all(folder, models: dict, *common: str) -> dict:
+    """`dinogui train` of each model (its flags after the common ones): {model: checkpoint}."""
+    made = {}
+    for name, flags in models.items():
+        made[name] = folder / f"{name}.safetensors"
+        assert main(["train", *common, "--quiet", "--save", str(made[name]), *flags]) == 0
+    return made
+
+
 @pytest.fixture(scope="module")
 def checkpoints(tmp_path_factory):
     folder = tmp_path_factory.mktemp("models")
     corpus = folder / "names.txt"
     corpus.write_text(CORPUS, encoding="utf-8")
-    made = {}
-    for name, flags in MODELS.items():
-        made[name] = folder / f"{name}.safetensors"
-        assert main(["train", "--corpus", str(corpus), "--iterations", "150", "--quiet",
-                     "--save", str(made[name]), *flags]) == 0
-    return made
+    return train_all(folder, MODELS, "--corpus", str(corpus), "--iterations", "150")
 
 
 @pytest.fixture(scope="module")

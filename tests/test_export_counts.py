@@ -28,6 +28,7 @@ from tests.test_export import (
     needs_node,
     run,
     scores_of,
+    train_all,
 )
 
 MODELS = {f"ngram-{n}": ["--cell", "ngram", "--order", str(n)] for n in range(1, 7)}
@@ -49,13 +50,8 @@ def checkpoints(tmp_path_factory):
     folder = tmp_path_factory.mktemp("count-models")
     corpus = folder / "names.txt"
     corpus.write_text(CORPUS, encoding="utf-8")
-    made = {}
-    for name, flags in MODELS.items():
-        made[name] = folder / f"{name}.safetensors"
-        assert main(["train", "--corpus", str(corpus), "--iterations", "150", "--quiet",
-                     "--preset", "default", "--val-fraction", "0.25", "--save", str(made[name]),
-                     *flags]) == 0
-    return made
+    return train_all(folder, MODELS, "--corpus", str(corpus), "--iterations", "150",
+                     "--preset", "default", "--val-fraction", "0.25")
 
 
 @pytest.fixture(scope="module")

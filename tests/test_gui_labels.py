@@ -3,31 +3,21 @@ panel, the Kind control in Sample names (a label or a blend, bad ones refused in
 
 import re
 
-import numpy as np
 import pytest
 
 from dinogui.core.corpus import escape_controls
 from tests.gui_support import ScriptedDialogs, open_window, train, wait_ready
+from tests.kind_files import kind_files
 
 pytest.importorskip("pytestqt")
 
 WAIT = 30_000
 
 
-def kind_files(folder, n=120, seed=0):
-    rng = np.random.default_rng(seed)
-    paths = []
-    for stem, letters in (("abc", "abcde"), ("vwx", "vwxyz")):
-        names = ["".join(rng.choice(list(letters), rng.integers(3, 7))) for _ in range(n)]
-        (folder / f"{stem}.txt").write_text("\n".join(names) + "\n")
-        paths.append(str(folder / f"{stem}.txt"))
-    return paths
-
-
 def open_kinds(qtbot, tmp_path):
     dialogs = ScriptedDialogs()
     w = open_window(qtbot, tmp_path, dialogs=dialogs, preset="default", cell="gru", hidden=32)
-    dialogs.open_paths = [kind_files(tmp_path)]
+    dialogs.open_paths = [kind_files(tmp_path, 120)]
     w.actions_.open_corpus.trigger()
     qtbot.waitUntil(lambda: w.session.trainer is not None and w.session.trainer.corpus.labelled
                     and not w.session.busy, timeout=WAIT)

@@ -1,10 +1,10 @@
 """Names by kind from the command line: train on several files, sample and score by label."""
 
-import numpy as np
 import pytest
 
 from dinogui.cli import main
 from dinogui.core import checkpoint
+from tests.kind_files import kind_files
 
 
 def run(capsys, *argv):
@@ -13,21 +13,10 @@ def run(capsys, *argv):
     return code, out, err
 
 
-def kinds(tmp_path, n=150, seed=0):
-    """Two files over disjoint alphabets: abc.txt (a-e) and vwx.txt (v-z)."""
-    rng = np.random.default_rng(seed)
-    paths = []
-    for stem, letters in (("abc", "abcde"), ("vwx", "vwxyz")):
-        names = ["".join(rng.choice(list(letters), rng.integers(3, 7))) for _ in range(n)]
-        (tmp_path / f"{stem}.txt").write_text("\n".join(names) + "\n")
-        paths.append(str(tmp_path / f"{stem}.txt"))
-    return paths
-
-
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("labels")
-    a, b = kinds(tmp)
+    a, b = kind_files(tmp, 150)
     path = tmp / "kinds.safetensors"
     code = main(["train", "--corpus", a, "--corpus", b, "--cell", "gru", "--hidden", "32",
                  "--lr", "0.01", "--iterations", "300", "--sample-every", "300", "--quiet",
@@ -37,7 +26,7 @@ def model(tmp_path_factory):
 
 
 def test_train_on_two_files_reports_the_labels(capsys, tmp_path):
-    a, b = kinds(tmp_path, n=20)
+    a, b = kind_files(tmp_path, 20)
     code, out, err = run(capsys, "train", "--corpus", a, "--corpus", b, "--iterations", "3",
                          "--sample-every", "3", "--save", str(tmp_path / "m.safetensors"))
     assert code == 0, err
@@ -56,7 +45,7 @@ def test_a_tab_labelled_file_trains_a_labelled_model(capsys, tmp_path):
 
 
 def test_classic_refuses_labels_in_one_line(capsys, tmp_path):
-    a, b = kinds(tmp_path, n=10)
+    a, b = kind_files(tmp_path, 10)
     code, out, err = run(capsys, "train", "--corpus", a, "--corpus", b, "--preset", "classic",
                          "--iterations", "2")
     assert code == 2 and err.count("\n") == 1 and "default preset" in err

@@ -8,8 +8,15 @@ import json
 import numpy as np
 import pytest
 
-from dinogui.cli import main
-from tests.test_export import generator, json_net_log_probs, load_module, needs_node, run
+from tests.test_export import (
+    export_all,
+    generator,
+    json_net_log_probs,
+    load_module,
+    needs_node,
+    run,
+    train_all,
+)
 
 ELVES = "aelar\nlira\nthalion\nelrond\nsylva\nnaeris\nlorien\nmirael\n"
 DWARVES = "gimli\nthorin\nbalin\ndwalin\nbrokk\ngrimdal\ndurin\nborin\n"
@@ -25,19 +32,10 @@ def labelled(tmp_path_factory):
     folder = tmp_path_factory.mktemp("labelled")
     (folder / "elf.txt").write_text(ELVES)
     (folder / "dwarf.txt").write_text(DWARVES)
-    made = {}
-    for name, flags in MODELS.items():
-        ckpt = folder / f"{name}.safetensors"
-        assert main(["train", "--corpus", str(folder / "elf.txt"), "--corpus",
-                     str(folder / "dwarf.txt"), "--iterations", "60", "--quiet",
-                     "--val-fraction", "0.25", "--save", str(ckpt), *flags]) == 0
-        made[name] = {"ckpt": ckpt}
-        for fmt, suffix in (("py", ".py"), ("js", ".mjs"), ("json", ".json")):
-            out = folder / f"{name.replace('-', '_')}{suffix}"
-            assert main(["export", "--checkpoint", str(ckpt), "--format", fmt,
-                         "--out", str(out)]) == 0
-            made[name][fmt] = out
-    return made
+    ckpts = train_all(folder, MODELS, "--corpus", str(folder / "elf.txt"), "--corpus",
+                      str(folder / "dwarf.txt"), "--iterations", "60", "--val-fraction", "0.25")
+    return {name: {"ckpt": ckpts[name], **formats}
+            for name, formats in export_all(ckpts, folder).items()}
 
 
 def dinogui_table(capsys, ckpt) -> list[list[str]]:

@@ -33,6 +33,20 @@ def test_parameter_count_is_the_models(corpus, cell, layers):
     assert memory.parameter_count(cell, layers, 7, corpus.vocab.size) == real
 
 
+def peak_training_bytes(corpus, config: TrainConfig) -> int:
+    """What tracemalloc sees at its peak: the trainer made, three steps and a held-out check."""
+    tracemalloc.start()
+    try:
+        t = Trainer(corpus, config)
+        for _ in range(3):
+            t.step()
+        if config.val_fraction:
+            t.validate()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 @pytest.mark.parametrize("cfg", [
     dict(preset="classic", hidden=64),
     dict(preset="default", hidden=64, batch_size=32),
@@ -42,16 +56,7 @@ def test_parameter_count_is_the_models(corpus, cell, layers):
 ])
 def test_the_estimate_covers_what_training_allocates_and_not_far_more(corpus, cfg):
     config = TrainConfig(**cfg, samples=0)
-    tracemalloc.start()
-    try:
-        t = Trainer(corpus, config)
-        for _ in range(3):
-            t.step()
-        if config.val_fraction:
-            t.validate()
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak = peak_training_bytes(corpus, config)
     est = memory.check_fits(config, corpus)
     assert peak <= est.total <= 3 * peak, (peak, est)
 
@@ -141,16 +146,7 @@ def test_the_estimate_is_right_for_a_weight_heavy_model(corpus, cfg):
     config = TrainConfig(**cfg, samples=0)
     est = memory.check_fits(config, corpus)
     assert est.weight_bytes > 10 * est.activation_bytes  # the case this test is about
-    tracemalloc.start()
-    try:
-        t = Trainer(corpus, config)
-        for _ in range(3):
-            t.step()
-        if config.val_fraction:
-            t.validate()
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak = peak_training_bytes(corpus, config)
     assert peak <= est.total <= 1.5 * peak, (peak, est)
 
 
