@@ -209,7 +209,9 @@ class Trainer:
         stop: asked between blocks of a report's names; once it says True the
         report keeps the names drawn so far (the step itself is complete).
         """
-        t0 = timebudget.clock()
+        # only a run with a time budget reads the clock (off the path of every other step)
+        budgeted = self.config.time_budget > 0 and not self.config.counts_only
+        t0 = timebudget.clock() if budgeted else 0.0
         lr = schedule.rate(self.config, self.state.iteration)
         if self.config.preset == "classic":
             loss, chars, names = self._classic_step(lr)
@@ -239,8 +241,8 @@ class Trainer:
                 res.stopped = "patience"
         if cfg.counts_only:  # counted and tuned: another step would give the same model
             res.stopped = "fitted"
-        self.budget_clock.add(timebudget.clock() - t0)
-        if cfg.time_budget > 0 and not cfg.counts_only:
+        if budgeted:
+            self.budget_clock.add(timebudget.clock() - t0)
             self._follow_budget(res)
         return res
 
